@@ -1,0 +1,50 @@
+# Annotatiestraat: `make demo` and `make test` set up a fresh Debian machine themselves.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := mpv libmpv2 ffmpeg chromium tmux iproute2 systemd tshark
+DEMO_DIR ?= demo-data
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.PHONY: setup system venv demo test check bench clean
+
+setup: system venv
+
+# Debian packages, only what is missing (needs root, as on the project's machines).
+system:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  echo "wireshark-common wireshark-common/install-setuid boolean false" | $$SUDO debconf-set-selections && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+
+venv: $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+
+demo: setup
+	$(BIN)/python -m scripts.demo --data $(DEMO_DIR)
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(DEMO_DIR) .pytest_cache

@@ -1,0 +1,48 @@
+"""Ingest into the store: runs `hub.ingest` and records sources and clips."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from .ingest import IngestReport, MediaStore, ingest
+from .store import Store
+
+
+def ingest_into(
+    store: Store,
+    media_root: Path,
+    paths: Iterable[Path],
+    *,
+    want: int,
+    clip_seconds: float = 10.0,
+    proxy_height: int | None = 480,
+    progress: bool = False,
+) -> IngestReport:
+    media = MediaStore(media_root)
+    report = ingest(
+        list(paths),
+        media,
+        clip_seconds=clip_seconds,
+        proxy_height=proxy_height,
+        known_sources=store.has_source,
+        progress=progress,
+    )
+    with store.transaction():
+        for clip in report.clips:
+            store.add_clip(
+                clip.sha256,
+                clip.size,
+                clip.duration,
+                clip.name,
+                want=want,
+                source_sha256=clip.source_sha256,
+                source_name=clip.source_name,
+                start=clip.start,
+                end=clip.end,
+            )
+        for source in report.sources:
+            store.add_source(
+                source.sha256, source.name, str(source.path), source.duration, source.size
+            )
+    return report

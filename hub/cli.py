@@ -1,0 +1,199 @@
+"""`straat-hub`: thin click glue over the hub's library."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from protocol.pins import hash_pin
+
+from .project import ProjectError
+
+DATA_HELP = "hub data folder (database, media, exports)"
+
+
+@click.group(help="Annotatiestraat hub: assigns work to kiosks, keeps labels, makes datasets.")
+@click.option("-v", "--verbose", is_flag=True, help="log more")
+def main(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+
+
+def _store(data: Path):
+    from .store import Store
+
+    data.mkdir(parents=True, exist_ok=True)
+    return Store(data / "hub.db")
+
+
+@main.command(help="Run the hub: ZeroMQ for kiosks, zeroconf, web dashboard.")
+@click.option("--project", type=click.Path(path_type=Path, exists=True), required=True)
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@click.option(
+    "--clips",
+    type=click.Path(path_type=Path, exists=True),
+    multiple=True,
+    help="ingest these files or folders at start",
+)
+@click.option(
+    "--bind",
+    default="tcp://0.0.0.0:5570",
+    show_default=True,
+    help="ZeroMQ address (port 0 = any free port)",
+)
+@click.option("--web-host", default="0.0.0.0", show_default=True)
+@click.option("--web-port", default=8080, show_default=True, type=int)
+@click.option(
+    "--interface",
+    "interfaces",
+    multiple=True,
+    help="zeroconf on these interface addresses only (e.g. 127.0.0.1)",
+)
+@click.option("--no-zeroconf", is_flag=True, help="do not advertise")
+@click.option(
+    "--open-pairing",
+    is_flag=True,
+    help="DEMO ONLY: pair every kiosk that says hello, without a code",
+)
+@click.option(
+    "--proxy-height",
+    type=int,
+    default=None,
+    help="re-encode ingested clips to this height (default: keep as they are)",
+)
+@click.option("--clip-seconds", type=float, default=10.0, show_default=True)
+def serve(
+    project,
+    data,
+    clips,
+    bind,
+    web_host,
+    web_port,
+    interfaces,
+    no_zeroconf,
+    open_pairing,
+    proxy_height,
+    clip_seconds,
+) -> None:
+    from .server import HubConfig, run_hub
+
+    config = HubConfig(
+        project=project,
+        data=data,
+        bind=bind,
+        web_host=web_host,
+        web_port=web_port,
+        clips=list(clips),
+        zeroconf=not no_zeroconf,
+        interfaces=list(interfaces) or None,
+        open_pairing=open_pairing,
+        proxy_height=proxy_height,
+        clip_seconds=clip_seconds,
+    )
+    try:
+        asyncio.run(run_hub(config))
+    except ProjectError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command(help="Ingest video files or folders: check, cut into clips, store.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@click.option("--project", type=click.Path(path_type=Path, exists=True), required=True)
+@click.option("--clip-seconds", type=float, default=10.0, show_default=True)
+@click.option(
+    "--proxy",
+    "proxy",
+    default="480p",
+    show_default=True,
+    help="proxy height like 480p, or 'none' to keep the files as they are",
+)
+def ingest(paths, data, project, clip_seconds, proxy) -> None:
+    from .catalog import ingest_into
+    from .project import load_project
+
+    try:
+        config, _ = load_project(project)
+    except ProjectError as e:
+        raise click.ClickException(str(e)) from None
+    height = None if proxy.lower() == "none" else int(proxy.lower().rstrip("p"))
+    store = _store(data)
+    report = ingest_into(
+        store,
+        data / "media",
+        paths,
+        want=config.redundancy,
+        clip_seconds=clip_seconds,
+        proxy_height=height,
+        progress=True,
+    )
+    click.echo(report.summary())
+    if report.errors:
+        sys.exit(1 if not report.clips else 0)
+
+
+@main.command(help="Write the dataset (skeleton: JSONL and CSV, majority label and votes).")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def export(data, out) -> None:
+    import json
+
+    from .export.basic import export_basic
+
+    store = _store(data)
+    schema = json.loads(store.current_schema_json() or '{"labels": []}')
+    for path in export_basic(store, [x["value"] for x in schema["labels"]], out):
+        click.echo(path)
+
+
+@main.group(help="Operators (the people at the kiosks).")
+def operator() -> None:
+    pass
+
+
+@operator.command("add", help="Add an operator, or reset an operator's name and PIN.")
+@click.argument("operator_id")
+@click.option("--name", default=None, help="display name (default: the id)")
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4 to 8 digits")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def operator_add(operator_id, name, pin, data) -> None:
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise click.BadParameter("a PIN is 4 to 8 digits", param_hint="--pin")
+    _store(data).add_operator(operator_id, name or operator_id, hash_pin(pin))
+    click.echo(f"operator {operator_id} ready")
+
+
+@operator.command("list", help="List operators.")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def operator_list(data) -> None:
+    for op in _store(data).operators():
+        click.echo(f"{op['id']}\t{op['name']}\t{'active' if op['active'] else 'inactive'}")
+
+
+@main.group(help="Kiosks: pairing codes and the list of paired kiosks.")
+def kiosk() -> None:
+    pass
+
+
+@kiosk.command("pair-code", help="Make a one-time pairing code (valid 10 minutes).")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@click.option("--ttl", type=float, default=600.0, show_default=True, help="seconds")
+def kiosk_pair_code(data, ttl) -> None:
+    click.echo(_store(data).create_pair_code(ttl))
+
+
+@kiosk.command("list", help="List paired kiosks.")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def kiosk_list(data) -> None:
+    for k in _store(data).kiosks():
+        click.echo(f"{k['id']}\t{'paired' if k['active'] else 'unpaired'}\t{k['last_seen']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Advertise the hub on the LAN with zeroconf (`_annotatiestraat._tcp.local.`)."""
+
+from __future__ import annotations
+
+import socket
+
+from zeroconf import IPVersion, ServiceInfo
+from zeroconf.asyncio import AsyncZeroconf
+
+from protocol import constants as c
+
+
+class Advertiser:
+    def __init__(
+        self,
+        *,
+        port: int,
+        hub_id: str,
+        project: str,
+        fingerprint: str = "",
+        interfaces: list[str] | None = None,
+        addresses: list[str] | None = None,
+    ) -> None:
+        self.interfaces = interfaces
+        host = socket.gethostname().split(".")[0] or "hub"
+        if addresses is None:
+            addresses = interfaces if interfaces else _local_addresses()
+        self.info = ServiceInfo(
+            c.SERVICE_TYPE,
+            f"{hub_id}.{c.SERVICE_TYPE}",
+            port=port,
+            properties={
+                c.TXT_VERSION: str(c.PROTOCOL_VERSION),
+                c.TXT_HUB_ID: hub_id,
+                c.TXT_PROJECT: project,
+                c.TXT_FINGERPRINT: fingerprint,
+            },
+            server=f"{host}-{hub_id}.local.",
+            parsed_addresses=addresses,
+        )
+        self._zc: AsyncZeroconf | None = None
+
+    async def start(self) -> None:
+        kwargs = {"interfaces": self.interfaces} if self.interfaces else {}
+        self._zc = AsyncZeroconf(ip_version=IPVersion.V4Only, **kwargs)
+        await self._zc.async_register_service(self.info, allow_name_change=True)
+
+    async def stop(self) -> None:
+        if self._zc is not None:
+            await self._zc.async_unregister_service(self.info)
+            await self._zc.async_close()
+            self._zc = None
+
+
+def _local_addresses() -> list[str]:
+    import ifaddr
+
+    found = []
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str) and not ip.ip.startswith("127."):
+                found.append(ip.ip)
+    return found or ["127.0.0.1"]

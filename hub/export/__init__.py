@@ -1,0 +1,1 @@
+"""Datasets out of the hub."""

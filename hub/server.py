@@ -1,0 +1,125 @@
+"""`straat-hub serve`: one process with the ROUTER, zeroconf, the web app and housekeeping."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+from aiohttp import web
+
+from .discovery import Advertiser
+from .project import ProjectConfig, load_project, to_schema
+from .router import Router
+from .service import HubService
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HubConfig:
+    project: Path
+    data: Path
+    bind: str = "tcp://0.0.0.0:5570"
+    web_host: str = "0.0.0.0"
+    web_port: int = 8080
+    clips: list[Path] = field(default_factory=list)
+    zeroconf: bool = True
+    interfaces: list[str] | None = None
+    advertise_addresses: list[str] | None = None
+    open_pairing: bool = False
+    proxy_height: int | None = None
+    clip_seconds: float = 10.0
+
+
+def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
+    project, text = load_project(config.project)
+    config.data.mkdir(parents=True, exist_ok=True)
+    store = Store(config.data / "hub.db")
+    version = store.project_version(
+        project.name, text, json.dumps(msgspec.to_builtins(to_schema(project, 0)))
+    )
+    schema = to_schema(project, version)
+    service = HubService(
+        store, config.data / "media", project, schema, open_pairing=config.open_pairing
+    )
+    return store, project, service
+
+
+async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None:
+    store, project, service = open_hub(config)
+    if config.clips:
+        from .catalog import ingest_into
+
+        report = ingest_into(
+            store,
+            config.data / "media",
+            config.clips,
+            want=project.redundancy,
+            clip_seconds=config.clip_seconds,
+            proxy_height=config.proxy_height,
+        )
+        print(report.summary(), flush=True)
+    router = Router(service, config.bind)
+    print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
+
+    from .web.app import create_app
+
+    app = create_app(service)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.web_host, config.web_port)
+    await site.start()
+    web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    print(f"hub {service.hub_id}: web on http://{config.web_host}:{web_port}/", flush=True)
+
+    advertiser = None
+    if config.zeroconf:
+        advertiser = Advertiser(
+            port=router.port,
+            hub_id=service.hub_id,
+            project=project.name,
+            interfaces=config.interfaces,
+            addresses=config.advertise_addresses,
+        )
+        await advertiser.start()
+        print(f"hub {service.hub_id}: advertised on zeroconf", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    async def housekeeping() -> None:
+        while True:
+            await asyncio.sleep(5)
+            store.expire_leases()
+
+    tasks = [asyncio.create_task(router.run()), asyncio.create_task(housekeeping())]
+    print(f"hub {service.hub_id}: ready", flush=True)
+    if ready is not None:
+        ready.set()
+    try:
+        done, _ = await asyncio.wait(
+            [*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        for t in done:
+            if t.exception() is not None and not isinstance(t.exception(), asyncio.CancelledError):
+                raise t.exception()  # type: ignore[misc]
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if advertiser:
+            await advertiser.stop()
+        await runner.cleanup()
+        router.close()
+        store.close()
+        print(f"hub {service.hub_id}: stopped", flush=True)

@@ -1,0 +1,248 @@
+"""What the hub does with each message from a kiosk. No sockets: `handle` maps a message to
+replies, so the rules are tested fast; `hub.router` moves the bytes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+
+from protocol import messages as m
+from protocol.constants import CHUNK_SIZE
+from protocol.errors import ErrorCode
+from protocol.pins import verify_pin
+
+from .project import ProjectConfig
+from .store import Store, StoreError
+
+#: Most chunks a kiosk may ask for in one Fetch (bounded queues on both sides).
+MAX_CREDIT = 32
+#: Most clips in one Assign.
+MAX_ASSIGN = 50
+
+HUB_VERSION = "0.1.0"
+
+
+@dataclass
+class KioskSession:
+    kiosk_id: str
+    operators: set[str] = field(default_factory=set)
+    seen: float = 0.0
+
+
+def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
+    return m.Error(code=code.value, detail=detail, ref=ref)
+
+
+class HubService:
+    def __init__(
+        self,
+        store: Store,
+        media_root: Path,
+        project: ProjectConfig,
+        schema: m.ProjectSchema,
+        *,
+        open_pairing: bool = False,
+    ) -> None:
+        self.store = store
+        self.media_root = media_root
+        self.project = project
+        self.schema = schema
+        self.open_pairing = open_pairing
+        self.hub_id = store.hub_id()
+        self.sessions: dict[str, KioskSession] = {}
+        self._values = {label.value for label in schema.labels}
+
+    # ---- entry point ---------------------------------------------------------------------
+
+    def handle(self, kiosk_id: str, msg: msgspec.Struct) -> list[msgspec.Struct]:
+        """Replies to one message. Must not raise for anything a peer can send."""
+        if isinstance(msg, m.Hello):
+            return self._hello(kiosk_id, msg)
+        session = self.sessions.get(kiosk_id)
+        if session is None:
+            return [error(ErrorCode.NOT_HELLO, "send Hello first")]
+        if not self.store.is_paired(kiosk_id):
+            self.sessions.pop(kiosk_id, None)
+            return [error(ErrorCode.UNPAIRED, "this kiosk is not paired with this hub")]
+        session.seen = time.time()
+        match msg:
+            case m.Heartbeat():
+                self.store.kiosk_seen(
+                    kiosk_id, outbox=msg.outbox, cache_bytes=msg.cache_bytes, operator=msg.operator
+                )
+                return [m.Heartbeat()]
+            case m.Login():
+                return self._login(session, msg)
+            case m.Logout():
+                if msg.operator in session.operators:
+                    session.operators.discard(msg.operator)
+                    self.store.log_session(msg.operator, kiosk_id, "logout")
+                return []
+            case m.RequestWork():
+                return self._request_work(session, msg)
+            case m.Fetch():
+                return list(self._fetch(msg))
+            case m.Label():
+                return self._labels(session, [msg])
+            case m.LabelBatch():
+                return self._labels(session, msg.labels)
+            case m.Retract():
+                self.store.retract_label(msg.uuid, msg.operator)
+                return [m.Ack(uuids=[m.retract_id(msg.uuid)])]
+            case m.Alert():
+                self.store.add_alert(msg.uuid, msg.operator, msg.clip, kiosk_id, msg.created_at)
+                return [m.Ack(uuids=[msg.uuid])]
+        return [error(ErrorCode.UNKNOWN_TYPE, f"a hub does not take {type(msg).__name__}")]
+
+    def roster(self) -> list[m.RosterEntry]:
+        return [m.RosterEntry(operator=o, name=n, pin_hash=h) for o, n, h in self.store.roster()]
+
+    def online_kiosks(self, within: float) -> set[str]:
+        now = time.time()
+        return {k for k, s in self.sessions.items() if now - s.seen <= within}
+
+    # ---- handlers ------------------------------------------------------------------------
+
+    def _hello(self, kiosk_id: str, msg: m.Hello) -> list[msgspec.Struct]:
+        if not self.store.is_paired(kiosk_id):
+            if msg.pair_code and self.store.use_pair_code(msg.pair_code, kiosk_id):
+                pass
+            elif self.open_pairing:
+                self.store.pair_kiosk(kiosk_id)
+            else:
+                reason = "pairing code wrong, used or expired" if msg.pair_code else "not paired"
+                return [error(ErrorCode.UNPAIRED, reason)]
+        self.sessions[kiosk_id] = KioskSession(kiosk_id, seen=time.time())
+        self.store.kiosk_seen(kiosk_id, version=msg.version)
+        return [
+            m.Welcome(
+                hub_id=self.hub_id,
+                project=self.schema,
+                roster=self.roster(),
+                server_time=time.time(),
+            )
+        ]
+
+    def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
+        op = self.store.operator(msg.operator)
+        if op is None or not op["active"]:
+            return [m.LoginResult(operator=msg.operator, ok=False, reason="bad_pin")]
+        if op["locked_until"] > time.time():
+            return [m.LoginResult(operator=msg.operator, ok=False, reason="locked")]
+        ok = verify_pin(msg.pin, op["pin_hash"])
+        locked = self.store.record_login(msg.operator, ok)
+        if not ok:
+            return [
+                m.LoginResult(
+                    operator=msg.operator, ok=False, reason="locked" if locked else "bad_pin"
+                )
+            ]
+        session.operators.add(msg.operator)
+        self.store.log_session(msg.operator, session.kiosk_id, "login")
+        self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)
+        return [m.LoginResult(operator=msg.operator, ok=True, name=op["name"])]
+
+    def _request_work(self, session: KioskSession, msg: m.RequestWork) -> list[msgspec.Struct]:
+        if msg.operator not in session.operators:
+            return [error(ErrorCode.NOT_LOGGED_IN, "log in first", ref=msg.operator)]
+        count = max(0, min(msg.count, MAX_ASSIGN))
+        self.store.expire_leases()
+        lease_id, expires, clips = self.store.assign(
+            msg.operator,
+            session.kiosk_id,
+            count,
+            lease_seconds=self.project.lease_minutes * 60,
+            exclude=msg.exclude,
+        )
+        return [
+            m.Assign(
+                operator=msg.operator,
+                lease_id=lease_id,
+                expires_at=expires,
+                clips=[
+                    m.ClipRef(
+                        clip_id=c["sha256"],
+                        sha256=c["sha256"],
+                        size=c["size"],
+                        name=c["name"],
+                        duration=c["duration"],
+                        gold=False,
+                    )
+                    for c in clips
+                ],
+            )
+        ]
+
+    def media_path(self, sha256: str) -> Path | None:
+        """The stored file for a clip the hub created; None for anything else."""
+        if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+            return None
+        path = self.media_root / sha256[:2] / f"{sha256}.mp4"
+        return path if path.is_file() else None
+
+    def _fetch(self, msg: m.Fetch) -> Iterator[msgspec.Struct]:
+        clip = self.store.clip(msg.sha256) if len(msg.sha256) == 64 else None
+        path = self.media_path(msg.sha256) if clip else None
+        if path is None:
+            yield error(ErrorCode.NOT_FOUND, "no such clip", ref=msg.sha256)
+            return
+        size = clip["size"]
+        if msg.offset < 0 or msg.offset > size:
+            yield error(ErrorCode.MALFORMED, f"offset {msg.offset} outside 0..{size}", msg.sha256)
+            return
+        credit = max(1, min(msg.credit, MAX_CREDIT))
+        with path.open("rb") as f:
+            f.seek(msg.offset)
+            offset = msg.offset
+            for _ in range(credit):
+                data = f.read(CHUNK_SIZE)
+                if not data:
+                    break
+                yield m.Chunk(sha256=msg.sha256, offset=offset, size=size, data=data)
+                offset += len(data)
+
+    def _labels(self, session: KioskSession, labels: list[m.Label]) -> list[msgspec.Struct]:
+        acked: list[str] = []
+        replies: list[msgspec.Struct] = []
+        for label in labels:
+            problem = self._check_label(label)
+            if problem:
+                replies.append(error(ErrorCode.BAD_LABEL, problem, ref=label.uuid))
+                continue
+            try:
+                with self.store.transaction():
+                    self.store.add_label(
+                        uuid=label.uuid,
+                        operator=label.operator,
+                        clip=label.clip,
+                        kiosk=session.kiosk_id,
+                        schema_version=label.schema_version,
+                        values=label.values,
+                        segments=[msgspec.to_builtins(s) for s in label.segments],
+                        telemetry=label.telemetry,
+                        created_at=label.created_at,
+                        lease_id=label.lease_id,
+                        review=label.review,
+                    )
+            except StoreError as e:
+                replies.append(error(ErrorCode.NOT_FOUND, str(e), ref=label.uuid))
+                continue
+            acked.append(label.uuid)
+        if acked:
+            replies.insert(0, m.Ack(uuids=acked))
+        return replies
+
+    def _check_label(self, label: m.Label) -> str | None:
+        op = self.store.operator(label.operator)
+        if op is None:
+            return f"unknown operator {label.operator!r}"
+        unknown = [v for v in label.values if v not in self._values]
+        if unknown:
+            return f"values not in the project: {', '.join(map(repr, unknown))}"
+        if self.schema.kind == "single" and len(label.values) != 1:
+            return "a single-choice project takes exactly one value"
+        return None

@@ -1,0 +1,70 @@
+"""Hub schema as numbered migrations, applied in order and recorded in `PRAGMA user_version`."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: the walking skeleton
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE project_versions (
+        version INTEGER PRIMARY KEY, name TEXT NOT NULL, toml TEXT NOT NULL,
+        schema_json TEXT NOT NULL, created_at REAL NOT NULL);
+    CREATE TABLE sources (
+        sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL,
+        duration REAL NOT NULL, size INTEGER NOT NULL, ingested_at REAL NOT NULL);
+    CREATE TABLE clips (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        sha256 TEXT NOT NULL UNIQUE, size INTEGER NOT NULL, duration REAL NOT NULL,
+        name TEXT NOT NULL, source_sha256 TEXT, source_name TEXT,
+        start REAL NOT NULL DEFAULT 0, "end" REAL NOT NULL DEFAULT 0,
+        gold TEXT, want INTEGER NOT NULL, n_labels INTEGER NOT NULL DEFAULT 0,
+        n_open INTEGER NOT NULL DEFAULT 0, added_at REAL NOT NULL);
+    CREATE INDEX clips_need ON clips(seq) WHERE n_labels + n_open < want;
+    CREATE TABLE operators (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, pin_hash TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1, created_at REAL NOT NULL,
+        failed INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0);
+    CREATE TABLE kiosks (
+        id TEXT PRIMARY KEY, paired_at REAL NOT NULL, public_key TEXT,
+        last_seen REAL, version TEXT, operator TEXT, outbox INTEGER DEFAULT 0,
+        cache_bytes INTEGER DEFAULT 0, active INTEGER NOT NULL DEFAULT 1);
+    CREATE TABLE pair_codes (
+        code TEXT PRIMARY KEY, created_at REAL NOT NULL, expires_at REAL NOT NULL,
+        used_by TEXT, used_at REAL);
+    CREATE TABLE leases (
+        id TEXT PRIMARY KEY, operator TEXT NOT NULL, kiosk TEXT NOT NULL,
+        created_at REAL NOT NULL, expires_at REAL NOT NULL);
+    CREATE INDEX leases_expiry ON leases(expires_at);
+    CREATE TABLE assignments (
+        operator TEXT NOT NULL, clip TEXT NOT NULL, lease_id TEXT NOT NULL,
+        assigned_at REAL NOT NULL, state TEXT NOT NULL DEFAULT 'open',
+        PRIMARY KEY (operator, clip)) WITHOUT ROWID;
+    CREATE INDEX assignments_lease ON assignments(lease_id);
+    CREATE TABLE labels (
+        uuid TEXT PRIMARY KEY, operator TEXT NOT NULL, clip TEXT NOT NULL,
+        kiosk TEXT NOT NULL, lease_id TEXT, schema_version INTEGER NOT NULL,
+        "values" TEXT NOT NULL, segments TEXT NOT NULL, telemetry TEXT NOT NULL,
+        created_at REAL NOT NULL, received_at REAL NOT NULL,
+        retracted INTEGER NOT NULL DEFAULT 0, review INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX labels_clip ON labels(clip);
+    CREATE INDEX labels_operator ON labels(operator, created_at);
+    CREATE TABLE alerts (
+        uuid TEXT PRIMARY KEY, operator TEXT NOT NULL, clip TEXT NOT NULL,
+        kiosk TEXT NOT NULL, created_at REAL NOT NULL, acknowledged_at REAL);
+    CREATE TABLE sessions_log (
+        id INTEGER PRIMARY KEY, operator TEXT NOT NULL, kiosk TEXT NOT NULL,
+        kind TEXT NOT NULL, at REAL NOT NULL);
+    """,
+]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring `conn` to the newest schema; returns the version reached."""
+    (current,) = conn.execute("PRAGMA user_version").fetchone()
+    for number, script in enumerate(MIGRATIONS, start=1):
+        if number <= current:
+            continue
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    return len(MIGRATIONS)

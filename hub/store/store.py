@@ -1,0 +1,486 @@
+"""`Store`: SQLite (WAL) through sqlite-utils. Thin methods, one transaction per call site."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .schema import migrate
+
+LOCKOUT_AFTER = 5
+LOCKOUT_BASE_SECONDS = 30.0
+
+
+class StoreError(Exception):
+    """A request the store refuses (unknown operator, unknown clip, …)."""
+
+
+@dataclass(frozen=True)
+class LabelOutcome:
+    uuid: str
+    stored: bool  # False when the uuid was already there (a retry)
+
+
+class Store:
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.db = sqlite_utils.Database(self.path)
+        self.conn = self.db.conn
+        self.conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+        self._depth = 0
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        if not readonly:
+            migrate(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several calls into one commit (group commit: ack only after this exits).
+
+        Nested use becomes a savepoint, so one failed message in a batch rolls back alone.
+        """
+        if self.conn.in_transaction:
+            self._depth += 1
+            name = f"sp{self._depth}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth -= 1
+            self.conn.execute(f"RELEASE {name}")
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = self.conn.execute(sql, tuple(params)).fetchone()
+        return None if row is None else row[0]
+
+    # ---- meta ----------------------------------------------------------------------------
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        value = self._one("SELECT value FROM meta WHERE key = ?", [key])
+        return default if value is None else value
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def hub_id(self) -> str:
+        hub_id = self.meta("hub_id")
+        if hub_id is None:
+            hub_id = "hub-" + secrets.token_hex(4)
+            self.set_meta("hub_id", hub_id)
+        return hub_id
+
+    # ---- project -------------------------------------------------------------------------
+
+    def project_version(self, name: str, toml_text: str, schema_json: str) -> int:
+        """The version number of this project text; a changed text gets the next number."""
+        row = self.conn.execute(
+            "SELECT version, toml FROM project_versions ORDER BY version DESC LIMIT 1"
+        ).fetchone()
+        if row is not None and row[1] == toml_text:
+            return int(row[0])
+        version = 1 if row is None else int(row[0]) + 1
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO project_versions VALUES (?, ?, ?, ?, ?)",
+                (version, name, toml_text, schema_json, time.time()),
+            )
+        return version
+
+    def current_schema_json(self) -> str | None:
+        return self._one("SELECT schema_json FROM project_versions ORDER BY version DESC LIMIT 1")
+
+    # ---- media ---------------------------------------------------------------------------
+
+    def has_source(self, sha256: str) -> bool:
+        return self._one("SELECT 1 FROM sources WHERE sha256 = ?", [sha256]) is not None
+
+    def add_source(self, sha256: str, name: str, path: str, duration: float, size: int) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+                (sha256, name, path, duration, size, time.time()),
+            )
+
+    def add_clip(
+        self,
+        sha256: str,
+        size: int,
+        duration: float,
+        name: str,
+        *,
+        want: int,
+        source_sha256: str | None = None,
+        source_name: str | None = None,
+        start: float = 0.0,
+        end: float | None = None,
+        gold: str | None = None,
+    ) -> bool:
+        """Add a clip; False if a clip with these bytes is already there."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO clips (sha256, size, duration, name, source_sha256, "
+                'source_name, start, "end", gold, want, added_at) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sha256,
+                    size,
+                    duration,
+                    name,
+                    source_sha256,
+                    source_name,
+                    start,
+                    duration if end is None else end,
+                    gold,
+                    want,
+                    time.time(),
+                ),
+            )
+        return cur.rowcount == 1
+
+    def clip(self, sha256: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM clips WHERE sha256 = ?", [sha256]))
+        return rows[0] if rows else None
+
+    def clips(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM clips ORDER BY seq"))
+
+    def set_gold(self, sha256: str, answer: str | None) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE clips SET gold = ? WHERE sha256 = ?", (answer, sha256))
+
+    # ---- operators -----------------------------------------------------------------------
+
+    def add_operator(self, operator_id: str, name: str, pin_hash: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO operators (id, name, pin_hash, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+                "pin_hash = excluded.pin_hash, active = 1, failed = 0, locked_until = 0",
+                (operator_id, name, pin_hash, time.time()),
+            )
+
+    def operator(self, operator_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM operators WHERE id = ?", [operator_id]))
+        return rows[0] if rows else None
+
+    def operators(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM operators ORDER BY id"))
+
+    def roster(self) -> list[tuple[str, str, str]]:
+        return [
+            (r["id"], r["name"], r["pin_hash"])
+            for r in self.db.query("SELECT * FROM operators WHERE active = 1 ORDER BY id")
+        ]
+
+    def set_operator_active(self, operator_id: str, active: bool) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE operators SET active = ? WHERE id = ?", (int(active), operator_id)
+            )
+
+    def record_login(self, operator_id: str, ok: bool, now: float | None = None) -> float:
+        """Count a login attempt; returns the time until which the operator is locked (0 = not)."""
+        now = time.time() if now is None else now
+        with self.transaction():
+            if ok:
+                self.conn.execute(
+                    "UPDATE operators SET failed = 0, locked_until = 0 WHERE id = ?",
+                    (operator_id,),
+                )
+                return 0.0
+            failed = (
+                self._one("SELECT failed FROM operators WHERE id = ?", [operator_id]) or 0
+            ) + 1
+            locked = 0.0
+            if failed >= LOCKOUT_AFTER:
+                locked = now + LOCKOUT_BASE_SECONDS * 2 ** (failed - LOCKOUT_AFTER)
+            self.conn.execute(
+                "UPDATE operators SET failed = ?, locked_until = ? WHERE id = ?",
+                (failed, locked, operator_id),
+            )
+            return locked
+
+    def log_session(self, operator_id: str, kiosk: str, kind: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO sessions_log (operator, kiosk, kind, at) VALUES (?, ?, ?, ?)",
+                (operator_id, kiosk, kind, time.time()),
+            )
+
+    # ---- kiosks and pairing --------------------------------------------------------------
+
+    def create_pair_code(self, ttl: float = 600.0) -> str:
+        code = f"{secrets.randbelow(10**6):06d}"
+        now = time.time()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO pair_codes (code, created_at, expires_at) VALUES (?, ?, ?)",
+                (code, now, now + ttl),
+            )
+        return code
+
+    def use_pair_code(self, code: str, kiosk_id: str, public_key: str | None = None) -> bool:
+        now = time.time()
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE pair_codes SET used_by = ?, used_at = ? "
+                "WHERE code = ? AND used_by IS NULL AND expires_at > ?",
+                (kiosk_id, now, code, now),
+            )
+            if cur.rowcount != 1:
+                return False
+            self.pair_kiosk(kiosk_id, public_key)
+        return True
+
+    def pair_kiosk(self, kiosk_id: str, public_key: str | None = None) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO kiosks (id, paired_at, public_key) VALUES (?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET active = 1, public_key = excluded.public_key",
+                (kiosk_id, time.time(), public_key),
+            )
+
+    def unpair_kiosk(self, kiosk_id: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE kiosks SET active = 0 WHERE id = ?", (kiosk_id,))
+
+    def is_paired(self, kiosk_id: str) -> bool:
+        return bool(self._one("SELECT active FROM kiosks WHERE id = ?", [kiosk_id]))
+
+    def kiosk_seen(
+        self,
+        kiosk_id: str,
+        *,
+        version: str | None = None,
+        operator: str | None = None,
+        outbox: int | None = None,
+        cache_bytes: int | None = None,
+    ) -> None:
+        sets = ["last_seen = ?"]
+        params: list[Any] = [time.time()]
+        for column, value in (
+            ("version", version),
+            ("operator", operator),
+            ("outbox", outbox),
+            ("cache_bytes", cache_bytes),
+        ):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(value)
+        params.append(kiosk_id)
+        with self.transaction():
+            self.conn.execute(f"UPDATE kiosks SET {', '.join(sets)} WHERE id = ?", params)
+
+    def kiosks(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM kiosks ORDER BY id"))
+
+    # ---- work ----------------------------------------------------------------------------
+
+    def expire_leases(self, now: float | None = None) -> int:
+        """Free the open slots of expired leases; late labels on them still count."""
+        now = time.time() if now is None else now
+        with self.transaction():
+            rows = self.conn.execute(
+                "SELECT a.operator, a.clip FROM assignments a JOIN leases l ON l.id = a.lease_id "
+                "WHERE a.state = 'open' AND l.expires_at <= ?",
+                (now,),
+            ).fetchall()
+            for operator_id, clip in rows:
+                self.conn.execute(
+                    "UPDATE assignments SET state = 'expired' WHERE operator = ? AND clip = ?",
+                    (operator_id, clip),
+                )
+                self.conn.execute("UPDATE clips SET n_open = n_open - 1 WHERE sha256 = ?", (clip,))
+        return len(rows)
+
+    def assign(
+        self,
+        operator_id: str,
+        kiosk_id: str,
+        count: int,
+        lease_seconds: float,
+        exclude: Iterable[str] = (),
+    ) -> tuple[str, float, list[dict[str, Any]]]:
+        """Lease up to `count` clips this operator has never had. Returns (lease, expiry, clips)."""
+        now = time.time()
+        lease_id = str(uuidlib.uuid4())
+        expires = now + lease_seconds
+        excluded = set(exclude)
+        chosen: list[dict[str, Any]] = []
+        with self.transaction():
+            cursor = self.conn.execute(
+                "SELECT c.* FROM clips c WHERE c.n_labels + c.n_open < c.want "
+                "AND NOT EXISTS (SELECT 1 FROM assignments a "
+                "WHERE a.operator = ? AND a.clip = c.sha256) ORDER BY c.seq",
+                (operator_id,),
+            )
+            cols = [d[0] for d in cursor.description]
+            for row in cursor:
+                record = dict(zip(cols, row, strict=True))
+                if record["sha256"] in excluded:
+                    continue
+                chosen.append(record)
+                if len(chosen) >= count:
+                    break
+            if not chosen:
+                return lease_id, expires, []
+            self.conn.execute(
+                "INSERT INTO leases VALUES (?, ?, ?, ?, ?)",
+                (lease_id, operator_id, kiosk_id, now, expires),
+            )
+            for record in chosen:
+                self.conn.execute(
+                    "INSERT INTO assignments VALUES (?, ?, ?, ?, 'open')",
+                    (operator_id, record["sha256"], lease_id, now),
+                )
+                self.conn.execute(
+                    "UPDATE clips SET n_open = n_open + 1 WHERE sha256 = ?", (record["sha256"],)
+                )
+        return lease_id, expires, chosen
+
+    def open_assignments(self, operator_id: str) -> list[dict[str, Any]]:
+        """Clips leased to this operator, not yet labelled, lease still running."""
+        return list(
+            self.db.query(
+                "SELECT c.*, a.lease_id, l.expires_at FROM assignments a "
+                "JOIN clips c ON c.sha256 = a.clip JOIN leases l ON l.id = a.lease_id "
+                "WHERE a.operator = ? AND a.state = 'open' AND l.expires_at > ? "
+                "ORDER BY a.assigned_at, c.seq",
+                [operator_id, time.time()],
+            )
+        )
+
+    # ---- labels --------------------------------------------------------------------------
+
+    def add_label(
+        self,
+        *,
+        uuid: str,
+        operator: str,
+        clip: str,
+        kiosk: str,
+        schema_version: int,
+        values: list[str],
+        segments: list[Any],
+        telemetry: dict[str, Any],
+        created_at: float,
+        lease_id: str | None = None,
+        review: bool = False,
+    ) -> LabelOutcome:
+        """Store a label once: a uuid seen before is a retry and changes nothing."""
+        if self._one("SELECT 1 FROM clips WHERE sha256 = ?", [clip]) is None:
+            raise StoreError(f"unknown clip {clip[:12]}")
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO labels (uuid, operator, clip, kiosk, lease_id, "
+                'schema_version, "values", segments, telemetry, created_at, received_at, review) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    uuid,
+                    operator,
+                    clip,
+                    kiosk,
+                    lease_id,
+                    schema_version,
+                    json.dumps(values),
+                    json.dumps(segments),
+                    json.dumps(telemetry),
+                    created_at,
+                    time.time(),
+                    int(review),
+                ),
+            )
+            if cur.rowcount != 1:
+                return LabelOutcome(uuid, stored=False)
+            state = self._one(
+                "SELECT state FROM assignments WHERE operator = ? AND clip = ?", [operator, clip]
+            )
+            if state == "open":
+                self.conn.execute(
+                    "UPDATE clips SET n_open = n_open - 1, n_labels = n_labels + 1 "
+                    "WHERE sha256 = ?",
+                    (clip,),
+                )
+            else:
+                self.conn.execute(
+                    "UPDATE clips SET n_labels = n_labels + 1 WHERE sha256 = ?", (clip,)
+                )
+            if state is None:
+                # a label with no assignment (e.g. a lease the hub lost): record it so that the
+                # operator never gets this clip again
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO assignments VALUES (?, ?, ?, ?, 'labelled')",
+                    (operator, clip, lease_id or "", time.time()),
+                )
+            else:
+                self.conn.execute(
+                    "UPDATE assignments SET state = 'labelled' WHERE operator = ? AND clip = ?",
+                    (operator, clip),
+                )
+        return LabelOutcome(uuid, stored=True)
+
+    def retract_label(self, uuid: str, operator: str) -> bool:
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE labels SET retracted = 1 WHERE uuid = ? AND operator = ? AND retracted = 0",
+                (uuid, operator),
+            )
+            if cur.rowcount != 1:
+                return False
+            clip = self._one("SELECT clip FROM labels WHERE uuid = ?", [uuid])
+            self.conn.execute("UPDATE clips SET n_labels = n_labels - 1 WHERE sha256 = ?", (clip,))
+        return True
+
+    def labels(self, include_retracted: bool = False) -> list[dict[str, Any]]:
+        where = "" if include_retracted else "WHERE retracted = 0"
+        rows = list(self.db.query(f"SELECT * FROM labels {where} ORDER BY received_at, uuid"))
+        for row in rows:
+            row["values"] = json.loads(row["values"])
+            row["segments"] = json.loads(row["segments"])
+            row["telemetry"] = json.loads(row["telemetry"])
+        return rows
+
+    def count_labels(self) -> int:
+        return int(self._one("SELECT count(*) FROM labels WHERE retracted = 0"))
+
+    def add_alert(self, uuid: str, operator: str, clip: str, kiosk: str, created_at: float) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT OR IGNORE INTO alerts (uuid, operator, clip, kiosk, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (uuid, operator, clip, kiosk, created_at),
+            )
+
+    def alerts(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM alerts ORDER BY created_at"))

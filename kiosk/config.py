@@ -1,0 +1,46 @@
+"""The kiosk's one typed config: TOML file and/or command-line options."""
+
+from __future__ import annotations
+
+import socket
+import tomllib
+from pathlib import Path
+
+import msgspec
+
+
+class ConfigError(Exception):
+    pass
+
+
+class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    kiosk_id: str = msgspec.field(default_factory=lambda: f"kiosk-{socket.gethostname()}")
+    data: str = "kiosk-data"
+    hub: str | None = None  # tcp://host:port; None = find it by zeroconf
+    hub_id: str | None = None  # only this hub (when several are advertised)
+    pair_code: str | None = None
+    language: str = "nl"
+    interfaces: list[str] = []
+    vo: str | None = None
+    cache_limit_mb: int = 2048
+    prefetch_clips: int = 5
+    prefetch_minutes: float = 2.0
+
+
+def load_config(path: Path | None, **overrides: object) -> KioskConfig:
+    raw: dict[str, object] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    raw.update({k: v for k, v in overrides.items() if v not in (None, (), [])})
+    try:
+        config = msgspec.convert(raw, KioskConfig)
+    except msgspec.ValidationError as e:
+        raise ConfigError(f"{path or 'options'}: {e}") from None
+    if config.language not in ("nl", "en"):
+        raise ConfigError(f"{path or 'options'}: language must be nl or en")
+    return config

@@ -1,0 +1,88 @@
+"""Find the site's hub with zeroconf (`_annotatiestraat._tcp.local.`)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from zeroconf import IPVersion, ServiceStateChange, Zeroconf
+from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
+
+from protocol import constants as c
+
+
+@dataclass(frozen=True)
+class HubAddress:
+    endpoint: str  # tcp://host:port
+    hub_id: str
+    project: str
+    fingerprint: str
+
+
+class HubBrowser:
+    """Keeps browsing; `find()` returns the first hub seen (optionally with a given id)."""
+
+    def __init__(self, interfaces: list[str] | None = None) -> None:
+        self.interfaces = interfaces
+        self._zc: AsyncZeroconf | None = None
+        self._browser: AsyncServiceBrowser | None = None
+        self._names: set[str] = set()
+        self._changed = asyncio.Event()
+
+    async def start(self) -> None:
+        kwargs = {"interfaces": self.interfaces} if self.interfaces else {}
+        self._zc = AsyncZeroconf(ip_version=IPVersion.V4Only, **kwargs)
+        self._browser = AsyncServiceBrowser(
+            self._zc.zeroconf, [c.SERVICE_TYPE], handlers=[self._on_change]
+        )
+
+    def _on_change(
+        self, zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
+    ) -> None:
+        if state_change is ServiceStateChange.Removed:
+            self._names.discard(name)
+        else:
+            self._names.add(name)
+        self._changed.set()
+
+    async def _resolve(self, name: str) -> HubAddress | None:
+        assert self._zc is not None
+        info = AsyncServiceInfo(c.SERVICE_TYPE, name)
+        if not await info.async_request(self._zc.zeroconf, 1500):
+            return None
+        addresses = info.parsed_addresses(IPVersion.V4Only)
+        if not addresses or info.port is None:
+            return None
+        props = {
+            k.decode(): (v.decode() if v is not None else "") for k, v in info.properties.items()
+        }
+        if props.get(c.TXT_VERSION) != str(c.PROTOCOL_VERSION):
+            return None
+        return HubAddress(
+            endpoint=f"tcp://{addresses[0]}:{info.port}",
+            hub_id=props.get(c.TXT_HUB_ID, ""),
+            project=props.get(c.TXT_PROJECT, ""),
+            fingerprint=props.get(c.TXT_FINGERPRINT, ""),
+        )
+
+    async def find(self, timeout: float | None = None, hub_id: str | None = None) -> HubAddress:
+        async def search() -> HubAddress:
+            while True:
+                self._changed.clear()
+                for name in sorted(self._names):
+                    found = await self._resolve(name)
+                    if found and (hub_id is None or found.hub_id == hub_id):
+                        return found
+                try:
+                    await asyncio.wait_for(self._changed.wait(), 2.0)
+                except TimeoutError:
+                    pass
+
+        return await asyncio.wait_for(search(), timeout)
+
+    async def stop(self) -> None:
+        if self._browser is not None:
+            await self._browser.async_cancel()
+        if self._zc is not None:
+            await self._zc.async_close()
+        self._zc = self._browser = None

@@ -1,0 +1,413 @@
+"""The kiosk's work loop without a screen: login, leases, prefetch, labels, outbox sync.
+
+Runs on the asyncio loop the UI also runs on; the UI listens through `on_event`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from protocol import messages as m
+from protocol.constants import CHUNK_SIZE, DEFAULT_CREDIT
+from protocol.pins import verify_pin
+
+from .cache import ClipCache
+from .link import HubLink
+from .store import KioskStore
+
+log = logging.getLogger(__name__)
+
+#: Labels per LabelBatch when the outbox drains.
+SYNC_BATCH = 200
+#: Re-send outbox items not acknowledged after this many seconds.
+RESEND_AFTER = 5.0
+#: Offline PIN lock-out.
+OFFLINE_LOCK_AFTER = 5
+OFFLINE_LOCK_SECONDS = 30.0
+LOGIN_TIMEOUT = 5.0
+
+
+@dataclass
+class _Fetch:
+    sha256: str
+    size: int
+    requested: int  # bytes asked for so far
+    last_chunk: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Settings:
+    prefetch_clips: int = 5
+    prefetch_minutes: float = 2.0
+    max_prefetch: int = 200
+
+
+class KioskEngine:
+    def __init__(
+        self,
+        kiosk_id: str,
+        store: KioskStore,
+        cache: ClipCache,
+        settings: Settings | None = None,
+        version: str = "0.1.0",
+        pair_code: str | None = None,
+    ) -> None:
+        self.kiosk_id = kiosk_id
+        self.store = store
+        self.cache = cache
+        self.settings = settings or Settings()
+        self.version = version
+        self.pair_code = pair_code
+        self.link: HubLink | None = None
+        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self.operator: str | None = None
+        self.operator_name = ""
+        self._pin: str | None = None  # in memory only, to log in again after a reconnect
+        self._hub_logged_in = False
+        self._login_wait: asyncio.Future[m.LoginResult] | None = None
+        self._work_requested_at = 0.0
+        self._fetches: dict[str, _Fetch] = {}
+        self._sent_at: dict[str, float] = {}
+        self._failed_pins: dict[str, int] = {}
+        self._locked_until: dict[str, float] = {}
+        self.hub_error = ""
+        self.last_label: m.Label | None = None
+        self.training_feedback: dict[str, str] = {}
+
+    # ---- wiring ------------------------------------------------------------------------
+
+    def attach(self, link: HubLink) -> None:
+        self.link = link
+
+    def make_hello(self) -> m.Hello:
+        return m.Hello(
+            kiosk_id=self.kiosk_id,
+            version=self.version,
+            capabilities=["labels", "fetch"],
+            pair_code=self.pair_code,
+        )
+
+    def make_heartbeat(self) -> m.Heartbeat:
+        return m.Heartbeat(
+            outbox=self.store.outbox_count(),
+            cache_bytes=self.store.cache_bytes(),
+            operator=self.operator,
+        )
+
+    def emit(self, event: str, **data: Any) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(event, data)
+            except Exception:  # a listener must not break the engine
+                log.exception("listener for %s", event)
+
+    @property
+    def online(self) -> bool:
+        return bool(self.link and self.link.online)
+
+    @property
+    def status(self) -> str:
+        if not self.online:
+            return "offline"
+        return "syncing" if self.store.outbox_count() else "online"
+
+    @property
+    def schema(self) -> m.ProjectSchema | None:
+        return self.store.schema()
+
+    # ---- messages from the hub ----------------------------------------------------------
+
+    def on_state(self, state: str) -> None:
+        if state == "offline":
+            self._hub_logged_in = False
+            self._fetches.clear()
+            self._work_requested_at = 0.0
+        self.emit("status", status=self.status, outbox=self.store.outbox_count())
+
+    def on_message(self, msg: msgspec.Struct) -> None:
+        match msg:
+            case m.Welcome():
+                self.store.save_welcome(msg)
+                self.hub_error = ""
+                self.emit("welcome", hub_id=msg.hub_id)
+                if self.operator and self._pin:
+                    self._send(m.Login(operator=self.operator, pin=self._pin))
+                self.sync(force=True)
+            case m.LoginResult():
+                if self._login_wait is not None and not self._login_wait.done():
+                    self._login_wait.set_result(msg)
+                elif msg.operator == self.operator and msg.ok:
+                    self._hub_logged_in = True
+                    self.pump()
+            case m.Assign():
+                self._work_requested_at = 0.0
+                if msg.operator == self.operator or msg.operator:
+                    added = self.store.add_assignment(msg)
+                    if added:
+                        self.emit("queue", added=len(added))
+                self.pump()
+            case m.Chunk():
+                self._on_chunk(msg)
+            case m.Ack():
+                self.store.acked(msg.uuids)
+                for uuid in msg.uuids:
+                    self._sent_at.pop(uuid, None)
+                self.emit("status", status=self.status, outbox=self.store.outbox_count())
+            case m.Error():
+                self._on_error(msg)
+
+    def _on_error(self, err: m.Error) -> None:
+        if err.code == "not_logged_in":
+            self._hub_logged_in = False
+            if self.operator and self._pin:
+                self._send(m.Login(operator=self.operator, pin=self._pin))
+        elif err.code == "not_found" and err.ref in self._fetches:
+            self._fetches.pop(err.ref, None)
+        elif err.code == "bad_label" and err.ref:
+            # the hub will never take it: keep it out of the retry loop, but on record
+            log.error("hub refused label %s: %s", err.ref, err.detail)
+            self.store.acked([err.ref])
+        elif err.code == "unpaired":
+            self.hub_error = err.detail
+            self.emit("unpaired", detail=err.detail)
+        else:
+            log.warning("hub error %s: %s", err.code, err.detail)
+
+    def _send(self, msg: msgspec.Struct) -> bool:
+        return bool(self.link and self.link.send(msg))
+
+    # ---- login -------------------------------------------------------------------------
+
+    async def login(self, operator: str, pin: str) -> tuple[bool, str]:
+        """(ok, reason). Online the hub decides; offline the cached roster (hashes) decides."""
+        now = time.time()
+        if self._locked_until.get(operator, 0) > now:
+            return False, "locked"
+        result: m.LoginResult | None = None
+        if self.online:
+            loop = asyncio.get_running_loop()
+            self._login_wait = loop.create_future()
+            if self._send(m.Login(operator=operator, pin=pin)):
+                try:
+                    result = await asyncio.wait_for(self._login_wait, LOGIN_TIMEOUT)
+                except TimeoutError:
+                    result = None
+            self._login_wait = None
+        if result is not None:
+            if not result.ok:
+                return False, result.reason or "bad_pin"
+            ok, name = True, result.name
+            self._hub_logged_in = True
+        else:
+            entry = self.store.roster_entry(operator)
+            ok = entry is not None and verify_pin(pin, entry[1])
+            name = entry[0] if entry else ""
+            if not ok:
+                count = self._failed_pins.get(operator, 0) + 1
+                self._failed_pins[operator] = count
+                if count >= OFFLINE_LOCK_AFTER:
+                    self._locked_until[operator] = now + OFFLINE_LOCK_SECONDS
+                    return False, "locked"
+                return False, "bad_pin" if entry or self.store.schema() else "no_hub"
+        self._failed_pins.pop(operator, None)
+        self.operator, self.operator_name, self._pin = operator, name, pin
+        self.emit("login", operator=operator, name=name)
+        self.pump()
+        return True, ""
+
+    def logout(self) -> None:
+        if self.operator:
+            self._send(m.Logout(operator=self.operator))
+        self.operator = self._pin = None
+        self._hub_logged_in = False
+        self.emit("logout")
+
+    # ---- work --------------------------------------------------------------------------
+
+    def pending(self) -> list[tuple[m.ClipRef, str]]:
+        return self.store.pending(self.operator) if self.operator else []
+
+    def next_ready(self, skip: set[str] = frozenset()) -> tuple[m.ClipRef, str] | None:  # type: ignore[assignment]
+        """The first pending clip whose verified file is here (a corrupt one is refetched)."""
+        for clip, lease in self.pending():
+            if clip.sha256 in skip:
+                continue
+            if self.cache.ready(clip.sha256):
+                return clip, lease
+            self.fetch(clip)
+        return None
+
+    def pump(self) -> None:
+        """Keep the prefetch depth: ask for work and fetch what is missing."""
+        if not self.operator:
+            return
+        pending = self.pending()
+        for clip, _lease in pending:
+            if not self.cache.path(clip.sha256).exists():
+                self.fetch(clip)
+        if not (self.online and self._hub_logged_in):
+            return
+        seconds = sum(c.duration for c, _ in pending)
+        s = self.settings
+        want = len(pending) < s.prefetch_clips or seconds < s.prefetch_minutes * 60
+        if (
+            want
+            and len(pending) < s.max_prefetch
+            and time.monotonic() - self._work_requested_at > 5
+        ):
+            count = max(1, s.prefetch_clips - len(pending))
+            self._work_requested_at = time.monotonic()
+            self._send(
+                m.RequestWork(
+                    operator=self.operator,
+                    count=count,
+                    exclude=self.store.held_clips(self.operator),
+                )
+            )
+
+    def fetch(self, clip: m.ClipRef) -> None:
+        if clip.sha256 in self._fetches or not self.online:
+            return
+        offset = self.cache.resume_offset(clip.sha256)
+        if offset >= clip.size:
+            if self.cache.finish(clip.sha256, clip.size):
+                self.emit("ready", sha256=clip.sha256)
+                return
+            offset = 0
+        credit = DEFAULT_CREDIT
+        self._fetches[clip.sha256] = _Fetch(clip.sha256, clip.size, offset + credit * CHUNK_SIZE)
+        self._send(m.Fetch(sha256=clip.sha256, offset=offset, credit=credit))
+
+    def _on_chunk(self, chunk: m.Chunk) -> None:
+        state = self._fetches.get(chunk.sha256)
+        if state is None:
+            return
+        state.last_chunk = time.monotonic()
+        self.cache.write_chunk(chunk.sha256, chunk.offset, chunk.data)
+        end = chunk.offset + len(chunk.data)
+        if end >= state.size:
+            self._fetches.pop(chunk.sha256, None)
+            if self.cache.finish(chunk.sha256, state.size):
+                self.emit("ready", sha256=chunk.sha256)
+            else:
+                log.warning("clip %s failed verification; fetching again", chunk.sha256[:12])
+            self.pump()
+        elif state.requested < state.size:
+            self._send(m.Fetch(sha256=chunk.sha256, offset=state.requested, credit=1))
+            state.requested += CHUNK_SIZE
+
+    def tick(self) -> None:
+        """Called about once a second: stalled fetches, unacknowledged labels, prefetch."""
+        now = time.monotonic()
+        for sha, state in list(self._fetches.items()):
+            if now - state.last_chunk > 10:
+                self._fetches.pop(sha, None)
+        self.sync()
+        self.pump()
+
+    # ---- labels ------------------------------------------------------------------------
+
+    def submit(
+        self,
+        clip: m.ClipRef,
+        lease_id: str | None,
+        values: list[str],
+        segments: list[m.Segment] | None = None,
+        telemetry: dict[str, Any] | None = None,
+        review: bool = False,
+    ) -> m.Label:
+        """Store the label durably, then send it. Returns the label."""
+        assert self.operator is not None, "no operator logged in"
+        schema = self.store.schema()
+        label = m.Label(
+            uuid=str(uuidlib.uuid4()),
+            operator=self.operator,
+            clip=clip.sha256,
+            schema_version=schema.version if schema else 0,
+            values=list(values),
+            segments=list(segments or []),
+            telemetry=dict(telemetry or {}),
+            created_at=time.time(),
+            lease_id=lease_id,
+            review=review,
+        )
+        self.store.record_label(label)  # durable before anything else happens
+        self.last_label = label
+        if self._send(m.LabelBatch(labels=[label])):
+            self._sent_at[label.uuid] = time.monotonic()
+        self.emit("labelled", uuid=label.uuid, outbox=self.store.outbox_count())
+        self.pump()
+        return label
+
+    def skip(self, clip: m.ClipRef) -> None:
+        if self.operator:
+            self.store.set_queue_state(self.operator, clip.sha256, "skipped")
+            self.pump()
+
+    def undo(self) -> m.Label | None:
+        """Take back the last label: out of the outbox, or retracted at the hub if it left."""
+        label = self.last_label
+        if label is None:
+            return None
+        self.last_label = None
+        taken = self.store.undo_label(label.uuid)
+        if taken is None or label.uuid in self._sent_at:
+            retract = m.Retract(uuid=label.uuid, operator=label.operator)
+            self.store.record_message(m.retract_id(label.uuid), "retract", retract)
+            if taken is None:
+                self.store.set_queue_state(label.operator, label.clip, "pending")
+            self.sync(force=True)
+        self._sent_at.pop(label.uuid, None)
+        self.emit("status", status=self.status, outbox=self.store.outbox_count())
+        return label
+
+    def alert(self, clip: m.ClipRef) -> None:
+        """'This affected me': queued like a label, so staff hear of it even after an outage."""
+        if not self.operator:
+            return
+        alert = m.Alert(
+            uuid=str(uuidlib.uuid4()),
+            operator=self.operator,
+            clip=clip.sha256,
+            created_at=time.time(),
+        )
+        self.store.record_message(alert.uuid, "alert", alert)
+        self.sync(force=True)
+
+    def sync(self, force: bool = False) -> int:
+        """Send outbox items not sent recently, oldest first, in batches. Returns how many."""
+        if not self.online:
+            return 0
+        now = time.monotonic()
+        items = self.store.outbox(limit=10_000)
+        batch: list[m.Label] = []
+        sent = 0
+        for item in items:
+            uuid = m.retract_id(item.uuid) if isinstance(item, m.Retract) else item.uuid
+            if not force and now - self._sent_at.get(uuid, -1e9) < RESEND_AFTER:
+                continue
+            if isinstance(item, m.Label):
+                batch.append(item)
+                if len(batch) >= SYNC_BATCH:
+                    self._send(m.LabelBatch(labels=batch))
+                    batch = []
+            else:
+                if batch:
+                    self._send(m.LabelBatch(labels=batch))
+                    batch = []
+                self._send(item)
+            self._sent_at[uuid] = now
+            sent += 1
+        if batch:
+            self._send(m.LabelBatch(labels=batch))
+        if sent:
+            self.emit("status", status=self.status, outbox=self.store.outbox_count())
+        return sent

@@ -1,0 +1,53 @@
+"""Build a kiosk from its config: store, cache, engine, link (zeroconf or fixed address)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .cache import ClipCache
+from .config import KioskConfig
+from .discovery import HubBrowser
+from .engine import KioskEngine, Settings
+from .link import HubLink
+from .store import KioskStore
+
+
+def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]:
+    data = Path(config.data)
+    store = KioskStore(data / "kiosk.db")
+    cache = ClipCache(data / "clips", store, limit_bytes=config.cache_limit_mb * 1024**2)
+    engine = KioskEngine(
+        config.kiosk_id,
+        store,
+        cache,
+        Settings(prefetch_clips=config.prefetch_clips, prefetch_minutes=config.prefetch_minutes),
+        pair_code=config.pair_code,
+    )
+    browser: HubBrowser | None = None
+    if config.hub:
+        fixed = config.hub
+
+        async def resolve() -> str:
+            return fixed
+    else:
+        browser = HubBrowser(config.interfaces or None)
+        started = False
+
+        async def resolve() -> str:
+            nonlocal started
+            if not started:
+                await browser.start()
+                started = True
+            found = await browser.find(timeout=10.0, hub_id=config.hub_id)
+            return found.endpoint
+
+    link = HubLink(
+        config.kiosk_id,
+        resolve,
+        engine.make_hello,
+        engine.on_message,
+        engine.on_state,
+        engine.make_heartbeat,
+    )
+    engine.attach(link)
+    return engine, link, browser

@@ -1,0 +1,26 @@
+"""Protocol constants and timing knobs. Module-level so tests can shrink them."""
+
+from __future__ import annotations
+
+PROTOCOL_VERSION = 1
+
+#: Largest chunk of clip bytes in one frame.
+CHUNK_SIZE = 256 * 1024
+#: Default number of chunks a kiosk allows in flight per fetch.
+DEFAULT_CREDIT = 8
+#: Largest frame either side accepts (a chunk plus headroom).
+MAX_FRAME = CHUNK_SIZE + 64 * 1024
+
+#: Seconds between heartbeats, and how many may be missed before a peer is gone.
+HEARTBEAT_INTERVAL = 1.0
+HEARTBEAT_LIVENESS = 3
+#: Kiosk reconnect back-off, seconds.
+RECONNECT_INITIAL = 0.5
+RECONNECT_MAX = 8.0
+
+#: Zeroconf service type and TXT keys.
+SERVICE_TYPE = "_annotatiestraat._tcp.local."
+TXT_VERSION = "v"
+TXT_HUB_ID = "hub"
+TXT_PROJECT = "project"
+TXT_FINGERPRINT = "fp"

@@ -1,0 +1,188 @@
+"""Every message that crosses the kiosk↔hub link, as one tagged union of msgspec Structs.
+
+New fields always get defaults, so older peers still decode newer frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+# ---- shared parts -------------------------------------------------------------------------
+
+
+class LabelDef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    value: str
+    nl: str
+    en: str
+    key: str
+
+
+class ProjectSchema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: str
+    version: int
+    kind: str = "single"  # single | multi | segments
+    labels: list[LabelDef]
+    redundancy: int = 3
+    watch_fraction: float = 0.0
+    muted: bool = True
+    greyscale: bool = False
+    blur: bool = False
+    break_every_min: float = 50.0
+    break_min: float = 10.0
+    exposure_budget_min: float = 120.0
+    review_mode: bool = False
+
+
+class RosterEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An operator as a kiosk may cache it: a scrypt hash, never the PIN."""
+
+    operator: str
+    name: str
+    pin_hash: str
+
+
+class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    clip_id: str
+    sha256: str
+    size: int
+    name: str = ""
+    duration: float = 0.0
+    gold: bool = False
+    answer: str | None = None  # only sent in training mode, after the label
+
+
+class Segment(msgspec.Struct, forbid_unknown_fields=True, array_like=True):
+    start: float
+    end: float
+    label: str = ""
+
+
+# ---- kiosk → hub --------------------------------------------------------------------------
+
+
+class Hello(_Msg, tag="hello", kw_only=True):
+    kiosk_id: str
+    version: str
+    capabilities: list[str] = []
+    pair_code: str | None = None
+
+
+class Heartbeat(_Msg, tag="hb", kw_only=True):
+    outbox: int = 0
+    cache_bytes: int = 0
+    operator: str | None = None
+
+
+class Login(_Msg, tag="login", kw_only=True):
+    operator: str
+    pin: str
+
+
+class Logout(_Msg, tag="logout", kw_only=True):
+    operator: str
+
+
+class RequestWork(_Msg, tag="request_work", kw_only=True):
+    operator: str
+    count: int = 1
+    exclude: list[str] = []  # clips the kiosk already holds for this operator
+
+
+class Fetch(_Msg, tag="fetch", kw_only=True):
+    sha256: str
+    offset: int = 0
+    credit: int = 1
+
+
+class Label(_Msg, tag="label", kw_only=True):
+    uuid: str
+    operator: str
+    clip: str
+    schema_version: int
+    values: list[str]
+    segments: list[Segment] = []
+    telemetry: dict[str, Any] = {}
+    created_at: float
+    lease_id: str | None = None
+    review: bool = False
+
+
+class LabelBatch(_Msg, tag="labels", kw_only=True):
+    labels: list[Label]
+
+
+def retract_id(uuid: str) -> str:
+    """The id under which a `Retract` of label `uuid` is queued and acknowledged."""
+    return f"retract:{uuid}"
+
+
+class Retract(_Msg, tag="retract", kw_only=True):
+    """Undo of a label the hub may already hold (kiosk Backspace). Acked as `retract_id(uuid)`."""
+
+    uuid: str
+    operator: str
+
+
+class Alert(_Msg, tag="alert", kw_only=True):
+    """'This affected me': the operator wants staff to know."""
+
+    uuid: str
+    operator: str
+    clip: str
+    created_at: float
+
+
+# ---- hub → kiosk --------------------------------------------------------------------------
+
+
+class Welcome(_Msg, tag="welcome", kw_only=True):
+    hub_id: str
+    project: ProjectSchema
+    roster: list[RosterEntry] = []
+    server_time: float = 0.0
+
+
+class LoginResult(_Msg, tag="login_result", kw_only=True):
+    operator: str
+    ok: bool
+    name: str = ""
+    reason: str = ""
+    training: bool = False
+
+
+class Assign(_Msg, tag="assign", kw_only=True):
+    operator: str
+    lease_id: str
+    expires_at: float
+    clips: list[ClipRef]
+
+
+class Chunk(_Msg, tag="chunk", kw_only=True):
+    sha256: str
+    offset: int
+    size: int  # whole file size
+    data: bytes
+
+
+class Ack(_Msg, tag="ack", kw_only=True):
+    uuids: list[str]
+
+
+class Error(_Msg, tag="error", kw_only=True):
+    code: str
+    detail: str = ""
+    ref: str | None = None  # the uuid / sha256 / operator the error is about
+
+
+KioskToHub = (
+    Hello | Heartbeat | Login | Logout | RequestWork | Fetch | Label | LabelBatch | Retract | Alert
+)
+HubToKiosk = Welcome | LoginResult | Assign | Chunk | Ack | Error | Heartbeat
+Message = KioskToHub | Welcome | LoginResult | Assign | Chunk | Ack | Error
