@@ -195,5 +195,41 @@ def kiosk_list(data) -> None:
         click.echo(f"{k['id']}\t{'paired' if k['active'] else 'unpaired'}\t{k['last_seen']}")
 
 
+@main.group(help="Web accounts for site staff and project leads.")
+def user() -> None:
+    pass
+
+
+@user.command("add", help="Add a web user (or reset the password and role).")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["staff", "lead"]), required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def user_add(username, role, password, data) -> None:
+    from .store import StoreError
+    from .store.accounts import add_user
+
+    try:
+        add_user(_store(data), username, role, password)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"user {username} ({role}) ready")
+
+
+@main.group(help="API tokens for scripts and model services.")
+def token() -> None:
+    pass
+
+
+@token.command("create", help="Create an API token; it is shown once.")
+@click.option("--role", type=click.Choice(["staff", "lead"]), required=True)
+@click.option("--name", default="", help="what the token is for")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def token_create(role, name, data) -> None:
+    from .store.accounts import create_token
+
+    click.echo(create_token(_store(data), role, name))
+
+
 if __name__ == "__main__":
     main()

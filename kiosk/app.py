@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from textual.app import App
+from textual.binding import Binding
 
 from .engine import KioskEngine
 from .i18n import Translator
@@ -19,6 +20,10 @@ from .screens.login import LoginScreen
 class KioskApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "Annotatiestraat"
+    BINDINGS = [
+        Binding("ctrl+c", "quit", "quit", priority=True, show=False),
+        Binding("ctrl+q", "quit", "quit", priority=True, show=False),
+    ]
 
     def __init__(
         self,
@@ -26,8 +31,10 @@ class KioskApp(App):
         player: Player,
         link: HubLink | None = None,
         language: str = "nl",
+        hint: str = "",
     ) -> None:
         super().__init__()
+        self.hint = hint
         self.engine = engine
         self.player = player
         self.link = link

@@ -57,6 +57,18 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY, operator TEXT NOT NULL, kiosk TEXT NOT NULL,
         kind TEXT NOT NULL, at REAL NOT NULL);
     """,
+    # 2: web accounts, API tokens, sessions
+    """
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+        created_at REAL NOT NULL);
+    CREATE TABLE api_tokens (
+        token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL,
+        created_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE web_sessions (
+        id_hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL,
+        csrf TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL);
+    """,
 ]
 
 

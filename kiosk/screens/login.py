@@ -23,6 +23,8 @@ class LoginScreen(Screen):
             yield Input(id="pin", password=True, max_length=8)
             yield Button(t("login_button"), id="login", variant="primary")
             yield Static("", id="login-message")
+            if self.app.hint:  # type: ignore[attr-defined]
+                yield Static(self.app.hint, id="hint")  # type: ignore[attr-defined]
 
     def on_mount(self) -> None:
         self.query_one("#operator", Input).focus()

@@ -17,21 +17,32 @@ SAMPLES: list[msgspec.Struct] = [
     m.RequestWork(operator="op1", count=5, exclude=["a" * 64]),
     m.Fetch(sha256="a" * 64, offset=10, credit=4),
     m.Label(
-        uuid="u1", operator="op1", clip="a" * 64, schema_version=2, values=["x"],
-        segments=[m.Segment(1.0, 2.5, "fighting")], telemetry={"replays": 1, "speed": 1.5},
-        created_at=1.5, lease_id="l1",
+        uuid="u1",
+        operator="op1",
+        clip="a" * 64,
+        schema_version=2,
+        values=["x"],
+        segments=[m.Segment(1.0, 2.5, "fighting")],
+        telemetry={"replays": 1, "speed": 1.5},
+        created_at=1.5,
+        lease_id="l1",
     ),
     m.Retract(uuid="u1", operator="op1"),
     m.Alert(uuid="u2", operator="op1", clip="a" * 64, created_at=3.0),
     m.Welcome(
-        hub_id="h", project=m.ProjectSchema(
+        hub_id="h",
+        project=m.ProjectSchema(
             name="p", version=1, labels=[m.LabelDef(value="v", nl="n", en="e", key="1")]
         ),
         roster=[m.RosterEntry(operator="o", name="O", pin_hash="scrypt$...")],
     ),
     m.LoginResult(operator="op1", ok=False, reason="bad_pin"),
-    m.Assign(operator="op1", lease_id="l", expires_at=9.0,
-             clips=[m.ClipRef(clip_id="c", sha256="a" * 64, size=3)]),
+    m.Assign(
+        operator="op1",
+        lease_id="l",
+        expires_at=9.0,
+        clips=[m.ClipRef(clip_id="c", sha256="a" * 64, size=3)],
+    ),
     m.Chunk(sha256="a" * 64, offset=0, size=3, data=b"\x00\x01\x02"),
     m.Ack(uuids=["u1", "u2"]),
     m.Error(code="malformed", detail="x"),
@@ -79,7 +90,9 @@ def test_garbage(garbage: bytes) -> None:
 
 
 def test_wrong_types_and_unknown_fields() -> None:
-    bad_type = msgspec.msgpack.encode([PROTOCOL_VERSION, {"type": "login", "operator": 5, "pin": "1"}])
+    bad_type = msgspec.msgpack.encode(
+        [PROTOCOL_VERSION, {"type": "login", "operator": 5, "pin": "1"}]
+    )
     assert _code(bad_type) is ErrorCode.MALFORMED
     extra = msgspec.msgpack.encode(
         [PROTOCOL_VERSION, {"type": "logout", "operator": "o", "evil": True}]

@@ -1,0 +1,35 @@
+"""Hub ingest: check videos with ffprobe, cut them into proxy clips, store them by sha256.
+
+Library only: :func:`ingest` returns records; the caller stores them in its database.
+"""
+
+from .cut import Segment, cut_video, plan_cuts
+from .media import MediaStore, sha256_file
+from .probe import IngestError, Probe, probe
+from .run import (
+    ClipRecord,
+    IngestErrorEntry,
+    IngestReport,
+    SourceRecord,
+    clip_name,
+    discover,
+    ingest,
+)
+
+__all__ = [
+    "ClipRecord",
+    "IngestError",
+    "IngestErrorEntry",
+    "IngestReport",
+    "MediaStore",
+    "Probe",
+    "Segment",
+    "SourceRecord",
+    "clip_name",
+    "cut_video",
+    "discover",
+    "ingest",
+    "plan_cuts",
+    "probe",
+    "sha256_file",
+]

@@ -1,0 +1,146 @@
+"""Shared fixtures: sample clips made with ffmpeg, a real hub process on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECTS = ROOT / "projects"
+PIN = "2468"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # fast scrypt in tests: the hub and kiosks verify what the tests hash
+    import protocol.pins
+
+    protocol.pins.SCRYPT_N = 2**10
+
+
+@pytest.fixture(scope="session")
+def sample_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("ffmpeg") is None:
+        pytest.fail("ffmpeg is not installed: run `make test`, which installs it")
+    from hub.samples import make_sample_clips
+
+    out = tmp_path_factory.mktemp("clips")
+    make_sample_clips(out, count=6, seconds=2.0)
+    return out
+
+
+@dataclass
+class HubProc:
+    data: Path
+    project: Path
+    proc: subprocess.Popen[str] | None = None
+    port: int = 0
+    web_port: int = 0
+    hub_id: str = ""
+    log: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    @property
+    def db(self) -> Path:
+        return self.data / "hub.db"
+
+    def start(self, clips: Path | None = None, timeout: float = 60.0) -> HubProc:
+        cmd = [
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "serve",
+            "--project",
+            str(self.project),
+            "--data",
+            str(self.data),
+            "--bind",
+            f"tcp://127.0.0.1:{self.port}",
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(self.web_port),
+            "--interface",
+            "127.0.0.1",
+            *self.extra,
+        ]
+        if clips is not None:
+            cmd += ["--clips", str(clips)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env
+        )
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("hub exited:\n" + "".join(self.log))
+            self.log.append(line)
+            if m := re.search(r"hub (\S+): ZeroMQ on port (\d+)", line):
+                self.hub_id, self.port = m.group(1), int(m.group(2))
+            if m := re.search(r"web on http://[^:]+:(\d+)/", line):
+                self.web_port = int(m.group(1))
+            if line.rstrip().endswith(": ready"):
+                import threading
+
+                threading.Thread(target=self._drain, daemon=True).start()
+                return self
+        raise RuntimeError("hub did not become ready:\n" + "".join(self.log))
+
+    def _drain(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.log.append(line)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=20)
+
+    def store(self):  # noqa: ANN201
+        from hub.store import Store
+
+        return Store(self.db)
+
+
+def make_hub(tmp_path: Path, project: str = "geweld.toml", operators: int = 2) -> HubProc:
+    from hub.store import Store
+    from protocol.pins import hash_pin
+
+    data = tmp_path / "hub"
+    data.mkdir()
+    store = Store(data / "hub.db")
+    for i in range(1, operators + 1):
+        store.add_operator(f"op{i}", f"Operator {i}", hash_pin(PIN))
+    store.close()
+    return HubProc(data=data, project=PROJECTS / project)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, sample_clips: Path) -> Iterator[HubProc]:
+    proc = make_hub(tmp_path).start(clips=sample_clips)
+    yield proc
+    proc.kill(signal.SIGTERM)
+
+
+@pytest.fixture
+def pair_code(hub: HubProc) -> str:
+    store = hub.store()
+    try:
+        return store.create_pair_code()
+    finally:
+        store.close()

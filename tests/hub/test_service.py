@@ -1,0 +1,162 @@
+"""Hub rules without sockets: pairing, login, leases, idempotent labels, fetch."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from hub.project import load_project, to_schema
+from hub.service import HubService
+from hub.store import Store
+from protocol import messages as m
+from protocol.constants import CHUNK_SIZE
+from protocol.pins import hash_pin
+
+from tests.conftest import PROJECTS
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> HubService:
+    project, _ = load_project(PROJECTS / "geweld.toml")
+    store = Store(tmp_path / "hub.db")
+    media = tmp_path / "media"
+    for i in range(5):
+        data = bytes([i]) * (CHUNK_SIZE * 2 + 100 + i)
+        sha = hashlib.sha256(data).hexdigest()
+        (media / sha[:2]).mkdir(parents=True, exist_ok=True)
+        (media / sha[:2] / f"{sha}.mp4").write_bytes(data)
+        store.add_clip(sha, len(data), 2.0, f"clip {i}", want=2)
+    store.add_operator("op1", "One", hash_pin("1234", n=2**10))
+    store.add_operator("op2", "Two", hash_pin("1234", n=2**10))
+    store.pair_kiosk("k1")
+    store.pair_kiosk("k2")
+    return HubService(store, media, project, to_schema(project, 1))
+
+
+def login(service: HubService, kiosk: str, operator: str) -> None:
+    assert isinstance(service.handle(kiosk, m.Hello(kiosk_id=kiosk, version="t"))[0], m.Welcome)
+    (result,) = service.handle(kiosk, m.Login(operator=operator, pin="1234"))
+    assert result.ok
+
+
+def test_messages_before_hello_are_refused(service: HubService) -> None:
+    (reply,) = service.handle("k1", m.RequestWork(operator="op1", count=1))
+    assert isinstance(reply, m.Error) and reply.code == "not_hello"
+
+
+def test_unpaired_kiosk_gets_no_welcome_and_no_clip(service: HubService) -> None:
+    (reply,) = service.handle("stranger", m.Hello(kiosk_id="stranger", version="t"))
+    assert isinstance(reply, m.Error) and reply.code == "unpaired"
+    (reply,) = service.handle("stranger", m.Fetch(sha256=service.store.clips()[0]["sha256"]))
+    assert reply.code == "not_hello"
+
+
+def test_pair_code_is_single_use(service: HubService) -> None:
+    code = service.store.create_pair_code()
+    hello = m.Hello(kiosk_id="k9", version="t", pair_code=code)
+    assert isinstance(service.handle("k9", hello)[0], m.Welcome)
+    hello2 = m.Hello(kiosk_id="k10", version="t", pair_code=code)
+    assert service.handle("k10", hello2)[0].code == "unpaired"
+
+
+def test_welcome_roster_holds_hashes_only(service: HubService) -> None:
+    (welcome,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    assert {r.operator for r in welcome.roster} == {"op1", "op2"}
+    assert all(r.pin_hash.startswith("scrypt$") and "1234" not in r.pin_hash for r in welcome.roster)
+
+
+def test_wrong_pin_locks_out_after_repeats(service: HubService) -> None:
+    service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    reasons = [
+        service.handle("k1", m.Login(operator="op1", pin="0000"))[0].reason for _ in range(6)
+    ]
+    assert reasons[:4] == ["bad_pin"] * 4
+    assert reasons[4:] == ["locked", "locked"]
+    # even the right PIN is refused while locked
+    assert service.handle("k1", m.Login(operator="op1", pin="1234"))[0].reason == "locked"
+
+
+def test_work_needs_login(service: HubService) -> None:
+    service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    (reply,) = service.handle("k1", m.RequestWork(operator="op1", count=1))
+    assert reply.code == "not_logged_in"
+
+
+def test_never_the_same_clip_twice_and_redundancy_respected(service: HubService) -> None:
+    login(service, "k1", "op1")
+    login(service, "k2", "op2")
+    seen: dict[str, list[str]] = {"op1": [], "op2": []}
+    for _ in range(4):
+        for kiosk, op in (("k1", "op1"), ("k2", "op2")):
+            (assign,) = service.handle(kiosk, m.RequestWork(operator=op, count=2))
+            seen[op] += [c.sha256 for c in assign.clips]
+    for clips in seen.values():
+        assert len(clips) == len(set(clips)) == 5
+    # want=2 and both operators hold every clip: a third operator gets nothing
+    service.store.add_operator("op3", "Three", hash_pin("1234", n=2**10))
+    login(service, "k1", "op3")
+    (assign,) = service.handle("k1", m.RequestWork(operator="op3", count=5))
+    assert assign.clips == []
+
+
+def test_label_retries_are_stored_once(service: HubService) -> None:
+    login(service, "k1", "op1")
+    (assign,) = service.handle("k1", m.RequestWork(operator="op1", count=1))
+    clip = assign.clips[0]
+    label = m.Label(
+        uuid="u-1", operator="op1", clip=clip.sha256, schema_version=1,
+        values=["gewelddadig"], created_at=1.0, lease_id=assign.lease_id,
+    )
+    for _ in range(3):
+        (ack,) = service.handle("k1", m.LabelBatch(labels=[label]))
+        assert ack.uuids == ["u-1"]
+    assert service.store.count_labels() == 1
+    row = service.store.clip(clip.sha256)
+    assert (row["n_labels"], row["n_open"]) == (1, 0)
+
+
+def test_bad_label_value_is_refused_and_changes_nothing(service: HubService) -> None:
+    login(service, "k1", "op1")
+    clip = service.store.clips()[0]["sha256"]
+    label = m.Label(
+        uuid="u-2", operator="op1", clip=clip, schema_version=1, values=["<script>"],
+        created_at=1.0,
+    )
+    (err,) = service.handle("k1", label)
+    assert err.code == "bad_label" and err.ref == "u-2"
+    assert service.store.count_labels() == 0
+
+
+def test_late_label_on_expired_lease_is_an_extra_vote(service: HubService) -> None:
+    login(service, "k1", "op1")
+    (assign,) = service.handle("k1", m.RequestWork(operator="op1", count=1))
+    sha = assign.clips[0].sha256
+    assert service.store.expire_leases(now=assign.expires_at + 1) == 1
+    assert service.store.clip(sha)["n_open"] == 0
+    label = m.Label(
+        uuid="late", operator="op1", clip=sha, schema_version=1, values=["gewelddadig"],
+        created_at=2.0, lease_id=assign.lease_id,
+    )
+    (ack,) = service.handle("k1", label)
+    assert ack.uuids == ["late"]
+    assert service.store.clip(sha)["n_labels"] == 1
+
+
+def test_fetch_with_credit_and_resume(service: HubService) -> None:
+    login(service, "k1", "op1")
+    clip = service.store.clips()[0]
+    chunks = service.handle("k1", m.Fetch(sha256=clip["sha256"], offset=0, credit=2))
+    assert [c.offset for c in chunks] == [0, CHUNK_SIZE]
+    rest = service.handle("k1", m.Fetch(sha256=clip["sha256"], offset=2 * CHUNK_SIZE, credit=5))
+    assert len(rest) == 1 and rest[0].offset + len(rest[0].data) == clip["size"]
+    data = b"".join(c.data for c in chunks + rest)
+    assert hashlib.sha256(data).hexdigest() == clip["sha256"]
+
+
+@pytest.mark.parametrize("sha", ["../../etc/passwd", "a" * 64, "A" * 64, ""])
+def test_fetch_unknown_or_hostile_ids(service: HubService, sha: str) -> None:
+    login(service, "k1", "op1")
+    (err,) = service.handle("k1", m.Fetch(sha256=sha))
+    assert err.code == "not_found"
