@@ -144,7 +144,15 @@ class HubService:
         session.operators.add(msg.operator)
         self.store.log_session(msg.operator, session.kiosk_id, "login")
         self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)
-        return [m.LoginResult(operator=msg.operator, ok=True, name=op["name"])]
+        midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
+        return [
+            m.LoginResult(
+                operator=msg.operator,
+                ok=True,
+                name=op["name"],
+                exposure_min=round(self.store.exposure_minutes(msg.operator, midnight), 2),
+            )
+        ]
 
     def _request_work(self, session: KioskSession, msg: m.RequestWork) -> list[msgspec.Struct]:
         if msg.operator not in session.operators:

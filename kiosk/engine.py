@@ -81,6 +81,8 @@ class KioskEngine:
         self.hub_error = ""
         self.last_label: m.Label | None = None
         self.training_feedback: dict[str, str] = {}
+        #: minutes of clips this operator saw today before this login (from the hub; 0 offline)
+        self.exposure_at_login_min = 0.0
 
     # ---- wiring ------------------------------------------------------------------------
 
@@ -206,6 +208,7 @@ class KioskEngine:
                 return False, result.reason or "bad_pin"
             ok, name = True, result.name
             self._hub_logged_in = True
+            self.exposure_at_login_min = result.exposure_min
         else:
             entry = self.store.roster_entry(operator)
             ok = entry is not None and verify_pin(pin, entry[1])

@@ -155,6 +155,7 @@ class LoginResult(_Msg, tag="login_result", kw_only=True):
     name: str = ""
     reason: str = ""
     training: bool = False
+    exposure_min: float = 0.0  # minutes of clips this operator watched today, at any kiosk
 
 
 class Assign(_Msg, tag="assign", kw_only=True):

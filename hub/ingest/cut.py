@@ -69,7 +69,7 @@ def proxy_size(p: Probe, proxy_height: int) -> int:
 
 def _video_filter(p: Probe, proxy_height: int) -> str:
     height = proxy_size(p, proxy_height)
-    return f"yadif=deint=interlaced,scale=w='trunc(oh*dar/2)*2':h={height},setsar=1,format=yuv420p"
+    return f"yadif=deint=interlaced,scale=w='round(oh*dar/2)*2':h={height},setsar=1,format=yuv420p"
 
 
 def _encode_args(p: Probe, proxy_height: int, crf: int) -> list[str]:

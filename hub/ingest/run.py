@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -276,19 +276,53 @@ def ingest(
     report = IngestReport()
     files, errors = discover(paths)
     report.errors += errors
-
-    probed: list[tuple[Path, Probe]] = []
-    for path in files:
-        try:
-            probed.append((path, probe(path)))
-        except IngestError as exc:
-            report.errors.append(IngestErrorEntry(str(path), exc.reason))
-
+    probed = _probe_all(files, report, progress)
     media.clean_temp()
+    workers = jobs if jobs is not None else max(1, min(4, os.cpu_count() or 1))
+    try:
+        _process(
+            probed, media, report,
+            known_sources=known_sources, on_source=on_source, progress=progress,
+            clip_seconds=clip_seconds, proxy_height=proxy_height, workdir=workdir,
+            method=method, jobs=workers,
+        )  # fmt: skip
+    finally:
+        if workdir is None:
+            media.remove_temp_dir()
+    order = {str(path): i for i, path in enumerate(files)}
+    report.errors.sort(key=lambda e: order.get(e.path, -1))
+    return report
+
+
+def _probe_all(files: list[Path], report: IngestReport, progress: bool) -> list[tuple[Path, Probe]]:
+    probed: list[tuple[Path, Probe]] = []
+    bar = click.progressbar(files, label="Check", file=sys.stderr) if progress else None
+    with bar if bar is not None else nullcontext(files) as items:
+        for path in items:
+            try:
+                probed.append((path, probe(path)))
+            except IngestError as exc:
+                report.errors.append(IngestErrorEntry(str(path), exc.reason))
+    return probed
+
+
+def _process(
+    probed: list[tuple[Path, Probe]],
+    media: MediaStore,
+    report: IngestReport,
+    *,
+    known_sources: Callable[[str], bool] | None,
+    on_source: Callable[[SourceRecord, list[ClipRecord]], None] | None,
+    progress: bool,
+    clip_seconds: float,
+    proxy_height: int | None,
+    workdir: Path | None,
+    method: Method,
+    jobs: int,
+) -> None:
     seen_sources: set[str] = set()
     seen_clips: set[str] = set()
     total = sum(p.duration for _, p in probed)
-    workers = jobs if jobs is not None else max(1, min(4, os.cpu_count() or 1))
     with _Progress(total, progress) as bar:
         base = 0.0
         for path, p in probed:
@@ -307,7 +341,7 @@ def ingest(
                 clips = _make_clips(
                     path, p, source, media,
                     clip_seconds=clip_seconds, proxy_height=proxy_height, workdir=workdir,
-                    method=method, jobs=workers, on_time=bar.at,
+                    method=method, jobs=jobs, on_time=bar.at,
                 )  # fmt: skip
             except IngestError as exc:
                 report.errors.append(IngestErrorEntry(str(path), exc.reason))
@@ -325,11 +359,6 @@ def ingest(
             if on_source is not None:
                 on_source(source, fresh)
         bar.start("", total)
-    order = {str(path): i for i, path in enumerate(files)}
-    report.errors.sort(key=lambda e: order.get(e.path, -1))
-    if workdir is None:
-        media.remove_temp_dir()
-    return report
 
 
 def _make_clips(

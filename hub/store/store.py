@@ -471,6 +471,15 @@ class Store:
             row["telemetry"] = json.loads(row["telemetry"])
         return rows
 
+    def exposure_minutes(self, operator_id: str, since: float) -> float:
+        """Minutes of clips shown to an operator since `since` (from label telemetry)."""
+        value = self._one(
+            "SELECT coalesce(sum(json_extract(telemetry, '$.time_to_label_s')), 0) FROM labels "
+            "WHERE operator = ? AND created_at >= ?",
+            [operator_id, since],
+        )
+        return float(value or 0.0) / 60.0
+
     def count_labels(self) -> int:
         return int(self._one("SELECT count(*) FROM labels WHERE retracted = 0"))
 

@@ -14,7 +14,6 @@ from kiosk.player import MpvPlayer
 from kiosk.runtime import build
 from kiosk.screens.label import LabelScreen
 from kiosk.screens.login import LoginScreen
-
 from tests.conftest import PIN, ROOT, HubProc
 
 

@@ -13,7 +13,6 @@ from hub.store import Store
 from protocol import messages as m
 from protocol.constants import CHUNK_SIZE
 from protocol.pins import hash_pin
-
 from tests.conftest import PROJECTS
 
 

@@ -1,0 +1,115 @@
+"""Consensus and quality: pure numpy, no I/O.
+
+Entry points for the hub:
+
+- :func:`aggregate` — consensus per clip (majority vote, Dawid–Skene, or any
+  crowd-kit aggregator by name) as a :class:`ConsensusResult`;
+- :func:`quality_report` — a JSON-ready quality report (per label, per operator,
+  overall), rendered by :func:`hub.consensus.report.render_html` /
+  :func:`hub.consensus.report.render_text`;
+- :mod:`hub.consensus.assignment` — which clips an operator gets next;
+- :mod:`hub.consensus.multilabel` — multi-choice and segment labels.
+
+All of them take long-format labels: three parallel sequences ``task_ids``,
+``worker_ids`` (operators) and ``labels``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .dawid_skene import DawidSkene
+from .encode import Encoded, encode, gold_index, vote_counts
+from .majority import MajorityVote
+from .result import ConsensusResult
+
+__all__ = [
+    "ConsensusResult",
+    "DawidSkene",
+    "MajorityVote",
+    "aggregate",
+    "quality_report",
+]
+
+_MV = {"mv", "majority", "majorityvote", "majority-vote"}
+_DS = {"ds", "dawidskene", "dawid-skene"}
+
+
+def _build_result(
+    enc: Encoded,
+    posterior: np.ndarray,
+    index: np.ndarray,
+    method: str,
+    model: Any,
+    counts: np.ndarray | None = None,
+) -> ConsensusResult:
+    if counts is None:
+        counts = vote_counts(enc)
+    classes = enc.classes
+    rows = np.arange(enc.n_tasks)
+    votes = [{classes[j]: c for j, c in enumerate(row) if c} for row in counts.tolist()]
+    return ConsensusResult(
+        tasks=list(enc.tasks),
+        classes=list(classes),
+        label=[classes[i] for i in index.tolist()],
+        confidence=posterior[rows, index].astype(float).tolist(),
+        posterior=posterior,
+        votes=votes,
+        method=method,
+        model=model,
+    )
+
+
+def aggregate(
+    task_ids: Sequence[str],
+    worker_ids: Sequence[str],
+    labels: Sequence[str],
+    classes: Sequence[str] | None = None,
+    gold: Mapping[str, str] | None = None,
+    method: str = "ds",
+    *,
+    init: DawidSkene | None = None,
+    **params: Any,
+) -> ConsensusResult:
+    """Consensus per task from long-format labels.
+
+    ``classes`` fixes the class order (ties go to the first class; default: the
+    labels seen, sorted naturally). ``gold`` maps task id to its known answer: gold
+    tasks get that answer with confidence 1 (and Dawid–Skene uses them as fixed
+    truths while learning the operators). ``method``: ``"mv"`` (majority vote),
+    ``"ds"`` (Dawid–Skene, the default) or a crowd-kit aggregator name such as
+    ``"GLAD"``, ``"MACE"``, ``"Wawa"``, ``"OneCoinDawidSkene"`` (``"crowdkit:<Name>"``
+    forces crowd-kit, e.g. ``"crowdkit:DawidSkene"``). ``init`` warm-starts
+    Dawid–Skene from an earlier fit (``result.model``); ``params`` go to the
+    aggregator's constructor.
+    """
+    name = method.strip().lower()
+    if name.startswith(("crowdkit:", "crowd-kit:")) or (name not in _MV and name not in _DS):
+        from .crowdkit_bridge import run_crowdkit
+
+        ck_name = method.split(":", 1)[1] if ":" in method else method
+        return run_crowdkit(ck_name, task_ids, worker_ids, labels, classes, gold, **params)
+    enc = encode(task_ids, worker_ids, labels, classes)
+    gidx = gold_index(enc, gold)
+    if name in _MV:
+        mv = MajorityVote().fit_encoded(enc, gidx)
+        return _build_result(enc, mv.probas_, mv.label_index_, "mv", mv, mv.counts_)
+    ds = DawidSkene(**params).fit_encoded(enc, gidx, init=init)
+    return _build_result(enc, ds.probas_, ds.label_index_, "ds", ds)
+
+
+def quality_report(
+    task_ids: Sequence[str],
+    worker_ids: Sequence[str],
+    labels: Sequence[str],
+    classes: Sequence[str] | None,
+    gold: Mapping[str, str] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """JSON-ready quality report: overall, per label, per operator (see :mod:`.report`)."""
+    from .report import build_report
+
+    return build_report(task_ids, worker_ids, labels, classes, gold, **options)
