@@ -286,6 +286,7 @@ class KioskEngine:
                 return
             offset = 0
         credit = DEFAULT_CREDIT
+        self.emit("fetch", sha256=clip.sha256, offset=offset)
         self._fetches[clip.sha256] = _Fetch(clip.sha256, clip.size, offset + credit * CHUNK_SIZE)
         self._send(m.Fetch(sha256=clip.sha256, offset=offset, credit=credit))
 

@@ -35,7 +35,7 @@ async def run(args: argparse.Namespace) -> int:
     engine.listeners.append(
         lambda event, data: (
             emit(event=event, **{k: v for k, v in data.items() if k != "data"})
-            if event in ("status", "welcome", "unpaired")
+            if event in ("status", "welcome", "unpaired", "fetch", "ready")
             else None
         )
     )

@@ -51,10 +51,19 @@ class HubLink:
         """Queue a message to the hub if online; False (nothing sent) when offline."""
         if not self.online or self.sock is None:
             return False
+        return self._send_now(self.sock, msg)
+
+    @staticmethod
+    def _send_now(sock: zmq.asyncio.Socket, msg: msgspec.Struct) -> bool:
+        """Send without waiting: with no live connection (IMMEDIATE) the frame is dropped and
+        False returned, so a dead hub can never block the kiosk."""
         try:
-            self.sock.send(codec.encode(msg), flags=zmq.NOBLOCK)
+            fut = sock.send(codec.encode(msg), flags=zmq.NOBLOCK)
         except zmq.ZMQError:
             return False
+        if fut.done():
+            return fut.exception() is None
+        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
         return True
 
     def _set_online(self, online: bool) -> None:
@@ -99,7 +108,7 @@ class HubLink:
         assert self.sock is not None
         sock = self.sock
         interval = c.HEARTBEAT_INTERVAL
-        await sock.send(codec.encode(self.hello()))
+        self._send_now(sock, self.hello())
         welcomed = False
         liveness = c.HEARTBEAT_LIVENESS
         loop = asyncio.get_running_loop()
@@ -119,7 +128,7 @@ class HubLink:
                         welcomed = True
                         self._set_online(True)
                     elif isinstance(msg, m.Error) and msg.code in ("not_hello",):
-                        await sock.send(codec.encode(self.hello()))
+                        self._send_now(sock, self.hello())
                         continue
                     elif isinstance(msg, m.Error) and msg.code == "unpaired":
                         self.last_error = msg.detail
@@ -130,9 +139,6 @@ class HubLink:
             if loop.time() >= next_beat:
                 next_beat = loop.time() + interval
                 liveness -= 1
-                if welcomed:
-                    await sock.send(codec.encode(self.heartbeat()))
-                else:
-                    await sock.send(codec.encode(self.hello()))
+                self._send_now(sock, self.heartbeat() if welcomed else self.hello())
         self.last_error = "hub silent"
         return welcomed

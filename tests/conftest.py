@@ -48,10 +48,12 @@ class HubProc:
     hub_id: str = ""
     log: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    prefix: list[str] = field(default_factory=list)  # e.g. ip netns exec NS
+    host: str = "127.0.0.1"
 
     @property
     def endpoint(self) -> str:
-        return f"tcp://127.0.0.1:{self.port}"
+        return f"tcp://{self.host}:{self.port}"
 
     @property
     def db(self) -> Path:
@@ -59,23 +61,10 @@ class HubProc:
 
     def start(self, clips: Path | None = None, timeout: float = 60.0) -> HubProc:
         cmd = [
-            sys.executable,
-            "-m",
-            "hub.cli",
-            "serve",
-            "--project",
-            str(self.project),
-            "--data",
-            str(self.data),
-            "--bind",
-            f"tcp://127.0.0.1:{self.port}",
-            "--web-host",
-            "127.0.0.1",
-            "--web-port",
-            str(self.web_port),
-            "--interface",
-            "127.0.0.1",
-            *self.extra,
+            *self.prefix, sys.executable, "-m", "hub.cli", "serve", "--project",
+            str(self.project), "--data", str(self.data), "--bind",
+            f"tcp://{self.host}:{self.port}", "--web-host", self.host, "--web-port",
+            str(self.web_port), "--interface", self.host, *self.extra,
         ]
         if clips is not None:
             cmd += ["--clips", str(clips)]
