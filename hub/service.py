@@ -3,7 +3,9 @@ replies, so the rules are tested fast; `hub.router` moves the bytes."""
 
 from __future__ import annotations
 
+import os
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,10 @@ MAX_CREDIT = 32
 MAX_ASSIGN = 50
 
 HUB_VERSION = "0.1.0"
+#: Clip files kept open for chunked reads.
+OPEN_FILES = 64
+#: Seconds a kiosk's paired state is trusted before the store is asked again.
+PAIRED_RECHECK = 2.0
 
 
 @dataclass
@@ -31,6 +37,7 @@ class KioskSession:
     kiosk_id: str
     operators: set[str] = field(default_factory=set)
     seen: float = 0.0
+    paired_checked: float = 0.0
 
 
 def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
@@ -55,6 +62,7 @@ class HubService:
         self.hub_id = store.hub_id()
         self.sessions: dict[str, KioskSession] = {}
         self._values = {label.value for label in schema.labels}
+        self._open_files: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
     # ---- entry point ---------------------------------------------------------------------
 
@@ -65,10 +73,13 @@ class HubService:
         session = self.sessions.get(kiosk_id)
         if session is None:
             return [error(ErrorCode.NOT_HELLO, "send Hello first")]
-        if not self.store.is_paired(kiosk_id):
-            self.sessions.pop(kiosk_id, None)
-            return [error(ErrorCode.UNPAIRED, "this kiosk is not paired with this hub")]
-        session.seen = time.time()
+        now = time.time()
+        if now - session.paired_checked > PAIRED_RECHECK:
+            if not self.store.is_paired(kiosk_id):
+                self.sessions.pop(kiosk_id, None)
+                return [error(ErrorCode.UNPAIRED, "this kiosk is not paired with this hub")]
+            session.paired_checked = now
+        session.seen = now
         match msg:
             case m.Heartbeat():
                 self.store.kiosk_seen(
@@ -192,26 +203,40 @@ class HubService:
         path = self.media_root / sha256[:2] / f"{sha256}.mp4"
         return path if path.is_file() else None
 
+    def _open_clip(self, sha256: str) -> tuple[int, int] | None:
+        """(file descriptor, size) of a stored clip, kept open for the next chunks."""
+        entry = self._open_files.get(sha256)
+        if entry is not None:
+            self._open_files.move_to_end(sha256)
+            return entry
+        clip = self.store.clip(sha256) if len(sha256) == 64 else None
+        path = self.media_path(sha256) if clip else None
+        if clip is None or path is None:
+            return None
+        entry = (os.open(path, os.O_RDONLY), int(clip["size"]))
+        self._open_files[sha256] = entry
+        while len(self._open_files) > OPEN_FILES:
+            _, (fd, _size) = self._open_files.popitem(last=False)
+            os.close(fd)
+        return entry
+
     def _fetch(self, msg: m.Fetch) -> Iterator[msgspec.Struct]:
-        clip = self.store.clip(msg.sha256) if len(msg.sha256) == 64 else None
-        path = self.media_path(msg.sha256) if clip else None
-        if path is None:
+        entry = self._open_clip(msg.sha256)
+        if entry is None:
             yield error(ErrorCode.NOT_FOUND, "no such clip", ref=msg.sha256)
             return
-        size = clip["size"]
+        fd, size = entry
         if msg.offset < 0 or msg.offset > size:
             yield error(ErrorCode.MALFORMED, f"offset {msg.offset} outside 0..{size}", msg.sha256)
             return
         credit = max(1, min(msg.credit, MAX_CREDIT))
-        with path.open("rb") as f:
-            f.seek(msg.offset)
-            offset = msg.offset
-            for _ in range(credit):
-                data = f.read(CHUNK_SIZE)
-                if not data:
-                    break
-                yield m.Chunk(sha256=msg.sha256, offset=offset, size=size, data=data)
-                offset += len(data)
+        offset = msg.offset
+        for _ in range(credit):
+            data = os.pread(fd, CHUNK_SIZE, offset)
+            if not data:
+                break
+            yield m.Chunk(sha256=msg.sha256, offset=offset, size=size, data=data)
+            offset += len(data)
 
     def _labels(self, session: KioskSession, labels: list[m.Label]) -> list[msgspec.Struct]:
         acked: list[str] = []

@@ -33,34 +33,9 @@ class ClipCache:
     def part(self, sha256: str) -> Path:
         return self.path(sha256).with_suffix(".part")
 
-    def resume_offset(self, sha256: str) -> int:
-        part = self.part(sha256)
-        return part.stat().st_size if part.exists() else 0
-
-    def write_chunk(self, sha256: str, offset: int, data: bytes) -> None:
-        part = self.part(sha256)
-        mode = "r+b" if part.exists() else "wb"
-        with part.open(mode) as f:
-            f.seek(offset)
-            f.write(data)
-
-    def truncate_part(self, sha256: str, size: int) -> None:
-        part = self.part(sha256)
-        if part.exists():
-            os.truncate(part, size)
-
-    def finish(self, sha256: str, size: int) -> bool:
-        """Verify the .part file; on success it becomes playable. A bad one is deleted."""
-        part = self.part(sha256)
-        if not part.exists() or part.stat().st_size != size or sha256_file(part) != sha256:
-            part.unlink(missing_ok=True)
-            return False
-        with part.open("rb") as f:
-            os.fsync(f.fileno())
-        part.replace(self.path(sha256))
-        self.store.cache_touch(sha256, size, complete=True)
-        self.evict()
-        return True
+    def begin(self, sha256: str, size: int) -> PartWriter:
+        """A writer for this clip's .part file, resuming after the bytes already there."""
+        return PartWriter(self, sha256, size)
 
     def ready(self, sha256: str, verify: bool = True) -> bool:
         """True if the clip is here and its bytes are right; a corrupt file is removed."""
@@ -87,3 +62,60 @@ class ClipCache:
             total -= entry["size"]
             removed += 1
         return removed
+
+
+class PartWriter:
+    """Receives a clip's chunks in order, hashing as they come; verified before playable."""
+
+    def __init__(self, cache: ClipCache, sha256: str, size: int) -> None:
+        self.cache = cache
+        self.sha256 = sha256
+        self.size = size
+        self.path = cache.part(sha256)
+        self.hash = hashlib.sha256()
+        self.file = self.path.open("r+b" if self.path.exists() else "w+b")
+        # resume: the bytes already here count only as far as they are whole and in order
+        have = min(os.fstat(self.file.fileno()).st_size, size)
+        self.file.seek(0)
+        remaining = have
+        while remaining:
+            block = self.file.read(min(1 << 20, remaining))
+            if not block:
+                break
+            self.hash.update(block)
+            remaining -= len(block)
+        self.offset = have - remaining
+        self.file.truncate(self.offset)
+        self.file.seek(self.offset)
+
+    def write(self, offset: int, data: bytes) -> bool:
+        """Append a chunk; a chunk that is not the next one is refused (False)."""
+        if offset != self.offset or self.offset + len(data) > self.size:
+            return False
+        self.file.write(data)
+        self.hash.update(data)
+        self.offset += len(data)
+        return True
+
+    @property
+    def complete(self) -> bool:
+        return self.offset >= self.size
+
+    def finish(self) -> bool:
+        """Verify and make playable; a mismatch deletes the .part so it is fetched again."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        if self.offset != self.size or self.hash.hexdigest() != self.sha256:
+            self.path.unlink(missing_ok=True)
+            return False
+        self.path.replace(self.cache.path(self.sha256))
+        self.cache.store.cache_touch(self.sha256, self.size, complete=True)
+        self.cache.evict()
+        return True
+
+    def abandon(self) -> None:
+        """Keep what arrived (for a later resume) and close the file."""
+        if not self.file.closed:
+            self.file.flush()
+            self.file.close()

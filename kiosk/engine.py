@@ -19,7 +19,7 @@ from protocol import messages as m
 from protocol.constants import CHUNK_SIZE, DEFAULT_CREDIT
 from protocol.pins import verify_pin
 
-from .cache import ClipCache
+from .cache import ClipCache, PartWriter
 from .link import HubLink
 from .store import KioskStore
 
@@ -37,8 +37,7 @@ LOGIN_TIMEOUT = 5.0
 
 @dataclass
 class _Fetch:
-    sha256: str
-    size: int
+    writer: PartWriter
     requested: int  # bytes asked for so far
     last_chunk: float = field(default_factory=time.monotonic)
 
@@ -130,7 +129,8 @@ class KioskEngine:
     def on_state(self, state: str) -> None:
         if state == "offline":
             self._hub_logged_in = False
-            self._fetches.clear()
+            for sha in list(self._fetches):
+                self._drop_fetch(sha)
             self._work_requested_at = 0.0
         self.emit("status", status=self.status, outbox=self.store.outbox_count())
 
@@ -172,7 +172,7 @@ class KioskEngine:
             if self.operator and self._pin:
                 self._send(m.Login(operator=self.operator, pin=self._pin))
         elif err.code == "not_found" and err.ref in self._fetches:
-            self._fetches.pop(err.ref, None)
+            self._drop_fetch(err.ref)
         elif err.code == "bad_label" and err.ref:
             # the hub will never take it: keep it out of the retry loop, but on record
             log.error("hub refused label %s: %s", err.ref, err.detail)
@@ -279,32 +279,40 @@ class KioskEngine:
     def fetch(self, clip: m.ClipRef) -> None:
         if clip.sha256 in self._fetches or not self.online:
             return
-        offset = self.cache.resume_offset(clip.sha256)
-        if offset >= clip.size:
-            if self.cache.finish(clip.sha256, clip.size):
-                self.emit("ready", sha256=clip.sha256)
-                return
-            offset = 0
+        writer = self.cache.begin(clip.sha256, clip.size)
+        if writer.complete:
+            self._finish(writer)
+            return
         credit = DEFAULT_CREDIT
-        self.emit("fetch", sha256=clip.sha256, offset=offset)
-        self._fetches[clip.sha256] = _Fetch(clip.sha256, clip.size, offset + credit * CHUNK_SIZE)
-        self._send(m.Fetch(sha256=clip.sha256, offset=offset, credit=credit))
+        self.emit("fetch", sha256=clip.sha256, offset=writer.offset)
+        self._fetches[clip.sha256] = _Fetch(writer, writer.offset + credit * CHUNK_SIZE)
+        self._send(m.Fetch(sha256=clip.sha256, offset=writer.offset, credit=credit))
+
+    def _finish(self, writer: PartWriter) -> None:
+        if writer.finish():
+            self.emit("ready", sha256=writer.sha256)
+        else:
+            log.warning("clip %s failed verification; fetching again", writer.sha256[:12])
+
+    def _drop_fetch(self, sha256: str) -> None:
+        state = self._fetches.pop(sha256, None)
+        if state is not None:
+            state.writer.abandon()
 
     def _on_chunk(self, chunk: m.Chunk) -> None:
         state = self._fetches.get(chunk.sha256)
         if state is None:
             return
         state.last_chunk = time.monotonic()
-        self.cache.write_chunk(chunk.sha256, chunk.offset, chunk.data)
-        end = chunk.offset + len(chunk.data)
-        if end >= state.size:
+        writer = state.writer
+        if not writer.write(chunk.offset, chunk.data):
+            return  # not the next chunk (a stale one after a resume): ignore
+        if writer.complete:
             self._fetches.pop(chunk.sha256, None)
-            if self.cache.finish(chunk.sha256, state.size):
-                self.emit("ready", sha256=chunk.sha256)
-            else:
-                log.warning("clip %s failed verification; fetching again", chunk.sha256[:12])
+            self._finish(writer)
             self.pump()
-        elif state.requested < state.size:
+        elif state.requested < writer.size:
+            # one chunk in, one more asked for: the window stays at `credit` chunks
             self._send(m.Fetch(sha256=chunk.sha256, offset=state.requested, credit=1))
             state.requested += CHUNK_SIZE
 
@@ -313,7 +321,7 @@ class KioskEngine:
         now = time.monotonic()
         for sha, state in list(self._fetches.items()):
             if now - state.last_chunk > 10:
-                self._fetches.pop(sha, None)
+                self._drop_fetch(sha)
         self.sync()
         self.pump()
 

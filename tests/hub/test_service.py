@@ -63,7 +63,9 @@ def test_pair_code_is_single_use(service: HubService) -> None:
 def test_welcome_roster_holds_hashes_only(service: HubService) -> None:
     (welcome,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
     assert {r.operator for r in welcome.roster} == {"op1", "op2"}
-    assert all(r.pin_hash.startswith("scrypt$") and "1234" not in r.pin_hash for r in welcome.roster)
+    assert all(
+        r.pin_hash.startswith("scrypt$") and "1234" not in r.pin_hash for r in welcome.roster
+    )
 
 
 def test_wrong_pin_locks_out_after_repeats(service: HubService) -> None:
@@ -105,8 +107,13 @@ def test_label_retries_are_stored_once(service: HubService) -> None:
     (assign,) = service.handle("k1", m.RequestWork(operator="op1", count=1))
     clip = assign.clips[0]
     label = m.Label(
-        uuid="u-1", operator="op1", clip=clip.sha256, schema_version=1,
-        values=["gewelddadig"], created_at=1.0, lease_id=assign.lease_id,
+        uuid="u-1",
+        operator="op1",
+        clip=clip.sha256,
+        schema_version=1,
+        values=["gewelddadig"],
+        created_at=1.0,
+        lease_id=assign.lease_id,
     )
     for _ in range(3):
         (ack,) = service.handle("k1", m.LabelBatch(labels=[label]))
@@ -120,7 +127,11 @@ def test_bad_label_value_is_refused_and_changes_nothing(service: HubService) -> 
     login(service, "k1", "op1")
     clip = service.store.clips()[0]["sha256"]
     label = m.Label(
-        uuid="u-2", operator="op1", clip=clip, schema_version=1, values=["<script>"],
+        uuid="u-2",
+        operator="op1",
+        clip=clip,
+        schema_version=1,
+        values=["<script>"],
         created_at=1.0,
     )
     (err,) = service.handle("k1", label)
@@ -135,8 +146,13 @@ def test_late_label_on_expired_lease_is_an_extra_vote(service: HubService) -> No
     assert service.store.expire_leases(now=assign.expires_at + 1) == 1
     assert service.store.clip(sha)["n_open"] == 0
     label = m.Label(
-        uuid="late", operator="op1", clip=sha, schema_version=1, values=["gewelddadig"],
-        created_at=2.0, lease_id=assign.lease_id,
+        uuid="late",
+        operator="op1",
+        clip=sha,
+        schema_version=1,
+        values=["gewelddadig"],
+        created_at=2.0,
+        lease_id=assign.lease_id,
     )
     (ack,) = service.handle("k1", label)
     assert ack.uuids == ["late"]
