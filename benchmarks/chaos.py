@@ -53,10 +53,10 @@ def run(duration: float, kiosks: int, fault_rate: float, clips: int, interval: f
             ns = None
             if lan:
                 kh = lan.add_host(name, 11 + i)
-                args += ["--interface", kh.ip]
+                args += ["--interface", kh.ip, "--tofu"]
                 ns = kh.ns
             else:
-                args += ["--hub", hub.endpoint]
+                args += hub.kiosk_args()
             procs.append(KioskProc(name, workdir / name, args, netns=ns).start())
 
         faults = 0

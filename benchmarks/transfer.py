@@ -23,6 +23,8 @@ from protocol import messages as m
 from tests.conftest import PIN, make_hub
 from tests.faults import seed_clips
 
+HUB_KEY = [""]
+
 
 def raw_tcp_copy(files: list[Path], out_dir: Path) -> float:
     """Seconds to send all files over one TCP connection, write and verify them."""
@@ -59,8 +61,8 @@ def raw_tcp_copy(files: list[Path], out_dir: Path) -> float:
 
 async def zmq_fetch(endpoint: str, data: Path, n: int) -> float:
     """Seconds from the first Fetch to the n-th verified clip in the kiosk cache."""
-    config = KioskConfig(kiosk_id="bench", data=str(data), hub=endpoint, prefetch_clips=n,
-                         prefetch_minutes=0)
+    config = KioskConfig(kiosk_id="bench", data=str(data), hub=endpoint, hub_key=HUB_KEY[0],
+                         prefetch_clips=n, prefetch_minutes=0)
     engine, link, _ = build(config)
     marks: list[float] = []
     ready = asyncio.Event()
@@ -87,7 +89,7 @@ async def zmq_fetch(endpoint: str, data: Path, n: int) -> float:
 
 
 async def drain(endpoint: str, data: Path, shas: list[str]) -> float:
-    config = KioskConfig(kiosk_id="drain", data=str(data), hub=endpoint)
+    config = KioskConfig(kiosk_id="drain", data=str(data), hub=endpoint, hub_key=HUB_KEY[0])
     engine, link, _ = build(config)
     store = engine.store
     with store.transaction():
@@ -125,6 +127,7 @@ def main() -> None:
         small = seed_clips(hub.data, args.labels, 64, want=3, seed=99)
         hub.extra = ["--open-pairing", "--no-zeroconf"]
         hub.start()
+        HUB_KEY[0] = hub.public_key
         try:
             total = args.clips * size
             raw_t, zmq_t = [], []

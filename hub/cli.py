@@ -47,6 +47,11 @@ def _store(data: Path):
     show_default=True,
     help="ZeroMQ address (port 0 = any free port)",
 )
+@click.option(
+    "--pair-bind",
+    default=None,
+    help="ZeroMQ address of the pairing socket (default: the port after --bind)",
+)
 @click.option("--web-host", default="0.0.0.0", show_default=True)
 @click.option("--web-port", default=8080, show_default=True, type=int)
 @click.option(
@@ -73,6 +78,7 @@ def serve(
     data,
     clips,
     bind,
+    pair_bind,
     web_host,
     web_port,
     interfaces,
@@ -87,6 +93,7 @@ def serve(
         project=project,
         data=data,
         bind=bind,
+        pair_bind=pair_bind,
         web_host=web_host,
         web_port=web_port,
         clips=list(clips),

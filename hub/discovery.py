@@ -18,6 +18,8 @@ class Advertiser:
         hub_id: str,
         project: str,
         fingerprint: str = "",
+        public_key: str = "",
+        pair_port: int = 0,
         interfaces: list[str] | None = None,
         addresses: list[str] | None = None,
     ) -> None:
@@ -34,6 +36,8 @@ class Advertiser:
                 c.TXT_HUB_ID: hub_id,
                 c.TXT_PROJECT: project,
                 c.TXT_FINGERPRINT: fingerprint,
+                c.TXT_PUBLIC_KEY: public_key,
+                c.TXT_PAIR_PORT: str(pair_port),
             },
             server=f"{host}-{hub_id}.local.",
             parsed_addresses=addresses,

@@ -1,17 +1,23 @@
-"""The hub's ZeroMQ ROUTER: frames in, `HubService` replies out, one commit per batch.
+"""The hub's ZeroMQ ROUTER sockets: frames in, `HubService` replies out, one commit per batch.
 
-Group commit: all frames waiting on the socket are handled in one SQLite transaction and
-their replies (acks included) are sent only after it commits.
+Both sockets are CurveZMQ servers with the hub's long-term key. A ZAP handler admits:
+- on the kiosk socket, only paired kiosk keys (or any key with --open-pairing, demo only);
+- on the pairing socket, any key, but there only `Hello` with a valid one-time code is heard.
+
+Group commit: all frames waiting on the kiosk socket are handled in one SQLite transaction
+and their replies (acks included) are sent only after it commits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import msgspec
 import zmq
 import zmq.asyncio
+from zmq.auth.asyncio import AsyncioAuthenticator
 
 from protocol import codec
 from protocol.errors import ErrorCode, ProtocolError
@@ -26,45 +32,107 @@ BATCH = 512
 #: Frames above this are dropped by libzmq itself (memory guard); smaller oversize frames
 #: get a `too_large` error reply.
 HARD_MAX_FRAME = 16 * 1024 * 1024
+KIOSK_DOMAIN = "kiosk"
+PAIR_DOMAIN = "pair"
+
+
+class _KeyPolicy:
+    """ZAP decisions (called by pyzmq's authenticator with the client's Z85 key)."""
+
+    def __init__(self, service: HubService) -> None:
+        self.service = service
+
+    def callback(self, domain: str, client_key: bytes) -> bool:
+        if domain == PAIR_DOMAIN:
+            return True
+        if self.service.open_pairing:
+            return True
+        return self.service.store.is_key_paired(client_key.decode("ascii"))
+
+
+def _bind(sock: zmq.asyncio.Socket, address: str) -> int:
+    if address.endswith(":0"):
+        return sock.bind_to_random_port(address.rsplit(":", 1)[0])
+    sock.bind(address)
+    return int(address.rsplit(":", 1)[1])
 
 
 class Router:
-    def __init__(self, service: HubService, bind: str, ctx: zmq.asyncio.Context | None = None):
+    def __init__(
+        self,
+        service: HubService,
+        bind: str,
+        keys: tuple[bytes, bytes],
+        pair_bind: str | None = None,
+        ctx: zmq.asyncio.Context | None = None,
+    ) -> None:
         self.service = service
         self.ctx = ctx or zmq.asyncio.Context.instance()
-        self.sock = self.ctx.socket(zmq.ROUTER)
-        self.sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
-        self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
-        self.sock.setsockopt(zmq.MAXMSGSIZE, HARD_MAX_FRAME)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.setsockopt(zmq.SNDHWM, 10_000)
-        if bind.endswith(":0"):
-            self.port = self.sock.bind_to_random_port(bind.rsplit(":", 1)[0])
-        else:
-            self.sock.bind(bind)
-            self.port = int(bind.rsplit(":", 1)[1])
+        self.public_key, secret = keys
+        self.auth = AsyncioAuthenticator(self.ctx)
+        self.auth.start()
+        policy = _KeyPolicy(service)
+        self.auth.configure_curve_callback(KIOSK_DOMAIN, credentials_provider=policy)
+        self.auth.configure_curve_callback(PAIR_DOMAIN, credentials_provider=policy)
+        self.sock = self._socket(secret, KIOSK_DOMAIN)
+        self.port = _bind(self.sock, bind)
+        if pair_bind is None:
+            host = bind.rsplit(":", 1)[0]
+            pair_bind = f"{host}:{self.port + 1}" if not bind.endswith(":0") else f"{host}:0"
+        self.pair_sock = self._socket(secret, PAIR_DOMAIN)
+        self.pair_port = _bind(self.pair_sock, pair_bind)
         self.frames_in = 0
 
-    async def run(self) -> None:
-        while True:
-            batch = [await self.sock.recv_multipart(copy=True)]
-            while len(batch) < BATCH and self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                batch.append(await self.sock.recv_multipart(copy=True))
-            out = self.handle_batch(batch)
-            for frames in out:
-                await self.sock.send_multipart(frames, copy=False)
+    def _socket(self, secret: bytes, domain: str) -> zmq.asyncio.Socket:
+        sock = self.ctx.socket(zmq.ROUTER)
+        sock.curve_server = True
+        sock.curve_publickey = self.public_key
+        sock.curve_secretkey = secret
+        sock.zap_domain = domain.encode()
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        sock.setsockopt(zmq.MAXMSGSIZE, HARD_MAX_FRAME)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.SNDHWM, 10_000)
+        return sock
 
-    def handle_batch(self, batch: list[list[bytes]]) -> list[list[bytes]]:
+    async def run(self) -> None:
+        await asyncio.gather(self._serve_kiosks(), self._serve_pairing())
+
+    async def _serve_kiosks(self) -> None:
+        sock = self.sock
+        while True:
+            batch = [await sock.recv_multipart(copy=False)]
+            while len(batch) < BATCH and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                batch.append(await sock.recv_multipart(copy=False))
+            for frames in self.handle_batch(batch):
+                await sock.send_multipart(frames, copy=False)
+
+    async def _serve_pairing(self) -> None:
+        while True:
+            frames = await self.pair_sock.recv_multipart(copy=False)
+            ident, key = frames[0].bytes, _user_id(frames[-1])
+            replies = self._decode_and(ident, frames[1:], key, self.service.pair)
+            for reply in replies:
+                await self.pair_sock.send_multipart([ident, codec.encode(reply)])
+
+    def handle_batch(self, batch: list[list[zmq.Frame]]) -> list[list[bytes]]:
         out: list[list[bytes]] = []
         with self.service.store.transaction():
             for frames in batch:
                 self.frames_in += 1
-                ident = frames[0]
-                for reply in self._handle(ident, frames[1:]):
+                ident, key = frames[0].bytes, _user_id(frames[-1])
+                replies = self._decode_and(ident, frames[1:], key, self.service.handle)
+                for reply in replies:
                     out.append([ident, codec.encode(reply)])
         return out
 
-    def _handle(self, ident: bytes, parts: list[bytes]) -> list[msgspec.Struct]:
+    def _decode_and(
+        self,
+        ident: bytes,
+        parts: list[zmq.Frame],
+        key: str,
+        handler: Callable[[str, msgspec.Struct, str], list[msgspec.Struct]],
+    ) -> list[msgspec.Struct]:
         if len(parts) != 1:
             return [Error(code=ErrorCode.MALFORMED.value, detail="one frame per message")]
         try:
@@ -72,23 +140,25 @@ class Router:
         except UnicodeDecodeError:
             return [Error(code=ErrorCode.MALFORMED.value, detail="kiosk id is not UTF-8")]
         try:
-            msg = codec.decode(parts[0], KioskToHub)
+            msg = codec.decode(parts[0].bytes, KioskToHub)
         except ProtocolError as e:
             return [Error(code=e.code.value, detail=e.detail)]
         try:
             with self.service.store.transaction():
-                return self.service.handle(kiosk_id, msg)
+                return handler(kiosk_id, msg, key)
         except Exception:  # a bug must not take the hub down for everyone else
             log.exception("handling %s from %s", type(msg).__name__, kiosk_id)
             return [Error(code=ErrorCode.INTERNAL.value, detail="internal error")]
 
     def close(self) -> None:
         self.sock.close(linger=0)
+        self.pair_sock.close(linger=0)
+        self.auth.stop()
 
 
-async def serve_forever(router: Router) -> None:
+def _user_id(frame: zmq.Frame) -> str:
+    """The Z85 public key of the peer, as the ZAP handler recorded it."""
     try:
-        await router.run()
-    except asyncio.CancelledError:
-        router.close()
-        raise
+        return frame.get("User-Id") or ""
+    except (zmq.ZMQError, KeyError, UnicodeDecodeError):
+        return ""

@@ -13,7 +13,10 @@ from pathlib import Path
 import msgspec
 from aiohttp import web
 
+from protocol.keys import fingerprint
+
 from .discovery import Advertiser
+from .keys import load_or_create
 from .project import ProjectConfig, load_project, to_schema
 from .router import Router
 from .service import HubService
@@ -27,6 +30,7 @@ class HubConfig:
     project: Path
     data: Path
     bind: str = "tcp://0.0.0.0:5570"
+    pair_bind: str | None = None  # default: the next port after `bind`
     web_host: str = "0.0.0.0"
     web_port: int = 8080
     clips: list[Path] = field(default_factory=list)
@@ -66,8 +70,12 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             proxy_height=config.proxy_height,
         )
         print(report.summary(), flush=True)
-    router = Router(service, config.bind)
+    keys = load_or_create(config.data / "hub.key")
+    router = Router(service, config.bind, keys, pair_bind=config.pair_bind)
+    fp = fingerprint(keys[0])
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
+    print(f"hub {service.hub_id}: pairing on port {router.pair_port}", flush=True)
+    print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
 
     from .web.app import create_app
 
@@ -85,6 +93,9 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             port=router.port,
             hub_id=service.hub_id,
             project=project.name,
+            fingerprint=fp,
+            public_key=keys[0].decode(),
+            pair_port=router.pair_port,
             interfaces=config.interfaces,
             addresses=config.advertise_addresses,
         )

@@ -38,6 +38,7 @@ class KioskSession:
     operators: set[str] = field(default_factory=set)
     seen: float = 0.0
     paired_checked: float = 0.0
+    key: str = ""
 
 
 def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
@@ -66,13 +67,16 @@ class HubService:
 
     # ---- entry point ---------------------------------------------------------------------
 
-    def handle(self, kiosk_id: str, msg: msgspec.Struct) -> list[msgspec.Struct]:
-        """Replies to one message. Must not raise for anything a peer can send."""
+    def handle(self, kiosk_id: str, msg: msgspec.Struct, key: str = "") -> list[msgspec.Struct]:
+        """Replies to one message on the kiosk socket. `key` is the peer's CURVE public key
+        (as the ZAP handler admitted it). Must not raise for anything a peer can send."""
         if isinstance(msg, m.Hello):
-            return self._hello(kiosk_id, msg)
+            return self._hello(kiosk_id, msg, key)
         session = self.sessions.get(kiosk_id)
         if session is None:
             return [error(ErrorCode.NOT_HELLO, "send Hello first")]
+        if session.key != key:
+            return [error(ErrorCode.UNPAIRED, "this key is not the one paired with this kiosk id")]
         now = time.time()
         if now - session.paired_checked > PAIRED_RECHECK:
             if not self.store.is_paired(kiosk_id):
@@ -118,25 +122,35 @@ class HubService:
 
     # ---- handlers ------------------------------------------------------------------------
 
-    def _hello(self, kiosk_id: str, msg: m.Hello) -> list[msgspec.Struct]:
-        if not self.store.is_paired(kiosk_id):
-            if msg.pair_code and self.store.use_pair_code(msg.pair_code, kiosk_id):
-                pass
-            elif self.open_pairing:
-                self.store.pair_kiosk(kiosk_id)
-            else:
-                reason = "pairing code wrong, used or expired" if msg.pair_code else "not paired"
-                return [error(ErrorCode.UNPAIRED, reason)]
-        self.sessions[kiosk_id] = KioskSession(kiosk_id, seen=time.time())
+    def pair(self, kiosk_id: str, msg: msgspec.Struct, key: str) -> list[msgspec.Struct]:
+        """The pairing socket: only a Hello with a valid one-time code is heard here."""
+        if not isinstance(msg, m.Hello) or not msg.pair_code:
+            return [error(ErrorCode.UNPAIRED, "pairing needs a Hello with a code from staff")]
+        if not self.store.use_pair_code(msg.pair_code, kiosk_id, public_key=key or None):
+            return [error(ErrorCode.UNPAIRED, "pairing code wrong, used or expired")]
+        self.sessions.pop(kiosk_id, None)
+        return [self._welcome()]
+
+    def unpair(self, kiosk_id: str) -> None:
+        self.store.unpair_kiosk(kiosk_id)
+        self.sessions.pop(kiosk_id, None)
+
+    def _welcome(self) -> m.Welcome:
+        return m.Welcome(
+            hub_id=self.hub_id, project=self.schema, roster=self.roster(), server_time=time.time()
+        )
+
+    def _hello(self, kiosk_id: str, msg: m.Hello, key: str) -> list[msgspec.Struct]:
+        if not self.store.is_paired(kiosk_id) and self.open_pairing:
+            self.store.pair_kiosk(kiosk_id, key or None)
+        kiosk = self.store.kiosk(kiosk_id)
+        if kiosk is None or not kiosk["active"]:
+            return [error(ErrorCode.UNPAIRED, "not paired: ask staff for a pairing code")]
+        if (kiosk["public_key"] or "") != key:
+            return [error(ErrorCode.UNPAIRED, "this key is not the one paired with this kiosk id")]
+        self.sessions[kiosk_id] = KioskSession(kiosk_id, seen=time.time(), key=key)
         self.store.kiosk_seen(kiosk_id, version=msg.version)
-        return [
-            m.Welcome(
-                hub_id=self.hub_id,
-                project=self.schema,
-                roster=self.roster(),
-                server_time=time.time(),
-            )
-        ]
+        return [self._welcome()]
 
     def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
         op = self.store.operator(msg.operator)

@@ -16,17 +16,23 @@ from .config import ConfigError, load_config
 @click.option("--data", help="kiosk data folder (labels, clip cache)")
 @click.option("--kiosk-id", help="this kiosk's id (default: kiosk-<hostname>)")
 @click.option("--hub", help="tcp://host:port of the hub (default: find it by zeroconf)")
+@click.option("--hub-key", help="the hub's public key (with --hub; else from zeroconf)")
+@click.option("--hub-pair", help="tcp://host:port of the hub's pairing socket (with --hub)")
 @click.option("--pair-code", help="one-time pairing code from staff")
 @click.option("--lang", "language", type=click.Choice(["nl", "en"]), help="language")
 @click.option("--interface", "interfaces", multiple=True, help="zeroconf on this address only")
 @click.option("--vo", help="mpv video output (default: gpu with a display, null without)")
-def main(config_path, data, kiosk_id, hub, pair_code, language, interfaces, vo) -> None:
+def main(
+    config_path, data, kiosk_id, hub, hub_key, hub_pair, pair_code, language, interfaces, vo
+) -> None:
     try:
         config = load_config(
             config_path,
             data=data,
             kiosk_id=kiosk_id,
             hub=hub,
+            hub_key=hub_key,
+            hub_pair=hub_pair,
             pair_code=pair_code,
             language=language,
             interfaces=list(interfaces),

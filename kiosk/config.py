@@ -18,6 +18,9 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     data: str = "kiosk-data"
     hub: str | None = None  # tcp://host:port; None = find it by zeroconf
     hub_id: str | None = None  # only this hub (when several are advertised)
+    hub_key: str | None = None  # the hub's public key, with `hub` (else from zeroconf)
+    hub_pair: str | None = None  # tcp://host:port of the hub's pairing socket, with `hub`
+    trust_first_hub: bool = False  # DEMO ONLY: pin the first hub seen, without a code
     pair_code: str | None = None
     language: str = "nl"
     interfaces: list[str] = []

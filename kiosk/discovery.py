@@ -17,6 +17,8 @@ class HubAddress:
     hub_id: str
     project: str
     fingerprint: str
+    public_key: str = ""
+    pair_endpoint: str = ""
 
 
 class HubBrowser:
@@ -58,11 +60,14 @@ class HubBrowser:
         }
         if props.get(c.TXT_VERSION) != str(c.PROTOCOL_VERSION):
             return None
+        pair_port = props.get(c.TXT_PAIR_PORT, "")
         return HubAddress(
             endpoint=f"tcp://{addresses[0]}:{info.port}",
             hub_id=props.get(c.TXT_HUB_ID, ""),
             project=props.get(c.TXT_PROJECT, ""),
             fingerprint=props.get(c.TXT_FINGERPRINT, ""),
+            public_key=props.get(c.TXT_PUBLIC_KEY, ""),
+            pair_endpoint=f"tcp://{addresses[0]}:{pair_port}" if pair_port.isdigit() else "",
         )
 
     async def find(self, timeout: float | None = None, hub_id: str | None = None) -> HubAddress:

@@ -177,9 +177,9 @@ class KioskEngine:
             # the hub will never take it: keep it out of the retry loop, but on record
             log.error("hub refused label %s: %s", err.ref, err.detail)
             self.store.acked([err.ref])
-        elif err.code == "unpaired":
+        elif err.code in ("unpaired", "hub_key_mismatch", "no_hub_key"):
             self.hub_error = err.detail
-            self.emit("unpaired", detail=err.detail)
+            self.emit("hub_problem", code=err.code, detail=err.detail)
         else:
             log.warning("hub error %s: %s", err.code, err.detail)
 

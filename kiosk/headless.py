@@ -28,6 +28,9 @@ async def run(args: argparse.Namespace) -> int:
         data=args.data,
         hub=args.hub,
         pair_code=args.pair_code,
+        hub_key=args.hub_key,
+        hub_pair=args.hub_pair,
+        trust_first_hub=args.tofu,
         interfaces=args.interface or [],
         prefetch_clips=args.prefetch,
     )
@@ -35,7 +38,7 @@ async def run(args: argparse.Namespace) -> int:
     engine.listeners.append(
         lambda event, data: (
             emit(event=event, **{k: v for k, v in data.items() if k != "data"})
-            if event in ("status", "welcome", "unpaired", "fetch", "ready")
+            if event in ("status", "welcome", "hub_problem", "fetch", "ready")
             else None
         )
     )
@@ -101,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hub", default=None)
     p.add_argument("--interface", action="append")
     p.add_argument("--pair-code", default=None)
+    p.add_argument("--hub-key", default=None, help="the hub's public key (with --hub)")
+    p.add_argument("--hub-pair", default=None, help="the hub's pairing address (with --hub)")
+    p.add_argument("--tofu", action="store_true", help="trust the first hub seen (demo, tests)")
     p.add_argument("--operator", required=True)
     p.add_argument("--pin", required=True)
     p.add_argument("--count", type=int, default=0, help="labels to make (0 = until stopped)")

@@ -18,10 +18,15 @@ from protocol import codec
 from protocol import constants as c
 from protocol import messages as m
 from protocol.errors import ProtocolError
+from protocol.keys import fingerprint
+
+from .discovery import HubAddress
 
 log = logging.getLogger(__name__)
 
-Resolver = Callable[[], Awaitable[str]]
+Resolver = Callable[[], Awaitable[HubAddress]]
+#: Seconds to wait for the hub's answer on the pairing socket.
+PAIR_TIMEOUT = 5.0
 
 
 class HubLink:
@@ -34,6 +39,12 @@ class HubLink:
         on_state: Callable[[str], None] = lambda state: None,
         heartbeat: Callable[[], m.Heartbeat] = m.Heartbeat,
         ctx: zmq.asyncio.Context | None = None,
+        *,
+        keys: tuple[bytes, bytes] | None = None,
+        pinned: Callable[[], str | None] = lambda: None,
+        pin: Callable[[str], None] = lambda key: None,
+        pair_code: Callable[[], str | None] = lambda: None,
+        trust_first_hub: bool = False,
     ) -> None:
         self.kiosk_id = kiosk_id
         self.resolve = resolve
@@ -46,12 +57,29 @@ class HubLink:
         self.online = False
         self.endpoint: str | None = None
         self.last_error: str = ""
+        self.keys = keys or zmq.curve_keypair()
+        self.pinned = pinned
+        self.pin = pin
+        self.pair_code = pair_code
+        self.trust_first_hub = trust_first_hub
+        self.hub_key: str | None = None
 
     def send(self, msg: msgspec.Struct) -> bool:
         """Queue a message to the hub if online; False (nothing sent) when offline."""
         if not self.online or self.sock is None:
             return False
         return self._send_now(self.sock, msg)
+
+    @staticmethod
+    async def _send_connected(
+        sock: zmq.asyncio.Socket, msg: msgspec.Struct, timeout: float
+    ) -> bool:
+        """Send once the connection is up (IMMEDIATE drops frames before), within `timeout`."""
+        try:
+            await asyncio.wait_for(sock.send(codec.encode(msg)), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     @staticmethod
     def _send_now(sock: zmq.asyncio.Socket, msg: msgspec.Struct) -> bool:
@@ -71,8 +99,10 @@ class HubLink:
             self.online = online
             self.on_state("online" if online else "offline")
 
-    def _open(self, endpoint: str) -> zmq.asyncio.Socket:
+    def _open(self, endpoint: str, server_key: str) -> zmq.asyncio.Socket:
         sock = self.ctx.socket(zmq.DEALER)
+        sock.curve_publickey, sock.curve_secretkey = self.keys
+        sock.curve_serverkey = server_key.encode()
         sock.setsockopt(zmq.ROUTING_ID, self.kiosk_id.encode())
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.IMMEDIATE, 1)
@@ -81,18 +111,79 @@ class HubLink:
         sock.connect(endpoint)
         return sock
 
+    def _fail(self, code: str, detail: str) -> None:
+        self.last_error = detail
+        self.on_message(m.Error(code=code, detail=detail))
+
+    async def _trusted_key(self, target: HubAddress) -> str | None:
+        """The hub key to talk to, pairing first if needed; None = not now (reported)."""
+        pinned = self.pinned()
+        key = target.public_key or pinned or ""
+        if not key:
+            self._fail("no_hub_key", "the hub's public key is not known")
+            return None
+        if pinned and key != pinned:
+            self._fail(
+                "hub_key_mismatch",
+                f"a hub with key {fingerprint(key)} is not the paired hub {fingerprint(pinned)}",
+            )
+            return None
+        if pinned:
+            return key
+        code = self.pair_code()
+        if code:
+            return key if await self._pair(target, key, code) else None
+        if self.trust_first_hub:
+            self.pin(key)
+            return key
+        self._fail("unpaired", "not paired: ask staff for a pairing code")
+        return None
+
+    async def _pair(self, target: HubAddress, key: str, code: str) -> bool:
+        if not target.pair_endpoint:
+            self._fail("unpaired", "the hub's pairing address is not known")
+            return False
+        sock = self._open(target.pair_endpoint, key)
+        try:
+            hello = m.Hello(kiosk_id=self.kiosk_id, version="pairing", pair_code=code)
+            if not await self._send_connected(sock, hello, PAIR_TIMEOUT) or not await sock.poll(
+                int(PAIR_TIMEOUT * 1000), zmq.POLLIN
+            ):
+                self._fail("unpaired", "the hub did not answer the pairing request")
+                return False
+            try:
+                msg = codec.decode(await sock.recv(), m.HubToKiosk)
+            except ProtocolError as e:
+                self._fail("unpaired", f"bad pairing answer: {e}")
+                return False
+        finally:
+            sock.close(linger=0)
+        if isinstance(msg, m.Welcome):
+            self.pin(key)
+            self.on_message(msg)
+            return True
+        if isinstance(msg, m.Error):
+            self.last_error = msg.detail
+            self.on_message(msg)
+        return False
+
     async def run(self) -> None:
         backoff = c.RECONNECT_INITIAL
         while True:
             try:
-                endpoint = await self.resolve()
+                target = await self.resolve()
             except (TimeoutError, OSError) as e:
                 self.last_error = f"no hub found: {e or 'timeout'}"
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, c.RECONNECT_MAX)
                 continue
-            self.endpoint = endpoint
-            self.sock = self._open(endpoint)
+            key = await self._trusted_key(target)
+            if key is None:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, c.RECONNECT_MAX)
+                continue
+            self.endpoint, self.hub_key = target.endpoint, key
+            self.sock = self._open(target.endpoint, key)
             try:
                 if await self._session():
                     backoff = c.RECONNECT_INITIAL
@@ -108,7 +199,7 @@ class HubLink:
         assert self.sock is not None
         sock = self.sock
         interval = c.HEARTBEAT_INTERVAL
-        self._send_now(sock, self.hello())
+        await self._send_connected(sock, self.hello(), c.HEARTBEAT_INTERVAL)
         welcomed = False
         liveness = c.HEARTBEAT_LIVENESS
         loop = asyncio.get_running_loop()

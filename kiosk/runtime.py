@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .cache import ClipCache
 from .config import KioskConfig
-from .discovery import HubBrowser
+from .discovery import HubAddress, HubBrowser
 from .engine import KioskEngine, Settings
 from .link import HubLink
 from .store import KioskStore
@@ -25,21 +25,27 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
     )
     browser: HubBrowser | None = None
     if config.hub:
-        fixed = config.hub
+        fixed = HubAddress(
+            endpoint=config.hub,
+            hub_id="",
+            project="",
+            fingerprint="",
+            public_key=config.hub_key or "",
+            pair_endpoint=config.hub_pair or "",
+        )
 
-        async def resolve() -> str:
+        async def resolve() -> HubAddress:
             return fixed
     else:
         browser = HubBrowser(config.interfaces or None)
         started = False
 
-        async def resolve() -> str:
+        async def resolve() -> HubAddress:
             nonlocal started
             if not started:
                 await browser.start()
                 started = True
-            found = await browser.find(timeout=10.0, hub_id=config.hub_id)
-            return found.endpoint
+            return await browser.find(timeout=10.0, hub_id=config.hub_id)
 
     link = HubLink(
         config.kiosk_id,
@@ -48,6 +54,11 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
         engine.on_message,
         engine.on_state,
         engine.make_heartbeat,
+        keys=store.keypair(),
+        pinned=lambda: store.pinned_hub_key() or config.hub_key,
+        pin=store.pin_hub_key,
+        pair_code=lambda: config.pair_code,
+        trust_first_hub=config.trust_first_hub,
     )
     engine.attach(link)
     return engine, link, browser

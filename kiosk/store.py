@@ -46,6 +46,8 @@ class KioskStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            self.path.touch(mode=0o600)
         self.db = sqlite_utils.Database(self.path)
         self.conn = self.db.conn
         self.conn.isolation_level = None
@@ -97,6 +99,25 @@ class KioskStore:
                 "INSERT INTO roster VALUES (?, ?, ?)",
                 [(r.operator, r.name, r.pin_hash) for r in welcome.roster],
             )
+
+    def keypair(self) -> tuple[bytes, bytes]:
+        """This kiosk's CurveZMQ key pair, made on first use (the database is owner-only)."""
+        public, secret = self.get_meta("public_key"), self.get_meta("secret_key")
+        if public and secret:
+            return public.encode(), secret.encode()
+        import zmq
+
+        pub, sec = zmq.curve_keypair()
+        with self.transaction():
+            self.set_meta("public_key", pub.decode())
+            self.set_meta("secret_key", sec.decode())
+        return pub, sec
+
+    def pinned_hub_key(self) -> str | None:
+        return self.get_meta("hub_public_key")
+
+    def pin_hub_key(self, key: str) -> None:
+        self.set_meta("hub_public_key", key)
 
     def schema(self) -> m.ProjectSchema | None:
         raw = self.get_meta("schema")

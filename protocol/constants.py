@@ -24,3 +24,5 @@ TXT_VERSION = "v"
 TXT_HUB_ID = "hub"
 TXT_PROJECT = "project"
 TXT_FINGERPRINT = "fp"
+TXT_PUBLIC_KEY = "pk"  # the hub's CurveZMQ public key (Z85)
+TXT_PAIR_PORT = "pp"  # the pairing socket's port

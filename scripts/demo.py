@@ -89,6 +89,7 @@ def main() -> int:
             kiosk_id="demo-kiosk",
             data=str(data / "kiosk"),
             interfaces=["127.0.0.1"],
+            trust_first_hub=True,
             language=args.lang,
         )
         engine, link, _ = build(config)

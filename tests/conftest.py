@@ -50,10 +50,17 @@ class HubProc:
     extra: list[str] = field(default_factory=list)
     prefix: list[str] = field(default_factory=list)  # e.g. ip netns exec NS
     host: str = "127.0.0.1"
+    pair_port: int = 0
+    public_key: str = ""
 
     @property
     def endpoint(self) -> str:
         return f"tcp://{self.host}:{self.port}"
+
+    def kiosk_args(self) -> list[str]:
+        """Options that point a kiosk at this hub without zeroconf."""
+        return ["--hub", self.endpoint, "--hub-key", self.public_key,
+                "--hub-pair", f"tcp://{self.host}:{self.pair_port}"]
 
     @property
     def db(self) -> Path:
@@ -81,6 +88,10 @@ class HubProc:
             self.log.append(line)
             if m := re.search(r"hub (\S+): ZeroMQ on port (\d+)", line):
                 self.hub_id, self.port = m.group(1), int(m.group(2))
+            if m := re.search(r"pairing on port (\d+)", line):
+                self.pair_port = int(m.group(1))
+            if m := re.search(r"public key (\S+) fingerprint", line):
+                self.public_key = m.group(1)
             if m := re.search(r"web on http://[^:]+:(\d+)/", line):
                 self.web_port = int(m.group(1))
             if line.rstrip().endswith(": ready"):

@@ -275,6 +275,16 @@ class Store:
         with self.transaction():
             self.conn.execute("UPDATE kiosks SET active = 0 WHERE id = ?", (kiosk_id,))
 
+    def is_key_paired(self, public_key: str) -> bool:
+        return (
+            self._one("SELECT 1 FROM kiosks WHERE public_key = ? AND active = 1", [public_key])
+            is not None
+        )
+
+    def kiosk(self, kiosk_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM kiosks WHERE id = ?", [kiosk_id]))
+        return rows[0] if rows else None
+
     def is_paired(self, kiosk_id: str) -> bool:
         return bool(self._one("SELECT active FROM kiosks WHERE id = ?", [kiosk_id]))
 

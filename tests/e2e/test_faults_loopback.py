@@ -36,7 +36,7 @@ def kiosk(tmp_path: Path, hub: HubProc, name: str, operator: str, *extra: str) -
     return KioskProc(
         name,
         tmp_path / name,
-        ["--hub", hub.endpoint, "--operator", operator, "--pin", PIN, *extra],
+        [*hub.kiosk_args(), "--operator", operator, "--pin", PIN, *extra],
     )
 
 
@@ -143,8 +143,7 @@ def test_wrong_pin_offline_is_refused(tmp_path: Path) -> None:
         "k1",
         k.data,
         [
-            "--hub",
-            hub.endpoint,
+            *hub.kiosk_args(),
             "--operator",
             "op1",
             "--pin",
@@ -166,6 +165,7 @@ async def test_corrupt_cache_file_is_fetched_again(tmp_path: Path) -> None:
             kiosk_id="k1",
             data=str(tmp_path / "k1"),
             hub=hub.endpoint,
+            hub_key=hub.public_key,
             pair_code=None,
             prefetch_clips=3,
         )

@@ -36,7 +36,7 @@ def kiosk_on(lan: Lan, tmp_path: Path, name: str, index: int, operator: str, *ex
     host = lan.add_host(name, index)
     return KioskProc(
         name, tmp_path / name,
-        ["--interface", host.ip, "--operator", operator, "--pin", PIN, *extra],
+        ["--interface", host.ip, "--tofu", "--operator", operator, "--pin", PIN, *extra],
         netns=host.ns,
     )
 

@@ -17,12 +17,12 @@ from kiosk.screens.login import LoginScreen
 from tests.conftest import PIN, ROOT, HubProc
 
 
-async def wait_for(predicate, timeout: float = 20.0, step: float = 0.05) -> None:
+async def wait_for(predicate, timeout: float = 20.0, step: float = 0.05, why=None) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not predicate():
         if loop.time() > end:
-            raise AssertionError("condition not reached in time")
+            raise AssertionError(f"condition not reached in time: {why() if why else ''}")
         await asyncio.sleep(step)
 
 
@@ -48,7 +48,8 @@ async def test_three_labels_reach_the_hub_once_and_the_export(
 ) -> None:
     app = kiosk_app(tmp_path, pair_code)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(lambda: app.engine.online, 30)  # found by zeroconf, paired, welcomed
+        # found by zeroconf, paired, welcomed
+        await wait_for(lambda: app.engine.online, 60, why=lambda: app.link.last_error)
         assert app.link.endpoint == hub.endpoint
         await login(pilot, "op1", PIN)
         await wait_for(lambda: isinstance(app.screen, LabelScreen))
@@ -109,7 +110,7 @@ async def test_wrong_pin_is_refused_and_nothing_is_stored(
 
 
 async def test_unpaired_kiosk_gets_nothing(hub: HubProc, tmp_path: Path) -> None:
-    app = kiosk_app(tmp_path, pair_code="000000", hub=hub.endpoint)
+    app = kiosk_app(tmp_path, pair_code="000000")
     async with app.run_test(size=(100, 30)):
         await wait_for(lambda: app.engine.hub_error != "", 20)
         assert not app.engine.online

@@ -55,9 +55,16 @@ def test_unpaired_kiosk_gets_no_welcome_and_no_clip(service: HubService) -> None
 def test_pair_code_is_single_use(service: HubService) -> None:
     code = service.store.create_pair_code()
     hello = m.Hello(kiosk_id="k9", version="t", pair_code=code)
-    assert isinstance(service.handle("k9", hello)[0], m.Welcome)
+    assert isinstance(service.pair("k9", hello, "KEY9")[0], m.Welcome)
     hello2 = m.Hello(kiosk_id="k10", version="t", pair_code=code)
-    assert service.handle("k10", hello2)[0].code == "unpaired"
+    assert service.pair("k10", hello2, "KEY10")[0].code == "unpaired"
+    # paired with its key: the kiosk socket takes that key only
+    assert isinstance(service.handle("k9", m.Hello(kiosk_id="k9", version="t"), "KEY9")[0],
+                      m.Welcome)
+    assert service.handle("k9", m.Heartbeat(), "OTHER")[0].code == "unpaired"
+    assert service.handle("k9", m.Hello(kiosk_id="k9", version="t"), "OTHER")[0].code == (
+        "unpaired"
+    )
 
 
 def test_welcome_roster_holds_hashes_only(service: HubService) -> None:
