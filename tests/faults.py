@@ -74,10 +74,15 @@ class KioskProc:
     def tail(self, n: int = 15) -> str:
         return "\n".join(json.dumps(e) for e in self.events[-n:])
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
+    def kill(self, sig: int = signal.SIGKILL, timeout: float = 180.0) -> None:
+        """Signal the kiosk and wait; after SIGTERM it drains its outbox first."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=20)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=20)
 
     def wait(self, timeout: float = 60.0) -> int:
         assert self.proc is not None

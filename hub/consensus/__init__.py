@@ -56,7 +56,7 @@ def _build_result(
         classes=list(classes),
         label=[classes[i] for i in index.tolist()],
         confidence=posterior[rows, index].astype(float).tolist(),
-        posterior=posterior,
+        posterior=np.array(posterior, dtype=np.float64),  # a snapshot, not a view into the model
         votes=votes,
         method=method,
         model=model,
@@ -95,7 +95,7 @@ def aggregate(
     enc = encode(task_ids, worker_ids, labels, classes)
     gidx = gold_index(enc, gold)
     if name in _MV:
-        mv = MajorityVote().fit_encoded(enc, gidx)
+        mv = MajorityVote(**params).fit_encoded(enc, gidx)
         return _build_result(enc, mv.probas_, mv.label_index_, "mv", mv, mv.counts_)
     ds = DawidSkene(**params).fit_encoded(enc, gidx, init=init)
     return _build_result(enc, ds.probas_, ds.label_index_, "ds", ds)

@@ -124,9 +124,7 @@ def worker_confusion(enc: Encoded, reference: np.ndarray) -> np.ndarray:
     return out.reshape(enc.n_workers, k, k)
 
 
-def worker_pairwise_agreement(
-    enc: Encoded, counts: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def worker_pairwise_agreement(enc: Encoded, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per worker: how often the *other* labels on the same clips agree with theirs.
 
     For a label ``y`` on a task with ``n`` labels of which ``c_y`` say ``y`` the

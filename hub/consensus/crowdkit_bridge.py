@@ -7,6 +7,7 @@ pandas are imported only when an aggregator is run, and a missing install raises
 and posteriors over our class order (one-hot when the method has no posteriors).
 Gold answers go to the methods that take them (``DawidSkene``,
 ``GoldMajorityVote``) and override the consensus of gold tasks for all methods.
+Ties in a posterior go to the lowest class index, as everywhere in this package.
 """
 
 from __future__ import annotations
@@ -61,10 +62,26 @@ def _import() -> tuple[Any, Any]:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - exercised with the extra missing
         raise CrowdKitMissing(
-            "crowd-kit is not installed; install the extra: "
-            "pip install 'annotatiestraat[crowdkit]'"
+            "crowd-kit is not installed; install the extra: pip install 'annotatiestraat[crowdkit]'"
         ) from exc
     return aggregation, pd
+
+
+def _compatible(cls: type) -> type:
+    """Work around crowd-kit 1.4 with scikit-learn >= 1.6.
+
+    Wawa, ZeroBasedSkill and GoldMajorityVote call ``sklearn.utils.validation.
+    check_is_fitted``, which now reads estimator tags that only classes deriving from
+    ``sklearn.base.BaseEstimator`` have. A subclass that adds ``BaseEstimator`` last in
+    the MRO supplies the tags and changes nothing else.
+    """
+    try:
+        from sklearn.base import BaseEstimator
+    except ImportError:  # pragma: no cover - old crowd-kit without scikit-learn
+        return cls
+    if issubclass(cls, BaseEstimator):
+        return cls
+    return type(cls.__name__, (cls, BaseEstimator), {"__module__": __name__})
 
 
 def run_crowdkit(
@@ -91,25 +108,21 @@ def run_crowdkit(
             "label": np.asarray(enc.classes, dtype=object)[enc.label],
         }
     )
-    model = getattr(aggregation, cls_name)(**params)
+    model = _compatible(getattr(aggregation, cls_name))(**params)
+    args: tuple[Any, ...] = (frame,)
     if cls_name in _TAKES_GOLD:
         has = np.flatnonzero(gidx >= 0)
         truth = pd.Series(
             np.asarray(enc.classes, dtype=object)[gidx[has]],
             index=np.asarray(enc.tasks, dtype=object)[has],
         )
-        if cls_name == "GoldMajorityVote":
-            if truth.empty:
-                raise ValueError("GoldMajorityVote needs gold answers")
-            model.fit(frame, truth)
-            probas = model.predict_proba(frame)
-            labels_out = model.predict(frame)
-        else:
-            model.fit(frame, truth if not truth.empty else None)
-            probas, labels_out = model.probas_, model.labels_
-    else:
-        model.fit(frame)
-        probas, labels_out = getattr(model, "probas_", None), model.labels_
+        if truth.empty and cls_name == "GoldMajorityVote":
+            raise ValueError("GoldMajorityVote needs gold answers")
+        args = (frame, truth if not truth.empty else None)
+    if hasattr(model, "fit_predict_proba"):
+        probas, labels_out = model.fit_predict_proba(*args), None
+    else:  # KOS, MMSR: labels only
+        probas, labels_out = None, model.fit_predict(*args)
 
     k = enc.n_classes
     if probas is not None and len(probas):
@@ -117,18 +130,9 @@ def run_crowdkit(
         posterior = frame_p.to_numpy(dtype=np.float64)
         sums = posterior.sum(axis=1, keepdims=True)
         posterior = np.where(sums > 0, posterior / np.where(sums > 0, sums, 1), 1.0 / k)
-        idx = argmax_ties_low(posterior)
-        # keep crowd-kit's own choice where it is one of the tied best
-        theirs = labels_out.reindex(enc.tasks)
-        pos = {c: i for i, c in enumerate(enc.classes)}
-        their_idx = np.array([pos.get(str(v), -1) for v in theirs], dtype=np.int64)
-        ok = (their_idx >= 0) & np.isclose(
-            posterior[np.arange(len(idx)), np.maximum(their_idx, 0)],
-            posterior[np.arange(len(idx)), idx],
-        )
-        idx = np.where(ok, their_idx, idx)
+        idx = argmax_ties_low(posterior)  # our tie rule, not pandas' column order
     else:
-        theirs = labels_out.reindex(enc.tasks)
+        theirs = labels_out.reindex(enc.tasks) if labels_out is not None else []
         pos = {c: i for i, c in enumerate(enc.classes)}
         idx = np.array([pos[str(v)] for v in theirs], dtype=np.int64)
         posterior = one_hot(idx, k)

@@ -23,8 +23,9 @@ Two ways to update after new labels arrive:
   tasks that got new labels: their old contribution to the sufficient statistics is
   taken out, their posteriors and the confusion matrices are re-estimated together,
   and everything else is left as it was. The cost is proportional to the labels on
-  the touched tasks, not to the data set. Posteriors of untouched tasks are not
-  refreshed, so call ``refit()`` now and then (e.g. nightly) to resync.
+  the touched tasks, not to the data set. Posteriors of untouched tasks are only
+  refreshed when the stored new labels pass a quarter of the data (one full E-step
+  then, amortised), so call ``refit()`` now and then (e.g. nightly) to resync fully.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Self
 
 import numpy as np
 
-from .base import Aggregator, one_hot
+from .base import Aggregator, argmax_ties_low, one_hot
 from .encode import Encoded, encode, factorize, gold_index, vote_counts
 from .majority import vote_shares
 
@@ -268,30 +269,34 @@ class DawidSkene(Aggregator):
         self.loss_history_ = history
         self.errors_ = errors
         self.priors_ = priors
-        self._set_labels(np.ascontiguousarray(probas_t.T))
-        # state for partial_fit / refit
-        self._probas_t = probas_t
+        # state for partial_fit / refit: buffers with spare room to grow in place
+        self._n_t = n_t
+        self._pbuf = probas_t
         self._counts_t = counts_t
-        self._task = task
-        self._worker = worker
-        self._label = label
-        self._gold = gold
+        self._class_totals = probas_t.sum(axis=1)
+        self._store = _LabelStore(task, worker, label, n_t)
+        self._gold_buf = gold.copy()
         self._task_pos: dict[str, int] | None = None
         self._worker_pos: dict[str, int] | None = None
+        self._index_buf = argmax_ties_low(probas_t.T)
+        self._labels_buf = np.asarray(self.classes_, dtype=object)[self._index_buf]
+        self._expose()
         return self
+
+    def _expose(self) -> None:
+        n = self._n_t
+        self.probas_ = self._pbuf[:, :n].T
+        self.label_index_ = self._index_buf[:n]
+        self.labels_ = self._labels_buf[:n]
 
     def refit(self) -> Self:
         """Full EM over every label seen so far, warm-started from the current fit."""
         self._check_fitted()
+        task, worker, label = self._store.all()
         enc = Encoded(
-            list(self.tasks_),
-            list(self.workers_),
-            list(self.classes_),
-            self._task,
-            self._worker,
-            self._label,
+            list(self.tasks_), list(self.workers_), list(self.classes_), task, worker, label
         )
-        return self.fit_encoded(enc, self._gold.copy(), init=self)
+        return self.fit_encoded(enc, self._gold_buf[: self._n_t].copy(), init=self)
 
     def partial_fit(
         self,
@@ -306,8 +311,11 @@ class DawidSkene(Aggregator):
 
         New tasks and workers are appended to ``tasks_`` / ``workers_`` (sorted
         among themselves); the classes are fixed by the first fit. ``gold`` may
-        name new or existing tasks (gold for tasks with no labels is ignored).
-        Iterates until no touched posterior moves more than ``tol``.
+        name new or existing tasks (gold for tasks without labels is ignored).
+        Iterates until no touched posterior moves more than ``tol``. The cost
+        depends on the labels of the touched tasks, not on the data set size.
+        ``probas_``, ``labels_`` and ``label_index_`` are views that later calls
+        update in place: copy them to keep a snapshot.
         """
         self._check_fitted()
         k = len(self.classes_)
@@ -315,63 +323,67 @@ class DawidSkene(Aggregator):
         if len(worker_ids) != n_new or len(labels) != n_new:
             raise ValueError("task_ids, worker_ids and labels differ in length")
         label_new, _ = factorize(labels, self.classes_)
+        cls = {c: i for i, c in enumerate(self.classes_)}
+        for t, answer in (gold or {}).items():
+            if str(answer) not in cls:
+                raise ValueError(f"gold answer {answer!r} for task {t!r} is not a class")
+        old_t = self._n_t
         task_new = self._extend(task_ids, "task")
         worker_new = self._extend(worker_ids, "worker")
         n_t, n_w = len(self.tasks_), len(self.workers_)
         prior = pseudo_counts(k, self.smoothing, self.diagonal_prior)
 
         # grow the state for new tasks and workers (worker-major layout: append only)
-        old_t = self._probas_t.shape[1]
-        old_wl = self._counts_t.shape[1]
-        probas_t = np.empty((k, n_t))
-        probas_t[:, :old_t] = self._probas_t
-        probas_t[:, old_t:] = 1.0 / k
-        counts_t = np.zeros((k, n_w * k))
-        counts_t[:, :old_wl] = self._counts_t
-        gold_before = np.full(n_t, -1, dtype=np.int64)
-        gold_before[:old_t] = self._gold
-        goldv = gold_before.copy()
+        if n_t > self._pbuf.shape[1]:
+            cap = max(n_t, 2 * self._pbuf.shape[1])
+            self._pbuf = _grown(self._pbuf, cap, 0.0)
+            self._gold_buf = _grown(self._gold_buf, cap, -1)
+            self._index_buf = _grown(self._index_buf, cap, 0)
+            self._labels_buf = _grown(self._labels_buf, cap, self.classes_[0])
+        self._pbuf[:, old_t:n_t] = 1.0 / k
+        self._gold_buf[old_t:n_t] = -1
+        self._class_totals = self._class_totals + (n_t - old_t) / k
+        if self._counts_t.shape[1] < n_w * k:
+            counts_t = np.zeros((k, n_w * k))
+            counts_t[:, : self._counts_t.shape[1]] = self._counts_t
+            self._counts_t = counts_t
+        self._n_t = n_t
+
+        touched_ids = set(task_new.tolist())
         if gold:
-            cls = {c: i for i, c in enumerate(self.classes_)}
             pos = self._positions("task")
             for t, answer in gold.items():
-                if str(t) in pos:
-                    if str(answer) not in cls:
-                        raise ValueError(f"gold answer {answer!r} for task {t!r} is not a class")
-                    goldv[pos[str(t)]] = cls[str(answer)]
-
-        n_old = len(self._task)
-        task_all = np.concatenate([self._task, task_new])
-        worker_all = np.concatenate([self._worker, worker_new])
-        label_all = np.concatenate([self._label, label_new])
-
-        touched = np.zeros(n_t, dtype=bool)
-        touched[task_new] = True
-        touched |= goldv != gold_before
-        affected = np.flatnonzero(touched)
+                i = pos.get(str(t))
+                if i is None:
+                    continue
+                if self._gold_buf[i] != cls[str(answer)]:
+                    self._gold_buf[i] = cls[str(answer)]
+                    touched_ids.add(i)
+        affected = np.array(sorted(touched_ids), dtype=np.int64)
         m = len(affected)
-        sel = np.flatnonzero(touched[task_all])
-        sel_old = sel[sel < n_old]
-        local = np.full(n_t, -1, dtype=np.int64)
-        local[affected] = np.arange(m)
-        s_task = local[task_all[sel]]
-        s_wl = worker_all[sel] * k + label_all[sel]
+
+        # labels already in on the touched tasks, then the new ones
+        o_task, o_worker, o_label = self._store.select(affected, n_t)
+        merged = self._store.append(task_new, worker_new, label_new, n_t)
+        so_task = np.searchsorted(affected, o_task)  # task index -> position in affected
+        so_wl = o_worker * k + o_label
+        s_task = np.concatenate([so_task, np.searchsorted(affected, task_new)])
+        s_wl = np.concatenate([so_wl, worker_new * k + label_new])
+        s_label = np.concatenate([o_label, label_new])
 
         # take the touched tasks' old contribution out of the sufficient statistics
-        p_old = probas_t[:, affected]
-        so_task = local[task_all[sel_old]]
-        so_wl = worker_all[sel_old] * k + label_all[sel_old]
-        counts_rest = counts_t - expected_counts(so_task, so_wl, p_old, n_w * k)
-        class_rest = probas_t.sum(axis=1) - p_old.sum(axis=1)
+        p_old = self._pbuf[:, affected]
+        counts_rest = self._counts_t - expected_counts(so_task, so_wl, p_old, n_w * k)
+        class_rest = self._class_totals - p_old.sum(axis=1)
 
         # touched tasks start from their old posterior; new tasks from vote shares
         p_a = p_old.copy()
         fresh = affected >= old_t
         if fresh.any():
             votes = np.zeros((m, k))
-            np.add.at(votes, (s_task, label_all[sel]), 1.0)
+            np.add.at(votes, (s_task, s_label), 1.0)
             p_a[:, fresh] = vote_shares(votes[fresh]).T
-        g_a = goldv[affected]
+        g_a = self._gold_buf[affected]
         if (g_a >= 0).any():
             p_a[:, g_a >= 0] = one_hot(g_a[g_a >= 0], k).T
 
@@ -384,23 +396,47 @@ class DawidSkene(Aggregator):
             p_a = new_p
             if delta < tol:
                 break
-        counts_t = counts_rest + expected_counts(s_task, s_wl, p_a, n_w * k)
-        probas_t[:, affected] = p_a
 
-        self._probas_t = probas_t
-        self._counts_t = counts_t
-        self._task, self._worker, self._label = task_all, worker_all, label_all
-        self._gold = goldv
-        self.errors_ = normalize_errors(counts_t, n_w, prior)
-        priors = np.maximum(probas_t.mean(axis=1), _EPS)
+        self._counts_t = counts_rest + expected_counts(s_task, s_wl, p_a, n_w * k)
+        self._class_totals = class_rest + p_a.sum(axis=1)
+        self._pbuf[:, affected] = p_a
+        self.errors_ = normalize_errors(self._counts_t, n_w, prior)
+        priors = np.maximum(self._class_totals / max(n_t, 1), _EPS)
         self.priors_ = priors / priors.sum()
-        self._set_labels(np.ascontiguousarray(probas_t.T))
+        idx = argmax_ties_low(p_a.T)
+        self._index_buf[affected] = idx
+        self._labels_buf[affected] = np.asarray(self.classes_, dtype=object)[idx]
+        if merged:
+            self._sweep(prior)
+        self._expose()
         return self
+
+    def _sweep(self, prior: np.ndarray) -> None:
+        """One E-step and recount over every label, with the current parameters.
+
+        Runs when the label store has just merged its chunks (already an O(n) step):
+        refreshes the posteriors of tasks that ``partial_fit`` did not touch, so
+        they do not drift too far from the operators' current confusion matrices.
+        """
+        n_t, n_w, k = self._n_t, len(self.workers_), len(self.classes_)
+        st = self._store
+        wl = st.worker * k + st.label
+        gold = self._gold_buf[:n_t]
+        probas_t, _ = e_step(st.task, wl, self.errors_, self.priors_, n_t, gold)
+        self._counts_t = expected_counts(st.task, wl, probas_t, n_w * k)
+        self._class_totals = probas_t.sum(axis=1)
+        self._pbuf[:, :n_t] = probas_t
+        self.errors_ = normalize_errors(self._counts_t, n_w, prior)
+        priors = np.maximum(self._class_totals / max(n_t, 1), _EPS)
+        self.priors_ = priors / priors.sum()
+        idx = argmax_ties_low(probas_t.T)
+        self._index_buf[:n_t] = idx
+        self._labels_buf[:n_t] = np.asarray(self.classes_, dtype=object)[idx]
 
     # ------------------------------------------------------------------ helpers
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "_probas_t"):
+        if not hasattr(self, "_store"):
             raise RuntimeError("DawidSkene is not fitted yet: call fit() first")
 
     def _positions(self, kind: str) -> dict[str, int]:
@@ -413,17 +449,78 @@ class DawidSkene(Aggregator):
         return self._worker_pos
 
     def _extend(self, ids: Sequence[object], kind: str) -> np.ndarray:
-        """Codes for ids, appending unseen ids (sorted) to a new vocabulary list."""
+        """Codes for ids, appending unseen ids (sorted) to the vocabulary in place."""
         pos = self._positions(kind)
-        vocab = list(self.tasks_ if kind == "task" else self.workers_)
-        for v in sorted({str(v) for v in ids} - pos.keys()):
+        vocab = self.tasks_ if kind == "task" else self.workers_
+        vals = [str(v) for v in ids]
+        for v in sorted(set(vals) - pos.keys()):
             pos[v] = len(vocab)
             vocab.append(v)
-        if kind == "task":
-            self.tasks_ = vocab
-        else:
-            self.workers_ = vocab
-        return np.fromiter((pos[str(v)] for v in ids), dtype=np.int64, count=len(ids))
+        return np.fromiter(map(pos.__getitem__, vals), dtype=np.int64, count=len(vals))
+
+
+def _grown(arr: np.ndarray, capacity: int, fill: object) -> np.ndarray:
+    """``arr`` with its last axis grown to ``capacity`` (new room set to ``fill``)."""
+    shape = (*arr.shape[:-1], capacity)
+    out = np.full(shape, fill, dtype=arr.dtype)
+    out[..., : arr.shape[-1]] = arr
+    return out
+
+
+class _LabelStore:
+    """All labels of a fitted model, kept for incremental updates.
+
+    A task-sorted base with CSR offsets (from the last full fit) plus chunks appended
+    by ``partial_fit``; the labels of a few tasks are found without scanning the base.
+    When the chunks grow past a quarter of the base they are merged into it.
+    """
+
+    def __init__(self, task: np.ndarray, worker: np.ndarray, label: np.ndarray, n_tasks: int):
+        self._set_base(task, worker, label, n_tasks)
+        self.chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.n_chunked = 0
+
+    def _set_base(
+        self, task: np.ndarray, worker: np.ndarray, label: np.ndarray, n_tasks: int
+    ) -> None:
+        self.task, self.worker, self.label = task, worker, label
+        self.offsets = np.zeros(n_tasks + 1, dtype=np.int64)
+        np.cumsum(np.bincount(task, minlength=n_tasks), out=self.offsets[1:])
+
+    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if not self.chunks:
+            return self.task, self.worker, self.label
+        parts = [(self.task, self.worker, self.label), *self.chunks]
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
+
+    def append(self, task: np.ndarray, worker: np.ndarray, label: np.ndarray, n_tasks: int) -> bool:
+        """Add labels; returns True when this merged all chunks into the base."""
+        self.chunks.append((task, worker, label))
+        self.n_chunked += len(task)
+        if self.n_chunked <= max(10_000, len(self.task) // 4):
+            return False
+        t, w, y = self.all()
+        order = np.argsort(t, kind="stable")
+        self._set_base(t[order], w[order], y[order], n_tasks)
+        self.chunks, self.n_chunked = [], 0
+        return True
+
+    def select(self, tasks: np.ndarray, n_tasks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All labels on the given tasks (sorted task indices)."""
+        n_base = len(self.offsets) - 1
+        in_base = tasks[tasks < n_base]
+        starts = self.offsets[in_base]
+        lens = self.offsets[in_base + 1] - starts
+        total = int(lens.sum())
+        idx = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(starts, lens)
+        parts = [(self.task[idx], self.worker[idx], self.label[idx])]
+        if self.chunks:
+            wanted = np.zeros(n_tasks, dtype=bool)
+            wanted[tasks] = True
+            for t, w, y in self.chunks:
+                keep = wanted[t]
+                parts.append((t[keep], w[keep], y[keep]))
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))  # type: ignore[return-value]
 
 
 def _warm_start(init: DawidSkene, enc: Encoded) -> tuple[np.ndarray, np.ndarray]:

@@ -43,31 +43,28 @@ def natural_sort(values: Iterable[str]) -> list[str]:
 def factorize(
     values: Sequence[object], vocabulary: Sequence[str] | None = None
 ) -> tuple[np.ndarray, list[str]]:
-    """Map values to integer codes.
+    """Map values to integer codes (values are compared as strings).
 
     Without a vocabulary the codes index the sorted distinct values. With one, the
     codes index the vocabulary and unknown values raise ``ValueError``.
     """
+    distinct = set(values)
+    vals: Sequence[object] = values
+    if not all(type(v) is str for v in distinct):  # only the distinct values are checked
+        vals = [str(v) for v in values]
+        distinct = set(vals)
     if vocabulary is not None:
         vocab = [str(v) for v in vocabulary]
-        index = {v: i for i, v in enumerate(vocab)}
-        if len(index) != len(vocab):
+        if len(set(vocab)) != len(vocab):
             raise ValueError("vocabulary has duplicates")
-        try:
-            codes = np.fromiter((index[str(v)] for v in values), dtype=np.int64, count=len(values))
-        except KeyError as exc:
-            raise ValueError(f"value {exc.args[0]!r} is not one of {vocab}") from None
-        return codes, vocab
-    first: dict[str, int] = {}
-    setdefault = first.setdefault
-    raw = np.fromiter(
-        (setdefault(str(v), len(first)) for v in values), dtype=np.int64, count=len(values)
-    )
-    seen = list(first)
-    order = sorted(range(len(seen)), key=seen.__getitem__)
-    remap = np.empty(len(seen), dtype=np.int64)
-    remap[order] = np.arange(len(seen))
-    return remap[raw], [seen[i] for i in order]
+    else:
+        vocab = sorted(distinct)  # type: ignore[arg-type]
+    index = {v: i for i, v in enumerate(vocab)}
+    try:
+        codes = np.fromiter(map(index.__getitem__, vals), dtype=np.int64, count=len(vals))
+    except KeyError as exc:
+        raise ValueError(f"value {exc.args[0]!r} is not one of {vocab}") from None
+    return codes, vocab
 
 
 @dataclass(frozen=True)

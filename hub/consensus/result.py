@@ -47,6 +47,8 @@ class ConsensusResult:
             "task": self.tasks[i],
             "label": self.label[i],
             "confidence": self.confidence[i],
-            "posterior": {c: float(p) for c, p in zip(self.classes, self.posterior[i], strict=True)},
+            "posterior": {
+                c: float(p) for c, p in zip(self.classes, self.posterior[i], strict=True)
+            },
             "votes": dict(self.votes[i]),
         }
