@@ -159,6 +159,32 @@ def export(data, out) -> None:
         click.echo(path)
 
 
+@main.command(help="Quality report: agreement, per label, per operator, gold; text, JSON, HTML.")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="folder for quality.json and quality.html (default: DATA/quality)",
+)
+@click.option("--method", type=click.Choice(["ds", "mv"]), default="ds", show_default=True)
+def quality(data, out, method) -> None:
+    import json
+
+    from .quality import quality_from_store
+
+    store = _store(data)
+    report, html = quality_from_store(store, method=method)
+    out = out or data / "quality"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "quality.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (out / "quality.html").write_text(html, encoding="utf-8")
+    from .consensus.report import render_text
+
+    click.echo(render_text(report))
+    click.echo(f"written: {out / 'quality.json'}, {out / 'quality.html'}")
+
+
 @main.group(help="Operators (the people at the kiosks).")
 def operator() -> None:
     pass

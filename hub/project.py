@@ -35,9 +35,12 @@ class ProjectConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: str = "single"
     labels: list[LabelConfig]
     redundancy: int = 3
+    min_votes: int = 2
     max_votes: int = 5
     confidence: float = 0.9
     gold_rate: float = 0.0
+    training_clips: int = 5  # gold answers judged for a new operator; 0 = no training
+    training_bar: float = 0.8
     lease_minutes: float = 30.0
     watch_fraction: float = 0.0
     review_mode: bool = False
@@ -83,7 +86,27 @@ def check_project(config: ProjectConfig) -> list[str]:
         problems.append("redundancy must be at least 1")
     if config.max_votes < config.redundancy:
         problems.append("max_votes must be at least redundancy")
+    if not 1 <= config.min_votes:
+        problems.append("min_votes must be at least 1")
+    if not 0.0 < config.confidence <= 1.0:
+        problems.append("confidence must be in (0, 1]")
+    if not 0.0 <= config.gold_rate < 1.0:
+        problems.append("gold_rate must be in [0, 1)")
     return problems
+
+
+def to_policy(config: ProjectConfig):  # noqa: ANN201 - hub.consensus.assignment.Policy
+    from .consensus.assignment import Policy
+
+    return Policy(
+        k=config.redundancy,
+        min_votes=min(config.min_votes, config.redundancy),
+        max_votes=config.max_votes,
+        confidence_threshold=config.confidence,
+        gold_rate=config.gold_rate,
+        training_gold=config.training_clips,
+        training_bar=config.training_bar,
+    )
 
 
 def to_schema(config: ProjectConfig, version: int) -> ProjectSchema:

@@ -24,6 +24,9 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 
+#: Seconds between lease expiry sweeps and consensus refreshes.
+HOUSEKEEPING_SECONDS = 10.0
+
 
 @dataclass
 class HubConfig:
@@ -109,9 +112,19 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             loop.add_signal_handler(sig, stop.set)
 
     async def housekeeping() -> None:
-        while True:
-            await asyncio.sleep(5)
-            store.expire_leases()
+        reader = Store(config.data / "hub.db", readonly=True)
+        fitted_at = -1
+        try:
+            while True:
+                await asyncio.sleep(HOUSEKEEPING_SECONDS)
+                store.expire_leases()
+                count = store.count_labels()
+                if count != fitted_at:  # Dawid-Skene in a thread, applied here
+                    rows = await asyncio.to_thread(service.consensus_rows, reader)
+                    store.set_consensus(rows)
+                    fitted_at = count
+        finally:
+            reader.close()
 
     tasks = [asyncio.create_task(router.run()), asyncio.create_task(housekeeping())]
     print(f"hub {service.hub_id}: ready", flush=True)

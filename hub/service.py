@@ -17,7 +17,8 @@ from protocol.constants import CHUNK_SIZE
 from protocol.errors import ErrorCode
 from protocol.pins import verify_pin
 
-from .project import ProjectConfig
+from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
+from .project import ProjectConfig, to_policy
 from .store import Store, StoreError
 
 #: Most chunks a kiosk may ask for in one Fetch (bounded queues on both sides).
@@ -63,6 +64,8 @@ class HubService:
         self.hub_id = store.hub_id()
         self.sessions: dict[str, KioskSession] = {}
         self._values = {label.value for label in schema.labels}
+        self._rank = {label.value: i for i, label in enumerate(schema.labels)}
+        self.policy = to_policy(project)
         self._open_files: OrderedDict[str, tuple[int, int]] = OrderedDict()
 
     # ---- entry point ---------------------------------------------------------------------
@@ -167,6 +170,7 @@ class HubService:
                 )
             ]
         session.operators.add(msg.operator)
+        training = self.in_training(msg.operator)
         self.store.log_session(msg.operator, session.kiosk_id, "login")
         self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)
         midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
@@ -175,21 +179,41 @@ class HubService:
                 operator=msg.operator,
                 ok=True,
                 name=op["name"],
+                training=training,
                 exposure_min=round(self.store.exposure_minutes(msg.operator, midnight), 2),
             )
         ]
+
+    def operator_stats(self, operator: str) -> OperatorStats:
+        labels, gold_labels, results, passed = self.store.operator_history(operator)
+        return OperatorStats(
+            labels=labels,
+            gold_labels=gold_labels,
+            training_results=tuple(results),
+            passed_training=passed,
+        )
+
+    def in_training(self, operator: str) -> bool:
+        """New operators label gold clips (and see the answer) until they pass the bar."""
+        if self.policy.training_gold == 0 or not self.store.has_gold():
+            return False
+        return is_training(self.operator_stats(operator), self.policy)
 
     def _request_work(self, session: KioskSession, msg: m.RequestWork) -> list[msgspec.Struct]:
         if msg.operator not in session.operators:
             return [error(ErrorCode.NOT_LOGGED_IN, "log in first", ref=msg.operator)]
         count = max(0, min(msg.count, MAX_ASSIGN))
         self.store.expire_leases()
+        training = self.in_training(msg.operator)
+        gold = 0 if training else gold_quota(self.operator_stats(msg.operator), count, self.policy)
         lease_id, expires, clips = self.store.assign(
             msg.operator,
             session.kiosk_id,
             count,
             lease_seconds=self.project.lease_minutes * 60,
             exclude=msg.exclude,
+            gold=gold,
+            training=training,
         )
         return [
             m.Assign(
@@ -203,7 +227,8 @@ class HubService:
                         size=c["size"],
                         name=c["name"],
                         duration=c["duration"],
-                        gold=False,
+                        # the answer only goes out in training, to be shown after the label
+                        answer=c["gold"] if training else None,
                     )
                     for c in clips
                 ],
@@ -279,9 +304,62 @@ class HubService:
                 replies.append(error(ErrorCode.NOT_FOUND, str(e), ref=label.uuid))
                 continue
             acked.append(label.uuid)
+            self._after_label(label)
         if acked:
             replies.insert(0, m.Ack(uuids=acked))
         return replies
+
+    def _after_label(self, label: m.Label) -> None:
+        """Adaptive overlap: a confident clip stops early, a contested one asks for more."""
+        clip = self.store.clip(label.clip)
+        if clip is None:
+            return
+        if clip["gold"] is not None:
+            stats = self.operator_stats(label.operator)
+            if not stats.passed_training and not is_training(stats, self.policy):
+                self.store.set_passed_training(label.operator)
+            return
+        if self.schema.kind != "single":
+            return  # multi-choice and segments keep a fixed redundancy
+        votes = self.store.clip_votes(label.clip)
+        total = sum(votes.values())
+        if not total:
+            return
+        top = max(votes.items(), key=lambda kv: (kv[1], -self._rank.get(kv[0], 0)))
+        # the vote share, until Dawid-Skene refines it (see refresh_consensus)
+        confidence = top[1] / total
+        state = ClipState(clip_id=label.clip, votes=clip["n_labels"], confidence=confidence)
+        want = clip["n_labels"] + votes_wanted(state, self.policy)
+        self.store.set_consensus([(top[0], confidence, want, label.clip)])
+
+    def refresh_consensus(self, reader: Store | None = None) -> int:
+        """Dawid-Skene over all labels; each clip's consensus, confidence and wanted votes.
+
+        `reader` may be a second connection to read and fit from (e.g. in a worker thread).
+        """
+        rows = self.consensus_rows(reader or self.store)
+        self.store.set_consensus(rows)
+        return len(rows)
+
+    def consensus_rows(self, store: Store) -> list[tuple[str, float, int, str]]:
+        from .consensus import aggregate
+        from .quality import gold_answers, long_format
+
+        tasks, workers, values = long_format(store)
+        if not tasks or self.schema.kind != "single":
+            return []
+        gold = gold_answers(store)
+        classes = [v.value for v in self.schema.labels]
+        result = aggregate(tasks, workers, values, classes, gold or None, method="ds")
+        n_labels = dict(store.conn.execute("SELECT sha256, n_labels FROM clips"))
+        rows = []
+        for clip, label, conf in zip(result.tasks, result.label, result.confidence, strict=True):
+            if clip in gold or clip not in n_labels:
+                continue
+            state = ClipState(clip_id=clip, votes=n_labels[clip], confidence=float(conf))
+            want = n_labels[clip] + votes_wanted(state, self.policy)
+            rows.append((label, float(conf), want, clip))
+        return rows
 
     def _check_label(self, label: m.Label) -> str | None:
         op = self.store.operator(label.operator)

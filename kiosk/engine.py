@@ -356,6 +356,10 @@ class KioskEngine:
         if self._send(m.LabelBatch(labels=[label])):
             self._sent_at[label.uuid] = time.monotonic()
         self.emit("labelled", uuid=label.uuid, outbox=self.store.outbox_count())
+        if clip.answer is not None:  # training: show the right answer after the label
+            self.emit(
+                "training_feedback", answer=clip.answer, correct=list(values) == [clip.answer]
+            )
         self.pump()
         return label
 

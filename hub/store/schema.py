@@ -69,6 +69,31 @@ MIGRATIONS: list[str] = [
         id_hash TEXT PRIMARY KEY, username TEXT NOT NULL, role TEXT NOT NULL,
         csrf TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL);
     """,
+    # 3: adaptive overlap and training: consensus per clip, operators' training state
+    """
+    ALTER TABLE clips ADD COLUMN confidence REAL NOT NULL DEFAULT 0;
+    ALTER TABLE clips ADD COLUMN consensus TEXT;
+    ALTER TABLE operators ADD COLUMN passed_training REAL NOT NULL DEFAULT 0;  -- when (0 = not yet)
+    CREATE INDEX clips_gold ON clips(seq) WHERE gold IS NOT NULL;
+    """,
+    # model predictions (issue 11): per model and version, the import log (idempotent
+    # re-imports), and a priority per clip for the assignment order (higher = sooner)
+    """
+    CREATE TABLE model_versions (
+        model TEXT NOT NULL, version INTEGER NOT NULL, created_at REAL NOT NULL,
+        PRIMARY KEY (model, version)) WITHOUT ROWID;
+    CREATE TABLE predictions (
+        model TEXT NOT NULL, version INTEGER NOT NULL, clip TEXT NOT NULL,
+        label TEXT NOT NULL, scores TEXT NOT NULL, created_at REAL NOT NULL,
+        PRIMARY KEY (model, version, clip)) WITHOUT ROWID;
+    CREATE INDEX predictions_clip ON predictions(clip, model, version);
+    CREATE TABLE prediction_imports (
+        model TEXT NOT NULL, version INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+        source TEXT NOT NULL, rows INTEGER NOT NULL, clips INTEGER NOT NULL,
+        imported_at REAL NOT NULL, PRIMARY KEY (model, version, fingerprint)) WITHOUT ROWID;
+    ALTER TABLE clips ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+    CREATE INDEX clips_priority ON clips(priority DESC, seq) WHERE n_labels + n_open < want;
+    """,
 ]
 
 

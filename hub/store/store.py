@@ -175,9 +175,56 @@ class Store:
     def clips(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM clips ORDER BY seq"))
 
-    def set_gold(self, sha256: str, answer: str | None) -> None:
+    def set_gold(self, sha256: str, answer: str | None, want: int = 0) -> bool:
+        """Make a clip gold (a known answer: not work, `want` 0) or ordinary again."""
         with self.transaction():
-            self.conn.execute("UPDATE clips SET gold = ? WHERE sha256 = ?", (answer, sha256))
+            cur = self.conn.execute(
+                "UPDATE clips SET gold = ?, want = ? WHERE sha256 = ?",
+                (answer, 0 if answer is not None else want, sha256),
+            )
+        return cur.rowcount == 1
+
+    def clip_votes(self, sha256: str) -> dict[str, int]:
+        votes: dict[str, int] = {}
+        for (raw,) in self.conn.execute(
+            'SELECT "values" FROM labels WHERE clip = ? AND retracted = 0', (sha256,)
+        ):
+            for value in json.loads(raw):
+                votes[value] = votes.get(value, 0) + 1
+        return votes
+
+    def set_consensus(self, rows: Iterable[tuple[str | None, float, int, str]]) -> None:
+        """(consensus, confidence, want, clip) per clip."""
+        with self.transaction():
+            self.conn.executemany(
+                "UPDATE clips SET consensus = ?, confidence = ?, want = ? WHERE sha256 = ?", rows
+            )
+
+    def operator_history(self, operator_id: str) -> tuple[int, int, list[bool], bool]:
+        """(labels since training, of those on gold, correct/wrong per gold answer oldest
+        first, passed training)."""
+        passed_at = float(
+            self._one("SELECT passed_training FROM operators WHERE id = ?", [operator_id]) or 0
+        )
+        rows = self.conn.execute(
+            'SELECT l."values", c.gold, l.received_at FROM labels l '
+            "JOIN clips c ON c.sha256 = l.clip WHERE l.operator = ? AND l.retracted = 0 "
+            "ORDER BY l.received_at",
+            (operator_id,),
+        ).fetchall()
+        results = [json.loads(v) == [g] for v, g, _ in rows if g is not None]
+        after = [g for _v, g, at in rows if passed_at and at > passed_at]
+        gold_after = sum(1 for g in after if g is not None)
+        return len(after), gold_after, results, passed_at > 0
+
+    def set_passed_training(self, operator_id: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE operators SET passed_training = ? WHERE id = ?", (time.time(), operator_id)
+            )
+
+    def has_gold(self) -> bool:
+        return self._one("SELECT 1 FROM clips WHERE gold IS NOT NULL LIMIT 1") is not None
 
     # ---- operators -----------------------------------------------------------------------
 
@@ -331,8 +378,28 @@ class Store:
                     "UPDATE assignments SET state = 'expired' WHERE operator = ? AND clip = ?",
                     (operator_id, clip),
                 )
-                self.conn.execute("UPDATE clips SET n_open = n_open - 1 WHERE sha256 = ?", (clip,))
+                self.conn.execute(
+                    "UPDATE clips SET n_open = n_open - 1 WHERE sha256 = ? AND gold IS NULL",
+                    (clip,),
+                )
         return len(rows)
+
+    def _unseen(
+        self, sql: str, operator_id: str, count: int, excluded: set[str]
+    ) -> list[dict[str, Any]]:
+        chosen: list[dict[str, Any]] = []
+        if count <= 0:
+            return chosen
+        cursor = self.conn.execute(sql, (operator_id,))
+        cols = [d[0] for d in cursor.description]
+        for row in cursor:
+            record = dict(zip(cols, row, strict=True))
+            if record["sha256"] in excluded:
+                continue
+            chosen.append(record)
+            if len(chosen) >= count:
+                break
+        return chosen
 
     def assign(
         self,
@@ -341,28 +408,44 @@ class Store:
         count: int,
         lease_seconds: float,
         exclude: Iterable[str] = (),
+        gold: int = 0,
+        training: bool = False,
     ) -> tuple[str, float, list[dict[str, Any]]]:
-        """Lease up to `count` clips this operator has never had. Returns (lease, expiry, clips)."""
+        """Lease up to `count` clips this operator has never had: work clips that still want
+        votes, with `gold` gold clips mixed in (only gold while `training`).
+        Returns (lease, expiry, clips)."""
         now = time.time()
         lease_id = str(uuidlib.uuid4())
         expires = now + lease_seconds
         excluded = set(exclude)
-        chosen: list[dict[str, Any]] = []
         with self.transaction():
-            cursor = self.conn.execute(
-                "SELECT c.* FROM clips c WHERE c.n_labels + c.n_open < c.want "
-                "AND NOT EXISTS (SELECT 1 FROM assignments a "
-                "WHERE a.operator = ? AND a.clip = c.sha256) ORDER BY c.seq",
-                (operator_id,),
-            )
-            cols = [d[0] for d in cursor.description]
-            for row in cursor:
-                record = dict(zip(cols, row, strict=True))
-                if record["sha256"] in excluded:
-                    continue
-                chosen.append(record)
-                if len(chosen) >= count:
-                    break
+            work: list[dict[str, Any]] = []
+            if not training:
+                work = self._unseen(
+                    "SELECT c.* FROM clips c WHERE c.n_labels + c.n_open < c.want "
+                    "AND NOT EXISTS (SELECT 1 FROM assignments a "
+                    "WHERE a.operator = ? AND a.clip = c.sha256) ORDER BY c.seq",
+                    operator_id,
+                    count,
+                    excluded,
+                )
+            golds: list[dict[str, Any]] = []
+            if training or work:  # no gold without real work to go with it
+                golds = self._unseen(
+                    "SELECT c.* FROM clips c WHERE c.gold IS NOT NULL "
+                    "AND NOT EXISTS (SELECT 1 FROM assignments a "
+                    "WHERE a.operator = ? AND a.clip = c.sha256) ORDER BY c.seq",
+                    operator_id,
+                    count if training else gold,
+                    excluded,
+                )
+            work = work[: count - len(golds)]  # gold takes its share; work fills the rest
+            chosen = work + golds
+            if golds and work:  # gold at spread positions, not all at the end
+                step = max(1, len(chosen) // (len(golds) + 1))
+                chosen = list(work)
+                for i, g in enumerate(golds):
+                    chosen.insert(min(len(chosen), (i + 1) * step + i), g)
             if not chosen:
                 return lease_id, expires, []
             self.conn.execute(
@@ -374,9 +457,11 @@ class Store:
                     "INSERT INTO assignments VALUES (?, ?, ?, ?, 'open')",
                     (operator_id, record["sha256"], lease_id, now),
                 )
-                self.conn.execute(
-                    "UPDATE clips SET n_open = n_open + 1 WHERE sha256 = ?", (record["sha256"],)
-                )
+                if record["gold"] is None:
+                    self.conn.execute(
+                        "UPDATE clips SET n_open = n_open + 1 WHERE sha256 = ?",
+                        (record["sha256"],),
+                    )
         return lease_id, expires, chosen
 
     def open_assignments(self, operator_id: str) -> list[dict[str, Any]]:
@@ -438,7 +523,7 @@ class Store:
             )
             if state == "open":
                 self.conn.execute(
-                    "UPDATE clips SET n_open = n_open - 1, n_labels = n_labels + 1 "
+                    "UPDATE clips SET n_open = n_open - (gold IS NULL), n_labels = n_labels + 1 "
                     "WHERE sha256 = ?",
                     (clip,),
                 )

@@ -1,0 +1,49 @@
+"""The hub's labels as the consensus engine's long format, and the quality report from them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .store import Store
+
+
+def long_format(store: Store) -> tuple[list[str], list[str], list[str]]:
+    """(clip, operator, value) per vote; a multi-choice label gives one vote per value."""
+    tasks, workers, values = [], [], []
+    for row in store.conn.execute(
+        'SELECT clip, operator, "values" FROM labels WHERE retracted = 0 ORDER BY received_at'
+    ):
+        for value in json.loads(row[2]):
+            tasks.append(row[0])
+            workers.append(row[1])
+            values.append(value)
+    return tasks, workers, values
+
+
+def schema_classes(store: Store) -> list[str]:
+    raw = store.current_schema_json()
+    return [label["value"] for label in json.loads(raw)["labels"]] if raw else []
+
+
+def gold_answers(store: Store) -> dict[str, str]:
+    return {
+        r[0]: r[1]
+        for r in store.conn.execute("SELECT sha256, gold FROM clips WHERE gold IS NOT NULL")
+    }
+
+
+def quality_from_store(store: Store, method: str = "ds") -> tuple[dict[str, Any], str]:
+    from .consensus import quality_report
+    from .consensus.report import render_html
+
+    tasks, workers, values = long_format(store)
+    report = quality_report(
+        tasks,
+        workers,
+        values,
+        schema_classes(store) or None,
+        gold_answers(store) or None,
+        method=method,
+    )
+    return report, render_html(report)
