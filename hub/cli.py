@@ -185,6 +185,42 @@ def quality(data, out, method) -> None:
     click.echo(f"written: {out / 'quality.json'}, {out / 'quality.html'}")
 
 
+@main.group(help="Gold clips: clips with a known answer, mixed in to measure operators.")
+def gold() -> None:
+    pass
+
+
+@gold.command("import", help="Read a CSV with columns clip (sha256 or clip name) and answer.")
+@click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def gold_import(csv_file, data) -> None:
+    import csv
+    import json
+
+    store = _store(data)
+    values = {
+        x["value"] for x in json.loads(store.current_schema_json() or '{"labels": []}')["labels"]
+    }
+    by_name = {c["name"]: c["sha256"] for c in store.clips()}
+    done, problems = 0, []
+    with csv_file.open(newline="", encoding="utf-8") as f:
+        for n, row in enumerate(csv.DictReader(f), start=2):
+            clip, answer = (row.get("clip") or "").strip(), (row.get("answer") or "").strip()
+            sha = clip if store.clip(clip) else by_name.get(clip)
+            if sha is None:
+                problems.append(f"line {n}: no clip {clip!r}")
+            elif values and answer not in values:
+                problems.append(f"line {n}: {answer!r} is not a label of the project")
+            else:
+                store.set_gold(sha, answer)
+                done += 1
+    for p in problems:
+        click.echo(p, err=True)
+    click.echo(f"{done} gold clips set, {len(problems)} lines refused")
+    if problems and not done:
+        sys.exit(1)
+
+
 @main.group(help="Operators (the people at the kiosks).")
 def operator() -> None:
     pass
