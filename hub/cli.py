@@ -145,18 +145,32 @@ def ingest(paths, data, project, clip_seconds, proxy) -> None:
         sys.exit(1 if not report.clips else 0)
 
 
-@main.command(help="Write the dataset (skeleton: JSONL and CSV, majority label and votes).")
+@main.command(
+    help="Write a versioned dataset snapshot (v1, v2, …): clips and annotations as "
+    "Parquet/JSONL/CSV, splits by source video, dataset card, SHA256SUMS."
+)
 @click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
-@click.option("--out", type=click.Path(path_type=Path), required=True)
-def export(data, out) -> None:
-    import json
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="folder for the snapshots (default: DATA/exports)",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="parquet,jsonl,csv,labelstudio",
+    show_default=True,
+    help="comma-separated: parquet, jsonl, csv, labelstudio",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="seed of the splits")
+def export(data, out, formats, seed) -> None:
+    from .export.snapshot import ExportError, export_command
 
-    from .export.basic import export_basic
-
-    store = _store(data)
-    schema = json.loads(store.current_schema_json() or '{"labels": []}')
-    for path in export_basic(store, [x["value"] for x in schema["labels"]], out):
-        click.echo(path)
+    try:
+        click.echo(export_command(data, out, [formats], seed))
+    except ExportError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @main.command(help="Quality report: agreement, per label, per operator, gold; text, JSON, HTML.")

@@ -70,14 +70,29 @@ class HubBrowser:
             pair_endpoint=f"tcp://{addresses[0]}:{pair_port}" if pair_port.isdigit() else "",
         )
 
-    async def find(self, timeout: float | None = None, hub_id: str | None = None) -> HubAddress:
+    async def find(
+        self,
+        timeout: float | None = None,
+        hub_id: str | None = None,
+        public_key: str | None = None,
+    ) -> HubAddress:
+        """The first hub advertised (with this id). With `public_key` (the pinned hub), a hub
+        with that key is preferred; another one is returned only when no such hub is seen,
+        so that the caller can say that a hub with the wrong key is on the LAN."""
+
         async def search() -> HubAddress:
             while True:
                 self._changed.clear()
+                others = []
                 for name in sorted(self._names):
                     found = await self._resolve(name)
-                    if found and (hub_id is None or found.hub_id == hub_id):
+                    if not found or (hub_id is not None and found.hub_id != hub_id):
+                        continue
+                    if public_key is None or found.public_key == public_key:
                         return found
+                    others.append(found)
+                if others:
+                    return others[0]
                 try:
                     await asyncio.wait_for(self._changed.wait(), 2.0)
                 except TimeoutError:

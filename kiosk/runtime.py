@@ -45,7 +45,8 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
             if not started:
                 await browser.start()
                 started = True
-            return await browser.find(timeout=10.0, hub_id=config.hub_id)
+            pinned = store.pinned_hub_key() or config.hub_key
+            return await browser.find(timeout=10.0, hub_id=config.hub_id, public_key=pinned)
 
     link = HubLink(
         config.kiosk_id,

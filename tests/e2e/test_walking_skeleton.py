@@ -83,12 +83,12 @@ async def test_three_labels_reach_the_hub_once_and_the_export(
         cwd=ROOT,
         capture_output=True,
     )
-    rows = [json.loads(line) for line in (out / "clips.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (out / "v1" / "clips.jsonl").read_text().splitlines()]
     by_clip = {r["clip_id"]: r for r in rows}
     for sha, key in pressed:
         assert by_clip[sha]["label"] == values[key]
         assert by_clip[sha]["n_votes"] == 1
-    assert (out / "clips.csv").read_text().count("\n") == len(rows) + 1
+    assert (out / "v1" / "clips.csv").read_text().count("\n") == len(rows) + 1
 
 
 async def test_wrong_pin_is_refused_and_nothing_is_stored(

@@ -1,0 +1,133 @@
+"""A capture of kiosk↔hub traffic on loopback holds no clip bytes, label values or PINs in
+clear (CurveZMQ), and an unpaired or rogue party gets nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import zmq
+
+from protocol import codec
+from protocol import messages as m
+from tests.conftest import PIN, make_hub
+from tests.faults import KioskProc, check, seed_clips
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark missing: make test installs it")
+def test_capture_shows_no_clip_bytes_labels_or_pins(tmp_path: Path) -> None:
+    hub = make_hub(tmp_path)
+    shas = seed_clips(hub.data, 5, 50_000)
+    hub.extra = ["--open-pairing", "--no-zeroconf"]
+    hub.start()
+    pcap = tmp_path / "wire.pcap"
+    cap = subprocess.Popen(
+        [
+            "tshark",
+            "-i",
+            "lo",
+            "-f",
+            f"tcp port {hub.port} or tcp port {hub.pair_port}",
+            "-w",
+            str(pcap),
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not pcap.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)
+        k = KioskProc(
+            "k1",
+            tmp_path / "k1",
+            [*hub.kiosk_args(), "--operator", "op1", "--pin", PIN, "--count", "5"],
+        ).start()
+        assert k.wait(120) == 0, k.tail()
+        time.sleep(1.0)
+    finally:
+        cap.terminate()
+        cap.wait(timeout=20)
+        hub.kill()
+    assert check(hub.db, [k.data]).labels == 5
+    wire = pcap.read_bytes()
+    assert len(wire) > 5 * 50_000, "the capture did not see the transfers"
+    for sha in shas:
+        clip = (hub.data / "media" / sha[:2] / f"{sha}.mp4").read_bytes()
+        for offset in (0, 20_000, 40_000):
+            assert clip[offset : offset + 32] not in wire
+    for clear in (b"gewelddadig", PIN.encode(), b"op1", b"labels", b"scrypt$"):
+        assert clear not in wire, clear
+
+
+def test_unknown_key_gets_nothing_and_garbage_gets_an_error(tmp_path: Path) -> None:
+    hub = make_hub(tmp_path)
+    seed_clips(hub.data, 3, 1000)
+    hub.extra = ["--no-zeroconf"]  # no open pairing: only paired keys are admitted
+    hub.start()
+    ctx = zmq.Context()
+    try:
+        # a stranger with a fresh key: the ZAP handler refuses the handshake; nothing comes back
+        stranger = ctx.socket(zmq.DEALER)
+        stranger.curve_publickey, stranger.curve_secretkey = zmq.curve_keypair()
+        stranger.curve_serverkey = hub.public_key.encode()
+        stranger.setsockopt(zmq.ROUTING_ID, b"k-stranger")
+        stranger.setsockopt(zmq.LINGER, 0)
+        stranger.connect(hub.endpoint)
+        stranger.send(codec.encode(m.Hello(kiosk_id="k-stranger", version="x")))
+        stranger.send(codec.encode(m.Fetch(sha256="0" * 64)))
+        assert stranger.poll(2000) == 0
+        # plain TCP without CURVE: no answer either
+        plain = ctx.socket(zmq.DEALER)
+        plain.setsockopt(zmq.LINGER, 0)
+        plain.connect(hub.endpoint)
+        plain.send(b"\x00garbage")
+        assert plain.poll(1500) == 0
+        # a paired kiosk that sends garbage gets a typed error, and keeps being served
+        store = hub.store()
+        pub, sec = zmq.curve_keypair()
+        store.pair_kiosk("k-good", pub.decode())
+        store.close()
+        good = ctx.socket(zmq.DEALER)
+        good.curve_publickey, good.curve_secretkey = pub, sec
+        good.curve_serverkey = hub.public_key.encode()
+        good.setsockopt(zmq.ROUTING_ID, b"k-good")
+        good.setsockopt(zmq.LINGER, 0)
+        good.connect(hub.endpoint)
+        good.send(b"\x93garbage")
+        assert good.poll(5000)
+        err = codec.decode(good.recv(), m.HubToKiosk)
+        assert isinstance(err, m.Error) and err.code == "malformed"
+        good.send(codec.encode(m.Hello(kiosk_id="k-good", version="x")))
+        assert good.poll(5000)
+        assert isinstance(codec.decode(good.recv(), m.HubToKiosk), m.Welcome)
+        # a pairing socket hears nothing but Hello with a valid code
+        pairer = ctx.socket(zmq.DEALER)
+        pairer.curve_publickey, pairer.curve_secretkey = zmq.curve_keypair()
+        pairer.curve_serverkey = hub.public_key.encode()
+        pairer.setsockopt(zmq.ROUTING_ID, b"k-new")
+        pairer.setsockopt(zmq.LINGER, 0)
+        pairer.connect(f"tcp://127.0.0.1:{hub.pair_port}")
+        for msg in (
+            m.Hello(kiosk_id="k-new", version="x", pair_code="999999"),
+            m.RequestWork(operator="op1", count=5),
+        ):
+            pairer.send(codec.encode(msg))
+            assert pairer.poll(5000)
+            reply = codec.decode(pairer.recv(), m.HubToKiosk)
+            assert isinstance(reply, m.Error) and reply.code == "unpaired"
+    finally:
+        ctx.destroy(linger=0)
+        hub.kill()
+    store = hub.store()
+    assert {k["id"] for k in store.kiosks()} == {"k-good"}
+    assert store.conn.execute("SELECT count(*) FROM assignments").fetchone()[0] == 0
+    store.close()
