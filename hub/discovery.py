@@ -47,11 +47,13 @@ class Advertiser:
     async def start(self) -> None:
         kwargs = {"interfaces": self.interfaces} if self.interfaces else {}
         self._zc = AsyncZeroconf(ip_version=IPVersion.V4Only, **kwargs)
-        await self._zc.async_register_service(self.info, allow_name_change=True)
+        # the first await registers; the task it returns finishes the announcements
+        await (await self._zc.async_register_service(self.info, allow_name_change=True))
 
     async def stop(self) -> None:
         if self._zc is not None:
-            await self._zc.async_unregister_service(self.info)
+            # goodbye packets go out before the socket closes, so kiosks drop this hub at once
+            await (await self._zc.async_unregister_service(self.info))
             await self._zc.async_close()
             self._zc = None
 

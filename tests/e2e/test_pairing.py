@@ -62,7 +62,9 @@ def test_expired_and_reused_codes_fail(tmp_path: Path) -> None:
 
 
 def test_rogue_hub_gets_nothing_and_the_kiosk_says_so(tmp_path: Path) -> None:
-    real = make_hub(tmp_path / "real" if (tmp_path / "real").mkdir() is None else tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "rogue").mkdir()
+    real = make_hub(tmp_path / "real")
     seed_clips(real.data, 20, 1000)
     real.start()
     store = real.store()
@@ -73,9 +75,9 @@ def test_rogue_hub_gets_nothing_and_the_kiosk_says_so(tmp_path: Path) -> None:
     rogue = None
     try:
         k.wait_event("labelled", 3, timeout=60)
-        real.kill(signal.SIGKILL)
+        real.kill(signal.SIGTERM)  # says goodbye on zeroconf: the rogue is the only hub left
         # another hub, another key, same service type, pairing anyone who asks
-        rogue = make_hub(tmp_path / "rogue" if (tmp_path / "rogue").mkdir() is None else tmp_path)
+        rogue = make_hub(tmp_path / "rogue")
         seed_clips(rogue.data, 20, 1000, seed=5)
         rogue.extra = ["--open-pairing"]
         rogue.start()
