@@ -173,6 +173,34 @@ def export(data, out, formats, seed) -> None:
         raise click.ClickException(str(e)) from None
 
 
+@main.command(help="Copy the hub database to DEST (a file or a folder) while the hub serves.")
+@click.argument("dest", type=click.Path())
+@click.option("--data", type=click.Path(path_type=Path, exists=True), required=True, help=DATA_HELP)
+def backup(dest, data) -> None:
+    from .backup import BackupError
+    from .backup import backup as make_backup
+
+    try:
+        click.echo(make_backup(data / "hub.db", dest))
+    except BackupError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command(help="Replace the hub database with the backup SRC (stop the hub first).")
+@click.argument("src", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@click.option("--force", is_flag=True, help="even if the database looks in use (nothing may run)")
+def restore(src, data, force) -> None:
+    from .backup import BackupError
+    from .backup import restore as do_restore
+
+    try:
+        kept = do_restore(src, data / "hub.db", force=force)
+    except BackupError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"restored {src}" + (f"; the old database is {kept}" if kept else ""))
+
+
 @main.command(help="Quality report: agreement, per label, per operator, gold; text, JSON, HTML.")
 @click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
 @click.option(

@@ -143,6 +143,9 @@ class Router:
             msg = codec.decode(parts[0].bytes, KioskToHub)
         except ProtocolError as e:
             return [Error(code=e.code.value, detail=e.detail)]
+        except Exception:  # the codec should not raise anything else; if it does, stay up
+            log.exception("decoding a frame from %r", ident)
+            return [Error(code=ErrorCode.MALFORMED.value, detail="undecodable frame")]
         try:
             with self.service.store.transaction():
                 return handler(kiosk_id, msg, key)

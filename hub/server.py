@@ -15,6 +15,7 @@ from aiohttp import web
 
 from protocol.keys import fingerprint
 
+from . import sdnotify
 from .discovery import Advertiser
 from .keys import load_or_create
 from .project import ProjectConfig, load_project, to_schema
@@ -111,23 +112,35 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    async def housekeeping() -> None:
+    def fit_consensus() -> list:
+        # in a worker thread: its own connection (sqlite3 objects stay in their thread)
         reader = Store(config.data / "hub.db", readonly=True)
-        fitted_at = -1
         try:
-            while True:
-                await asyncio.sleep(HOUSEKEEPING_SECONDS)
-                store.expire_leases()
-                count = store.count_labels()
-                if count != fitted_at:  # Dawid-Skene in a thread, applied here
-                    rows = await asyncio.to_thread(service.consensus_rows, reader)
-                    store.set_consensus(rows)
-                    fitted_at = count
+            return service.consensus_rows(reader)
         finally:
             reader.close()
 
-    tasks = [asyncio.create_task(router.run()), asyncio.create_task(housekeeping())]
+    async def housekeeping() -> None:
+        fitted_at = -1
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            try:
+                store.expire_leases()
+                count = store.count_labels()
+                if count != fitted_at:  # Dawid-Skene in a thread, applied here
+                    rows = await asyncio.to_thread(fit_consensus)
+                    store.set_consensus(rows)
+                    fitted_at = count
+            except Exception:  # housekeeping must not take the hub down
+                log.exception("housekeeping")
+
+    tasks = [
+        asyncio.create_task(router.run()),
+        asyncio.create_task(housekeeping()),
+        asyncio.create_task(sdnotify.watchdog_loop()),
+    ]
     print(f"hub {service.hub_id}: ready", flush=True)
+    sdnotify.notify("READY=1")
     if ready is not None:
         ready.set()
     try:
@@ -138,6 +151,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             if t.exception() is not None and not isinstance(t.exception(), asyncio.CancelledError):
                 raise t.exception()  # type: ignore[misc]
     finally:
+        sdnotify.notify("STOPPING=1")
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -112,6 +112,8 @@ class HubService:
                 self.store.retract_label(msg.uuid, msg.operator)
                 return [m.Ack(uuids=[m.retract_id(msg.uuid)])]
             case m.Alert():
+                if self.store.operator(msg.operator) is None:
+                    return [error(ErrorCode.BAD_LABEL, "unknown operator", ref=msg.uuid)]
                 self.store.add_alert(msg.uuid, msg.operator, msg.clip, kiosk_id, msg.created_at)
                 return [m.Ack(uuids=[msg.uuid])]
         return [error(ErrorCode.UNKNOWN_TYPE, f"a hub does not take {type(msg).__name__}")]

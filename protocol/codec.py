@@ -37,7 +37,9 @@ def decode(frame: bytes, direction: Any = Message, max_size: int | None = None) 
         raise ProtocolError(ErrorCode.TOO_LARGE, f"frame of {len(frame)} bytes > {limit}")
     try:
         env = _envelope.decode(frame)
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as e:
+        # msgspec raises UnicodeDecodeError for invalid UTF-8 in a str and RecursionError
+        # past ~1000 levels of nesting: both are malformed input, not bugs of ours
         raise ProtocolError(ErrorCode.MALFORMED, f"not a frame: {e}") from None
     if env.v != constants.PROTOCOL_VERSION:
         raise ProtocolError(
@@ -51,5 +53,5 @@ def decode(frame: bytes, direction: Any = Message, max_size: int | None = None) 
         if "Invalid value" in text and "`$.type`" in text:
             raise ProtocolError(ErrorCode.UNKNOWN_TYPE, text) from None
         raise ProtocolError(ErrorCode.MALFORMED, text) from None
-    except msgspec.DecodeError as e:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as e:
         raise ProtocolError(ErrorCode.MALFORMED, str(e)) from None

@@ -5,9 +5,14 @@ New fields always get defaults, so older peers still decode newer frames.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+
+#: Integers that fit SQLite's INTEGER (a signed 64-bit int); msgpack carries up to 2**64 - 1.
+Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+#: Counts, sizes and offsets.
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
 class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
@@ -26,10 +31,10 @@ class LabelDef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class ProjectSchema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str
-    version: int
+    version: Int
     kind: str = "single"  # single | multi | segments
     labels: list[LabelDef]
-    redundancy: int = 3
+    redundancy: Count = 3
     watch_fraction: float = 0.0
     muted: bool = True
     greyscale: bool = False
@@ -51,7 +56,7 @@ class RosterEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     clip_id: str
     sha256: str
-    size: int
+    size: Count
     name: str = ""
     duration: float = 0.0
     gold: bool = False
@@ -75,8 +80,8 @@ class Hello(_Msg, tag="hello", kw_only=True):
 
 
 class Heartbeat(_Msg, tag="hb", kw_only=True):
-    outbox: int = 0
-    cache_bytes: int = 0
+    outbox: Count = 0
+    cache_bytes: Count = 0
     operator: str | None = None
 
 
@@ -91,21 +96,21 @@ class Logout(_Msg, tag="logout", kw_only=True):
 
 class RequestWork(_Msg, tag="request_work", kw_only=True):
     operator: str
-    count: int = 1
+    count: Count = 1
     exclude: list[str] = []  # clips the kiosk already holds for this operator
 
 
 class Fetch(_Msg, tag="fetch", kw_only=True):
     sha256: str
-    offset: int = 0
-    credit: int = 1
+    offset: Count = 0
+    credit: Count = 1
 
 
 class Label(_Msg, tag="label", kw_only=True):
     uuid: str
     operator: str
     clip: str
-    schema_version: int
+    schema_version: Int
     values: list[str]
     segments: list[Segment] = []
     telemetry: dict[str, Any] = {}
@@ -167,8 +172,8 @@ class Assign(_Msg, tag="assign", kw_only=True):
 
 class Chunk(_Msg, tag="chunk", kw_only=True):
     sha256: str
-    offset: int
-    size: int  # whole file size
+    offset: Count
+    size: Count  # whole file size
     data: bytes
 
 
