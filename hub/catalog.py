@@ -1,11 +1,14 @@
-"""Ingest into the store: runs `hub.ingest` and records sources and clips."""
+"""Ingest into the store: runs `hub.ingest` and records sources and clips.
+
+Each source is committed as soon as its clips are stored, so an interrupted ingest keeps
+every finished source and a rerun skips them (known sources)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from .ingest import IngestReport, MediaStore, ingest
+from .ingest import ClipRecord, IngestReport, MediaStore, SourceRecord, ingest
 from .store import Store
 
 
@@ -19,30 +22,30 @@ def ingest_into(
     proxy_height: int | None = 480,
     progress: bool = False,
 ) -> IngestReport:
-    media = MediaStore(media_root)
-    report = ingest(
+    def record(source: SourceRecord, clips: list[ClipRecord]) -> None:
+        with store.transaction():
+            for clip in clips:
+                store.add_clip(
+                    clip.sha256,
+                    clip.size,
+                    clip.duration,
+                    clip.name,
+                    want=want,
+                    source_sha256=clip.source_sha256,
+                    source_name=clip.source_name,
+                    start=clip.start,
+                    end=clip.end,
+                )
+            store.add_source(
+                source.sha256, source.name, str(source.path), source.duration, source.size
+            )
+
+    return ingest(
         list(paths),
-        media,
+        MediaStore(media_root),
         clip_seconds=clip_seconds,
         proxy_height=proxy_height,
         known_sources=store.has_source,
         progress=progress,
+        on_source=record,
     )
-    with store.transaction():
-        for clip in report.clips:
-            store.add_clip(
-                clip.sha256,
-                clip.size,
-                clip.duration,
-                clip.name,
-                want=want,
-                source_sha256=clip.source_sha256,
-                source_name=clip.source_name,
-                start=clip.start,
-                end=clip.end,
-            )
-        for source in report.sources:
-            store.add_source(
-                source.sha256, source.name, str(source.path), source.duration, source.size
-            )
-    return report

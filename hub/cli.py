@@ -142,7 +142,7 @@ def ingest(paths, data, project, clip_seconds, proxy) -> None:
     )
     click.echo(report.summary())
     if report.errors:
-        sys.exit(1 if not report.clips else 0)
+        sys.exit(0 if report.clips or report.duplicates else 1)  # only errors: fail
 
 
 @main.command(

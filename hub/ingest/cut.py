@@ -1,10 +1,14 @@
 """Cut a video into clips with ffmpeg, re-encoded as small H.264 proxies.
 
-Two ways, same result (see benchmarks/ingest.py for which is faster):
+Two ways to the same clips (benchmarks/RESULTS-ingest.md compares them):
 
-* ``"segment"``: one ffmpeg run per source; keyframes are forced at the cut
-  points and the segment muxer starts a new file at each of them.
-* ``"clips"``: one ffmpeg run per clip (``-ss``/``-t``), ``jobs`` at a time.
+* ``"segment"`` (default, the faster and cheaper in CPU in every measurement):
+  one ffmpeg run per source; keyframes are forced at the cut points and the
+  segment muxer starts a new file at each of them. x264 runs multi-threaded, so
+  encoding the same source twice may give clips that differ in a few bytes.
+* ``"clips"``: one ffmpeg run per clip (``-ss``/``-t``), ``jobs`` at a time, each
+  with a single x264 thread: the same frames always give the same bytes, so the
+  same footage in two differently packaged files yields identical clips.
 
 With ``proxy_height=None`` the streams are copied, not re-encoded; cuts then
 fall on the source's own keyframes and the clip times are measured afterwards.
@@ -21,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
-from .probe import FFPROBE, IngestError, Probe, probe
+from .probe import FFPROBE, IngestError, Probe, ffmpeg_input, probe
 
 FFMPEG = "ffmpeg"
 Method = Literal["segment", "clips"]
@@ -29,6 +33,11 @@ DEFAULT_METHOD: Method = "segment"
 
 # A cut result may end this much short of the source before we call it truncated.
 _TOLERANCE = 1.0
+
+
+def default_jobs() -> int:
+    """Parallel ffmpeg runs for the ``"clips"`` method: one per CPU, at most 8."""
+    return max(1, min(8, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -69,21 +78,28 @@ def proxy_size(p: Probe, proxy_height: int) -> int:
 
 def _video_filter(p: Probe, proxy_height: int) -> str:
     height = proxy_size(p, proxy_height)
-    return f"yadif=deint=interlaced,scale=w='round(oh*dar/2)*2':h={height},setsar=1,format=yuv420p"
+    scale = f"scale=w='round(oh*dar/2)*2':h={height}"
+    return f"yadif=deint=interlaced,{scale},setsar=1,format=yuv420p"
 
 
-def _encode_args(p: Probe, proxy_height: int, crf: int) -> list[str]:
-    args = [
+def _audio_args(p: Probe) -> list[str]:
+    """AAC is copied (encoding it costs as much as the video); anything else becomes AAC."""
+    if p.audio_codec == "aac" and p.audio_channels <= 2:
+        return ["-c:a", "copy"]
+    args = ["-c:a", "aac", "-b:a", "96k"]
+    return args + (["-ac", "2"] if p.audio_channels > 2 else [])
+
+
+def _encode_args(p: Probe, proxy_height: int, crf: int, threads: int = 0) -> list[str]:
+    """ffmpeg output options of a proxy; ``threads=1`` makes x264 byte-for-byte repeatable."""
+    return [
         "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn",
         "-map_metadata", "-1", "-map_chapters", "-1",
         "-vf", _video_filter(p, proxy_height),
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf),
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-threads:v", str(threads),
         "-pix_fmt", "yuv420p",
-        "-c:a", "aac", "-b:a", "96k",
+        *_audio_args(p),
     ]  # fmt: skip
-    if p.audio_channels > 2:
-        args += ["-ac", "2"]
-    return args
 
 
 def _tail(f: IO[bytes], limit: int = 4000) -> str:
@@ -140,7 +156,7 @@ def run_ffmpeg(
 def _video_duration(path: Path) -> float:
     proc = subprocess.run(
         [FFPROBE, "-v", "error", "-select_streams", "v:0", "-show_entries",
-         "stream=duration:format=duration", "-of", "default=nw=1:nk=1", str(path)],
+         "stream=duration:format=duration", "-of", "default=nw=1:nk=1", "-i", ffmpeg_input(path)],
         stdin=subprocess.DEVNULL, capture_output=True, check=False, timeout=60,
     )  # fmt: skip
     for token in proc.stdout.decode().split():
@@ -177,10 +193,12 @@ def encode_single(
     *,
     proxy_height: int,
     crf: int = 23,
+    threads: int = 0,
     on_time: Callable[[float], None] | None = None,
 ) -> Segment:
     """Re-encode a whole (short) source as one proxy clip."""
-    args = ["-i", str(src), *_encode_args(p, proxy_height, crf), "-movflags", "+faststart"]
+    encode = _encode_args(p, proxy_height, crf, threads)
+    args = ["-i", ffmpeg_input(src), *encode, "-movflags", "+faststart"]
     run_ffmpeg(src, [*args, "-f", "mp4", str(out)], on_time)
     plan = [(0.0, p.duration)]
     _check_complete(src, p, plan, [out] if out.exists() else [])
@@ -202,7 +220,7 @@ def _segment(
     else:
         codec = [*_encode_args(p, proxy_height, crf), "-force_key_frames", cuts]
     args = [
-        "-i", str(src), *codec,
+        "-i", ffmpeg_input(src), *codec,
         "-f", "segment", "-segment_times", cuts, "-segment_format", "mp4",
         "-segment_format_options", "movflags=+faststart", "-reset_timestamps", "1",
         str(out_dir / "clip%05d.mp4"),
@@ -231,8 +249,8 @@ def _clips(
                 k, (start, end) = pending.pop(0)
                 out = out_dir / f"clip{k:05d}.mp4"
                 args = [
-                    "-ss", f"{start:.6f}", "-t", f"{end - start:.6f}", "-i", str(src),
-                    *_encode_args(p, proxy_height, crf), "-movflags", "+faststart",
+                    "-ss", f"{start:.6f}", "-t", f"{end - start:.6f}", "-i", ffmpeg_input(src),
+                    *_encode_args(p, proxy_height, crf, threads=1), "-movflags", "+faststart",
                     "-f", "mp4", str(out),
                 ]  # fmt: skip
                 err = tempfile.TemporaryFile()
@@ -265,7 +283,7 @@ def cut_video(
     proxy_height: int | None = 480,
     p: Probe | None = None,
     method: Method = DEFAULT_METHOD,
-    jobs: int = 2,
+    jobs: int | None = None,
     crf: int = 23,
     on_time: Callable[[float], None] | None = None,
 ) -> list[Segment]:
@@ -275,19 +293,21 @@ def cut_video(
     Raises :class:`IngestError` when ffmpeg fails or the source turns out shorter
     than its header says.
     """
-    src, out_dir = Path(src), Path(out_dir)
+    src, out_dir = Path(src), Path(out_dir).absolute()
     p = p or probe(src)
     plan = plan_cuts(p.duration, clip_seconds)
     if proxy_height is not None and proxy_height < 2:
         raise ValueError("proxy_height must be at least 2 pixels")
     if len(plan) == 1 and proxy_height is not None:
+        threads = 1 if method == "clips" else 0
         return [encode_single(src, p, out_dir / "clip00000.mp4", proxy_height=proxy_height,
-                              crf=crf, on_time=on_time)]  # fmt: skip
+                              crf=crf, threads=threads, on_time=on_time)]  # fmt: skip
     if proxy_height is None:
         files = _segment(src, p, out_dir, plan, None, crf, on_time)
         return _measured(src, p, files)
     if method == "clips":
-        files = _clips(src, p, out_dir, plan, proxy_height, crf, max(1, jobs), on_time)
+        workers = default_jobs() if jobs is None else max(1, jobs)
+        files = _clips(src, p, out_dir, plan, proxy_height, crf, workers, on_time)
     elif method == "segment":
         files = _segment(src, p, out_dir, plan, proxy_height, crf, on_time)
     else:

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -69,6 +70,21 @@ class MediaStore:
 
     def size(self, sha256: str) -> int:
         return self.path_for(sha256).stat().st_size
+
+    def ids(self) -> Iterator[str]:
+        """Every stored clip id (for consistency checks and clean-up of unreferenced files)."""
+        for path in sorted(self.root.glob(f"??/*{self.suffix}")):
+            sha256 = path.name.removesuffix(self.suffix)
+            if _SHA256.fullmatch(sha256) and path.parent.name == sha256[:2]:
+                yield sha256
+
+    def remove(self, sha256: str) -> bool:
+        """Delete a stored clip; True if it was there."""
+        try:
+            self.path_for(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int, Path]:
         """Store a copy of ``path``; return (sha256, size, stored path).

@@ -17,6 +17,11 @@ _IMAGE_CODECS = {"png", "mjpeg", "bmp", "tiff", "webp", "jpeg2000", "jpegls", "q
 _TEXT_FORMATS = {"tty"}  # ffmpeg renders plain text files as "ANSI art" video
 
 
+def ffmpeg_input(path: str | os.PathLike[str]) -> str:
+    """A path as ffmpeg must see it: absolute, and never read as a protocol or an option."""
+    return f"file:{os.path.abspath(path)}"
+
+
 class IngestError(Exception):
     """A file that cannot be ingested, with a reason a person can act on."""
 
@@ -41,6 +46,7 @@ class Probe:
     has_video: bool
     has_audio: bool = False
     audio_channels: int = 0
+    audio_codec: str = ""
     format_name: str = ""
     fps: float | None = None
     rotation: int = 0
@@ -94,7 +100,7 @@ def _rotation(stream: dict) -> int:
 
 
 def _run_ffprobe(path: Path, args: list[str], timeout: float, *, need_format: bool = True) -> dict:
-    cmd = [FFPROBE, "-v", "error", "-of", "json", *args, "--", str(path)]
+    cmd = [FFPROBE, "-v", "error", "-of", "json", *args, "-i", ffmpeg_input(path)]
     try:
         proc = subprocess.run(
             cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
@@ -179,6 +185,7 @@ def probe(
             has_video=False,
             has_audio=bool(audios),
             audio_channels=int(audios[0].get("channels") or 0) if audios else 0,
+            audio_codec=str(audios[0].get("codec_name") or "") if audios else "",
             format_name=format_name,
         )
 
@@ -207,6 +214,7 @@ def probe(
         has_video=True,
         has_audio=bool(audios),
         audio_channels=int(audios[0].get("channels") or 0) if audios else 0,
+        audio_codec=str(audios[0].get("codec_name") or "") if audios else "",
         format_name=format_name,
         fps=_fraction(video.get("avg_frame_rate")) or _fraction(video.get("r_frame_rate")),
         rotation=rotation,

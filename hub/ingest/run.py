@@ -267,6 +267,12 @@ def ingest(
     as a duplicate. ``on_source(source, clips)`` is called as each source finishes,
     so a caller that commits there loses nothing to an interrupted run; a rerun
     (with ``known_sources`` reflecting those commits) picks up where it stopped.
+
+    Sources up to 1.5 × ``clip_seconds`` make one clip, named after the file; longer
+    ones are cut (see :func:`~hub.ingest.cut.plan_cuts`). ``proxy_height`` is the
+    proxy's height (never upscaled); ``None`` keeps the source's streams as they are.
+    Scratch files go to ``workdir`` (default: a hidden folder in the media root,
+    removed afterwards). ``method``/``jobs``: see :mod:`hub.ingest.cut`.
     """
     if clip_seconds <= 0:
         raise ValueError("clip_seconds must be positive")
@@ -278,13 +284,12 @@ def ingest(
     report.errors += errors
     probed = _probe_all(files, report, progress)
     media.clean_temp()
-    workers = jobs if jobs is not None else max(1, min(4, os.cpu_count() or 1))
     try:
         _process(
             probed, media, report,
             known_sources=known_sources, on_source=on_source, progress=progress,
             clip_seconds=clip_seconds, proxy_height=proxy_height, workdir=workdir,
-            method=method, jobs=workers,
+            method=method, jobs=jobs,
         )  # fmt: skip
     finally:
         if workdir is None:
@@ -318,7 +323,7 @@ def _process(
     proxy_height: int | None,
     workdir: Path | None,
     method: Method,
-    jobs: int,
+    jobs: int | None,
 ) -> None:
     seen_sources: set[str] = set()
     seen_clips: set[str] = set()
@@ -371,7 +376,7 @@ def _make_clips(
     proxy_height: int | None,
     workdir: Path | None,
     method: Method,
-    jobs: int,
+    jobs: int | None,
     on_time: Callable[[float], None],
 ) -> list[ClipRecord]:
     single = len(plan_cuts(p.duration, clip_seconds)) == 1

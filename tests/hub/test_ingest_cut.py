@@ -83,3 +83,17 @@ def test_cut_source_is_reported(tmp_path: Path) -> None:
     fake = Probe(duration=8.0, width=160, height=90, codec="h264", has_video=True)
     with pytest.raises(IngestError, match="truncated"):
         cut_video(bad, tmp_path, clip_seconds=2, proxy_height=60, p=fake)
+
+
+def test_other_audio_becomes_stereo_aac(tmp_path: Path) -> None:
+    src = tmp_path / "surround.mkv"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=160x90:duration=3",
+         "-f", "lavfi", "-i", "sine=duration=3", "-ac", "6", "-c:v", "libx264",
+         "-preset", "ultrafast", "-c:a", "pcm_s16le", str(src)],
+        check=True,
+    )  # fmt: skip
+    (seg,) = cut_video(src, tmp_path, proxy_height=60)
+    video, audio = _streams(seg.path)
+    assert (audio["codec_name"], audio["channels"]) == ("aac", 2)
+    assert video["height"] == 60

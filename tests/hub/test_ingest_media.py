@@ -24,6 +24,8 @@ def test_put_has_open(tmp_path: Path) -> None:
     with store.open(sha) as f:
         assert f.read() == src.read_bytes()
     assert not store.has("0" * 64)
+    assert list(store.ids()) == [sha]
+    assert store.remove(sha) and not store.has(sha) and not store.remove(sha)
 
 
 def test_no_disk_access_on_creation(tmp_path: Path) -> None:
