@@ -141,6 +141,10 @@ def ingest(paths, data, project, clip_seconds, proxy) -> None:
         progress=True,
     )
     click.echo(report.summary())
+    if report.clips:
+        from .models.runtime import refresh_priorities
+
+        refresh_priorities(store)
     if report.errors:
         sys.exit(0 if report.clips or report.duplicates else 1)  # only errors: fail
 
@@ -210,14 +214,43 @@ def restore(src, data, force) -> None:
     help="folder for quality.json and quality.html (default: DATA/quality)",
 )
 @click.option("--method", type=click.Choice(["ds", "mv"]), default="ds", show_default=True)
-def quality(data, out, method) -> None:
+@click.option("--model", default=None, help="evaluate this model against the people instead")
+@click.option("--model-version", type=click.IntRange(min=1), default=None, help="default: newest")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="consensus confidence the model is compared on (default: the project's confidence)",
+)
+def quality(data, out, method, model, model_version, threshold) -> None:
     import json
 
+    store = _store(data)
+    out = out or data / "quality"
+    if model:
+        from .models.evaluate import render_html, render_text
+        from .models.runtime import consensus_threshold, evaluation
+
+        try:
+            report = evaluation(
+                store,
+                model,
+                threshold=consensus_threshold(store) if threshold is None else threshold,
+                version=model_version,
+                method=method,
+            )
+        except LookupError as e:
+            raise click.ClickException(str(e.args[0])) from None
+        out.mkdir(parents=True, exist_ok=True)
+        stem = f"model-{model}-v{report['version']}"
+        (out / f"{stem}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        (out / f"{stem}.html").write_text(render_html(report), encoding="utf-8")
+        click.echo(render_text(report))
+        click.echo(f"written: {out / (stem + '.json')}, {out / (stem + '.html')}")
+        return
     from .quality import quality_from_store
 
-    store = _store(data)
     report, html = quality_from_store(store, method=method)
-    out = out or data / "quality"
     out.mkdir(parents=True, exist_ok=True)
     (out / "quality.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (out / "quality.html").write_text(html, encoding="utf-8")
@@ -225,6 +258,80 @@ def quality(data, out, method) -> None:
 
     click.echo(render_text(report))
     click.echo(f"written: {out / 'quality.json'}, {out / 'quality.html'}")
+
+
+@main.group(help="Model predictions: import, list, order the work by them.")
+def predictions() -> None:
+    pass
+
+
+@predictions.command("import", help="Import a model's predictions (CSV, JSONL, JSON or Parquet).")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--model", required=True, help="model name: letters, digits, '.', '_', '-'")
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    default=None,
+    help="merge into this version (default: the model's next version)",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "json", "parquet"]),
+    default=None,
+    help="default: from the file name",
+)
+@click.option(
+    "--min-overlap",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="rows with a time range: least share of a clip they must cover",
+)
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def predictions_import(file, model, version, fmt, min_overlap, data) -> None:
+    from .models.importer import ImportFailed, import_predictions
+    from .models.runtime import refresh_priorities
+
+    store = _store(data)
+    try:
+        report = import_predictions(
+            store, file, model, version=version, fmt=fmt, min_overlap=min_overlap
+        )
+    except ImportFailed as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(report.summary())
+    if report.ok and not report.already_imported:
+        outcome = refresh_priorities(store)
+        click.echo(f"priority: {outcome.mode} ({outcome.scored} of {outcome.clips} clips scored)")
+    if not report.ok:
+        sys.exit(1)
+
+
+@predictions.command("list", help="Models and their versions.")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def predictions_list(data) -> None:
+    import time
+
+    from .store.predictions import models
+
+    for info in models(_store(data)):
+        for v in info.versions:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(v["created_at"]))
+            click.echo(f"{info.model}\tv{v['version']}\t{v['clips']} clips\t{when}")
+
+
+@predictions.command("prioritise", help="Recompute the work order from the newest predictions.")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def predictions_prioritise(data) -> None:
+    from .models.runtime import refresh_priorities
+
+    outcome = refresh_priorities(_store(data))
+    click.echo(
+        f"priority: {outcome.mode}, model {outcome.model or '-'}: "
+        f"{outcome.scored} of {outcome.clips} work clips scored"
+    )
 
 
 @main.group(help="Gold clips: clips with a known answer, mixed in to measure operators.")

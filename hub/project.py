@@ -30,6 +30,15 @@ class WellbeingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     exposure_budget_min: float = 120.0
 
 
+class PriorityTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """How a model's predictions order the work (`[priority]` in the project TOML)."""
+
+    mode: str = "none"  # none | uncertainty | disagreement | stratified
+    measure: str = "entropy"  # entropy | margin | least_confidence
+    model: str = ""  # whose predictions order work / review shows; "" = newest
+    unscored: str = "last"  # clips without a prediction: last | first
+
+
 class ProjectConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: str
     kind: str = "single"
@@ -45,6 +54,7 @@ class ProjectConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     watch_fraction: float = 0.0
     review_mode: bool = False
     wellbeing: WellbeingConfig = msgspec.field(default_factory=WellbeingConfig)
+    priority: PriorityTable = msgspec.field(default_factory=PriorityTable)
 
 
 KINDS = ("single", "multi", "segments")
@@ -92,6 +102,9 @@ def check_project(config: ProjectConfig) -> list[str]:
         problems.append("confidence must be in (0, 1]")
     if not 0.0 <= config.gold_rate < 1.0:
         problems.append("gold_rate must be in [0, 1)")
+    from .models.priority import check as check_priority
+
+    problems += check_priority(config.priority)
     return problems
 
 

@@ -18,10 +18,13 @@ from protocol.keys import fingerprint
 from . import sdnotify
 from .discovery import Advertiser
 from .keys import load_or_create
+from .models.priority import priority_config
+from .models.runtime import compute_priorities
 from .project import ProjectConfig, load_project, to_schema
 from .router import Router
 from .service import HubService
 from .store import Store
+from .store.predictions import set_priorities
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,18 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         )
         print(report.summary(), flush=True)
     keys = load_or_create(config.data / "hub.key")
+    priority = priority_config(project.priority)
+
+    def compute_order() -> dict[str, float]:
+        # in a worker thread: its own connection
+        reader = Store(config.data / "hub.db", readonly=True)
+        try:
+            return compute_priorities(reader, priority)[1]
+        finally:
+            reader.close()
+
+    if priority.mode != "none":
+        set_priorities(store, await asyncio.to_thread(compute_order))
     router = Router(service, config.bind, keys, pair_bind=config.pair_bind)
     fp = fingerprint(keys[0])
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
@@ -131,6 +146,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
                     rows = await asyncio.to_thread(fit_consensus)
                     store.set_consensus(rows)
                     fitted_at = count
+                    if priority.mode == "disagreement":  # model vs the new consensus
+                        set_priorities(store, await asyncio.to_thread(compute_order))
             except Exception:  # housekeeping must not take the hub down
                 log.exception("housekeeping")
 

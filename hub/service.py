@@ -217,6 +217,12 @@ class HubService:
             gold=gold,
             training=training,
         )
+        # operators never see a model's guess, unless the project asks for review mode
+        suggested: dict[str, str] = {}
+        if self.schema.review_mode and not training:
+            from .models.runtime import suggestions
+
+            suggested = suggestions(self.store, [c["sha256"] for c in clips if c["gold"] is None])
         return [
             m.Assign(
                 operator=msg.operator,
@@ -231,6 +237,7 @@ class HubService:
                         duration=c["duration"],
                         # the answer only goes out in training, to be shown after the label
                         answer=c["gold"] if training else None,
+                        suggestion=suggested.get(c["sha256"]),
                     )
                     for c in clips
                 ],

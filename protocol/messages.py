@@ -53,7 +53,7 @@ class RosterEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pin_hash: str
 
 
-class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     clip_id: str
     sha256: str
     size: Count
@@ -61,6 +61,7 @@ class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     duration: float = 0.0
     gold: bool = False
     answer: str | None = None  # only sent in training mode, after the label
+    suggestion: str | None = None  # review mode only: the model's label
 
 
 class Segment(msgspec.Struct, forbid_unknown_fields=True, array_like=True):

@@ -94,6 +94,21 @@ MIGRATIONS: list[str] = [
     ALTER TABLE clips ADD COLUMN priority REAL NOT NULL DEFAULT 0;
     CREATE INDEX clips_priority ON clips(priority DESC, seq) WHERE n_labels + n_open < want;
     """,
+    # indexes the load and growth benchmarks showed missing (benchmarks/RESULTS-load.md):
+    # assignments_open: expire_leases() scanned every assignment ever made, now only the open
+    # ones. clips_free: SQLite cannot use a partial index whose WHERE compares an expression
+    # with a column (clips_need, clips_priority: "no query solution" even with INDEXED BY),
+    # so Store.assign() scans the whole clips table; with its WHERE written as
+    # `n_labels + n_open - want < 0` it walks this index instead.
+    """
+    CREATE INDEX assignments_open ON assignments(lease_id) WHERE state = 'open';
+    CREATE INDEX clips_free ON clips(seq) WHERE n_labels + n_open - want < 0;
+    """,
+    # 6: the work order by model priority, on an index the planner can use (see 5)
+    """
+    CREATE INDEX clips_free_priority ON clips(priority DESC, seq)
+        WHERE n_labels + n_open - want < 0;
+    """,
 ]
 
 

@@ -1,0 +1,540 @@
+"""How good is a model against the people? Pure logic and rendering, no I/O.
+
+- :func:`evaluate`: accuracy, per-label precision / recall / F1 (and macro F1), the
+  confusion matrix (reference rows x model columns) and calibration bins for a
+  reliability diagram (with the expected calibration error), of predicted labels
+  against reference labels.
+- :func:`model_report`: a model against the *confident* consensus (posterior of the
+  leading label at least ``threshold``; gold clips left out) and against gold, for one
+  version, plus the learning curve across all its versions. JSON-ready.
+- :func:`render_text` and :func:`render_html` (one self-contained page: inline CSS and
+  inline SVG, no scripts, nothing fetched; :data:`STYLE_CSP` is the CSP source that
+  allows its one ``<style>`` element).
+
+Labels are strings; a multi-choice label set is compared as one class (its values sorted
+and joined by ``+``). Calibration uses the model's probability of the label it
+predicted (single choice only).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .scores import probabilities
+
+__all__ = [
+    "STYLE",
+    "STYLE_CSP",
+    "calibration",
+    "evaluate",
+    "model_report",
+    "render_html",
+    "render_text",
+]
+
+ModelPredictions = Mapping[str, tuple[str, Mapping[str, float]]]  # clip → (label, scores)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return None if den == 0 else num / den
+
+
+def calibration(
+    confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> dict[str, Any]:
+    """Equal-width bins over [0, 1] of the model's confidence: per bin the count, mean
+    confidence and accuracy (None when empty); ECE = sum_b n_b / N * |acc_b - conf_b|;
+    Brier score of the predicted label's probability."""
+    conf = np.clip(np.asarray(confidence, dtype=float), 0.0, 1.0)
+    hit = np.asarray(correct, dtype=float)
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    out = []
+    ece = 0.0
+    for b in range(bins):
+        mask = idx == b
+        n = int(mask.sum())
+        mean_conf = float(conf[mask].mean()) if n else None
+        acc = float(hit[mask].mean()) if n else None
+        if n:
+            ece += n / len(conf) * abs(acc - mean_conf)  # type: ignore[operator]
+        out.append(
+            {"lo": b / bins, "hi": (b + 1) / bins, "n": n, "confidence": mean_conf, "accuracy": acc}
+        )
+    return {
+        "bins": out,
+        "n": int(len(conf)),
+        "ece": float(ece) if len(conf) else None,
+        "brier": float(np.mean((conf - hit) ** 2)) if len(conf) else None,
+    }
+
+
+def evaluate(
+    predicted: Mapping[str, str],
+    reference: Mapping[str, str],
+    classes: Sequence[str] = (),
+    confidence: Mapping[str, float] | None = None,
+    bins: int = 10,
+) -> dict[str, Any]:
+    """Model labels `predicted` (clip → label) against `reference` (clip → label) on the
+    clips both have. `classes` fixes the order; labels outside it are appended.
+    `confidence` (clip → the model's probability of its label) gives calibration."""
+    clips = [c for c in reference if c in predicted]
+    seen = {reference[c] for c in clips} | {predicted[c] for c in clips}
+    labels = list(classes) + sorted(seen - set(classes))
+    pos = {c: i for i, c in enumerate(labels)}
+    k = len(labels)
+    matrix = np.zeros((k, k), dtype=np.int64)
+    for c in clips:
+        matrix[pos[reference[c]], pos[predicted[c]]] += 1
+    n = len(clips)
+    correct = int(np.trace(matrix))
+    per_label: dict[str, dict[str, Any]] = {}
+    f1s = []
+    for i, label in enumerate(labels):
+        tp = int(matrix[i, i])
+        support = int(matrix[i].sum())
+        chosen = int(matrix[:, i].sum())
+        precision = _ratio(tp, chosen)
+        recall = _ratio(tp, support)
+        if precision is None or recall is None:
+            f1 = None
+        else:
+            f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+        per_label[label] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": support,
+            "predicted": chosen,
+        }
+        if support:
+            f1s.append(f1 if f1 is not None else 0.0)
+    out: dict[str, Any] = {
+        "n": n,
+        "correct": correct,
+        "accuracy": _ratio(correct, n),
+        "macro_f1": float(np.mean(f1s)) if f1s else None,
+        "per_label": per_label,
+        "confusion": {"labels": labels, "matrix": matrix.tolist()},
+        "missing": len(reference) - n,
+    }
+    if confidence is not None:
+        cal = [c for c in clips if c in confidence]
+        out["calibration"] = calibration(
+            [confidence[c] for c in cal], [predicted[c] == reference[c] for c in cal], bins
+        )
+    return out
+
+
+def _confidences(preds: ModelPredictions, classes: Sequence[str], kind: str) -> dict[str, float]:
+    if kind == "multi" or not classes:
+        return {}
+    pos = {c: i for i, c in enumerate(classes)}
+    out = {}
+    for clip, (label, scores) in preds.items():
+        if not scores or label not in pos:
+            continue
+        p = probabilities(scores, classes)
+        if p is not None:
+            out[clip] = float(p[pos[label]])
+    return out
+
+
+def model_report(
+    model: str,
+    versions: Mapping[int, ModelPredictions],
+    consensus: Mapping[str, tuple[str, float]],
+    gold: Mapping[str, str],
+    classes: Sequence[str],
+    *,
+    kind: str = "single",
+    threshold: float = 0.9,
+    version: int | None = None,
+    created: Mapping[int, float] | None = None,
+    bins: int = 10,
+) -> dict[str, Any]:
+    """The model (`version`, default its newest) against confident consensus (clip →
+    (label, confidence); gold clips left out) and against `gold`, and the learning curve
+    over every version."""
+    if not versions:
+        raise ValueError(f"model {model!r} has no predictions")
+    version = max(versions) if version is None else version
+    if version not in versions:
+        raise ValueError(f"model {model!r} has no version {version}")
+    confident = {
+        clip: label
+        for clip, (label, conf) in consensus.items()
+        if conf >= threshold and clip not in gold
+    }
+
+    def against(preds: ModelPredictions, reference: Mapping[str, str]) -> dict[str, Any]:
+        labels = {clip: label for clip, (label, _) in preds.items()}
+        return evaluate(labels, reference, classes, _confidences(preds, classes, kind), bins)
+
+    curve = []
+    for v in sorted(versions):
+        vs_cons = against(versions[v], confident)
+        vs_gold = against(versions[v], gold)
+        curve.append(
+            {
+                "version": v,
+                "created_at": (created or {}).get(v),
+                "clips": len(versions[v]),
+                "consensus": {k: vs_cons[k] for k in ("n", "accuracy", "macro_f1")},
+                "gold": {k: vs_gold[k] for k in ("n", "accuracy", "macro_f1")},
+                "ece": vs_cons.get("calibration", {}).get("ece"),
+            }
+        )
+    return {
+        "model": model,
+        "version": version,
+        "versions": sorted(versions),
+        "clips": len(versions[version]),
+        "threshold": threshold,
+        "classes": list(classes),
+        "consensus_clips": len([c for c in consensus if c not in gold]),
+        "confident_clips": len(confident),
+        "gold_clips": len(gold),
+        "against_consensus": against(versions[version], confident),
+        "against_gold": against(versions[version], gold),
+        "learning_curve": curve,
+    }
+
+
+# ---- text ----------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _section_text(title: str, ev: dict[str, Any]) -> list[str]:
+    lines = [
+        f"{title}: {ev['n']} clips, accuracy {_pct(ev['accuracy'])}, "
+        f"macro F1 {_num(ev['macro_f1'])}"
+    ]
+    if not ev["n"]:
+        return lines
+    width = max(len(x) for x in ev["per_label"]) + 2
+    lines.append(f"  {'label':<{width}}precision  recall     F1  support")
+    for label, row in ev["per_label"].items():
+        lines.append(
+            f"  {label:<{width}}{_pct(row['precision']):>9}{_pct(row['recall']):>8}"
+            f"{_num(row['f1'], 2):>7}{row['support']:>9}"
+        )
+    labels = ev["confusion"]["labels"]
+    lines.append("  confusion (rows: reference, columns: model)")
+    lines.append("  " + " " * width + "".join(f"{x[:10]:>11}" for x in labels))
+    for label, row in zip(labels, ev["confusion"]["matrix"], strict=True):
+        lines.append(f"  {label:<{width}}" + "".join(f"{v:>11}" for v in row))
+    cal = ev.get("calibration")
+    if cal and cal["n"]:
+        lines.append(
+            f"  calibration: ECE {_num(cal['ece'])}, Brier {_num(cal['brier'])} over {cal['n']}"
+        )
+        for b in cal["bins"]:
+            if b["n"]:
+                lines.append(
+                    f"    {b['lo']:.1f}-{b['hi']:.1f}: {b['n']:>6} clips, "
+                    f"confidence {_pct(b['confidence'])}, accuracy {_pct(b['accuracy'])}"
+                )
+    return lines
+
+
+def render_text(report: dict[str, Any]) -> str:
+    lines = [
+        f"model {report['model']} v{report['version']}: {report['clips']} clips predicted "
+        f"(versions {', '.join(map(str, report['versions']))})",
+        f"consensus: {report['confident_clips']} of {report['consensus_clips']} clips with "
+        f"confidence >= {report['threshold']:g}; gold: {report['gold_clips']} clips",
+        "",
+    ]
+    lines += _section_text("against confident consensus", report["against_consensus"])
+    lines.append("")
+    lines += _section_text("against gold", report["against_gold"])
+    lines += ["", "learning curve (accuracy against consensus / gold):"]
+    for point in report["learning_curve"]:
+        lines.append(
+            f"  v{point['version']}: {_pct(point['consensus']['accuracy'])} "
+            f"(n={point['consensus']['n']}) / {_pct(point['gold']['accuracy'])} "
+            f"(n={point['gold']['n']})"
+        )
+    return "\n".join(lines)
+
+
+# ---- HTML ----------------------------------------------------------------------------------
+
+STYLE = """
+body{font-family:system-ui,sans-serif;color:#1f2933;margin:1.5rem;max-width:72rem;
+line-height:1.45;font-size:1.05rem}
+h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.25rem;margin:1.6rem 0 .5rem}
+.summary{color:#4a5561;margin:0 0 1rem}
+.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
+.card{border:1px solid #c7ced6;border-radius:.4rem;padding:.6rem 1rem;min-width:9rem}
+.card .value{font-size:1.5rem;font-weight:600}.card .label{color:#4a5561}
+table{border-collapse:collapse;margin:.4rem 0}
+th,td{border-bottom:1px solid #d9dee4;padding:.3rem .7rem;text-align:left}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1.5rem}
+svg{max-width:100%;height:auto}.empty{color:#4a5561;font-style:italic}
+""".strip()
+
+STYLE_CSP = "'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() + "'"
+
+INK, MUTED, GRID, BLUE, GREEN = "#1f2933", "#4a5561", "#d9dee4", "#2f6fb2", "#1d7a4f"
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _svg(width: int, height: int, title: str, body: str) -> str:
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(title)}" xmlns="http://www.w3.org/2000/svg" '
+        f'font-family="system-ui, sans-serif" font-size="13"><title>{_e(title)}</title>'
+        f"{body}</svg>"
+    )
+
+
+def reliability_svg(cal: dict[str, Any], title: str = "reliability diagram") -> str:
+    """Accuracy per confidence bin (bars) against the diagonal of perfect calibration."""
+    size, left, bottom, top, right = 320, 46, 40, 12, 12
+    w, h = size - left - right, size - top - bottom
+    x = lambda v: left + w * v  # noqa: E731
+    y = lambda v: top + h * (1 - v)  # noqa: E731
+    parts = []
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(
+            f'<line x1="{x(0):.1f}" x2="{x(1):.1f}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+            f'stroke="{GRID}"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
+            f'fill="{MUTED}">{t:g}</text><text x="{x(t):.1f}" y="{top + h + 16}" '
+            f'text-anchor="middle" fill="{MUTED}">{t:g}</text>'
+        )
+    for b in cal["bins"]:
+        if not b["n"]:
+            continue
+        bx, bw = x(b["lo"]) + 1, w * (b["hi"] - b["lo"]) - 2
+        parts.append(
+            f'<rect x="{bx:.1f}" y="{y(b["accuracy"]):.1f}" width="{bw:.1f}" '
+            f'height="{h * b["accuracy"]:.1f}" fill="{BLUE}" fill-opacity="0.75">'
+            f"<title>{b['lo']:.1f}–{b['hi']:.1f}: {b['n']} clips, confidence "
+            f"{_pct(b['confidence'])}, accuracy {_pct(b['accuracy'])}</title></rect>"
+            f'<circle cx="{x(b["confidence"]):.1f}" cy="{y(b["accuracy"]):.1f}" r="3" '
+            f'fill="{INK}"/>'
+        )
+    parts.append(
+        f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" '
+        f'stroke="{MUTED}" stroke-dasharray="5 4"/>'
+        f'<text x="{left + w / 2:.1f}" y="{size - 6}" text-anchor="middle" fill="{INK}">'
+        "model confidence</text>"
+        f'<text x="12" y="{top + h / 2:.1f}" text-anchor="middle" fill="{INK}" '
+        f'transform="rotate(-90 12 {top + h / 2:.1f})">accuracy</text>'
+    )
+    return _svg(size, size, title, "".join(parts))
+
+
+def confusion_svg(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> str:
+    """Heat map, rows = reference, columns = model; shade = share of the row."""
+    k = len(labels)
+    cell = max(34, min(70, 420 // max(k, 1)))
+    left, top = 140, 110
+    width, height = max(left + cell * k + 110, 360), top + cell * k + 10
+    parts = []
+    for j, label in enumerate(labels):
+        cx = left + j * cell + cell / 2
+        parts.append(
+            f'<text x="{cx:.1f}" y="{top - 8}" fill="{INK}" text-anchor="start" '
+            f'transform="rotate(-45 {cx:.1f} {top - 8})">{_e(label[:18])}</text>'
+        )
+    for i, label in enumerate(labels):
+        row = matrix[i]
+        total = sum(row) or 1
+        cy = top + i * cell
+        parts.append(
+            f'<text x="{left - 8}" y="{cy + cell / 2 + 4:.1f}" text-anchor="end" '
+            f'fill="{INK}">{_e(label[:18])}</text>'
+        )
+        for j, count in enumerate(row):
+            share = count / total
+            ink = "#ffffff" if share > 0.55 else INK
+            parts.append(
+                f'<rect x="{left + j * cell}" y="{cy}" width="{cell - 2}" height="{cell - 2}" '
+                f'fill="{BLUE}" fill-opacity="{0.06 + 0.94 * share:.3f}">'
+                f"<title>{_e(labels[i])} → {_e(labels[j])}: {count}</title></rect>"
+                f'<text x="{left + j * cell + cell / 2 - 1:.1f}" y="{cy + cell / 2 + 4:.1f}" '
+                f'text-anchor="middle" fill="{ink}">{count}</text>'
+            )
+    parts.append(f'<text x="{left}" y="14" fill="{MUTED}">rows: people · columns: model</text>')
+    return _svg(width, height, title, "".join(parts))
+
+
+def curve_svg(curve: Sequence[dict[str, Any]], title: str = "learning curve") -> str:
+    """Accuracy per version against consensus (blue) and gold (green)."""
+    width, height, left, right, top, bottom = 560, 260, 46, 24, 14, 40
+    w, h = width - left - right, height - top - bottom
+    n = len(curve)
+    x = lambda i: left + (w * i / (n - 1) if n > 1 else w / 2)  # noqa: E731
+    y = lambda v: top + h * (1 - v)  # noqa: E731
+    parts = []
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(
+            f'<line x1="{left}" x2="{left + w}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
+            f'stroke="{GRID}"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
+            f'fill="{MUTED}">{t:g}</text>'
+        )
+    for i, point in enumerate(curve):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle" fill="{MUTED}">'
+            f"v{point['version']}</text>"
+        )
+    for key, colour in (("consensus", BLUE), ("gold", GREEN)):
+        pts = [
+            (x(i), y(p[key]["accuracy"]), p)
+            for i, p in enumerate(curve)
+            if p[key]["accuracy"] is not None
+        ]
+        if len(pts) > 1:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in pts)
+            parts.append(
+                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            )
+        for px, py, p in pts:
+            parts.append(
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{colour}"><title>'
+                f"v{p['version']} against {key}: {_pct(p[key]['accuracy'])} "
+                f"(n={p[key]['n']})</title></circle>"
+            )
+    parts.append(
+        f'<text x="{left}" y="{height - 4}" fill="{BLUE}">● against consensus</text>'
+        f'<text x="{left + 180}" y="{height - 4}" fill="{GREEN}">● against gold</text>'
+    )
+    return _svg(width, height, title, "".join(parts))
+
+
+def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
+    head = "".join(
+        f'<th scope="col"{" class=num" if num else ""}>{_e(h)}</th>' for h, num in headers
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=num' if headers[i][1] else ''}>{_e(v)}</td>" for i, v in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _card(value: str, label: str) -> str:
+    return f'<div class="card"><div class="value">{_e(value)}</div><div class="label">{_e(label)}</div></div>'
+
+
+def _section_html(title: str, ev: dict[str, Any]) -> str:
+    if not ev["n"]:
+        return (
+            f'<section><h2>{_e(title)}</h2><p class="empty">no clips to compare yet</p></section>'
+        )
+    rows = [
+        [
+            label,
+            _pct(r["precision"]),
+            _pct(r["recall"]),
+            _num(r["f1"], 2),
+            str(r["support"]),
+            str(r["predicted"]),
+        ]
+        for label, r in ev["per_label"].items()
+    ]
+    table = _table(
+        [
+            ("label", False),
+            ("precision", True),
+            ("recall", True),
+            ("F1", True),
+            ("support", True),
+            ("predicted", True),
+        ],
+        rows,
+    )
+    heat = confusion_svg(
+        ev["confusion"]["labels"], ev["confusion"]["matrix"], f"confusion matrix: {title}"
+    )
+    cal = ev.get("calibration")
+    reliability = (
+        reliability_svg(cal, f"reliability diagram: {title}")
+        + f"<p>ECE {_num(cal['ece'])} · Brier {_num(cal['brier'])} · {cal['n']} clips</p>"
+        if cal and cal["n"]
+        else '<p class="empty">no scores to calibrate</p>'
+    )
+    return (
+        f"<section><h2>{_e(title)}</h2>"
+        f"<p>{ev['n']} clips · accuracy {_pct(ev['accuracy'])} · macro F1 "
+        f"{_num(ev['macro_f1'])}</p>{table}"
+        f'<div class="grid2"><div><h3>confusion</h3>{heat}</div>'
+        f"<div><h3>calibration</h3>{reliability}</div></div></section>"
+    )
+
+
+def render_html(report: dict[str, Any], title: str | None = None) -> str:
+    """One page, nothing external: inline CSS (see `STYLE_CSP`) and inline SVG."""
+    title = title or f"model {report['model']} v{report['version']}"
+    cons, gold = report["against_consensus"], report["against_gold"]
+    cards = "".join(
+        [
+            _card(_pct(cons["accuracy"]), "accuracy vs consensus"),
+            _card(_num(cons["macro_f1"]), "macro F1 vs consensus"),
+            _card(_pct(gold["accuracy"]), "accuracy vs gold"),
+            _card(_num((cons.get("calibration") or {}).get("ece")), "ECE (calibration)"),
+            _card(str(report["clips"]), "clips predicted"),
+        ]
+    )
+    curve_rows = [
+        [
+            f"v{p['version']}",
+            str(p["clips"]),
+            _pct(p["consensus"]["accuracy"]),
+            str(p["consensus"]["n"]),
+            _pct(p["gold"]["accuracy"]),
+            str(p["gold"]["n"]),
+            _num(p["consensus"]["macro_f1"]),
+        ]
+        for p in report["learning_curve"]
+    ]
+    curve = curve_svg(report["learning_curve"]) + _table(
+        [
+            ("version", False),
+            ("clips", True),
+            ("acc. consensus", True),
+            ("n", True),
+            ("acc. gold", True),
+            ("n", True),
+            ("macro F1", True),
+        ],
+        curve_rows,
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body><main>"
+        f"<h1>{_e(title)}</h1>"
+        f'<p class="summary">against the consensus of {report["confident_clips"]} of '
+        f"{report['consensus_clips']} clips with confidence ≥ {report['threshold']:g} "
+        f"(gold clips left out), and against {report['gold_clips']} gold clips</p>"
+        f'<div class="cards">{cards}</div>'
+        f"{_section_html('against confident consensus', cons)}"
+        f"{_section_html('against gold', gold)}"
+        f"<section><h2>learning curve</h2>{curve}</section>"
+        "</main></body></html>"
+    )
