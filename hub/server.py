@@ -99,6 +99,15 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     from .web.app import create_app
 
     app = create_app(service)
+    from .models.runtime import refresh_priorities
+    from .web.model_routes import add_model_routes
+
+    add_model_routes(
+        app,
+        lambda request: service.store,
+        threshold=project.confidence,
+        on_import=lambda st, report: refresh_priorities(st, priority),
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.web_host, config.web_port)

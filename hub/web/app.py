@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from aiohttp import web
 
 from ..service import HubService
+from .auth import auth_middleware, headers_middleware, lang_middleware
+from .events import broadcaster_ctx, on_shutdown
+from .routes import setup_routes
+from .state import QUALITY, SERVICE, SETTINGS, THROTTLE, LoginThrottle, QualityCache, WebSettings
 
-SERVICE = web.AppKey("service", HubService)
+__all__ = ["SERVICE", "create_app"]
+
+log = logging.getLogger(__name__)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
-async def status(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    return web.json_response(
-        {
-            "hub_id": service.hub_id,
-            "project": service.schema.name,
-            "clips": len(service.store.clips()),
-            "labels": service.store.count_labels(),
-        }
+def create_app(
+    service: HubService, settings: WebSettings | None = None, export_root: Path | None = None
+) -> web.Application:
+    """The dashboard and API over `service`. `settings` default: from the environment
+    (`STRAAT_WEB_SECURE_COOKIES=auto|1|0`); `export_root` (dataset snapshots) default: the
+    `exports` folder beside the hub's media folder."""
+    app = web.Application(
+        client_max_size=1024**2,
+        middlewares=[headers_middleware, lang_middleware, auth_middleware],
     )
-
-
-def create_app(service: HubService) -> web.Application:
-    app = web.Application(client_max_size=1024**2)
     app[SERVICE] = service
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/api/v1/status", status)
+    app[SETTINGS] = settings or WebSettings.from_env()
+    app[QUALITY] = QualityCache()
+    app[THROTTLE] = LoginThrottle()
+    app.cleanup_ctx.append(broadcaster_ctx)
+    app.on_shutdown.append(on_shutdown)
+    setup_routes(app)
+    _add_exports(app, service, export_root or service.media_root.parent / "exports")
     return app
+
+
+def _add_exports(app: web.Application, service: HubService, root: Path) -> None:
+    """The snapshot export API (`hub.web.export_routes`, lead tokens only)."""
+    try:
+        from .export_routes import add_export_routes
+    except ImportError as e:  # the dashboard stays up without it
+        log.warning("export API not available: %s", e)
+        return
+    add_export_routes(app, lambda request: service.store, root)

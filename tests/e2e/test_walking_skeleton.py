@@ -32,6 +32,7 @@ def kiosk_app(tmp_path: Path, pair_code: str | None, **kw) -> KioskApp:
         data=str(tmp_path / "kiosk"),
         interfaces=["127.0.0.1"],
         pair_code=pair_code,
+        hub_id=kw.pop("hub_id", None),
         **kw,
     )
     engine, link, _browser = build(config)
@@ -46,7 +47,7 @@ async def login(pilot, operator: str, pin: str) -> None:
 async def test_three_labels_reach_the_hub_once_and_the_export(
     hub: HubProc, pair_code: str, tmp_path: Path
 ) -> None:
-    app = kiosk_app(tmp_path, pair_code)
+    app = kiosk_app(tmp_path, pair_code, hub_id=hub.hub_id)
     async with app.run_test(size=(100, 30)) as pilot:
         # found by zeroconf, paired, welcomed
         await wait_for(lambda: app.engine.online, 60, why=lambda: app.link.last_error)
@@ -94,7 +95,7 @@ async def test_three_labels_reach_the_hub_once_and_the_export(
 async def test_wrong_pin_is_refused_and_nothing_is_stored(
     hub: HubProc, pair_code: str, tmp_path: Path
 ) -> None:
-    app = kiosk_app(tmp_path, pair_code)
+    app = kiosk_app(tmp_path, pair_code, hub_id=hub.hub_id)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(lambda: app.engine.online, 30)
         await login(pilot, "op1", "0000")
@@ -110,7 +111,7 @@ async def test_wrong_pin_is_refused_and_nothing_is_stored(
 
 
 async def test_unpaired_kiosk_gets_nothing(hub: HubProc, tmp_path: Path) -> None:
-    app = kiosk_app(tmp_path, pair_code="000000")
+    app = kiosk_app(tmp_path, pair_code="000000", hub_id=hub.hub_id)
     async with app.run_test(size=(100, 30)):
         await wait_for(lambda: app.engine.hub_error != "", 20)
         assert not app.engine.online

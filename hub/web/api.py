@@ -1,0 +1,220 @@
+"""JSON API under /api/v1/: what the pages show, for scripts. Session (with `X-CSRF-Token`
+on POST) or `Authorization: Bearer <token>`. Documented in `openapi.py`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from ..export.basic import majority_rows
+from ..store import dashboard
+from . import actions
+from .auth import lead_only, public
+from .openapi import document
+from .state import QUALITY, service
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    return _json({"error": message, **extra}, status)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(
+            text='{"error": "body is not JSON"}', content_type="application/json"
+        ) from None
+    if not isinstance(data, dict):
+        raise web.HTTPBadRequest(
+            text='{"error": "body must be a JSON object"}', content_type="application/json"
+        )
+    return data
+
+
+def _mapped(e: Exception) -> web.Response:
+    if isinstance(e, actions.Invalid):
+        return _error(400, e.key, field=e.field)
+    if isinstance(e, dashboard.Conflict):
+        return _error(409, str(e))
+    return _error(404, str(e))
+
+
+@public
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return _json(document())
+
+
+async def status(request: web.Request) -> web.StreamResponse:
+    svc = service(request)
+    return _json(
+        {
+            "hub_id": svc.hub_id,
+            "project": svc.schema.name,
+            "clips": len(svc.store.clips()),
+            "labels": svc.store.count_labels(),
+        }
+    )
+
+
+async def kiosks(request: web.Request) -> web.StreamResponse:
+    store = service(request).store
+    now = time.time()
+    return _json(
+        {
+            "now": now,
+            "online_within_s": dashboard.online_within(),
+            "kiosks": [asdict(k) for k in dashboard.kiosks(store, now)],
+            "pair_codes": [asdict(c) for c in dashboard.open_pair_codes(store, now)],
+        }
+    )
+
+
+async def pair_code(request: web.Request) -> web.StreamResponse:
+    store = service(request).store
+    code = store.create_pair_code()
+    expires = next(c.expires_at for c in dashboard.open_pair_codes(store) if c.code == code)
+    return _json({"code": code, "expires_at": expires}, 201)
+
+
+async def unpair(request: web.Request) -> web.StreamResponse:
+    try:
+        dashboard.unpair(service(request).store, request.match_info["kiosk"])
+    except dashboard.NotFound as e:
+        return _mapped(e)
+    return _json({"ok": True})
+
+
+async def operators(request: web.Request) -> web.StreamResponse:
+    svc = service(request)
+    report = await request.app[QUALITY].get(svc)
+    stats = dashboard.operator_stats(svc.store, time.time(), report.per_operator)
+    return _json({"operators": [asdict(o) for o in stats]})
+
+
+async def add_operator(request: web.Request) -> web.StreamResponse:
+    body = await _body(request)
+    try:
+        op = await actions.add_operator(
+            service(request), body.get("id"), body.get("name", body.get("id")), body.get("pin")
+        )
+    except (actions.Invalid, dashboard.Conflict) as e:
+        return _mapped(e)
+    return _json({"id": op}, 201)
+
+
+async def operator_pin(request: web.Request) -> web.StreamResponse:
+    body = await _body(request)
+    try:
+        await actions.set_pin(service(request), request.match_info["operator"], body.get("pin"))
+    except (actions.Invalid, dashboard.NotFound) as e:
+        return _mapped(e)
+    return _json({"ok": True})
+
+
+async def operator_active(request: web.Request) -> web.StreamResponse:
+    body = await _body(request)
+    active = body.get("active")
+    if not isinstance(active, bool):
+        return _error(400, "active must be true or false", field="active")
+    try:
+        dashboard.set_active(service(request).store, request.match_info["operator"], active)
+    except dashboard.NotFound as e:
+        return _mapped(e)
+    return _json({"ok": True, "active": active})
+
+
+async def statement(request: web.Request) -> web.StreamResponse:
+    svc = service(request)
+    op = request.match_info["operator"]
+    try:
+        period = actions.statement_period(
+            svc, op, request.query.get("from"), request.query.get("to")
+        )
+    except (actions.Invalid, dashboard.NotFound) as e:
+        return _mapped(e)
+    report = await request.app[QUALITY].get(svc)
+    data = asdict(actions.statement(svc, op, period, report.for_operator(op)))
+    data["from"], data["to"] = period.first.isoformat(), period.last.isoformat()
+    return _json(data)
+
+
+async def alerts(request: web.Request) -> web.StreamResponse:
+    open_only = request.query.get("open", "") in ("1", "true", "yes")
+    rows = dashboard.alerts(service(request).store, open_only=open_only)
+    return _json({"alerts": [asdict(a) for a in rows]})
+
+
+async def acknowledge(request: web.Request) -> web.StreamResponse:
+    try:
+        changed = dashboard.acknowledge_alert(service(request).store, request.match_info["alert"])
+    except dashboard.NotFound as e:
+        return _mapped(e)
+    return _json({"ok": True, "changed": changed})
+
+
+async def progress(request: web.Request) -> web.StreamResponse:
+    svc = service(request)
+    now = time.time()
+    report = await request.app[QUALITY].get(svc)
+    return _json(
+        {
+            "now": now,
+            "counts": asdict(dashboard.counts(svc.store, now)),
+            "throughput": [
+                {"hour": h, "labels": n} for h, n in dashboard.throughput(svc.store, now)
+            ],
+            "distribution": dashboard.label_distribution(svc.store),
+            "agreement_over_time": [
+                {"day": d, "agreement": a, "labels": n} for d, a, n in report.over_time
+            ],
+        }
+    )
+
+
+@lead_only
+async def quality(request: web.Request) -> web.StreamResponse:
+    report = await request.app[QUALITY].get(service(request))
+    return _json(asdict(report))
+
+
+def _export_rows(request: web.Request) -> list[dict[str, Any]]:
+    svc = service(request)
+    return majority_rows(svc.store, [label.value for label in svc.schema.labels])
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@lead_only
+async def export_jsonl(request: web.Request) -> web.StreamResponse:
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _export_rows(request))
+    return web.Response(
+        text=text, content_type="application/x-ndjson", headers=_attachment("clips.jsonl")
+    )
+
+
+@lead_only
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    rows = _export_rows(request)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["clip_id"])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "votes": json.dumps(row["votes"], ensure_ascii=False)})
+    return web.Response(
+        text=out.getvalue(), content_type="text/csv", headers=_attachment("clips.csv")
+    )

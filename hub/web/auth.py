@@ -1,0 +1,249 @@
+"""Who is asking, may they, and did the form come from us.
+
+- Browser: session cookie (HttpOnly, SameSite=Strict, Secure per `WebSettings`), CSRF token
+  per session in every POST form (`csrf` field) or `X-CSRF-Token` header; missing or wrong → 403.
+- Scripts: `Authorization: Bearer <token>` (no cookie, so no CSRF check).
+- Routes are staff-only unless marked `@public` or `@lead_only`; lead may do what staff may.
+- Unauthenticated: pages redirect to /login, the API answers 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from ..store import accounts
+from . import templates
+from .i18n import LANGS, pick
+from .state import LANG, PRINCIPAL, SETTINGS, THROTTLE, VIA_SESSION, lang, service
+
+SESSION_COOKIE = "straat_session"
+LOGIN_CSRF_COOKIE = "straat_login"
+LANG_COOKIE = "lang"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_ROLE_ATTR = "__straat_role__"
+
+
+def public(handler: Handler) -> Handler:
+    setattr(handler, _ROLE_ATTR, None)
+    return handler
+
+
+def lead_only(handler: Handler) -> Handler:
+    setattr(handler, _ROLE_ATTR, "lead")
+    return handler
+
+
+def required_role(request: web.Request) -> str | None:
+    if request.path.startswith("/static/"):
+        return None
+    return getattr(request.match_info.handler, _ROLE_ATTR, "staff")
+
+
+def wants_json(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.path == "/events"
+
+
+def _json_error(status: int, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def secure_cookie(request: web.Request) -> bool:
+    setting = request.app[SETTINGS].secure_cookies
+    return request.secure if setting is None else setting
+
+
+def set_cookie(
+    response: web.StreamResponse, request: web.Request, name: str, value: str, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=secure_cookie(request),
+    )
+
+
+# ---- middlewares --------------------------------------------------------------------------
+
+
+@web.middleware
+async def lang_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    asked = request.query.get("lang")
+    request[LANG] = pick(asked if asked in LANGS else request.cookies.get(LANG_COOKIE))
+    response = await handler(request)
+    if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked and not response.prepared:
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, path="/", samesite="Strict")
+    return response
+
+
+def _authenticate(request: web.Request) -> tuple[accounts.Principal | None, bool, bool]:
+    """(principal, via_session, bad_bearer)."""
+    store = service(request).store
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None, False, True
+        who = accounts.check_token(store, token.strip())
+        return who, False, who is None
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        return accounts.get_session(store, sid), True, False
+    return None, False, False
+
+
+async def _csrf_ok(request: web.Request, expected: str) -> bool:
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        form = await request.post()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    return bool(given) and bool(expected) and hmac.compare_digest(given, expected)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    role = required_role(request)
+    who, via_session, bad_bearer = _authenticate(request)
+    request[PRINCIPAL] = who
+    request[VIA_SESSION] = via_session
+    if role is None:
+        return await handler(request)
+    if who is None:
+        if wants_json(request) or bad_bearer:
+            return _json_error(401, "authentication required", **{"WWW-Authenticate": "Bearer"})
+        target = request.path_qs if request.method in SAFE_METHODS else "/"
+        raise web.HTTPSeeOther(f"/login?next={quote(target, safe='')}")
+    if not who.can(role):
+        return forbidden(request, "lead role required")
+    if request.method not in SAFE_METHODS and via_session:
+        if not await _csrf_ok(request, who.csrf):
+            return forbidden(request, "CSRF token missing or wrong", key="csrf")
+    return await handler(request)
+
+
+def forbidden(request: web.Request, message: str, key: str = "forbidden") -> web.Response:
+    if wants_json(request):
+        return _json_error(403, message)
+    return templates.respond(templates.error_page(templates.Ctx.of(request), key), status=403)
+
+
+#: Scripts only from the hub, never inline. Inline styles are allowed because the
+#: self-contained report pages of other modules (quality, models) carry their own CSS.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _secure_headers(request: web.Request, headers: Any) -> None:
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if not request.path.startswith("/static/"):
+        headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Security headers on everything; errors as JSON under /api/, as a page elsewhere."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as e:
+        if e.status == 404 and not wants_json(request):
+            response = templates.respond(
+                templates.error_page(templates.Ctx.of(request), "not_found"), status=404
+            )
+        elif e.status >= 400 and wants_json(request) and e.content_type != "application/json":
+            response = _json_error(e.status, e.reason)
+        else:
+            _secure_headers(request, e.headers)
+            raise
+    if not response.prepared:
+        _secure_headers(request, response.headers)
+    return response
+
+
+def redirect(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
+
+
+# ---- login and logout ---------------------------------------------------------------------
+
+
+def _safe_next(target: Any) -> str:
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
+        if "\\" not in target and not target.startswith("/login"):
+            return target
+    return "/kiosks"
+
+
+@public
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if request.get(PRINCIPAL) is not None and request.get(VIA_SESSION):
+        raise web.HTTPSeeOther(_safe_next(request.query.get("next")))
+    return _login_page(request, error=None)
+
+
+def _login_page(request: web.Request, error: str | None, status: int = 200) -> web.Response:
+    token = secrets.token_urlsafe(24)
+    page = templates.login_page(
+        templates.Ctx.of(request), token, _safe_next(request.query.get("next")), error
+    )
+    response = templates.respond(page, status=status)
+    set_cookie(response, request, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@public
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    given = form.get(CSRF_FIELD)
+    if not (token and isinstance(given, str) and hmac.compare_digest(token, given)):
+        return _login_page(request, "login_expired", status=403)
+    username, password = form.get("username"), form.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return _login_page(request, "bad_login", status=400)
+    store = service(request).store
+    throttle, name, now = request.app[THROTTLE], username.strip(), time.monotonic()
+    if throttle.locked(name, now):
+        return _login_page(request, "too_many", status=429)
+    who = accounts.check_password(store, name, password)
+    if who is None:
+        throttle.failed(name, now)
+        return _login_page(request, "bad_login", status=401)
+    throttle.succeeded(name)
+    sid, _csrf = accounts.create_session(store, who)
+    response = redirect(_safe_next(form.get("next")))
+    set_cookie(response, request, SESSION_COOKIE, sid, max_age=accounts.SESSION_SECONDS)
+    response.del_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        accounts.end_session(service(request).store, sid)
+    response = redirect(f"/login?lang={lang(request)}")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response

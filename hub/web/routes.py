@@ -1,0 +1,61 @@
+"""Every URL of the dashboard and the API in one table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from . import api, auth, events, pages
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+healthz = auth.public(healthz)
+
+ROUTES: list[tuple[str, str, auth.Handler]] = [
+    ("GET", "/healthz", healthz),
+    ("GET", "/login", auth.login_form),
+    ("POST", "/login", auth.login_submit),
+    ("POST", "/logout", auth.logout),
+    ("GET", "/", pages.index),
+    ("GET", "/kiosks", pages.kiosks),
+    ("POST", "/kiosks/pair", pages.pair),
+    ("POST", "/kiosks/{kiosk}/unpair", pages.unpair),
+    ("GET", "/operators", pages.operators),
+    ("POST", "/operators", pages.add_operator),
+    ("POST", "/operators/{operator}/pin", pages.operator_pin),
+    ("POST", "/operators/{operator}/deactivate", pages.operator_deactivate),
+    ("POST", "/operators/{operator}/activate", pages.operator_activate),
+    ("GET", "/operators/{operator}/statement", pages.statement),
+    ("POST", "/alerts/{alert}/ack", pages.acknowledge),
+    ("GET", "/progress", pages.progress),
+    ("GET", "/quality", pages.quality),
+    ("GET", "/events", events.events),
+    ("GET", "/api/v1/openapi.json", api.openapi),
+    ("GET", "/api/v1/status", api.status),
+    ("GET", "/api/v1/kiosks", api.kiosks),
+    ("POST", "/api/v1/kiosks/pair-code", api.pair_code),
+    ("POST", "/api/v1/kiosks/{kiosk}/unpair", api.unpair),
+    ("GET", "/api/v1/operators", api.operators),
+    ("POST", "/api/v1/operators", api.add_operator),
+    ("POST", "/api/v1/operators/{operator}/pin", api.operator_pin),
+    ("POST", "/api/v1/operators/{operator}/active", api.operator_active),
+    ("GET", "/api/v1/operators/{operator}/statement", api.statement),
+    ("GET", "/api/v1/alerts", api.alerts),
+    ("POST", "/api/v1/alerts/{alert}/ack", api.acknowledge),
+    ("GET", "/api/v1/progress", api.progress),
+    ("GET", "/api/v1/quality", api.quality),
+    ("GET", "/api/v1/export/clips.jsonl", api.export_jsonl),
+    ("GET", "/api/v1/export/clips.csv", api.export_csv),
+]
+
+
+def setup_routes(app: web.Application) -> None:
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+    app.router.add_static("/static/", STATIC, follow_symlinks=False)

@@ -1,0 +1,109 @@
+"""Typed application and request state of the web app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from ..service import HubService
+from ..store import dashboard
+from ..store.accounts import Principal
+from .quality import QualityReport, quality
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    #: Secure flag on cookies: True, False (plain-HTTP LAN), or None = when the request is HTTPS.
+    secure_cookies: bool | None = None
+
+    @classmethod
+    def from_env(cls) -> WebSettings:
+        """`STRAAT_WEB_SECURE_COOKIES=1|0|auto` (default auto)."""
+        raw = os.environ.get("STRAAT_WEB_SECURE_COOKIES", "auto").strip().lower()
+        value = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+        return cls(secure_cookies=value.get(raw))
+
+
+class QualityCache:
+    """The quality report, recomputed only when labels or gold answers changed. The votes are
+    read on the event loop (the store's connection lives there); the maths (Dawid–Skene on a
+    big site takes a while) runs in a worker thread, one computation at a time."""
+
+    def __init__(self) -> None:
+        self._key: tuple[object, ...] | None = None
+        self._report: QualityReport | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, service: HubService) -> QualityReport:
+        store = service.store
+        async with self._lock:
+            key = dashboard.labels_version(store)
+            if self._report is None or key != self._key:
+                classes = [label.value for label in service.schema.labels]
+                votes, gold = dashboard.votes(store), dashboard.gold_answers(store)
+                self._report = await asyncio.to_thread(quality, votes, classes, gold)
+                self._key = key
+            return self._report
+
+
+class LoginThrottle:
+    """After `MAX_FAILURES` wrong passwords for one user name within `WINDOW` seconds, that
+    name is refused for `LOCK` seconds. In memory: a restart forgets (PINs and tokens are
+    not affected; this only slows down guessing web passwords)."""
+
+    MAX_FAILURES = 5
+    WINDOW = 300.0
+    LOCK = 60.0
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[float]] = {}
+
+    def locked(self, name: str, now: float) -> bool:
+        recent = [t for t in self._failures.get(name, []) if now - t < self.WINDOW]
+        self._failures[name] = recent
+        return len(recent) >= self.MAX_FAILURES and now - recent[-1] < self.LOCK
+
+    def failed(self, name: str, now: float) -> None:
+        self._failures.setdefault(name, []).append(now)
+        if len(self._failures) > 10_000:  # bounded memory whatever names are tried
+            self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(name, None)
+
+
+SERVICE = web.AppKey("service", HubService)
+THROTTLE = web.AppKey("throttle", LoginThrottle)
+SETTINGS = web.AppKey("settings", WebSettings)
+QUALITY = web.AppKey("quality", QualityCache)
+
+
+def _request_key(name: str, kind: object) -> Any:
+    """`web.RequestKey` where aiohttp has it (3.12+), a plain string before."""
+    maker = getattr(web, "RequestKey", None)
+    return maker(name, kind) if maker is not None else f"straat.{name}"
+
+
+# per request
+PRINCIPAL = _request_key("principal", Principal)  # Principal | None
+VIA_SESSION = _request_key("via_session", bool)  # authenticated by the browser cookie
+LANG = _request_key("lang", str)  # "nl" | "en"
+
+
+def principal(request: web.Request) -> Principal:
+    who = request.get(PRINCIPAL)
+    if who is None:  # the auth middleware lets no such request through
+        raise web.HTTPUnauthorized()
+    return who
+
+
+def service(request: web.Request) -> HubService:
+    return request.app[SERVICE]
+
+
+def lang(request: web.Request) -> str:
+    return request.get(LANG, "nl")
