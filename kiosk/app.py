@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.theme import Theme
 
 from .engine import KioskEngine
 from .i18n import Translator
@@ -15,14 +18,35 @@ from .messages import EngineEvent
 from .player import Player
 from .screens.label import LabelScreen
 from .screens.login import LoginScreen
+from .screens.summary import SummaryScreen
+from .wellbeing import Shift
+
+HIGH_CONTRAST = Theme(
+    name="kiosk-high-contrast",
+    primary="#ffff00",
+    secondary="#00ffff",
+    accent="#ffff00",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#000000",
+    success="#00ff00",
+    warning="#ffff00",
+    error="#ff4040",
+    dark=True,
+)
+DEFAULT_THEME = "textual-dark"
 
 
 class KioskApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "themes.tcss"]
     TITLE = "Annotatiestraat"
     BINDINGS = [
         Binding("ctrl+c", "quit", "quit", priority=True, show=False),
         Binding("ctrl+q", "quit", "quit", priority=True, show=False),
+        Binding("f2", "language", "language", show=False),
+        Binding("f3", "large_text", "large text", show=False),
+        Binding("f4", "high_contrast", "high contrast", show=False),
     ]
 
     def __init__(
@@ -32,6 +56,10 @@ class KioskApp(App):
         link: HubLink | None = None,
         language: str = "nl",
         hint: str = "",
+        *,
+        large_text: bool = False,
+        high_contrast: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.hint = hint
@@ -39,10 +67,19 @@ class KioskApp(App):
         self.player = player
         self.link = link
         self.t = Translator(language)
-        self.done_this_shift = 0
+        self.clock = clock
+        self.shift: Shift | None = None
+        self.large_text = large_text
+        self.high_contrast = high_contrast
         self._link_task: asyncio.Task[None] | None = None
+        self.register_theme(HIGH_CONTRAST)
+
+    @property
+    def done_this_shift(self) -> int:
+        return self.shift.clips_done if self.shift else 0
 
     def on_mount(self) -> None:
+        self._apply_look()
         self.engine.listeners.append(self._engine_event)
         if self.link is not None:
             self.engine.attach(self.link)
@@ -55,19 +92,73 @@ class KioskApp(App):
 
     def on_engine_event(self, message: EngineEvent) -> None:
         screen = self.screen
-        if message.event == "ready" and isinstance(screen, LabelScreen) and screen.current is None:
-            screen.show_next()
+        if message.event in ("ready", "queue") and isinstance(screen, LabelScreen):
+            screen.work_arrived()
+        elif message.event == "training_feedback" and isinstance(screen, LabelScreen):
+            screen.training_feedback(message.data["answer"], bool(message.data["correct"]))
+        elif message.event == "unpaired" and isinstance(screen, LoginScreen):
+            screen.show_unpaired()
+
+    # ---- shift -------------------------------------------------------------------------
 
     def start_labelling(self) -> None:
+        schema = self.engine.schema
+        self.shift = Shift.start(
+            self.clock(),
+            break_every_min=schema.break_every_min if schema else 50.0,
+            break_min=schema.break_min if schema else 10.0,
+            budget_min=schema.exposure_budget_min if schema else 120.0,
+            exposure_before_min=self.engine.exposure_at_login_min,
+        )
         self.switch_screen(LabelScreen())
 
+    def end_shift(self, reason: str = "") -> None:
+        """The summary screen on top of labelling (Esc goes back unless the budget is spent)."""
+        if self.shift is not None:
+            self.shift.pause(self.clock())
+        self.push_screen(SummaryScreen(reason))
+
     def logout(self) -> None:
+        try:
+            self.player.stop()
+        except Exception:
+            pass
         self.engine.logout()
+        self.shift = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
         self.switch_screen(LoginScreen())
+
+    # ---- language and looks ------------------------------------------------------------
+
+    def action_language(self) -> None:
+        self.t.toggle()
+        for screen in self.screen_stack:
+            refresh = getattr(screen, "refresh_texts", None)
+            if refresh is not None:
+                refresh()
+
+    def action_large_text(self) -> None:
+        self.large_text = not self.large_text
+        self._apply_look()
+
+    def action_high_contrast(self) -> None:
+        self.high_contrast = not self.high_contrast
+        self._apply_look()
+
+    def _apply_look(self) -> None:
+        self.set_class(self.large_text, "-large-text")
+        self.set_class(self.high_contrast, "-high-contrast")
+        self.theme = HIGH_CONTRAST.name if self.high_contrast else DEFAULT_THEME
+        for screen in self.screen_stack:
+            relayout = getattr(screen, "look_changed", None)
+            if relayout is not None:
+                relayout()
 
     async def on_unmount(self) -> None:
         if self._link_task is not None:
             self._link_task.cancel()
+        self.workers.cancel_all()
         try:
             self.player.close()
         except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -21,9 +22,24 @@ from .config import ConfigError, load_config
 @click.option("--pair-code", help="one-time pairing code from staff")
 @click.option("--lang", "language", type=click.Choice(["nl", "en"]), help="language")
 @click.option("--interface", "interfaces", multiple=True, help="zeroconf on this address only")
-@click.option("--vo", help="mpv video output (default: gpu with a display, null without)")
+@click.option(
+    "--vo", help="mpv video output (default: gpu with a display; without one, frames in the TUI)"
+)
+@click.option("--large-text", is_flag=True, default=None, help="large-text theme")
+@click.option("--high-contrast", is_flag=True, default=None, help="high-contrast theme")
 def main(
-    config_path, data, kiosk_id, hub, hub_key, hub_pair, pair_code, language, interfaces, vo
+    config_path,
+    data,
+    kiosk_id,
+    hub,
+    hub_key,
+    hub_pair,
+    pair_code,
+    language,
+    interfaces,
+    vo,
+    large_text,
+    high_contrast,
 ) -> None:
     try:
         config = load_config(
@@ -37,16 +53,29 @@ def main(
             language=language,
             interfaces=list(interfaces),
             vo=vo,
+            large_text=large_text or None,  # unset flags leave the TOML's choice
+            high_contrast=high_contrast or None,
         )
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
+    # sqlite-utils imports pandas (and with it numpy and pyarrow) when it can; the kiosk uses
+    # none of them, and on a cheap workstation they cost ~85 MB and most of a second at start
+    for unused in ("pandas", "numpy"):
+        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
     from .app import KioskApp
     from .player import MpvPlayer
     from .runtime import build
 
     engine, link, _browser = build(config)
     player = MpvPlayer(vo=config.vo)
-    KioskApp(engine, player, link, language=config.language).run()
+    KioskApp(
+        engine,
+        player,
+        link,
+        language=config.language,
+        large_text=config.large_text,
+        high_contrast=config.high_contrast,
+    ).run()
 
 
 if __name__ == "__main__":

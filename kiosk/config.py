@@ -23,6 +23,8 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     trust_first_hub: bool = False  # DEMO ONLY: pin the first hub seen, without a code
     pair_code: str | None = None
     language: str = "nl"
+    large_text: bool = False
+    high_contrast: bool = False
     interfaces: list[str] = []
     vo: str | None = None
     cache_limit_mb: int = 2048

@@ -21,3 +21,16 @@ class LoggedIn(Message):
         super().__init__()
         self.operator = operator
         self.name = name
+
+
+class FrameReady(Message):
+    """The video worker has a new picture for `VideoView` (posted from its thread)."""
+
+
+class BreakOver(Message):
+    """A break screen has ended; `seconds` is how long the break really lasted."""
+
+    def __init__(self, kind: str, seconds: float) -> None:
+        super().__init__()
+        self.kind = kind
+        self.seconds = seconds

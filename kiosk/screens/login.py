@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
@@ -13,21 +13,50 @@ from ..widgets.status import StatusLine
 
 class LoginScreen(Screen):
     def compose(self) -> ComposeResult:
-        t = self.app.t  # type: ignore[attr-defined]
+        app = self.app
+        t = app.t  # type: ignore[attr-defined]
         yield StatusLine(id="status")
-        with Vertical(id="login-box"):
-            yield Static(t("app_title"), id="title")
-            yield Label(t("operator_id"), id="operator-label")
-            yield Input(id="operator", max_length=32)
-            yield Label(t("pin"), id="pin-label")
-            yield Input(id="pin", password=True, max_length=8)
-            yield Button(t("login_button"), id="login", variant="primary")
-            yield Static("", id="login-message")
-            if self.app.hint:  # type: ignore[attr-defined]
-                yield Static(self.app.hint, id="hint")  # type: ignore[attr-defined]
+        with Center():
+            with Vertical(id="login-box"):
+                yield Static(t("app_title"), id="title")
+                yield Static(t("login_title"), id="login-title")
+                yield Label(t("operator_id"), id="operator-label")
+                yield Input(id="operator", max_length=32)
+                yield Label(t("pin"), id="pin-label")
+                yield Input(id="pin", password=True, max_length=8)
+                yield Button(t("login_button"), id="login", variant="primary")
+                yield Static("", id="login-message")
+                if app.hint:  # type: ignore[attr-defined]
+                    yield Static(app.hint, id="hint")  # type: ignore[attr-defined]
+        yield Static(t("keys_login"), id="help")
 
     def on_mount(self) -> None:
         self.query_one("#operator", Input).focus()
+        if self.app.engine.hub_error:  # type: ignore[attr-defined]
+            self.show_unpaired()
+
+    def refresh_texts(self) -> None:
+        t = self.app.t  # type: ignore[attr-defined]
+        for widget_id, key in [
+            ("title", "app_title"),
+            ("login-title", "login_title"),
+            ("operator-label", "operator_id"),
+            ("pin-label", "pin"),
+            ("help", "keys_login"),
+        ]:
+            self.query_one(f"#{widget_id}", Static).update(t(key))
+        self.query_one("#login", Button).label = t("login_button")
+        message = self.query_one("#login-message", Static)
+        key = getattr(message, "text_key", "")
+        message.update(t(key) if key else "")
+
+    def _message(self, key: str) -> None:
+        message = self.query_one("#login-message", Static)
+        message.text_key = key  # type: ignore[attr-defined]
+        message.update(self.app.t(key) if key else "")  # type: ignore[attr-defined]
+
+    def show_unpaired(self) -> None:
+        self._message("unpaired")
 
     @on(Input.Submitted, "#operator")
     def _to_pin(self) -> None:
@@ -38,9 +67,14 @@ class LoginScreen(Screen):
     def _submit(self) -> None:
         operator = self.query_one("#operator", Input).value.strip()
         pin = self.query_one("#pin", Input).value.strip()
-        if operator and pin:
-            self.query_one("#login-message", Static).update(self.app.t("login_busy"))  # type: ignore[attr-defined]
-            self._login(operator, pin)
+        if not operator:
+            self.query_one("#operator", Input).focus()
+            return
+        if not pin:
+            self.query_one("#pin", Input).focus()
+            return
+        self._message("login_busy")
+        self._login(operator, pin)
 
     @work(exclusive=True)
     async def _login(self, operator: str, pin: str) -> None:
@@ -51,7 +85,7 @@ class LoginScreen(Screen):
             app.start_labelling()  # type: ignore[attr-defined]
             return
         key = {"locked": "login_locked", "no_hub": "login_no_hub"}.get(reason, "login_bad_pin")
-        self.query_one("#login-message", Static).update(app.t(key))  # type: ignore[attr-defined]
+        self._message(key)
         pin_input = self.query_one("#pin", Input)
         pin_input.value = ""
         pin_input.focus()

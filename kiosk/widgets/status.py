@@ -1,8 +1,16 @@
-"""The status line: operator, online/offline/syncing, outbox, clips done."""
+"""The status line: operator, online/offline/syncing, outbox, clips done, time to next break."""
 
 from __future__ import annotations
 
 from textual.widgets import Static
+
+
+def clock_text(seconds: float) -> str:
+    """Seconds as m:ss (or h:mm:ss from an hour)."""
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class StatusLine(Static):
@@ -19,6 +27,11 @@ class StatusLine(Static):
         if engine.operator:
             parts.insert(0, f"{t('operator')}: {engine.operator_name or engine.operator}")
             parts.append(f"{t('done')}: {app.done_this_shift}")  # type: ignore[attr-defined]
+            shift = app.shift  # type: ignore[attr-defined]
+            if shift is not None and shift.working:
+                left = shift.time_to_break(app.clock())  # type: ignore[attr-defined]
+                if left != float("inf"):
+                    parts.append(f"{t('next_break')}: {clock_text(left)}")
         self.update("  │  ".join(parts))
         self.set_class(status == "offline", "-offline")
         self.set_class(status == "syncing", "-syncing")
