@@ -81,7 +81,12 @@ async def zmq_fetch(endpoint: str, data: Path, n: int) -> float:
         await asyncio.sleep(0.01)
     ok, _ = await engine.login("op1", PIN)
     assert ok
-    await ready.wait()
+    while not ready.is_set():  # as the kiosk app does: tick() retries a stalled transfer
+        try:
+            await asyncio.wait_for(ready.wait(), 1.0)
+        except TimeoutError:
+            print(f"  (tick: {len(marks) - 1} of {n} ready, {len(engine._fetches)} in flight)")
+            engine.tick()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     engine.store.close()

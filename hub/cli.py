@@ -334,6 +334,23 @@ def predictions_prioritise(data) -> None:
     )
 
 
+@main.command(help="Merge export snapshots of several hubs (sites) into one dataset.")
+@click.argument("snapshots", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def merge(snapshots, out) -> None:
+    from .merge import MergeError
+    from .merge import merge as do_merge
+
+    try:
+        result = do_merge(list(snapshots), out)
+    except MergeError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(
+        f"{result.out}: {result.clips} clips, {result.annotations} annotations from "
+        f"{len(result.sites)} sites ({', '.join(result.sites)}); consensus: {result.method}"
+    )
+
+
 @main.group(help="Gold clips: clips with a known answer, mixed in to measure operators.")
 def gold() -> None:
     pass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 import msgspec
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Most frames handled in one transaction.
 BATCH = 512
+#: Work in one transaction before it commits and its replies go out (bounds reply latency).
+TXN_SECONDS = 0.005
 #: Frames above this are dropped by libzmq itself (memory guard); smaller oversize frames
 #: get a `too_large` error reply.
 HARD_MAX_FRAME = 16 * 1024 * 1024
@@ -100,12 +103,36 @@ class Router:
 
     async def _serve_kiosks(self) -> None:
         sock = self.sock
+        raw = zmq.Socket.shadow(sock.underlying)  # same socket, no asyncio future per frame
         while True:
             batch = [await sock.recv_multipart(copy=False)]
-            while len(batch) < BATCH and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                batch.append(await sock.recv_multipart(copy=False))
-            for frames in self.handle_batch(batch):
-                await sock.send_multipart(frames, copy=False)
+            while len(batch) < BATCH:
+                try:
+                    batch.append(raw.recv_multipart(zmq.NOBLOCK, copy=False))
+                except zmq.Again:
+                    break
+            start = 0
+            while start < len(batch):
+                replies, start = self.handle_some(batch, start)
+                for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
+                    raw.send_multipart(frames, zmq.NOBLOCK, copy=False)
+                await asyncio.sleep(0)
+
+    def handle_some(self, batch: list[list[zmq.Frame]], start: int) -> tuple[list[list[bytes]], int]:
+        """Frames from `start` in one transaction, until TXN_SECONDS of work; replies after
+        the commit. Returns (replies, where the next transaction starts)."""
+        out: list[list[bytes]] = []
+        deadline = time.perf_counter() + TXN_SECONDS
+        i = start
+        with self.service.store.transaction():
+            while i < len(batch) and (i == start or time.perf_counter() < deadline):
+                frames = batch[i]
+                i += 1
+                self.frames_in += 1
+                ident, key = frames[0].bytes, _user_id(frames[-1])
+                for reply in self._decode_and(ident, frames[1:], key, self.service.handle):
+                    out.append([ident, codec.encode(reply)])
+        return out, i
 
     async def _serve_pairing(self) -> None:
         while True:

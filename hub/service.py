@@ -7,7 +7,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import msgspec
@@ -67,6 +67,9 @@ class HubService:
         self._rank = {label.value: i for i, label in enumerate(schema.labels)}
         self.policy = to_policy(project)
         self._open_files: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        #: operator -> statistics kept in step with each stored label (no history re-reads)
+        self._stats: dict[str, OperatorStats] = {}
+        self._expired_at = 0.0
 
     # ---- entry point ---------------------------------------------------------------------
 
@@ -110,6 +113,7 @@ class HubService:
                 return self._labels(session, msg.labels)
             case m.Retract():
                 self.store.retract_label(msg.uuid, msg.operator)
+                self._stats.pop(msg.operator, None)
                 return [m.Ack(uuids=[m.retract_id(msg.uuid)])]
             case m.Alert():
                 if self.store.operator(msg.operator) is None:
@@ -187,13 +191,34 @@ class HubService:
         ]
 
     def operator_stats(self, operator: str) -> OperatorStats:
-        labels, gold_labels, results, passed = self.store.operator_history(operator)
-        return OperatorStats(
-            labels=labels,
-            gold_labels=gold_labels,
-            training_results=tuple(results),
-            passed_training=passed,
-        )
+        stats = self._stats.get(operator)
+        if stats is None:
+            labels, gold_labels, results, passed = self.store.operator_history(operator)
+            stats = OperatorStats(
+                labels=labels,
+                gold_labels=gold_labels,
+                training_results=tuple(results),
+                passed_training=passed,
+            )
+            self._stats[operator] = stats
+        return stats
+
+    def _count_label(self, operator: str, gold: str | None, values: list[str]) -> None:
+        """Keep the cached statistics of `operator` in step with a label just stored."""
+        stats = self._stats.get(operator)
+        if stats is None:
+            return
+        results = stats.training_results + ((values == [gold],) if gold is not None else ())
+        if stats.passed_training:
+            stats = replace(
+                stats,
+                labels=stats.labels + 1,
+                gold_labels=stats.gold_labels + (gold is not None),
+                training_results=results,
+            )
+        else:
+            stats = replace(stats, training_results=results)
+        self._stats[operator] = stats
 
     def in_training(self, operator: str) -> bool:
         """New operators label gold clips (and see the answer) until they pass the bar."""
@@ -205,7 +230,9 @@ class HubService:
         if msg.operator not in session.operators:
             return [error(ErrorCode.NOT_LOGGED_IN, "log in first", ref=msg.operator)]
         count = max(0, min(msg.count, MAX_ASSIGN))
-        self.store.expire_leases()
+        if time.monotonic() - self._expired_at >= 1.0:  # housekeeping also does it
+            self.store.expire_leases()
+            self._expired_at = time.monotonic()
         training = self.in_training(msg.operator)
         gold = 0 if training else gold_quota(self.operator_stats(msg.operator), count, self.policy)
         lease_id, expires, clips = self.store.assign(
@@ -296,7 +323,7 @@ class HubService:
                 continue
             try:
                 with self.store.transaction():
-                    self.store.add_label(
+                    outcome = self.store.add_label(
                         uuid=label.uuid,
                         operator=label.operator,
                         clip=label.clip,
@@ -313,20 +340,23 @@ class HubService:
                 replies.append(error(ErrorCode.NOT_FOUND, str(e), ref=label.uuid))
                 continue
             acked.append(label.uuid)
-            self._after_label(label)
+            self._after_label(label, outcome.stored)
         if acked:
             replies.insert(0, m.Ack(uuids=acked))
         return replies
 
-    def _after_label(self, label: m.Label) -> None:
+    def _after_label(self, label: m.Label, stored: bool = True) -> None:
         """Adaptive overlap: a confident clip stops early, a contested one asks for more."""
         clip = self.store.clip(label.clip)
         if clip is None:
             return
+        if stored:  # a retry of a label already here changes no count
+            self._count_label(label.operator, clip["gold"], label.values)
         if clip["gold"] is not None:
             stats = self.operator_stats(label.operator)
             if not stats.passed_training and not is_training(stats, self.policy):
                 self.store.set_passed_training(label.operator)
+                self._stats.pop(label.operator, None)  # its counts start again from here
             return
         if self.schema.kind != "single":
             return  # multi-choice and segments keep a fixed redundancy
