@@ -31,6 +31,13 @@ HUB_VERSION = "0.1.0"
 OPEN_FILES = 64
 #: Seconds a kiosk's paired state is trusted before the store is asked again.
 PAIRED_RECHECK = 2.0
+#: Messages a kiosk may send per second (a label batch is one message), and at once.
+RATE_PER_SECOND = 5000.0
+RATE_BURST = 10000.0
+#: Wrong PINs at one kiosk (any operators) before the kiosk is locked out, and for how long
+#: (doubling with each further failure).
+KIOSK_LOCK_AFTER = 10
+KIOSK_LOCK_SECONDS = 30.0
 
 
 @dataclass
@@ -40,6 +47,29 @@ class KioskSession:
     seen: float = 0.0
     paired_checked: float = 0.0
     key: str = ""
+    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(RATE_PER_SECOND, RATE_BURST))
+    failed_logins: int = 0
+    login_locked_until: float = 0.0
+
+
+@dataclass
+class TokenBucket:
+    """At most `rate` messages a second on average, `burst` at once."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    at: float = 0.0
+
+    def take(self, now: float) -> bool:
+        if self.tokens < 0:
+            self.tokens, self.at = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
@@ -90,6 +120,8 @@ class HubService:
                 return [error(ErrorCode.UNPAIRED, "this kiosk is not paired with this hub")]
             session.paired_checked = now
         session.seen = now
+        if not session.bucket.take(now):
+            return [error(ErrorCode.RATE_LIMITED, f"more than {RATE_PER_SECOND:.0f} messages/s")]
         match msg:
             case m.Heartbeat():
                 self.store.kiosk_seen(
@@ -162,6 +194,19 @@ class HubService:
         return [self._welcome()]
 
     def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
+        if session.login_locked_until > time.time():  # someone at this kiosk tries many PINs
+            return [m.LoginResult(operator=msg.operator, ok=False, reason="locked")]
+        result = self._check_login(session, msg)
+        if result[0].ok:  # type: ignore[attr-defined]
+            session.failed_logins = 0
+        else:
+            session.failed_logins += 1
+            if session.failed_logins >= KIOSK_LOCK_AFTER:
+                extra = session.failed_logins - KIOSK_LOCK_AFTER
+                session.login_locked_until = time.time() + KIOSK_LOCK_SECONDS * 2**extra
+        return result
+
+    def _check_login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
         op = self.store.operator(msg.operator)
         if op is None or not op["active"]:
             return [m.LoginResult(operator=msg.operator, ok=False, reason="bad_pin")]

@@ -110,6 +110,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Watch more of the clip first ({seconds} s to go).",
     },
     "labelled": {"nl": "Opgeslagen", "en": "Saved"},
+    "review_suggestion": {
+        "nl": "Controle: het model zegt [b]{label}[/b]. Bevestig met die toets of kies een ander.",
+        "en": "Review: the model says [b]{label}[/b]. Confirm with its key or choose another.",
+    },
     "undone": {
         "nl": "Ongedaan gemaakt — kies opnieuw.",
         "en": "Undone — choose again.",

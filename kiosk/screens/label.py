@@ -12,6 +12,7 @@ import math
 import time
 from typing import Any
 
+from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -164,6 +165,13 @@ class LabelScreen(Screen):
         else:
             clip = self.session.clip
             text = f"{t('clip')}: [b]{clip.name or clip.sha256[:12]}[/b]"
+            if clip.suggestion is not None:  # review mode only: confirm or correct the model
+                labels = self.engine.schema.labels if self.engine.schema else []
+                name = next(
+                    (t.label(x.nl, x.en) for x in labels if x.value == clip.suggestion),
+                    clip.suggestion,
+                )
+                text += "\n" + t("review_suggestion", label=escape(name))
         self.query_one("#clip-name", Static).update(text)
 
     def _render_choices(self) -> None:
@@ -338,7 +346,12 @@ class LabelScreen(Screen):
         self.poll()
         telemetry = session.telemetry(now, self.greyscale, self.blur)
         self.engine.submit(
-            session.clip, session.lease, values, segments=segments, telemetry=telemetry
+            session.clip,
+            session.lease,
+            values,
+            segments=segments,
+            telemetry=telemetry,
+            review=session.clip.suggestion is not None,  # made with the model's label shown
         )
         correct = None if session.clip.answer is None else values == [session.clip.answer]
         shift = self.app.shift  # type: ignore[attr-defined]

@@ -59,8 +59,9 @@ def test_pair_code_is_single_use(service: HubService) -> None:
     hello2 = m.Hello(kiosk_id="k10", version="t", pair_code=code)
     assert service.pair("k10", hello2, "KEY10")[0].code == "unpaired"
     # paired with its key: the kiosk socket takes that key only
-    assert isinstance(service.handle("k9", m.Hello(kiosk_id="k9", version="t"), "KEY9")[0],
-                      m.Welcome)
+    assert isinstance(
+        service.handle("k9", m.Hello(kiosk_id="k9", version="t"), "KEY9")[0], m.Welcome
+    )
     assert service.handle("k9", m.Heartbeat(), "OTHER")[0].code == "unpaired"
     assert service.handle("k9", m.Hello(kiosk_id="k9", version="t"), "OTHER")[0].code == (
         "unpaired"
@@ -182,3 +183,36 @@ def test_fetch_unknown_or_hostile_ids(service: HubService, sha: str) -> None:
     login(service, "k1", "op1")
     (err,) = service.handle("k1", m.Fetch(sha256=sha))
     assert err.code == "not_found"
+
+
+def test_many_wrong_pins_at_one_kiosk_lock_that_kiosk(service: HubService) -> None:
+    from hub import service as svc
+
+    service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    service.store.add_operator("op3", "Three", hash_pin("1234", n=2**10))
+    ops = ["op1", "op2", "op3", "nobody"]
+    reasons = [
+        service.handle("k1", m.Login(operator=ops[i % 4], pin="9999"))[0].reason
+        for i in range(svc.KIOSK_LOCK_AFTER)
+    ]
+    assert "locked" not in reasons[:-1] or reasons.count("locked") < svc.KIOSK_LOCK_AFTER
+    # the kiosk is locked now, even for an operator with the right PIN
+    assert service.handle("k1", m.Login(operator="op3", pin="1234"))[0].reason == "locked"
+    # another kiosk is not
+    service.handle("k2", m.Hello(kiosk_id="k2", version="t"))
+    assert service.handle("k2", m.Login(operator="op3", pin="1234"))[0].ok
+
+
+def test_a_flooding_kiosk_is_rate_limited_and_others_are_served(
+    service: HubService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub import service as svc
+
+    monkeypatch.setattr(svc, "RATE_PER_SECOND", 5.0)
+    monkeypatch.setattr(svc, "RATE_BURST", 20.0)
+    service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    service.handle("k2", m.Hello(kiosk_id="k2", version="t"))
+    replies = [service.handle("k1", m.Heartbeat())[0] for _ in range(100)]
+    limited = [r for r in replies if isinstance(r, m.Error) and r.code == "rate_limited"]
+    assert len(limited) >= 60
+    assert isinstance(service.handle("k2", m.Heartbeat())[0], m.Heartbeat)

@@ -71,6 +71,7 @@ def make_kiosk(
     high_contrast: bool = False,
     exposure_before_min: float = 0.0,
     answers: dict[int, str] | None = None,
+    suggestions: dict[int, str] | None = None,
 ) -> Kiosk:
     store = KioskStore(tmp_path / "kiosk.db")
     cache = ClipCache(tmp_path / "clips", store)
@@ -92,6 +93,7 @@ def make_kiosk(
                 duration=4.0,
                 gold=answer is not None,
                 answer=answer,
+                suggestion=(suggestions or {}).get(i),
             )
         )
     store.add_assignment(

@@ -485,3 +485,22 @@ async def test_video_widget_draws_half_block_cells(kiosk_factory) -> None:
         assert "▀" in line.text
         colours = {seg.style.color.triplet for seg in line if seg.style and seg.style.color}
         assert len(colours) > 5  # a gradient, left to right
+
+
+async def test_review_mode_shows_the_models_label_and_marks_the_label(kiosk_factory) -> None:
+    kiosk = kiosk_factory(suggestions={0: "gewelddadig"})
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert "het model zegt" in text(kiosk.app, "#clip-name")
+        kiosk.clock.advance(5)
+        await pilot.press("2")  # corrects the model
+        await pilot.pause(0.05)
+        assert "het model zegt" not in text(kiosk.app, "#clip-name")  # clip 2: no suggestion
+        kiosk.clock.advance(5)
+        await pilot.press("1")
+        await pilot.pause(0.05)
+    labels = kiosk.store.outbox()
+    assert [(x.values, x.review) for x in labels] == [
+        (["niet_gewelddadig"], True),
+        (["gewelddadig"], False),
+    ]
