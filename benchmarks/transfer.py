@@ -59,10 +59,16 @@ def raw_tcp_copy(files: list[Path], out_dir: Path) -> float:
     return time.perf_counter() - start
 
 
-async def zmq_fetch(endpoint: str, data: Path, n: int) -> float:
+async def zmq_fetch(endpoint: str, data: Path, n: int, operator: str = "op1") -> float:
     """Seconds from the first Fetch to the n-th verified clip in the kiosk cache."""
-    config = KioskConfig(kiosk_id="bench", data=str(data), hub=endpoint, hub_key=HUB_KEY[0],
-                         prefetch_clips=n, prefetch_minutes=0)
+    config = KioskConfig(
+        kiosk_id="bench",
+        data=str(data),
+        hub=endpoint,
+        hub_key=HUB_KEY[0],
+        prefetch_clips=n,
+        prefetch_minutes=0,
+    )
     engine, link, _ = build(config)
     marks: list[float] = []
     ready = asyncio.Event()
@@ -79,7 +85,7 @@ async def zmq_fetch(endpoint: str, data: Path, n: int) -> float:
     task = asyncio.create_task(link.run())
     while not engine.online:
         await asyncio.sleep(0.01)
-    ok, _ = await engine.login("op1", PIN)
+    ok, _ = await engine.login(operator, PIN)  # a new operator per round: never twice
     assert ok
     while not ready.is_set():  # as the kiosk app does: tick() retries a stalled transfer
         try:
@@ -99,9 +105,16 @@ async def drain(endpoint: str, data: Path, shas: list[str]) -> float:
     store = engine.store
     with store.transaction():
         for i, sha in enumerate(shas):
-            store.record_label(m.Label(uuid=f"bench-{i}", operator="op1", clip=sha,
-                                       schema_version=1, values=["gewelddadig"],
-                                       created_at=time.time()))
+            store.record_label(
+                m.Label(
+                    uuid=f"bench-{i}",
+                    operator="op1",
+                    clip=sha,
+                    schema_version=1,
+                    values=["gewelddadig"],
+                    created_at=time.time(),
+                )
+            )
     assert store.outbox_count() == len(shas)
     task = asyncio.create_task(link.run())
     while not engine.online:
@@ -126,8 +139,8 @@ def main() -> None:
     size = int(args.size_mb * 1024 * 1024)
     with tempfile.TemporaryDirectory(prefix="bench-transfer-") as tmp_str:
         tmp = Path(tmp_str)
-        hub = make_hub(tmp, operators=2)
-        shas = seed_clips(hub.data, args.clips, size, want=3)
+        hub = make_hub(tmp, operators=args.rounds + 1)
+        shas = seed_clips(hub.data, args.clips, size, want=args.rounds + 1)
         files = [hub.data / "media" / s[:2] / f"{s}.mp4" for s in shas]
         small = seed_clips(hub.data, args.labels, 64, want=3, seed=99)
         hub.extra = ["--open-pairing", "--no-zeroconf"]
@@ -140,17 +153,23 @@ def main() -> None:
                 out = tmp / f"raw{r}"
                 out.mkdir()
                 raw_t.append(raw_tcp_copy(files, out))
-                zmq_t.append(asyncio.run(zmq_fetch(hub.endpoint, tmp / f"k{r}", args.clips)))
+                zmq_t.append(
+                    asyncio.run(zmq_fetch(hub.endpoint, tmp / f"k{r}", args.clips, f"op{r + 1}"))
+                )
             raw_best, zmq_best = min(raw_t), min(zmq_t)
             print(f"machine: {machine()}")
-            print(f"bytes: {args.clips} clips × {args.size_mb:g} MiB = {total / 1024**2:.0f} MiB,"
-                  f" best of {args.rounds}")
+            print(
+                f"bytes: {args.clips} clips × {args.size_mb:g} MiB = {total / 1024**2:.0f} MiB,"
+                f" best of {args.rounds}"
+            )
             print(f"raw TCP copy + write + sha256:        {total / raw_best / 1024**2:8.0f} MiB/s")
             print(f"ZeroMQ chunks + write + sha256 (ours): {total / zmq_best / 1024**2:8.0f} MiB/s")
             print(f"ratio ours / raw TCP: {raw_best / zmq_best:.2f}×  (target ≥ 0.9×)")
             t = asyncio.run(drain(hub.endpoint, tmp / "drain", small))
-            print(f"outbox drain: {args.labels} labels from link up to all acknowledged: "
-                  f"{t:.2f} s ({args.labels / t:.0f} labels/s)")
+            print(
+                f"outbox drain: {args.labels} labels from link up to all acknowledged: "
+                f"{t:.2f} s ({args.labels / t:.0f} labels/s)"
+            )
         finally:
             hub.kill()
 

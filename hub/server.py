@@ -92,6 +92,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         set_priorities(store, await asyncio.to_thread(compute_order))
     router = Router(service, config.bind, keys, pair_bind=config.pair_bind)
     fp = fingerprint(keys[0])
+    service.fingerprint = fp  # shown to staff beside the pairing codes
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
     print(f"hub {service.hub_id}: pairing on port {router.pair_port}", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)

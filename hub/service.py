@@ -92,6 +92,7 @@ class HubService:
         self.schema = schema
         self.open_pairing = open_pairing
         self.hub_id = store.hub_id()
+        self.fingerprint = ""  # of the hub's CurveZMQ key, set by the server
         self.sessions: dict[str, KioskSession] = {}
         self._values = {label.value for label in schema.labels}
         self._rank = {label.value: i for i, label in enumerate(schema.labels)}

@@ -96,8 +96,20 @@ class KioskApp(App):
             screen.work_arrived()
         elif message.event == "training_feedback" and isinstance(screen, LabelScreen):
             screen.training_feedback(message.data["answer"], bool(message.data["correct"]))
-        elif message.event == "unpaired" and isinstance(screen, LoginScreen):
-            screen.show_unpaired()
+        elif message.event == "hub_problem":
+            code = message.data.get("code", "")
+            if code == "hub_key_mismatch":  # a hub that is not ours: never talked to
+                self.notify(
+                    self.t("hub_key_mismatch", detail=message.data.get("detail", "")),
+                    severity="error",
+                    timeout=10,
+                )
+            elif isinstance(screen, LoginScreen):
+                screen.show_unpaired()
+        elif message.event == "paired":
+            self.notify(
+                self.t("paired", fingerprint=message.data.get("fingerprint", "")), timeout=30
+            )
 
     # ---- shift -------------------------------------------------------------------------
 

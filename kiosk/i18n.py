@@ -110,6 +110,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Watch more of the clip first ({seconds} s to go).",
     },
     "labelled": {"nl": "Opgeslagen", "en": "Saved"},
+    "hub_key_mismatch": {
+        "nl": "Een onbekende hub meldt zich; deze kiosk praat er niet mee. ({detail})",
+        "en": "An unknown hub is on the network; this kiosk does not talk to it. ({detail})",
+    },
+    "paired": {
+        "nl": "Gekoppeld met hub {fingerprint}. Vergelijk dit met het scherm van het personeel.",
+        "en": "Paired with hub {fingerprint}. Compare this with the staff screen.",
+    },
     "review_suggestion": {
         "nl": "Controle: het model zegt [b]{label}[/b]. Bevestig met die toets of kies een ander.",
         "en": "Review: the model says [b]{label}[/b]. Confirm with its key or choose another.",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from protocol.keys import fingerprint
+
 from .cache import ClipCache
 from .config import KioskConfig
 from .discovery import HubAddress, HubBrowser
@@ -48,6 +50,11 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
             pinned = store.pinned_hub_key() or config.hub_key
             return await browser.find(timeout=10.0, hub_id=config.hub_id, public_key=pinned)
 
+    def pin(key: str) -> None:
+        """Pairing done: keep the hub's key, and show its fingerprint for staff to compare."""
+        store.pin_hub_key(key)
+        engine.emit("paired", fingerprint=fingerprint(key))
+
     link = HubLink(
         config.kiosk_id,
         resolve,
@@ -57,7 +64,7 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
         engine.make_heartbeat,
         keys=store.keypair(),
         pinned=lambda: store.pinned_hub_key() or config.hub_key,
-        pin=store.pin_hub_key,
+        pin=pin,
         pair_code=lambda: config.pair_code,
         trust_first_hub=config.trust_first_hub,
     )

@@ -56,6 +56,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Type this code at the kiosk. It works once and is valid until {until}.",
     ),
     "open_codes": ("Open koppelcodes", "Open pairing codes"),
+    "fingerprint_help": (
+        "Na het koppelen toont de kiosk de sleutel van de hub; die moet gelijk zijn aan:",
+        "After pairing the kiosk shows the hub's key; it must be the same as:",
+    ),
     "unpair": ("Ontkoppelen", "Unpair"),
     "confirm_unpair": (
         "Kiosk {id} ontkoppelen? Hij krijgt dan geen werk meer tot hij opnieuw is gekoppeld.",

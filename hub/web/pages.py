@@ -41,6 +41,7 @@ def _kiosks(request: web.Request, flash: Safe | None = None, status: int = 200) 
         dashboard.kiosks(store, now),
         dashboard.open_pair_codes(store, now),
         flash or templates.flash_from_query(Ctx.of(request)),
+        fingerprint=getattr(service(request), "fingerprint", ""),
     )
     return respond(page, status)
 

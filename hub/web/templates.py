@@ -267,7 +267,11 @@ def kiosk_cells(ctx: Ctx, k: KioskState) -> dict[str, str]:
 
 
 def kiosks_page(
-    ctx: Ctx, kiosks: Sequence[KioskState], codes: Sequence[PairCode], flash: Safe | None = None
+    ctx: Ctx,
+    kiosks: Sequence[KioskState],
+    codes: Sequence[PairCode],
+    flash: Safe | None = None,
+    fingerprint: str = "",
 ) -> str:
     rows = []
     for k in kiosks:
@@ -320,9 +324,13 @@ def kiosks_page(
     ]
     codes_html = (
         fmt(
-            '<section class="codes" aria-live="polite"><h2>{h}</h2><ul>{items}</ul></section>',
+            '<section class="codes" aria-live="polite"><h2>{h}</h2><ul>{items}</ul>'
+            '<p class="hint">{fp_help} <strong class="code" id="hub-fingerprint">{fp}</strong>'
+            "</p></section>",
             h=ctx.t("open_codes"),
             items=join(code_items),
+            fp_help=ctx.t("fingerprint_help"),
+            fp=fingerprint or "—",
         )
         if codes
         else Safe("")

@@ -117,6 +117,10 @@ async def test_staff_and_lead_in_chromium(web_hub: HubProc, browser, tmp_path: P
     await page.click("#pair")
     code = await page.locator("[data-pair-code]").first.get_attribute("data-pair-code")
     assert code and code.isdigit() and len(code) == 6
+    # staff see the hub's key fingerprint, the one the kiosk shows after pairing
+    from protocol.keys import fingerprint
+
+    await expect(page.locator("#hub-fingerprint")).to_have_text(fingerprint(web_hub.public_key))
     await shot(page, "kiosks-pair-code")
 
     # ---- add an operator with a hostile name; it shows as text

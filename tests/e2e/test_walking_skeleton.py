@@ -52,6 +52,11 @@ async def test_three_labels_reach_the_hub_once_and_the_export(
         # found by zeroconf, paired, welcomed
         await wait_for(lambda: app.engine.online, 60, why=lambda: app.link.last_error)
         assert app.link.endpoint == hub.endpoint
+        # paired with the code: the kiosk shows the hub's key fingerprint for staff to compare
+        from protocol.keys import fingerprint
+
+        shown = [n.message for n in app._notifications]
+        assert any(fingerprint(hub.public_key) in text for text in shown), shown
         await login(pilot, "op1", PIN)
         await wait_for(lambda: isinstance(app.screen, LabelScreen))
         screen = app.screen
