@@ -427,7 +427,7 @@ class Store:
                     # written as the partial index clips_free_priority is, so SQLite uses it:
                     # most urgent (model priority) first, then oldest
                     "SELECT c.* FROM clips c WHERE c.n_labels + c.n_open - c.want < 0 "
-                    "AND NOT EXISTS (SELECT 1 FROM assignments a "
+                    "AND c.gold IS NULL AND NOT EXISTS (SELECT 1 FROM assignments a "
                     "WHERE a.operator = ? AND a.clip = c.sha256) "
                     "ORDER BY c.priority DESC, c.seq",
                     operator_id,

@@ -144,3 +144,15 @@ def test_dawid_skene_refresh_sets_consensus(tmp_path: Path) -> None:
     rows = service.store.clips()
     assert {r["consensus"] for r in rows} == {V}
     assert all(r["confidence"] > 0.5 for r in rows)
+
+
+def test_a_gold_clip_added_with_votes_wanted_is_never_also_work(tmp_path: Path) -> None:
+    service = make(tmp_path, clips=3, gold=0)
+    sha = hashlib.sha256(b"gold-added-directly").hexdigest()
+    service.store.add_clip(sha, 10, 1.0, "g", want=3, gold=V)  # want left at k
+    service.store.set_passed_training("op1")
+    login(service, "op1")
+    assign = work(service, "op1", 10)  # must not fail on the assignments key
+    shas = [c.sha256 for c in assign.clips]
+    assert len(shas) == len(set(shas))
+    assert shas.count(sha) <= 1
