@@ -158,10 +158,6 @@ class HubService:
     def roster(self) -> list[m.RosterEntry]:
         return [m.RosterEntry(operator=o, name=n, pin_hash=h) for o, n, h in self.store.roster()]
 
-    def online_kiosks(self, within: float) -> set[str]:
-        now = time.time()
-        return {k for k, s in self.sessions.items() if now - s.seen <= within}
-
     # ---- handlers ------------------------------------------------------------------------
 
     def pair(self, kiosk_id: str, msg: msgspec.Struct, key: str) -> list[msgspec.Struct]:
@@ -172,10 +168,6 @@ class HubService:
             return [error(ErrorCode.UNPAIRED, "pairing code wrong, used or expired")]
         self.sessions.pop(kiosk_id, None)
         return [self._welcome()]
-
-    def unpair(self, kiosk_id: str) -> None:
-        self.store.unpair_kiosk(kiosk_id)
-        self.sessions.pop(kiosk_id, None)
 
     def _welcome(self) -> m.Welcome:
         return m.Welcome(

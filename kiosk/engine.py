@@ -79,7 +79,6 @@ class KioskEngine:
         self._locked_until: dict[str, float] = {}
         self.hub_error = ""
         self.last_label: m.Label | None = None
-        self.training_feedback: dict[str, str] = {}
         #: minutes of clips this operator saw today before this login (from the hub; 0 offline)
         self.exposure_at_login_min = 0.0
 

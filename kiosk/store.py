@@ -5,7 +5,6 @@ A label is committed here (synchronous=FULL) before the screen moves on (invaria
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -273,7 +272,3 @@ class KioskStore:
     def cache_bytes(self) -> int:
         (n,) = self.conn.execute("SELECT coalesce(sum(size), 0) FROM cache").fetchone()
         return int(n)
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj)

@@ -35,6 +35,22 @@ def _frame(width: int, height: int, title: str, body: Safe) -> Safe:
     )
 
 
+def _gridline(x1: float, x2: float, y: float, label: str) -> Safe:
+    """A horizontal grid line across the plot with its value at the left."""
+    return fmt(
+        '<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{grid}"/>'
+        '<text x="{tx}" y="{ty:.1f}" text-anchor="end" fill="{muted}">{v}</text>',
+        x1=x1,
+        x2=x2,
+        y=y,
+        grid=GRID,
+        tx=x1 - 6,
+        ty=y + 4,
+        muted=MUTED,
+        v=label,
+    )
+
+
 def bar_chart(
     points: Sequence[tuple[str, float]],
     title: str,
@@ -52,20 +68,7 @@ def bar_chart(
     fracs = (0.0, 0.5, 1.0) if peak % 2 == 0 else (0.0, 1.0)
     for frac in fracs:
         y = top + plot_h * (1 - frac)
-        parts.append(
-            fmt(
-                '<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{grid}"/>'
-                '<text x="{tx}" y="{ty:.1f}" text-anchor="end" fill="{muted}">{v}</text>',
-                x1=left,
-                x2=width - right,
-                y=y,
-                grid=GRID,
-                tx=left - 6,
-                ty=y + 4,
-                muted=MUTED,
-                v=f"{peak * frac:g}",
-            )
-        )
+        parts.append(_gridline(left, width - right, y, f"{peak * frac:g}"))
     n = max(len(points), 1)
     slot = plot_w / n
     for i, (label, value) in enumerate(points):
@@ -112,18 +115,7 @@ def line_chart(
     for frac in (0.0, 0.5, 1.0):
         y = top + plot_h * (1 - frac)
         parts.append(
-            fmt(
-                '<line x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}" stroke="{grid}"/>'
-                '<text x="{tx}" y="{ty:.1f}" text-anchor="end" fill="{muted}">{v}</text>',
-                x1=left,
-                x2=width - right,
-                y=y,
-                grid=GRID,
-                tx=left - 6,
-                ty=y + 4,
-                muted=MUTED,
-                v=f"{frac * 100:.0f}%" if percent else f"{frac:g}",
-            )
+            _gridline(left, width - right, y, f"{frac * 100:.0f}%" if percent else f"{frac:g}")
         )
     n = len(points)
     xy = []
