@@ -76,7 +76,8 @@ def test_link_down_mid_transfer_resumes_and_everything_arrives_once(tmp_path: Pa
 
 def test_link_down_mid_sync_then_back(tmp_path: Path) -> None:
     with Lan() as lan:
-        hub = hub_on(lan, tmp_path, clips=400, size=2_000)
+        # exactly the clips the kiosk labels: no media transfer competes with the label sync
+        hub = hub_on(lan, tmp_path, clips=150, size=2_000)
         k = kiosk_on(lan, tmp_path, "kb", 12, "op1", "--prefetch", "150", "--interval", "0",
                      "--count", "150", "--drain", "120")
         try:
