@@ -73,6 +73,8 @@ class HubProc:
             f"tcp://{self.host}:{self.port}", "--web-host", self.host, "--web-port",
             str(self.web_port), "--interface", self.host, *self.extra,
         ]
+        if self.pair_port:  # a restart keeps both ports (the pairing port was random)
+            cmd += ["--pair-bind", f"tcp://{self.host}:{self.pair_port}"]
         if clips is not None:
             cmd += ["--clips", str(clips)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
