@@ -172,6 +172,8 @@ class SimKiosk:
             self.st.errors[f"decode:{type(e).__name__}"] += 1
             return
         match msg:
+            case m.Heartbeat(own=True):
+                pass  # the hub's own beat, not a reply to ours
             case m.Heartbeat():
                 if self.hb_pending:
                     rtt = now - self.hb_pending.popleft()

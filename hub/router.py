@@ -21,8 +21,9 @@ import zmq.asyncio
 from zmq.auth.asyncio import AsyncioAuthenticator
 
 from protocol import codec
+from protocol.constants import HEARTBEAT_INTERVAL
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.messages import Error, KioskToHub
+from protocol.messages import Error, Heartbeat, KioskToHub
 
 from .service import HubService
 
@@ -35,6 +36,9 @@ TXN_SECONDS = 0.005
 #: Frames above this are dropped by libzmq itself (memory guard); smaller oversize frames
 #: get a `too_large` error reply.
 HARD_MAX_FRAME = 16 * 1024 * 1024
+#: The hub beats on its own to kiosks heard from within this many seconds (a kiosk whose
+#: upload is slow still hears the hub, so it does not take the hub for gone).
+BEAT_TO_SEEN_WITHIN = 60.0
 KIOSK_DOMAIN = "kiosk"
 PAIR_DOMAIN = "pair"
 
@@ -85,6 +89,8 @@ class Router:
         self.pair_sock = self._socket(secret, PAIR_DOMAIN)
         self.pair_port = _bind(self.pair_sock, pair_bind)
         self.frames_in = 0
+        #: kiosk routing id -> monotonic time of the last frame sent to it
+        self._sent_at: dict[bytes, float] = {}
 
     def _socket(self, secret: bytes, domain: str) -> zmq.asyncio.Socket:
         sock = self.ctx.socket(zmq.ROUTER)
@@ -99,7 +105,27 @@ class Router:
         return sock
 
     async def run(self) -> None:
-        await asyncio.gather(self._serve_kiosks(), self._serve_pairing())
+        await asyncio.gather(self._serve_kiosks(), self._serve_pairing(), self._beat())
+
+    async def _beat(self) -> None:
+        """Heartbeats both ways: every kiosk heard from lately that got nothing from the hub
+        for a beat interval gets a beat, whatever its own beats are doing."""
+        raw = zmq.Socket.shadow(self.sock.underlying)
+        beat = codec.encode(Heartbeat(own=True))
+        while True:
+            await asyncio.sleep(HEARTBEAT_INTERVAL / 2)
+            now, wall = time.monotonic(), time.time()
+            for kiosk_id, session in list(self.service.sessions.items()):
+                ident = kiosk_id.encode()
+                if wall - session.seen > BEAT_TO_SEEN_WITHIN:
+                    self._sent_at.pop(ident, None)
+                    continue
+                if now - self._sent_at.get(ident, 0.0) >= HEARTBEAT_INTERVAL:
+                    self._sent_at[ident] = now
+                    try:
+                        raw.send_multipart([ident, beat], zmq.NOBLOCK)
+                    except zmq.ZMQError:
+                        pass
 
     async def _serve_kiosks(self) -> None:
         sock = self.sock
@@ -114,8 +140,10 @@ class Router:
             start = 0
             while start < len(batch):
                 replies, start = self.handle_some(batch, start)
+                now = time.monotonic()
                 for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
                     raw.send_multipart(frames, zmq.NOBLOCK, copy=False)
+                    self._sent_at[frames[0]] = now
                 await asyncio.sleep(0)
 
     def handle_some(self, batch: list[list[zmq.Frame]], start: int) -> tuple[list[list[bytes]], int]:

@@ -25,9 +25,12 @@ from .store import KioskStore
 
 log = logging.getLogger(__name__)
 
-#: Labels per LabelBatch when the outbox drains.
-SYNC_BATCH = 200
-#: Re-send outbox items not acknowledged after this many seconds.
+#: Labels per LabelBatch when the outbox drains (small frames: on a slow link a frame must
+#: not take longer than a few heartbeats to cross).
+SYNC_BATCH = 50
+#: Re-send outbox items not acknowledged after this many seconds, and only when the hub has
+#: acknowledged nothing for as long (acks still coming in = the link is just slow; resending
+#: then would only pile duplicates onto it).
 RESEND_AFTER = 5.0
 #: Offline PIN lock-out.
 OFFLINE_LOCK_AFTER = 5
@@ -75,6 +78,7 @@ class KioskEngine:
         self._work_requested_at = 0.0
         self._fetches: dict[str, _Fetch] = {}
         self._sent_at: dict[str, float] = {}
+        self._acked_at = 0.0  # monotonic time of the hub's last Ack
         self._failed_pins: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
         self.hub_error = ""
@@ -158,6 +162,7 @@ class KioskEngine:
             case m.Chunk():
                 self._on_chunk(msg)
             case m.Ack():
+                self._acked_at = time.monotonic()
                 self.store.acked(msg.uuids)
                 for uuid in msg.uuids:
                     self._sent_at.pop(uuid, None)
@@ -379,7 +384,7 @@ class KioskEngine:
             self.store.record_message(m.retract_id(label.uuid), "retract", retract)
             if taken is None:
                 self.store.set_queue_state(label.operator, label.clip, "pending")
-            self.sync(force=True)
+            self.sync()  # sends what is new (the retraction), not everything in flight
         self._sent_at.pop(label.uuid, None)
         self.emit("status", status=self.status, outbox=self.store.outbox_count())
         return label
@@ -395,19 +400,23 @@ class KioskEngine:
             created_at=time.time(),
         )
         self.store.record_message(alert.uuid, "alert", alert)
-        self.sync(force=True)
+        self.sync()
 
     def sync(self, force: bool = False) -> int:
         """Send outbox items not sent recently, oldest first, in batches. Returns how many."""
         if not self.online:
             return 0
         now = time.monotonic()
+        acks_flowing = now - self._acked_at < RESEND_AFTER
         items = self.store.outbox(limit=10_000)
         batch: list[m.Label] = []
         sent = 0
         for item in items:
             uuid = m.retract_id(item.uuid) if isinstance(item, m.Retract) else item.uuid
-            if not force and now - self._sent_at.get(uuid, -1e9) < RESEND_AFTER:
+            sent_at = self._sent_at.get(uuid)
+            if not force and sent_at is not None and (
+                acks_flowing or now - sent_at < RESEND_AFTER
+            ):
                 continue
             if isinstance(item, m.Label):
                 batch.append(item)

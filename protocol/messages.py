@@ -84,6 +84,9 @@ class Heartbeat(_Msg, tag="hb", kw_only=True):
     outbox: Count = 0
     cache_bytes: Count = 0
     operator: str | None = None
+    #: set by the hub on a beat of its own (not a reply): the kiosk hears the hub even
+    #: while its own beats wait behind a slow upload
+    own: bool = False
 
 
 class Login(_Msg, tag="login", kw_only=True):
