@@ -153,6 +153,21 @@ class HubService:
                     return [error(ErrorCode.BAD_LABEL, "unknown operator", ref=msg.uuid)]
                 self.store.add_alert(msg.uuid, msg.operator, msg.clip, kiosk_id, msg.created_at)
                 return [m.Ack(uuids=[msg.uuid])]
+            case m.BreakTaken():
+                if self.store.operator(msg.operator) is None:
+                    return [error(ErrorCode.BAD_LABEL, "unknown operator", ref=msg.uuid)]
+                if not (0 <= msg.seconds <= 86400 and 0 <= msg.started_at < 2**40):
+                    return [error(ErrorCode.BAD_LABEL, "break length out of range", ref=msg.uuid)]
+                self.store.add_break(
+                    msg.uuid,
+                    msg.operator,
+                    kiosk_id,
+                    msg.started_at,
+                    msg.seconds,
+                    msg.enforced,
+                    msg.kind[:20],
+                )
+                return [m.Ack(uuids=[msg.uuid])]
         return [error(ErrorCode.UNKNOWN_TYPE, f"a hub does not take {type(msg).__name__}")]
 
     def roster(self) -> list[m.RosterEntry]:

@@ -402,6 +402,22 @@ class KioskEngine:
         self.store.record_message(alert.uuid, "alert", alert)
         self.sync()
 
+    def break_taken(self, started_at: float, seconds: float, kind: str) -> None:
+        """A break the operator took, for staff (hours and breaks per operator); queued like
+        a label, so it reaches the hub after an outage too."""
+        if not self.operator or seconds <= 0:
+            return
+        taken = m.BreakTaken(
+            uuid=str(uuidlib.uuid4()),
+            operator=self.operator,
+            started_at=started_at,
+            seconds=round(seconds, 3),
+            enforced=kind == "enforced",
+            kind=kind,
+        )
+        self.store.record_message(taken.uuid, "break", taken)
+        self.sync()
+
     def sync(self, force: bool = False) -> int:
         """Send outbox items not sent recently, oldest first, in batches. Returns how many."""
         if not self.online:

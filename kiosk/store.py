@@ -37,7 +37,7 @@ MIGRATIONS = [
     """,
 ]
 
-_label_decoder = msgspec.msgpack.Decoder(m.Label | m.Retract | m.Alert)
+_label_decoder = msgspec.msgpack.Decoder(m.Label | m.Retract | m.Alert | m.BreakTaken)
 _encoder = msgspec.msgpack.Encoder()
 
 

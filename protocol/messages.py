@@ -148,6 +148,18 @@ class Alert(_Msg, tag="alert", kw_only=True):
     created_at: float
 
 
+class BreakTaken(_Msg, tag="break", kw_only=True):
+    """A break an operator took at a kiosk, for the staff dashboard and the statements.
+    Queued like a label (durable outbox), acked by uuid; the hub keeps it once."""
+
+    uuid: str
+    operator: str
+    started_at: float  # wall clock, when the break began
+    seconds: float  # how long it lasted
+    enforced: bool = False  # the schedule made it (every N minutes of work)
+    kind: str = ""  # enforced | voluntary | offered (after "this affected me")
+
+
 # ---- hub → kiosk --------------------------------------------------------------------------
 
 
@@ -192,7 +204,17 @@ class Error(_Msg, tag="error", kw_only=True):
 
 
 KioskToHub = (
-    Hello | Heartbeat | Login | Logout | RequestWork | Fetch | Label | LabelBatch | Retract | Alert
+    Hello
+    | Heartbeat
+    | Login
+    | Logout
+    | RequestWork
+    | Fetch
+    | Label
+    | LabelBatch
+    | Retract
+    | Alert
+    | BreakTaken
 )
 HubToKiosk = Welcome | LoginResult | Assign | Chunk | Ack | Error | Heartbeat
 Message = KioskToHub | Welcome | LoginResult | Assign | Chunk | Ack | Error

@@ -360,6 +360,8 @@ class OperatorStats:
     alerts_total: int
     gold_accuracy: float | None = None
     agreement: float | None = None
+    break_min_today: float | None = None  # minutes of those breaks
+    enforced_breaks_today: int | None = None  # of those breaks, made by the schedule
 
 
 def _label_counts(store: Store, since: float) -> dict[str, int]:
@@ -395,16 +397,16 @@ def operator_stats(
             (EXPOSURE_CAP_S, today),
         ).fetchall()
     )
-    breaks_known = store.conn.execute(
-        "SELECT 1 FROM sessions_log WHERE kind LIKE 'break%' LIMIT 1"
-    ).fetchone()
-    breaks = dict(
-        store.conn.execute(
-            "SELECT operator, count(*) FROM sessions_log WHERE kind IN ('break', 'break_start') "
-            "AND at >= ? GROUP BY operator",
+    # kiosks that report breaks (BreakTaken) have done so once there is any on record
+    breaks_known = store.conn.execute("SELECT 1 FROM breaks LIMIT 1").fetchone()
+    breaks: dict[str, tuple[int, float, int]] = {
+        op: (n, seconds, enforced)
+        for op, n, seconds, enforced in store.conn.execute(
+            "SELECT operator, count(*), sum(seconds), sum(enforced) FROM breaks "
+            "WHERE started_at >= ? GROUP BY operator",
             (today,),
-        ).fetchall()
-    )
+        )
+    }
     alerts: dict[str, tuple[int, int]] = {
         op: (n_open, n)
         for op, n_open, n in store.conn.execute(
@@ -427,7 +429,11 @@ def operator_stats(
                 clips_week=clips_week.get(op["id"], 0),
                 clips_total=clips_total.get(op["id"], 0),
                 exposure_min_today=round(exposure.get(op["id"]) or 0.0, 1),
-                breaks_today=breaks.get(op["id"], 0) if breaks_known else None,
+                breaks_today=breaks.get(op["id"], (0, 0, 0))[0] if breaks_known else None,
+                break_min_today=round(breaks.get(op["id"], (0, 0.0, 0))[1] / 60, 1)
+                if breaks_known
+                else None,
+                enforced_breaks_today=breaks.get(op["id"], (0, 0, 0))[2] if breaks_known else None,
                 alerts_open=alerts.get(op["id"], (0, 0))[0],
                 alerts_total=alerts.get(op["id"], (0, 0))[1],
                 gold_accuracy=q.get("gold_accuracy"),
@@ -536,6 +542,10 @@ class Statement:
     gold_accuracy: float | None = None
     agreement: float | None = None
     by_day: list[tuple[str, float, int]] = field(default_factory=list)  # date, hours, clips
+    breaks: int = 0
+    break_min: float = 0.0
+    #: (started_at, minutes, enforced, kind) of each break in the period, oldest first
+    break_list: list[tuple[float, float, bool, str]] = field(default_factory=list)
 
 
 def first_activity(store: Store, operator_id: str) -> float | None:
@@ -584,6 +594,11 @@ def statement(
         "SELECT count(*) FROM alerts WHERE operator = ? AND created_at >= ? AND created_at < ?",
         (operator_id, start, end),
     ).fetchone()[0]
+    break_rows = store.conn.execute(
+        "SELECT started_at, seconds, enforced, kind FROM breaks WHERE operator = ? "
+        "AND started_at >= ? AND started_at < ? ORDER BY started_at",
+        (operator_id, start, end),
+    ).fetchall()
     per_day: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for a, b in inside:
         cursor = a
@@ -619,6 +634,9 @@ def statement(
         gold_accuracy=quality.get("gold_accuracy"),
         agreement=quality.get("agreement"),
         by_day=[(d, round(v[0] / 3600, 2), int(v[1])) for d, v in sorted(per_day.items())],
+        breaks=len(break_rows),
+        break_min=round(sum(r[1] for r in break_rows) / 60, 1),
+        break_list=[(at, round(sec / 60, 1), bool(enf), kind) for at, sec, enf, kind in break_rows],
     )
 
 

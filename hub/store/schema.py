@@ -109,6 +109,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX clips_free_priority ON clips(priority DESC, seq)
         WHERE n_labels + n_open - want < 0;
     """,
+    # 7: breaks the kiosks report (BreakTaken; the uuid makes a resend harmless)
+    """
+    CREATE TABLE breaks (
+        uuid TEXT PRIMARY KEY, operator TEXT NOT NULL, kiosk TEXT NOT NULL,
+        started_at REAL NOT NULL, seconds REAL NOT NULL, enforced INTEGER NOT NULL,
+        kind TEXT NOT NULL DEFAULT '', received_at REAL NOT NULL);
+    CREATE INDEX breaks_operator ON breaks(operator, started_at);
+    """,
 ]
 
 

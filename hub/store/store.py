@@ -593,3 +593,26 @@ class Store:
 
     def alerts(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM alerts ORDER BY created_at"))
+
+    def add_break(
+        self,
+        uuid: str,
+        operator: str,
+        kiosk: str,
+        started_at: float,
+        seconds: float,
+        enforced: bool,
+        kind: str = "",
+    ) -> bool:
+        """Record a break a kiosk reported; False when this uuid is already here (a resend)."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO breaks (uuid, operator, kiosk, started_at, seconds, "
+                "enforced, kind, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (uuid, operator, kiosk, started_at, seconds, int(enforced), kind, time.time()),
+            )
+        return cur.rowcount == 1
+
+    def breaks(self, operator: str | None = None) -> list[dict[str, Any]]:
+        where, params = ("WHERE operator = ?", [operator]) if operator else ("", [])
+        return list(self.db.query(f"SELECT * FROM breaks {where} ORDER BY started_at", params))

@@ -70,6 +70,11 @@ OPERATOR = {
         "clips_total": {"type": "integer"},
         "exposure_min_today": {"type": "number"},
         "breaks_today": {"type": ["integer", "null"], "description": "null: not reported"},
+        "break_min_today": {"type": ["number", "null"], "description": "null: not reported"},
+        "enforced_breaks_today": {
+            "type": ["integer", "null"],
+            "description": "breaks the schedule made; null: not reported",
+        },
         "alerts_open": {"type": "integer"},
         "alerts_total": {"type": "integer"},
         "gold_accuracy": {"type": ["number", "null"]},

@@ -370,11 +370,20 @@ def operator_cells(o: OperatorStats) -> dict[str, str]:
         "clips_today": number(o.clips_today),
         "clips_total": number(o.clips_total),
         "exposure": DASH if o.exposure_min_today is None else f"{o.exposure_min_today:.0f} min",
-        "breaks": number(o.breaks_today),
+        "breaks": _breaks_cell(o.breaks_today, o.break_min_today),
         "alerts": number(o.alerts_open),
         "agreement": percent(o.agreement),
         "gold": percent(o.gold_accuracy),
     }
+
+
+def _breaks_cell(count: int | None, minutes: float | None) -> str:
+    """'2 · 25 min'; '0'; '—' while no kiosk reports breaks to this hub."""
+    if count is None:
+        return DASH
+    if not count:
+        return "0"
+    return f"{number(count)} · {number(minutes)} min"
 
 
 OPERATOR_COLUMNS = (
@@ -550,6 +559,7 @@ def statement_page(
         ("clips_done", number(st.clips)),
         ("clips_per_hour", number(st.clips_per_hour, 1)),
         ("workstations", ", ".join(st.kiosks) or DASH),
+        ("breaks_taken", _breaks_cell(st.breaks, st.break_min)),
     ]
     quality = [("agreement", percent(st.agreement)), ("gold_accuracy", percent(st.gold_accuracy))]
     dl = join(fmt("<dt>{k}</dt><dd>{v}</dd>", k=ctx.t(k), v=v) for k, v in figures)
@@ -570,6 +580,23 @@ def statement_page(
         )
         if st.by_day
         else fmt('<p class="empty">{m}</p>', m=ctx.t("no_data"))
+    )
+    breaks = (
+        _table(
+            [ctx.t("break_start"), (ctx.t("break_minutes"), "num"), ctx.t("break_kind")],
+            [
+                fmt(
+                    '<tr><td>{at}</td><td class="num">{mins}</td><td>{kind}</td></tr>',
+                    at=datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M"),
+                    mins=number(mins, 1),
+                    kind=ctx.t("break_enforced" if enforced else "break_own"),
+                )
+                for at, mins, enforced, _kind in st.break_list
+            ],
+            cls="breaks",
+        )
+        if st.break_list
+        else fmt('<p class="empty">{m}</p>', m=ctx.t("no_breaks"))
     )
     controls = fmt(
         '<form method="get" class="noprint period">'
@@ -595,6 +622,7 @@ def statement_page(
         '<h2>{figures}</h2><dl class="figures">{dl}</dl>'
         '<h2>{q}</h2><dl class="figures">{dq}</dl>'
         "<h2>{by_day}</h2>{days}"
+        "<h2>{breaks_title}</h2>{breaks}"
         '<div class="sign"><div><span class="line"></span>{place}</div>'
         '<div><span class="line"></span>{signature}</div></div>'
         '<p class="made">{made}</p></article>',
@@ -621,6 +649,8 @@ def statement_page(
         dq=dq,
         by_day=ctx.t("by_day"),
         days=days,
+        breaks_title=ctx.t("breaks_list"),
+        breaks=breaks,
         place=ctx.t("place_date"),
         signature=ctx.t("signature"),
         made=ctx.t("made_by", date=date(time.time()), hub=ctx.hub_id),

@@ -78,6 +78,7 @@ class LabelScreen(Screen):
         self.greyscale = False
         self.blur = False
         self.on_break = False
+        self._break_kind = ""  # of the break on screen (its result says "end" if it ends the shift)
         self._away_since: float | None = None
         self._warned = False  # about the exposure budget, once a shift
         self._feedback: tuple[str, dict[str, Any], str] = ("", {}, "")
@@ -588,6 +589,7 @@ class LabelScreen(Screen):
         schema = self.schema
         length_s = (schema.break_min if schema else 10.0) * 60.0
         self.on_break = True
+        self._break_kind = kind
         self._away()
         if shift is not None:
             shift.pause(self.now())
@@ -615,6 +617,8 @@ class LabelScreen(Screen):
         shift = self.app.shift  # type: ignore[attr-defined]
         if shift is not None and seconds > 0:
             shift.record_break(kind, seconds)
+        if seconds > 0:  # staff see it on the dashboard and the statement
+            self.engine.break_taken(time.time() - seconds, seconds, self._break_kind or kind)
         if kind == "end":
             self._away()
             self.app.end_shift()  # type: ignore[attr-defined]

@@ -216,3 +216,42 @@ def test_a_flooding_kiosk_is_rate_limited_and_others_are_served(
     limited = [r for r in replies if isinstance(r, m.Error) and r.code == "rate_limited"]
     assert len(limited) >= 60
     assert isinstance(service.handle("k2", m.Heartbeat())[0], m.Heartbeat)
+
+
+def test_breaks_are_stored_once_and_acked_by_uuid(service: HubService) -> None:
+    login(service, "k1", "op1")
+    taken = m.BreakTaken(
+        uuid="br-1",
+        operator="op1",
+        started_at=1000.0,
+        seconds=600.0,
+        enforced=True,
+        kind="enforced",
+    )
+    for _ in range(2):  # a resend after a lost ack
+        (reply,) = service.handle("k1", taken)
+        assert reply == m.Ack(uuids=["br-1"])
+    (row,) = service.store.breaks("op1")
+    assert (row["kiosk"], row["seconds"], row["enforced"], row["kind"]) == (
+        "k1",
+        600.0,
+        1,
+        "enforced",
+    )
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"operator": "nobody"},
+        {"seconds": -1.0},
+        {"seconds": float("nan")},
+        {"started_at": float("inf")},
+    ],
+)
+def test_bad_breaks_are_refused_and_change_nothing(service: HubService, bad: dict) -> None:
+    login(service, "k1", "op1")
+    fields = {"uuid": "br-x", "operator": "op1", "started_at": 1000.0, "seconds": 60.0, **bad}
+    (reply,) = service.handle("k1", m.BreakTaken(**fields))
+    assert isinstance(reply, m.Error) and reply.code == "bad_label" and reply.ref == "br-x"
+    assert service.store.breaks() == []

@@ -181,6 +181,37 @@ def test_operator_stats(store: Store) -> None:
     assert not two.active and two.clips_total == 0 and two.hours_today == 0
 
 
+def test_breaks_reported_by_kiosks_per_operator_today(store: Store) -> None:
+    now = datetime.now().replace(hour=12, minute=0, second=0, microsecond=0).timestamp()
+    assert {s.breaks_today for s in d.operator_stats(store, now)} == {None}
+    assert store.add_break("b1", "op1", "k1", now - 3600, 600.0, True, "enforced")
+    assert not store.add_break("b1", "op1", "k1", now - 3600, 600.0, True, "enforced")  # resend
+    store.add_break("b2", "op1", "k2", now - 600, 300.0, False, "voluntary")
+    store.add_break("b0", "op1", "k1", now - 86400 * 2, 900.0, True, "enforced")  # not today
+    stats = {s.id: s for s in d.operator_stats(store, now)}
+    one, two = stats["op1"], stats["op2"]
+    assert (one.breaks_today, one.break_min_today, one.enforced_breaks_today) == (2, 15.0, 1)
+    # a hub that hears breaks shows 0, not "not reported", for someone without one
+    assert (two.breaks_today, two.break_min_today) == (0, 0.0)
+
+
+def test_statement_lists_the_breaks_of_the_period(store: Store) -> None:
+    day1 = datetime(2025, 3, 10, 9, 0).timestamp()
+    event(store, "op1", "k1", "login", day1)
+    event(store, "op1", "k1", "logout", day1 + 4 * 3600)
+    store.add_break("b1", "op1", "k1", day1 + 3000, 600.0, True, "enforced")
+    store.add_break("b2", "op1", "k1", day1 + 9000, 90.0, False, "offered")
+    store.add_break("b3", "op1", "k1", day1 + 86400, 60.0, False, "voluntary")  # next day
+    store.add_break("b4", "op2", "k2", day1 + 3000, 60.0, False, "voluntary")  # someone else
+    start, end = datetime(2025, 3, 10).timestamp(), datetime(2025, 3, 11).timestamp()
+    st = d.statement(store, "op1", start, end, end)
+    assert st.breaks == 2 and st.break_min == 11.5
+    assert st.break_list == [
+        (day1 + 3000, 10.0, True, "enforced"),
+        (day1 + 9000, 1.5, False, "offered"),
+    ]
+
+
 def test_operator_writes(store: Store) -> None:
     with pytest.raises(d.Conflict):
         d.add_new_operator(store, "op1", "Again", "h")

@@ -120,9 +120,12 @@ async def test_statement_in_both_languages(client: TestClient, service: HubServi
         telemetry={"time_to_label_s": 3},
         created_at=time.time(),
     )
+    service.store.add_break("b1", "op1", "k1", time.time() - 900, 600.0, True, "enforced")
     await login(client, STAFF)
     nl = await (await client.get("/operators/op1/statement")).text()
     assert "Werkervaringsverklaring" in nl and "Ada Lovelace (op1)" in nl
+    assert "<dd>1 · 10 min</dd>" in nl and "volgens schema" in nl  # breaks, listed
+    assert "1 · 10 min" in await (await client.get("/operators")).text()
     assert "gewelddadig, niet gewelddadig" in nl  # the tasks name the project's labels
     en = await (await client.get("/operators/op1/statement?lang=en")).text()
     assert "Work experience statement" in en and "violent, not violent" in en

@@ -4,6 +4,7 @@ a hand-moved clock."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -309,6 +310,8 @@ async def test_this_affected_me_pauses_alerts_staff_and_offers_a_break(kiosk_fac
         assert isinstance(kiosk.app.screen, LabelScreen)
         assert kiosk.app.shift.alerts == 2
         assert kiosk.app.shift.breaks == [("offered", 120.0)]  # declining is not a break
+        [taken] = [x for x in kiosk.store.outbox() if isinstance(x, m.BreakTaken)]
+        assert (taken.kind, taken.seconds, taken.enforced) == ("offered", 120.0, False)
         await pilot.press("s")  # skip the clip that did it, without penalty
         assert kiosk.app.screen.session.clip != clip
 
@@ -338,6 +341,10 @@ async def test_enforced_break_after_n_minutes_with_a_countdown(kiosk_factory) ->
         assert isinstance(label_screen, LabelScreen)
         assert label_screen.session.clip.name == "clip-03"
         assert kiosk.app.shift.breaks == [("enforced", 30.0)]
+        # reported to the hub through the outbox (staff dashboard, statements)
+        [taken] = [x for x in kiosk.store.outbox() if isinstance(x, m.BreakTaken)]
+        assert (taken.operator, taken.seconds, taken.enforced) == ("op1", 30.0, True)
+        assert abs(taken.started_at - (time.time() - 30.0)) < 5
         assert "pauze over: 1:00" in text(kiosk.app, "#status")
 
 
@@ -371,6 +378,8 @@ async def test_voluntary_break_and_end_of_shift_from_a_break(kiosk_factory) -> N
         await pilot.press("q")
         assert isinstance(kiosk.app.screen, SummaryScreen)
         assert kiosk.app.shift.breaks == [("end", 45.0)]
+        [taken] = [x for x in kiosk.store.outbox() if isinstance(x, m.BreakTaken)]
+        assert (taken.kind, taken.seconds, taken.enforced) == ("voluntary", 45.0, False)
 
 
 async def test_exposure_budget_reached_ends_viewing_for_the_day(kiosk_factory) -> None:

@@ -46,6 +46,9 @@ SAMPLES: list[msgspec.Struct] = [
     m.Chunk(sha256="a" * 64, offset=0, size=3, data=b"\x00\x01\x02"),
     m.Ack(uuids=["u1", "u2"]),
     m.Error(code="malformed", detail="x"),
+    m.BreakTaken(
+        uuid="u3", operator="op1", started_at=4.0, seconds=600.0, enforced=True, kind="enforced"
+    ),
 ]
 
 
