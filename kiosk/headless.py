@@ -19,7 +19,7 @@ from .runtime import build
 
 
 def emit(**data: object) -> None:
-    print(json.dumps(data), flush=True)
+    print(json.dumps({"t": round(time.monotonic(), 3), **data}), flush=True)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -62,6 +62,11 @@ async def run(args: argparse.Namespace) -> int:
             return 2
         await asyncio.sleep(0.5)
     emit(event="login", operator=args.operator, online=engine.online)
+    while len([c for c, _ in engine.pending() if engine.cache.ready(c.sha256)]) < args.start_after:
+        if stop.is_set():
+            break
+        engine.pump()
+        await asyncio.sleep(0.1)
     labelled = 0
     values = args.values.split(",") if args.values else None
     tick = time.monotonic()
@@ -114,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--values", default="", help="comma-separated values to choose from")
     p.add_argument("--prefetch", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--start-after", type=int, default=0,
+                   help="start labelling once this many clips are cached")
     p.add_argument("--wait-online", type=float, default=5.0)
     p.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the outbox")
     args = p.parse_args(argv)
