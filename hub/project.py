@@ -28,6 +28,10 @@ class WellbeingConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     break_every_min: float = 50.0
     break_min: float = 10.0
     exposure_budget_min: float = 120.0
+    #: after a disturbing clip the kiosk shows a clip known to be calm, when it holds one
+    interleave_neutral: bool = False
+    #: label values that mean "calm" (the rest mark a clip as disturbing)
+    neutral_labels: list[str] = []
 
 
 class PriorityTable(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -102,6 +106,12 @@ def check_project(config: ProjectConfig) -> list[str]:
         problems.append("confidence must be in (0, 1]")
     if not 0.0 <= config.gold_rate < 1.0:
         problems.append("gold_rate must be in [0, 1)")
+    values = {label.value for label in config.labels}
+    unknown = [v for v in config.wellbeing.neutral_labels if v not in values]
+    if unknown:
+        problems.append(f"wellbeing.neutral_labels not among the labels: {', '.join(unknown)}")
+    if config.wellbeing.interleave_neutral and not config.wellbeing.neutral_labels:
+        problems.append("wellbeing.interleave_neutral needs wellbeing.neutral_labels")
     from .models.priority import check as check_priority
 
     problems += check_priority(config.priority)
@@ -138,4 +148,6 @@ def to_schema(config: ProjectConfig, version: int) -> ProjectSchema:
         break_min=w.break_min,
         exposure_budget_min=w.exposure_budget_min,
         review_mode=config.review_mode,
+        interleave_neutral=w.interleave_neutral,
+        neutral_labels=list(w.neutral_labels),
     )

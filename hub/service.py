@@ -318,11 +318,22 @@ class HubService:
                         # the answer only goes out in training, to be shown after the label
                         answer=c["gold"] if training else None,
                         suggestion=suggested.get(c["sha256"]),
+                        tone=self._tone(c),
                     )
                     for c in clips
                 ],
             )
         ]
+
+    def _tone(self, clip: dict) -> str:
+        """'neutral' / 'disturbing' from a gold answer or the consensus so far ('' = unknown),
+        sent only when the project interleaves neutral clips."""
+        if not self.schema.interleave_neutral:
+            return ""
+        known = clip.get("gold") or clip.get("consensus")
+        if not known:
+            return ""
+        return "neutral" if known in self.schema.neutral_labels else "disturbing"
 
     def media_path(self, sha256: str) -> Path | None:
         """The stored file for a clip the hub created; None for anything else."""

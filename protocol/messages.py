@@ -43,6 +43,10 @@ class ProjectSchema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     break_min: float = 10.0
     exposure_budget_min: float = 120.0
     review_mode: bool = False
+    #: after a disturbing clip, show a clip known to be calm next (when one is queued)
+    interleave_neutral: bool = False
+    #: label values that mean "calm"; any other value marks a clip as disturbing
+    neutral_labels: list[str] = []
 
 
 class RosterEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -62,6 +66,9 @@ class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_def
     gold: bool = False
     answer: str | None = None  # only sent in training mode, after the label
     suggestion: str | None = None  # review mode only: the model's label
+    #: what the hub knows of the clip's content (gold answer or consensus), for interleaving
+    #: neutral clips: "neutral" | "disturbing" | "" (not known yet)
+    tone: str = ""
 
 
 class Segment(msgspec.Struct, forbid_unknown_fields=True, array_like=True):

@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from protocol import messages as m
 
+from ..wellbeing import interleave
 from ..widgets.keys import KeyPanel
 from ..widgets.status import StatusLine
 from ..widgets.video import VideoView
@@ -74,6 +75,10 @@ class LabelScreen(Screen):
         super().__init__()
         self.session: ClipSession | None = None
         self.upcoming: tuple[m.ClipRef, str] | None = None
+        #: the first calm clip in the queue, ready in case this one turns out disturbing
+        self.upcoming_neutral: tuple[m.ClipRef, str] | None = None
+        self.last_disturbing = False  # the clip just labelled or skipped
+        self._affected: str | None = None  # the clip "this affected me" was pressed on
         self.speed_index = SPEEDS.index(1.0)
         self.greyscale = False
         self.blur = False
@@ -256,16 +261,54 @@ class LabelScreen(Screen):
             self._prepare_next()
 
     def _take_upcoming(self) -> tuple[m.ClipRef, str] | None:
-        """The clip prepared while the last one played. Only this screen labels or skips
-        clips, and undo drops the prepared one, so it is still pending; one stat() checks
-        that its file was not evicted meanwhile."""
-        nxt, self.upcoming = self.upcoming, None
+        """The clip prepared while the last one played (a calm one after a disturbing clip,
+        when the project interleaves). Only this screen labels or skips clips, and undo drops
+        the prepared ones, so they are still pending; one stat() checks that the file was not
+        evicted meanwhile."""
+        nxt, calm = self.upcoming, self.upcoming_neutral
+        self.upcoming = self.upcoming_neutral = None
+        if self._calm_next() and calm is not None:
+            nxt = calm
         if nxt is None or nxt[0].sha256 in self._on_screen():
             return None
         return nxt if self.engine.cache.path(nxt[0].sha256).exists() else None
 
+    # ---- neutral clips after disturbing ones ---------------------------------------------
+
+    def _interleaving(self) -> bool:
+        return bool(self.schema and self.schema.interleave_neutral)
+
+    def _calm_next(self) -> bool:
+        return self._interleaving() and self.last_disturbing
+
+    def _was_disturbing(self, clip: m.ClipRef, values: list[str]) -> bool:
+        """Flagged by the hub (gold answer, consensus), by the operator ("this affected me"),
+        or labelled with a value the project does not count as calm."""
+        if clip.tone == "disturbing" or self._affected == clip.sha256:
+            return True
+        neutral = set(self.schema.neutral_labels) if self.schema else set()
+        return any(value not in neutral for value in values)
+
+    def _next_neutral(self, skip: set[str]) -> tuple[m.ClipRef, str] | None:
+        """The first queued clip the hub knows to be calm whose verified file is here."""
+        here = [
+            p
+            for p in self.engine.pending()
+            if p[0].sha256 not in skip and self.engine.cache.path(p[0].sha256).exists()
+        ]
+        if not here:
+            return None
+        nxt = here[interleave(here, True, lambda p: p[0].tone == "neutral")]
+        if nxt[0].tone != "neutral" or not self.engine.cache.ready(nxt[0].sha256):
+            return None
+        return nxt
+
     def show_next(self) -> None:
-        nxt = self._take_upcoming() or self.engine.next_ready(skip=self._on_screen())
+        skip = self._on_screen()
+        nxt = self._take_upcoming()
+        if nxt is None and self._calm_next():
+            nxt = self._next_neutral(skip)
+        nxt = nxt or self.engine.next_ready(skip=skip)
         if nxt is None:
             if self.session is not None:
                 self._clear_clip()
@@ -295,7 +338,12 @@ class LabelScreen(Screen):
         """Pick and verify the clip after this one while this one plays."""
         if self.session is None or self.upcoming is not None:
             return
-        self.upcoming = self.engine.next_ready(skip=self._on_screen())
+        skip = self._on_screen()
+        self.upcoming = self.engine.next_ready(skip=skip)
+        if self._interleaving():
+            # ready too, so that a key after a disturbing clip still goes straight to loadfile
+            calm = self._next_neutral(skip)
+            self.upcoming_neutral = None if calm == self.upcoming else calm
 
     def poll(self) -> None:
         if self.session is None:
@@ -354,6 +402,7 @@ class LabelScreen(Screen):
             telemetry=telemetry,
             review=session.clip.suggestion is not None,  # made with the model's label shown
         )
+        self.last_disturbing = self._was_disturbing(session.clip, values)
         correct = None if session.clip.answer is None else values == [session.clip.answer]
         shift = self.app.shift  # type: ignore[attr-defined]
         if shift is not None:
@@ -513,6 +562,7 @@ class LabelScreen(Screen):
         if session is None:
             return
         self.engine.skip(session.clip)
+        self.last_disturbing = self._was_disturbing(session.clip, [])
         shift = self.app.shift  # type: ignore[attr-defined]
         if shift is not None:
             shift.skipped_clip(session.shown_s(self.now()))
@@ -528,7 +578,7 @@ class LabelScreen(Screen):
         if shift is not None:
             shift.undid()
         self.query_one(StatusLine).refresh_status()
-        self.upcoming = None
+        self.upcoming = self.upcoming_neutral = None
         again = next((p for p in self.engine.pending() if p[0].sha256 == label.clip), None)
         self.feedback("undone")
         if again is not None and self.engine.cache.path(label.clip).exists():
@@ -553,6 +603,7 @@ class LabelScreen(Screen):
             return
         self.player.pause(True)
         self.engine.alert(self.session.clip)
+        self._affected = self.session.clip.sha256
         shift = self.app.shift  # type: ignore[attr-defined]
         if shift is not None:
             shift.alerts += 1

@@ -72,6 +72,7 @@ def make_kiosk(
     exposure_before_min: float = 0.0,
     answers: dict[int, str] | None = None,
     suggestions: dict[int, str] | None = None,
+    tones: dict[int, str] | None = None,
 ) -> Kiosk:
     store = KioskStore(tmp_path / "kiosk.db")
     cache = ClipCache(tmp_path / "clips", store)
@@ -94,6 +95,7 @@ def make_kiosk(
                 gold=answer is not None,
                 answer=answer,
                 suggestion=(suggestions or {}).get(i),
+                tone=(tones or {}).get(i, ""),
             )
         )
     store.add_assignment(

@@ -513,3 +513,69 @@ async def test_review_mode_shows_the_models_label_and_marks_the_label(kiosk_fact
         (["niet_gewelddadig"], True),
         (["gewelddadig"], False),
     ]
+
+
+# ---- neutral clips after disturbing ones ---------------------------------------------------
+
+CALM = {"interleave_neutral": True, "neutral_labels": ["niet_gewelddadig"]}
+
+
+def shown(kiosk: Kiosk) -> str:
+    return kiosk.app.screen.session.clip.name
+
+
+async def test_a_calm_clip_follows_a_disturbing_one_when_the_project_interleaves(
+    kiosk_factory,
+) -> None:
+    # clip-02 the hub knows is disturbing, clip-04 and clip-05 calm, the rest not known yet
+    tones = {1: "disturbing", 3: "neutral", 4: "neutral"}
+    kiosk = kiosk_factory(schema("single", **CALM), tones=tones)
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.pause(PREPARE_AFTER_S * 3)
+        screen = kiosk.app.screen
+        assert shown(kiosk) == "clip-01"
+        # both the next clip and the calm one are verified while this one plays
+        assert screen.upcoming[0].name == "clip-02"
+        assert screen.upcoming_neutral[0].name == "clip-04"
+        await pilot.press("2")  # calm by the operator's own label: the queue order holds
+        assert shown(kiosk) == "clip-02"
+        await pilot.pause(PREPARE_AFTER_S * 3)
+        await pilot.press("2")  # the hub flagged it: a calm clip next, whatever the label
+        assert shown(kiosk) == "clip-04"
+        await pilot.pause(PREPARE_AFTER_S * 3)
+        await pilot.press("2")
+        assert shown(kiosk) == "clip-03"
+        await pilot.pause(PREPARE_AFTER_S * 3)
+        await pilot.press("x", "escape")  # "this affected me", no break now
+        assert shown(kiosk) == "clip-03"
+        await pilot.press("space", "2")
+        assert shown(kiosk) == "clip-05"  # the affected operator gets the calm one
+        assert kiosk.player.played[-1] == kiosk.engine.cache.path(kiosk.clips[4].sha256)
+
+
+async def test_without_interleaving_or_a_calm_clip_the_queue_order_holds(kiosk_factory) -> None:
+    tones = {2: "neutral"}
+    kiosk = kiosk_factory(schema("single"), tones=tones)  # the project does not interleave
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.pause(PREPARE_AFTER_S * 3)
+        assert kiosk.app.screen.upcoming_neutral is None  # nothing extra prepared
+        await pilot.press("1")  # violent
+        assert shown(kiosk) == "clip-02"
+    kiosk = kiosk_factory(schema("single", **CALM))  # interleaves, but no clip known calm
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        await pilot.press("1")
+        assert shown(kiosk) == "clip-02"
+        await pilot.press("1", "1")
+        assert shown(kiosk) == "clip-04"
+
+
+async def test_a_calm_clip_not_prepared_yet_is_still_found(kiosk_factory) -> None:
+    kiosk = kiosk_factory(schema("single", **CALM), tones={2: "neutral"})
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        kiosk.app.screen.upcoming = kiosk.app.screen.upcoming_neutral = None
+        await pilot.press("1")  # before anything was prepared
+        assert shown(kiosk) == "clip-03"
