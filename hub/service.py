@@ -3,6 +3,7 @@ replies, so the rules are tested fast; `hub.router` moves the bytes."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import OrderedDict
@@ -19,7 +20,7 @@ from protocol.pins import verify_pin
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
 from .project import ProjectConfig, to_policy
-from .store import Store, StoreError
+from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
 
 #: Most chunks a kiosk may ask for in one Fetch (bounded queues on both sides).
 MAX_CREDIT = 32
@@ -378,62 +379,91 @@ class HubService:
             offset += len(data)
 
     def _labels(self, session: KioskSession, labels: list[m.Label]) -> list[msgspec.Struct]:
-        acked: list[str] = []
+        """A batch of labels in one store call: each label checked, stored once (a retried
+        uuid is acked again and changes nothing), a bad one refused alone with its uuid."""
         replies: list[msgspec.Struct] = []
+        operators = self.store.known_operators(label.operator for label in labels)
+        good: list[m.Label] = []
         for label in labels:
-            problem = self._check_label(label)
+            problem = self._check_label(label, operators)
             if problem:
                 replies.append(error(ErrorCode.BAD_LABEL, problem, ref=label.uuid))
-                continue
-            try:
-                with self.store.transaction():
-                    outcome = self.store.add_label(
-                        uuid=label.uuid,
-                        operator=label.operator,
-                        clip=label.clip,
-                        kiosk=session.kiosk_id,
-                        schema_version=label.schema_version,
-                        values=label.values,
-                        segments=[msgspec.to_builtins(s) for s in label.segments],
-                        telemetry=label.telemetry,
-                        created_at=label.created_at,
-                        lease_id=label.lease_id,
-                        review=label.review,
-                    )
-            except StoreError as e:
-                replies.append(error(ErrorCode.NOT_FOUND, str(e), ref=label.uuid))
-                continue
-            acked.append(label.uuid)
-            self._after_label(label, outcome.stored)
+            else:
+                good.append(label)
+        if not good:
+            return replies
+        for operator in {label.operator for label in good}:
+            self.operator_stats(operator)  # counted from here on, label by label
+        rows = [
+            NewLabel(
+                uuid=label.uuid,
+                operator=label.operator,
+                clip=label.clip,
+                schema_version=label.schema_version,
+                values=_json_list(label.values),
+                segments=(
+                    json.dumps([msgspec.to_builtins(x) for x in label.segments])
+                    if label.segments
+                    else "[]"
+                ),
+                telemetry=json.dumps(label.telemetry),
+                created_at=label.created_at,
+                lease_id=label.lease_id,
+                review=label.review,
+            )
+            for label in good
+        ]
+        with self.store.transaction():
+            outcome = self.store.add_labels(session.kiosk_id, rows)
+            acked = self._after_labels(good, outcome)
+        for label, status in zip(good, outcome.status, strict=True):
+            if status == UNKNOWN_CLIP:
+                replies.append(
+                    error(ErrorCode.NOT_FOUND, f"unknown clip {label.clip[:12]}", ref=label.uuid)
+                )
         if acked:
             replies.insert(0, m.Ack(uuids=acked))
         return replies
 
-    def _after_label(self, label: m.Label, stored: bool = True) -> None:
-        """Adaptive overlap: a confident clip stops early, a contested one asks for more."""
-        clip = self.store.clip(label.clip)
-        if clip is None:
-            return
-        if stored:  # a retry of a label already here changes no count
-            self._count_label(label.operator, clip["gold"], label.values)
-        if clip["gold"] is not None:
-            stats = self.operator_stats(label.operator)
-            if not stats.passed_training and not is_training(stats, self.policy):
-                self.store.set_passed_training(label.operator)
-                self._stats.pop(label.operator, None)  # its counts start again from here
-            return
-        if self.schema.kind != "single":
-            return  # multi-choice and segments keep a fixed redundancy
-        votes = self.store.clip_votes(label.clip)
-        total = sum(votes.values())
-        if not total:
-            return
-        top = max(votes.items(), key=lambda kv: (kv[1], -self._rank.get(kv[0], 0)))
-        # the vote share, until Dawid-Skene refines it (see refresh_consensus)
-        confidence = top[1] / total
-        state = ClipState(clip_id=label.clip, votes=clip["n_labels"], confidence=confidence)
-        want = clip["n_labels"] + votes_wanted(state, self.policy)
-        self.store.set_consensus([(top[0], confidence, want, label.clip)])
+    def _after_labels(self, labels: list[m.Label], outcome: BatchOutcome) -> list[str]:
+        """Operator statistics and training label by label, then adaptive overlap per clip: a
+        confident clip stops early, a contested one asks for more. Returns the acked uuids."""
+        acked: list[str] = []
+        passed: set[str] = set()  # statistics are read again from the store after this batch
+        touched: set[str] = set()
+        for label, status, at in zip(labels, outcome.status, outcome.received_at, strict=True):
+            if status == UNKNOWN_CLIP:
+                continue
+            acked.append(label.uuid)
+            if label.operator in passed:
+                continue
+            gold = outcome.clips[label.clip][0]
+            if status == STORED:  # a retry of a label already here changes no count
+                self._count_label(label.operator, gold, label.values)
+                if gold is None:
+                    touched.add(label.clip)
+            if gold is not None:
+                stats = self.operator_stats(label.operator)
+                if not stats.passed_training and not is_training(stats, self.policy):
+                    self.store.set_passed_training(label.operator, at=at)
+                    self._stats.pop(label.operator, None)  # its counts start again from here
+                    passed.add(label.operator)
+        if self.schema.kind != "single" or not touched:
+            return acked  # multi-choice and segments keep a fixed redundancy
+        rows = []
+        for clip, votes in self.store.clip_votes_many(touched).items():
+            total = sum(votes.values())
+            if not total:
+                continue
+            top = max(votes.items(), key=lambda kv: (kv[1], -self._rank.get(kv[0], 0)))
+            # the vote share, until Dawid-Skene refines it (see refresh_consensus)
+            confidence = top[1] / total
+            n_labels = outcome.clips[clip][1]
+            state = ClipState(clip_id=clip, votes=n_labels, confidence=confidence)
+            rows.append((top[0], confidence, n_labels + votes_wanted(state, self.policy), clip))
+        if rows:
+            self.store.set_consensus(rows)
+        return acked
 
     def refresh_consensus(self, reader: Store | None = None) -> int:
         """Dawid-Skene over all labels; each clip's consensus, confidence and wanted votes.
@@ -464,9 +494,9 @@ class HubService:
             rows.append((label, float(conf), want, clip))
         return rows
 
-    def _check_label(self, label: m.Label) -> str | None:
-        op = self.store.operator(label.operator)
-        if op is None:
+    def _check_label(self, label: m.Label, operators: set[str]) -> str | None:
+        """What is wrong with a label (None: nothing); `operators`: the known ones."""
+        if label.operator not in operators:
             return f"unknown operator {label.operator!r}"
         unknown = [v for v in label.values if v not in self._values]
         if unknown:
@@ -474,3 +504,17 @@ class HubService:
         if self.schema.kind == "single" and len(label.values) != 1:
             return "a single-choice project takes exactly one value"
         return None
+
+
+_JSON_LISTS: dict[tuple[str, ...], str] = {}
+
+
+def _json_list(values: list[str]) -> str:
+    """`json.dumps(values)`, remembered: a project has a handful of value combinations."""
+    key = tuple(values)
+    text = _JSON_LISTS.get(key)
+    if text is None:
+        text = json.dumps(values)
+        if len(_JSON_LISTS) < 4096:
+            _JSON_LISTS[key] = text
+    return text

@@ -3,6 +3,24 @@
 One module boundary (`Store`) so that a later PostgreSQL store is a swap, not a rewrite.
 """
 
-from .store import LabelOutcome, Store, StoreError
+from .store import (
+    RETRY,
+    STORED,
+    UNKNOWN_CLIP,
+    BatchOutcome,
+    LabelOutcome,
+    NewLabel,
+    Store,
+    StoreError,
+)
 
-__all__ = ["LabelOutcome", "Store", "StoreError"]
+__all__ = [
+    "RETRY",
+    "STORED",
+    "UNKNOWN_CLIP",
+    "BatchOutcome",
+    "LabelOutcome",
+    "NewLabel",
+    "Store",
+    "StoreError",
+]

@@ -30,6 +30,43 @@ class LabelOutcome:
     stored: bool  # False when the uuid was already there (a retry)
 
 
+#: What `Store.add_labels` did with each label of a batch.
+STORED, RETRY, UNKNOWN_CLIP = "stored", "retry", "unknown_clip"
+#: Most parameters in one `IN (…)` list.
+IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class NewLabel:
+    """One label for `Store.add_labels` (`values`, `segments`, `telemetry`: JSON text)."""
+
+    uuid: str
+    operator: str
+    clip: str
+    schema_version: int
+    values: str
+    segments: str
+    telemetry: str
+    created_at: float
+    lease_id: str | None = None
+    review: bool = False
+
+
+@dataclass
+class BatchOutcome:
+    """Per label of the batch (same order): `STORED`, `RETRY` or `UNKNOWN_CLIP`, and the
+    `received_at` it was stored with; per clip touched: (gold answer, n_labels after)."""
+
+    status: list[str]
+    received_at: list[float]
+    clips: dict[str, tuple[str | None, int]]
+
+
+def _chunks(items: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
 class Store:
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
@@ -219,10 +256,12 @@ class Store:
         gold_after = sum(1 for g in after if g is not None)
         return len(after), gold_after, results, passed_at > 0
 
-    def set_passed_training(self, operator_id: str) -> None:
+    def set_passed_training(self, operator_id: str, at: float | None = None) -> None:
+        """Mark training passed `at` (default now): labels received after it count."""
         with self.transaction():
             self.conn.execute(
-                "UPDATE operators SET passed_training = ? WHERE id = ?", (time.time(), operator_id)
+                "UPDATE operators SET passed_training = ? WHERE id = ?",
+                (time.time() if at is None else at, operator_id),
             )
 
     def has_gold(self) -> bool:
@@ -549,6 +588,149 @@ class Store:
                     (operator, clip),
                 )
         return LabelOutcome(uuid, stored=True)
+
+    def add_labels(
+        self, kiosk: str, labels: list[NewLabel], now: float | None = None
+    ) -> BatchOutcome:
+        """Store a batch of labels in one go, with the outcome of `add_label` for each in turn:
+        a uuid already stored (or earlier in the batch) is a retry and changes nothing; a label
+        on an unknown clip is refused; the others are inserted with one executemany, and the
+        clip counters and assignments move as `add_label` moves them. Labels get increasing
+        `received_at` (`now` + 1 µs per position) so their order is kept."""
+        now = time.time() if now is None else now
+        status: list[str] = []
+        received: list[float] = []
+        with self.transaction():
+            clips: dict[str, tuple[str | None, int]] = {}
+            for part in _chunks(list({x.clip for x in labels})):
+                clips.update(
+                    (sha, (gold, n))
+                    for sha, gold, n in self.conn.execute(
+                        "SELECT sha256, gold, n_labels FROM clips WHERE sha256 IN "
+                        f"({','.join('?' * len(part))})",
+                        part,
+                    )
+                )
+            known = [x for x in labels if x.clip in clips]
+            seen: set[str] = set()
+            for part in _chunks(list({x.uuid for x in known})):
+                seen.update(
+                    u
+                    for (u,) in self.conn.execute(
+                        f"SELECT uuid FROM labels WHERE uuid IN ({','.join('?' * len(part))})",
+                        part,
+                    )
+                )
+            wanted: dict[str, set[str]] = {}
+            for x in known:
+                if x.uuid not in seen:
+                    wanted.setdefault(x.operator, set()).add(x.clip)
+            states: dict[tuple[str, str], str] = {}
+            for operator, op_clips in wanted.items():
+                for part in _chunks(list(op_clips)):
+                    states.update(
+                        ((operator, clip), state)
+                        for clip, state in self.conn.execute(
+                            "SELECT clip, state FROM assignments WHERE operator = ? AND clip IN "
+                            f"({','.join('?' * len(part))})",
+                            [operator, *part],
+                        )
+                    )
+            rows: list[tuple[Any, ...]] = []
+            d_labels: dict[str, int] = {}
+            d_open: dict[str, int] = {}
+            new_assignments: list[tuple[str, str, str, float]] = []
+            labelled: list[tuple[str, str]] = []
+            for i, x in enumerate(labels):
+                at = now + i * 1e-6
+                received.append(at)
+                if x.clip not in clips:
+                    status.append(UNKNOWN_CLIP)
+                    continue
+                if x.uuid in seen:
+                    status.append(RETRY)
+                    continue
+                seen.add(x.uuid)
+                status.append(STORED)
+                rows.append(
+                    (
+                        x.uuid,
+                        x.operator,
+                        x.clip,
+                        kiosk,
+                        x.lease_id,
+                        x.schema_version,
+                        x.values,
+                        x.segments,
+                        x.telemetry,
+                        x.created_at,
+                        at,
+                        int(x.review),
+                    )
+                )
+                key = (x.operator, x.clip)
+                state = states.get(key)
+                d_labels[x.clip] = d_labels.get(x.clip, 0) + 1
+                if state == "open" and clips[x.clip][0] is None:
+                    d_open[x.clip] = d_open.get(x.clip, 0) + 1
+                if state is None:
+                    # a label with no assignment (e.g. a lease the hub lost): record it so
+                    # that the operator never gets this clip again
+                    new_assignments.append((x.operator, x.clip, x.lease_id or "", at))
+                elif state != "labelled":
+                    labelled.append(key)
+                states[key] = "labelled"
+            if not rows:
+                return BatchOutcome(status, received, clips)
+            self.conn.executemany(
+                "INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "
+                '"values", segments, telemetry, created_at, received_at, review) '
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self.conn.executemany(
+                "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ? WHERE sha256 = ?",
+                [(n, d_open.get(clip, 0), clip) for clip, n in d_labels.items()],
+            )
+            if new_assignments:
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO assignments VALUES (?, ?, ?, ?, 'labelled')",
+                    new_assignments,
+                )
+            if labelled:
+                self.conn.executemany(
+                    "UPDATE assignments SET state = 'labelled' WHERE operator = ? AND clip = ?",
+                    labelled,
+                )
+        for clip, n in d_labels.items():
+            gold, before = clips[clip]
+            clips[clip] = (gold, before + n)
+        return BatchOutcome(status, received, clips)
+
+    def clip_votes_many(self, clips: Iterable[str]) -> dict[str, dict[str, int]]:
+        """`clip_votes` of several clips in one query per `IN_CHUNK` clips."""
+        votes: dict[str, dict[str, int]] = {}
+        for part in _chunks(list(clips)):
+            for clip, value, n in self.conn.execute(
+                'SELECT l.clip, j.value, count(*) FROM labels l, json_each(l."values") j '
+                f"WHERE l.clip IN ({','.join('?' * len(part))}) AND l.retracted = 0 "
+                "GROUP BY l.clip, j.value",
+                part,
+            ):
+                votes.setdefault(clip, {})[value] = n
+        return votes
+
+    def known_operators(self, operator_ids: Iterable[str]) -> set[str]:
+        """Which of these operator ids exist (active or not)."""
+        found: set[str] = set()
+        for part in _chunks(list(set(operator_ids))):
+            found.update(
+                o
+                for (o,) in self.conn.execute(
+                    f"SELECT id FROM operators WHERE id IN ({','.join('?' * len(part))})", part
+                )
+            )
+        return found
 
     def retract_label(self, uuid: str, operator: str) -> bool:
         with self.transaction():
