@@ -1,27 +1,32 @@
-"""The walking skeleton's export: one JSONL and one CSV row per clip, majority label and votes."""
+"""The live view of the dataset (`/api/v1/export/clips.jsonl|csv`): one row per clip with the
+current majority label and its votes, computed by the consensus engine (majority vote, ties to
+the project's first label). Versioned datasets are `hub.export.snapshot`'s job."""
 
 from __future__ import annotations
 
-import csv
-import json
-from collections import Counter
-from pathlib import Path
-
+from ..consensus import aggregate
 from ..store import Store
 
 
 def majority_rows(store: Store, label_order: list[str]) -> list[dict]:
-    votes: dict[str, Counter[str]] = {}
+    tasks: list[str] = []
+    workers: list[str] = []
+    values: list[str] = []
     for label in store.labels():
-        for value in label["values"]:
-            votes.setdefault(label["clip"], Counter())[value] += 1
-    rank = {v: i for i, v in enumerate(label_order)}
+        for value in label["values"]:  # a multi-choice label is one vote per value chosen
+            tasks.append(label["clip"])
+            workers.append(label["operator"])
+            values.append(value)
+    extra = sorted(set(values) - set(label_order))  # values of an older schema version
+    classes = [*label_order, *extra]
+    by_clip: dict[str, tuple[str, dict[str, int]]] = {}
+    if tasks:
+        result = aggregate(tasks, workers, values, classes=classes, method="mv")
+        for task, best, votes in zip(result.tasks, result.label, result.votes, strict=True):
+            by_clip[task] = best, {v: int(votes[v]) for v in classes if votes.get(v)}
     rows = []
     for clip in store.clips():
-        counts = votes.get(clip["sha256"], Counter())
-        best = (
-            min(counts, key=lambda v: (-counts[v], rank.get(v, len(rank)), v)) if counts else None
-        )
+        best, votes = by_clip.get(clip["sha256"], (None, {}))
         rows.append(
             {
                 "clip_id": clip["sha256"],
@@ -30,24 +35,8 @@ def majority_rows(store: Store, label_order: list[str]) -> list[dict]:
                 "start": clip["start"],
                 "end": clip["end"],
                 "label": best,
-                "n_votes": sum(counts.values()),
-                "votes": {v: counts[v] for v in label_order if counts[v]},
+                "n_votes": sum(votes.values()),
+                "votes": votes,
             }
         )
     return rows
-
-
-def export_basic(store: Store, label_order: list[str], out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    rows = majority_rows(store, label_order)
-    jsonl = out / "clips.jsonl"
-    with jsonl.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    csv_path = out / "clips.csv"
-    with csv_path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["clip_id"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, "votes": json.dumps(row["votes"], ensure_ascii=False)})
-    return [jsonl, csv_path]
