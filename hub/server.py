@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between lease expiry sweeps and consensus refreshes.
 HOUSEKEEPING_SECONDS = 10.0
+#: Seconds between WAL checkpoints (in a thread, so that commits never run one).
+CHECKPOINT_SECONDS = 1.0
 
 
 @dataclass
@@ -161,9 +163,27 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             except Exception:  # housekeeping must not take the hub down
                 log.exception("housekeeping")
 
+    def checkpoint() -> None:
+        # in a worker thread: its own connection; PASSIVE never waits for the writer
+        other = Store(config.data / "hub.db", readonly=True)
+        try:
+            other.checkpoint("PASSIVE")
+        finally:
+            other.close()
+
+    async def checkpoints() -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            try:
+                await asyncio.to_thread(checkpoint)
+            except Exception:  # a busy or failed checkpoint is tried again next time
+                log.exception("checkpoint")
+
+    store.defer_checkpoints()
     tasks = [
         asyncio.create_task(router.run()),
         asyncio.create_task(housekeeping()),
+        asyncio.create_task(checkpoints()),
         asyncio.create_task(sdnotify.watchdog_loop()),
     ]
     print(f"hub {service.hub_id}: ready", flush=True)
@@ -186,5 +206,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             await advertiser.stop()
         await runner.cleanup()
         router.close()
+        with contextlib.suppress(Exception):
+            store.checkpoint("TRUNCATE")
         store.close()
         print(f"hub {service.hub_id}: stopped", flush=True)

@@ -117,6 +117,17 @@ MIGRATIONS: list[str] = [
         kind TEXT NOT NULL DEFAULT '', received_at REAL NOT NULL);
     CREATE INDEX breaks_operator ON breaks(operator, started_at);
     """,
+    # 8 (issue 10): indexes no query uses, each one more write per label or lease (checked
+    # with EXPLAIN QUERY PLAN of every statement, benchmarks/growth.py): clips_need and
+    # clips_priority (partial indexes the planner cannot match, see 5), clips_free (assign
+    # orders by priority and walks clips_free_priority), assignments_lease (lease expiry
+    # walks assignments_open)
+    """
+    DROP INDEX IF EXISTS clips_need;
+    DROP INDEX IF EXISTS clips_priority;
+    DROP INDEX IF EXISTS clips_free;
+    DROP INDEX IF EXISTS assignments_lease;
+    """,
 ]
 
 

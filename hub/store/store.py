@@ -17,6 +17,8 @@ import sqlite_utils
 from .schema import migrate
 
 LOCKOUT_AFTER = 5
+#: Size the WAL file is cut back to when it restarts (with `defer_checkpoints`).
+WAL_KEEP_BYTES = 64 * 2**20
 LOCKOUT_BASE_SECONDS = 30.0
 
 
@@ -85,6 +87,23 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def defer_checkpoints(self) -> None:
+        """Commits on this connection never run a WAL checkpoint (they would pay for copying
+        pages and an fsync); someone must call `checkpoint` instead (the hub: a thread with
+        its own connection, every CHECKPOINT_SECONDS). The WAL file is cut back to
+        `WAL_KEEP_BYTES` when it restarts."""
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self.conn.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
+
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+        """Copy committed WAL pages into the database: PASSIVE never waits for (nor blocks)
+        the writer; TRUNCATE (at shutdown) also empties the WAL file. Returns SQLite's
+        (busy, frames in the WAL, frames checkpointed)."""
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise ValueError(mode)
+        busy, log, done = self.conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return int(busy), int(log), int(done)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

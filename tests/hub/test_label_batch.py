@@ -165,3 +165,24 @@ def test_a_batch_ends_as_the_same_labels_one_at_a_time(tmp_path: Path) -> None:
     assert not batch.in_training("op1")  # passed in the middle of the batch
     passed = "SELECT id, passed_training > 0 FROM operators ORDER BY id"
     assert one.store.conn.execute(passed).fetchall() == batch.store.conn.execute(passed).fetchall()
+
+
+def test_commits_leave_checkpoints_to_the_caller_and_unused_indexes_are_gone(
+    tmp_path: Path,
+) -> None:
+    service = make(tmp_path)
+    store = service.store
+    store.defer_checkpoints()
+    (assign,) = service.handle("k", m.RequestWork(operator="op1", count=3))
+    labels = [lab(f"w{i}", "op1", x.sha256) for i, x in enumerate(assign.clips)]
+    service.handle("k", m.LabelBatch(labels=labels))
+    other = Store(tmp_path / "hub.db", readonly=True)
+    try:
+        busy, frames, done = other.checkpoint("PASSIVE")
+    finally:
+        other.close()
+    assert busy == 0 and frames > 0 and done == frames  # nothing was checkpointed before
+    assert store.checkpoint("TRUNCATE") == (0, 0, 0)
+    indexes = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+    assert "clips_free_priority" in indexes and "assignments_open" in indexes
+    assert not indexes & {"clips_need", "clips_priority", "clips_free", "assignments_lease"}
