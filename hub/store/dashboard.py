@@ -205,6 +205,12 @@ class Counts:
     operators_active: int
 
 
+def totals(store: Store) -> dict[str, int]:
+    """Clips in the project and labels stored (the API's status)."""
+    clips = store.conn.execute("SELECT count(*) FROM clips").fetchone()[0]
+    return {"clips": clips, "labels": store.count_labels()}
+
+
 def counts(store: Store, now: float | None = None) -> Counts:
     now = time.time() if now is None else now
     clips, done, votes_needed = store.conn.execute(

@@ -7,17 +7,18 @@ import csv
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
 
 from ..export.basic import majority_rows
-from ..store import dashboard
+from ..store import Store, dashboard
 from . import actions
 from .auth import lead_only, public
 from .openapi import document
-from .state import QUALITY, service
+from .state import QUALITY, reader, service
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -63,8 +64,7 @@ async def status(request: web.Request) -> web.StreamResponse:
         {
             "hub_id": svc.hub_id,
             "project": svc.schema.name,
-            "clips": len(svc.store.clips()),
-            "labels": svc.store.count_labels(),
+            **await reader(request)(dashboard.totals),
         }
     )
 
@@ -100,7 +100,7 @@ async def unpair(request: web.Request) -> web.StreamResponse:
 async def operators(request: web.Request) -> web.StreamResponse:
     svc = service(request)
     report = await request.app[QUALITY].get(svc)
-    stats = dashboard.operator_stats(svc.store, time.time(), report.per_operator)
+    stats = await reader(request)(dashboard.operator_stats, time.time(), report.per_operator)
     return _json({"operators": [asdict(o) for o in stats]})
 
 
@@ -166,17 +166,17 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
 
 
 async def progress(request: web.Request) -> web.StreamResponse:
-    svc = service(request)
+    svc, read = service(request), reader(request)
     now = time.time()
     report = await request.app[QUALITY].get(svc)
     return _json(
         {
             "now": now,
-            "counts": asdict(dashboard.counts(svc.store, now)),
+            "counts": asdict(await read(dashboard.counts, now)),
             "throughput": [
-                {"hour": h, "labels": n} for h, n in dashboard.throughput(svc.store, now)
+                {"hour": h, "labels": n} for h, n in await read(dashboard.throughput, now)
             ],
-            "distribution": dashboard.label_distribution(svc.store),
+            "distribution": await read(dashboard.label_distribution),
             "agreement_over_time": [
                 {"day": d, "agreement": a, "labels": n} for d, a, n in report.over_time
             ],
@@ -190,9 +190,25 @@ async def quality(request: web.Request) -> web.StreamResponse:
     return _json(asdict(report))
 
 
-def _export_rows(request: web.Request) -> list[dict[str, Any]]:
-    svc = service(request)
-    return majority_rows(svc.store, [label.value for label in svc.schema.labels])
+def _jsonl(store: Store, order: list[str]) -> bytes:
+    rows = majority_rows(store, order)
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+
+
+def _csv(store: Store, order: list[str]) -> bytes:
+    rows = majority_rows(store, order)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["clip_id"])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "votes": json.dumps(row["votes"], ensure_ascii=False)})
+    return out.getvalue().encode()
+
+
+async def _export(request: web.Request, render: Callable[[Store, list[str]], bytes]) -> bytes:
+    """The live rows, read and rendered in the reader thread (off the event loop)."""
+    order = [label.value for label in service(request).schema.labels]
+    return await reader(request)(render, order)
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -201,20 +217,19 @@ def _attachment(name: str) -> dict[str, str]:
 
 @lead_only
 async def export_jsonl(request: web.Request) -> web.StreamResponse:
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _export_rows(request))
     return web.Response(
-        text=text, content_type="application/x-ndjson", headers=_attachment("clips.jsonl")
+        body=await _export(request, _jsonl),
+        content_type="application/x-ndjson",
+        charset="utf-8",
+        headers=_attachment("clips.jsonl"),
     )
 
 
 @lead_only
 async def export_csv(request: web.Request) -> web.StreamResponse:
-    rows = _export_rows(request)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["clip_id"])
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({**row, "votes": json.dumps(row["votes"], ensure_ascii=False)})
     return web.Response(
-        text=out.getvalue(), content_type="text/csv", headers=_attachment("clips.csv")
+        body=await _export(request, _csv),
+        content_type="text/csv",
+        charset="utf-8",
+        headers=_attachment("clips.csv"),
     )

@@ -11,7 +11,17 @@ from ..service import HubService
 from .auth import auth_middleware, headers_middleware, lang_middleware
 from .events import broadcaster_ctx, on_shutdown
 from .routes import setup_routes
-from .state import QUALITY, SERVICE, SETTINGS, THROTTLE, LoginThrottle, QualityCache, WebSettings
+from .state import (
+    QUALITY,
+    READER,
+    SERVICE,
+    SETTINGS,
+    THROTTLE,
+    LoginThrottle,
+    QualityCache,
+    Reader,
+    WebSettings,
+)
 
 __all__ = ["SERVICE", "create_app"]
 
@@ -30,13 +40,19 @@ def create_app(
     )
     app[SERVICE] = service
     app[SETTINGS] = settings or WebSettings.from_env()
-    app[QUALITY] = QualityCache()
+    app[READER] = Reader(service.store.path)
+    app[QUALITY] = QualityCache(app[READER])
     app[THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(broadcaster_ctx)
+    app.on_cleanup.append(_close_reader)
     app.on_shutdown.append(on_shutdown)
     setup_routes(app)
     _add_exports(app, service, export_root or service.media_root.parent / "exports")
     return app
+
+
+async def _close_reader(app: web.Application) -> None:
+    app[READER].close()
 
 
 def _add_exports(app: web.Application, service: HubService, root: Path) -> None:

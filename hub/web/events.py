@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..store import Store, dashboard
 from .html import DASH, number, percent
-from .state import SERVICE, service
+from .state import READER, reader
 from .templates import Ctx, kiosk_cells
 
 log = logging.getLogger(__name__)
@@ -150,13 +150,13 @@ class Broadcaster:
             queue.put_nowait(snapshot)
 
     async def run(self, app: web.Application) -> None:
-        store = app[SERVICE].store
+        read = app[READER]  # off the event loop, where the router serves the kiosks
         while True:
             await asyncio.sleep(TICK)
             if not self.listeners:
                 continue
             try:
-                self.publish(self.snapshot(store))
+                self.publish(await read(self.snapshot))
             except Exception:  # a failed read must not end live updates for good
                 log.exception("live snapshot failed")
 
@@ -203,7 +203,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     queue = broadcaster.subscribe()
     try:
         await response.write(b"retry: 2000\n\n")
-        first = broadcaster.snapshot(service(request).store)
+        first = await reader(request)(broadcaster.snapshot)
         await response.write(_frame("snapshot", render(first, ctx)))
         while not broadcaster.closing:
             try:

@@ -13,7 +13,7 @@ from ..store import dashboard
 from . import actions, templates
 from .auth import lead_only, redirect
 from .html import Safe
-from .state import QUALITY, service
+from .state import QUALITY, reader, service
 from .templates import Ctx, respond
 
 
@@ -74,14 +74,14 @@ async def _operators(
     status: int = 200,
     form: dict[str, str] | None = None,
 ) -> web.Response:
-    svc = service(request)
+    svc, read = service(request), reader(request)
     report = await request.app[QUALITY].get(svc)
-    stats = dashboard.operator_stats(svc.store, time.time(), report.per_operator)
+    stats = await read(dashboard.operator_stats, time.time(), report.per_operator)
     ctx = Ctx.of(request)
     page = templates.operators_page(
         ctx,
         stats,
-        dashboard.alerts(svc.store),
+        await read(dashboard.alerts),
         flash or templates.flash_from_query(ctx),
         form,
     )
@@ -181,13 +181,13 @@ async def statement(request: web.Request) -> web.StreamResponse:
 
 
 async def progress(request: web.Request) -> web.StreamResponse:
-    svc = service(request)
+    svc, read = service(request), reader(request)
     now = time.time()
     page = templates.progress_page(
         Ctx.of(request),
-        dashboard.counts(svc.store, now),
-        dashboard.throughput(svc.store, now),
-        dashboard.label_distribution(svc.store),
+        await read(dashboard.counts, now),
+        await read(dashboard.throughput, now),
+        await read(dashboard.label_distribution),
         await request.app[QUALITY].get(svc),
     )
     return respond(page)
@@ -197,6 +197,8 @@ async def progress(request: web.Request) -> web.StreamResponse:
 async def quality(request: web.Request) -> web.StreamResponse:
     svc = service(request)
     page = templates.quality_page(
-        Ctx.of(request), await request.app[QUALITY].get(svc), dashboard.operator_names(svc.store)
+        Ctx.of(request),
+        await request.app[QUALITY].get(svc),
+        await reader(request)(dashboard.operator_names),
     )
     return respond(page)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from ..service import HubService
-from ..store import dashboard
+from ..store import Store, dashboard
 from ..store.accounts import Principal
 from .quality import QualityReport, quality
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,26 +33,69 @@ class WebSettings:
         return cls(secure_cookies=value.get(raw))
 
 
+class Reader:
+    """Dashboard reads off the event loop. The hub's router (every kiosk's labels and
+    heartbeats) runs on that loop: a page that scans millions of labels there would stall the
+    whole line. Reads run in one worker thread on its own read-only connection to the hub's
+    database (WAL: a reader sees the last commit and never blocks the router's writes).
+
+    `await reader(fn, *args)` runs `fn(store, *args)` there."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pool: ThreadPoolExecutor | None = None  # made on first use, again after close
+        self._store: Store | None = None
+
+    def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        if self._store is None:
+            store = Store(self.path, readonly=True)
+            store.conn.execute("PRAGMA query_only=1")
+            store.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB beside the router's
+            self._store = store
+        return fn(self._store, *args)
+
+    async def __call__(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="web-read")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._call, fn, args)
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.submit(self._close_store)
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+
 class QualityCache:
     """The quality report, recomputed only when labels or gold answers changed. The votes are
-    read on the event loop (the store's connection lives there); the maths (Dawid–Skene on a
-    big site takes a while) runs in a worker thread, one computation at a time."""
+    read by the `Reader` (off the event loop); the maths (Dawid–Skene on a big site takes a
+    while) runs in a worker thread of its own, one computation at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
         self._key: tuple[object, ...] | None = None
         self._report: QualityReport | None = None
         self._lock = asyncio.Lock()
 
     async def get(self, service: HubService) -> QualityReport:
-        store = service.store
         async with self._lock:
-            key = dashboard.labels_version(store)
+            key = await self.reader(dashboard.labels_version)
             if self._report is None or key != self._key:
                 classes = [label.value for label in service.schema.labels]
-                votes, gold = dashboard.votes(store), dashboard.gold_answers(store)
+                votes, gold = await self.reader(_votes_and_gold)
                 self._report = await asyncio.to_thread(quality, votes, classes, gold)
                 self._key = key
             return self._report
+
+
+def _votes_and_gold(store: Store) -> tuple[Any, Any]:
+    return dashboard.votes(store), dashboard.gold_answers(store)
 
 
 class LoginThrottle:
@@ -80,6 +128,7 @@ SERVICE = web.AppKey("service", HubService)
 THROTTLE = web.AppKey("throttle", LoginThrottle)
 SETTINGS = web.AppKey("settings", WebSettings)
 QUALITY = web.AppKey("quality", QualityCache)
+READER = web.AppKey("reader", Reader)
 
 
 def _request_key(name: str, kind: object) -> Any:
@@ -103,6 +152,10 @@ def principal(request: web.Request) -> Principal:
 
 def service(request: web.Request) -> HubService:
     return request.app[SERVICE]
+
+
+def reader(request: web.Request) -> Reader:
+    return request.app[READER]
 
 
 def lang(request: web.Request) -> str:
