@@ -138,6 +138,38 @@ def _rss_mib() -> float:
     return float("nan")
 
 
+def _memory() -> dict[str, float]:
+    """RSS, PSS and USS (private clean + dirty) of this process in MiB, from smaps_rollup."""
+    fields: dict[str, float] = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, rest = line.partition(":")
+        fields[key] = int(rest.split()[0]) / 1024
+    return {
+        "rss": fields.get("Rss", float("nan")),
+        "pss": fields.get("Pss", float("nan")),
+        "uss": fields.get("Private_Clean", 0.0) + fields.get("Private_Dirty", 0.0),
+        "anon": fields.get("Anonymous", float("nan")),
+    }
+
+
+def _mappings(top: int = 14) -> list[tuple[str, float, float]]:
+    """(mapping, RSS MiB, private MiB) per file (or [heap], [anon], …), largest first."""
+    rss: dict[str, float] = {}
+    private: dict[str, float] = {}
+    name = ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if not parts[0].endswith(":") or "-" in parts[0]:
+            name = parts[5] if len(parts) > 5 else "[anon]"
+            name = name.rsplit("/", 1)[-1]
+        elif parts[0] == "Rss:":
+            rss[name] = rss.get(name, 0.0) + int(parts[1]) / 1024
+        elif parts[0] in ("Private_Clean:", "Private_Dirty:"):
+            private[name] = private.get(name, 0.0) + int(parts[1]) / 1024
+    ranked = sorted(rss.items(), key=lambda kv: -kv[1])[:top]
+    return [(n, round(r, 1), round(private.get(n, 0.0), 1)) for n, r in ranked]
+
+
 def _offline_engine(data: Path, files: list[Path]):  # noqa: ANN202
     import hashlib
 
@@ -244,12 +276,16 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
                 latencies.append((at - t0) * 1000)
         await until(lambda: engine.store.outbox_count() == 0, 30 if link else 0)
         rss = _rss_mib()
+        memory = _memory()
+        mappings = _mappings() if args.mem_detail else []
         labels = engine.store.done_count("op1")
         video = app.screen.query("#video")
         drawn = getattr(video.first(), "frames_drawn", 0) if video else 0
     return {
         "latencies_ms": latencies,
         "rss_mib": rss,
+        "memory": memory,
+        "mappings": mappings,
         "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "labels": labels,
         "waited_for_prefetch": waited_for_prefetch,
@@ -259,9 +295,15 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> int:
-    if args.no_pandas:
-        # as on a kiosk installed without the dev extras: sqlite-utils then skips pandas
-        sys.modules["pandas"] = None  # type: ignore[assignment]
+    if not args.with_unused:
+        # as `straat-kiosk` runs: sqlite-utils skips pandas and numpy
+        from kiosk.cli import skip_unused_imports
+
+        skip_unused_imports()
+    if args.no_malloc_fix:  # the kiosk as before fix_mmap_threshold, for comparison
+        import kiosk.player
+
+        kiosk.player.fix_mmap_threshold = lambda size=0: False
     result = asyncio.run(_drive(args))
     print("RESULT " + json.dumps(result), flush=True)
     return 0
@@ -283,6 +325,8 @@ def run_child(
         "--clips", str(args.clips), "--dwell", str(args.dwell),
     ]  # fmt: skip
     cmd += list(flags)
+    if args.mem_detail:
+        cmd.append("--mem-detail")
     for key, value in kw.items():
         cmd += [f"--{key.replace('_', '-')}", value]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -440,7 +484,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--hub-id", help=argparse.SUPPRESS)
     parser.add_argument("--pair-code", help=argparse.SUPPRESS)
-    parser.add_argument("--no-pandas", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--with-unused", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-malloc-fix", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--mem-detail", action="store_true", help="print the largest mappings of each kiosk run"
+    )
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
@@ -460,8 +508,11 @@ def main(argv: list[str] | None = None) -> int:
         results["kiosk offline, vo=libmpv (terminal)"] = run_child(
             "offline", "libmpv", work / "clips", work, args
         )
-        results["kiosk offline, vo=libmpv, no pandas"] = run_child(
-            "offline", "libmpv", work / "clips", work, args, flags=("--no-pandas",)
+        results["kiosk offline, vo=libmpv, +numpy/pandas"] = run_child(
+            "offline", "libmpv", work / "clips", work, args, flags=("--with-unused",)
+        )
+        results["kiosk offline, vo=libmpv, no malloc fix"] = run_child(
+            "offline", "libmpv", work / "clips", work, args, flags=("--no-malloc-fix",)
         )
         if not args.no_online:
             sys.path.insert(0, str(ROOT))
@@ -497,15 +548,20 @@ def main(argv: list[str] | None = None) -> int:
             print(row(name, result["latencies_ms"], base[vo] if is_kiosk else None))
         print("  (× = kiosk p95 / bare mpv p95 with the same vo; target ≤ 2×)")
         print("\nkiosk process after the run (RSS includes Textual, libmpv, SQLite)")
-        print("  (`no pandas`: as installed without the dev extras; with pandas present,")
-        print("   sqlite-utils imports it, and pandas imports pyarrow: ≈ +85 MB, +0.8 s start)")
+        print("  (as `straat-kiosk` runs: numpy and pandas not imported; `+numpy/pandas`: as")
+        print("   sqlite-utils imports them when installed; `no malloc fix`: glibc's dynamic mmap")
+        print("   threshold left on, see kiosk.player.fix_mmap_threshold)")
         for name, result in results.items():
             if name.startswith("kiosk"):
+                mem = result.get("memory", {})
                 print(
-                    f"  {name:<38} RSS {result['rss_mib']:5.1f} MiB (peak {result['max_rss_mib']:5.1f})"
+                    f"  {name:<40} RSS {result['rss_mib']:5.1f} MiB  PSS {mem.get('pss', 0):5.1f}"
+                    f"  USS {mem.get('uss', 0):5.1f}  (peak RSS {result['max_rss_mib']:5.1f})"
                     f"  labels {result['labels']}  waited for prefetch {result['waited_for_prefetch']}"
                     f"  frames drawn {result['frames_drawn']}"
                 )
+                for mapping, rss, private in result.get("mappings", []):
+                    print(f"      {rss:6.1f} MiB ({private:5.1f} private)  {mapping}")
         if not args.no_terminal and shutil.which("tmux"):
             print("\nstart-up, `straat-kiosk` until the login screen is on the terminal (tmux)")
             for label, no_pandas in (("as installed here", False), ("no pandas", True)):

@@ -9,6 +9,16 @@ import click
 
 from .config import ConfigError, load_config
 
+#: sqlite-utils imports these when it can (pandas brings pyarrow); the kiosk uses none of them,
+#: and on a cheap workstation they cost ~85 MB (numpy alone ~10 MB) and most of a second
+UNUSED_IMPORTS = ("pandas", "numpy")
+
+
+def skip_unused_imports() -> None:
+    """Make later imports of `UNUSED_IMPORTS` fail (as if not installed); the kiosk process only."""
+    for unused in UNUSED_IMPORTS:
+        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
+
 
 @click.command(help="Annotatiestraat kiosk: log in, watch clips, press one key per label.")
 @click.option(
@@ -58,10 +68,7 @@ def main(
         )
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
-    # sqlite-utils imports pandas (and with it numpy and pyarrow) when it can; the kiosk uses
-    # none of them, and on a cheap workstation they cost ~85 MB and most of a second at start
-    for unused in ("pandas", "numpy"):
-        sys.modules.setdefault(unused, None)  # type: ignore[arg-type]
+    skip_unused_imports()
     from .app import KioskApp
     from .player import MpvPlayer
     from .runtime import build

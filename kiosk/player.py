@@ -50,6 +50,23 @@ LEAN_OPTIONS: dict[str, Any] = {
 }
 
 
+#: glibc's `M_MMAP_THRESHOLD` (malloc.h) and its default, 128 KiB.
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 128 * 1024
+
+
+def fix_mmap_threshold(size: int = MMAP_THRESHOLD) -> bool:
+    """Keep glibc's mmap threshold where it starts. By default glibc raises it each time a
+    large block is freed (up to 32 MiB); after that mpv's packet and frame buffers come from
+    the malloc arenas and stay resident once freed: ≈ 11 MB more RSS after a few clips.
+    With a fixed threshold large blocks are mmap'd and given back on free. False where the
+    C library has no `mallopt` (e.g. musl)."""
+    try:
+        return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, size))
+    except (OSError, AttributeError):
+        return False
+
+
 class FrameSource(Protocol):
     """Frames for the in-terminal video, at a size the widget asks for."""
 
@@ -250,6 +267,7 @@ class MpvPlayer:
     def __init__(self, vo: str | None = None, muted: bool = True) -> None:
         import mpv
 
+        fix_mmap_threshold()
         self.vo = vo or default_vo()
         self._mpv = mpv.MPV(
             vo=self.vo,

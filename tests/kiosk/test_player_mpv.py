@@ -71,3 +71,15 @@ def test_screenshot_frames_with_vo_null(clip: Path) -> None:
         assert frames(source, 1, timeout=0.5) == []  # paused: nothing new to draw
     finally:
         player.close()
+
+
+def test_the_mmap_threshold_is_fixed_on_glibc() -> None:
+    """glibc's dynamic mmap threshold kept ≈ 11-26 MB of freed buffers resident in the kiosk
+    (benchmarks/RESULTS.md); the player fixes it before mpv starts."""
+    import platform
+
+    from kiosk.player import fix_mmap_threshold
+
+    if platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt is glibc's")
+    assert fix_mmap_threshold() is True
