@@ -11,12 +11,10 @@ the finished clips are gold; every operator has passed training and has a histor
 
 Measured in-process (no sockets, so only the hub's own work): the hub's whole RequestWork
 path (`HubService.handle`: expire leases, training and gold policy, `Store.assign`), then
-`Store.assign` alone, then the assign query rewritten as proposed for the store owner
-(`n_labels + n_open - want < 0`, which the planner can run on the `clips_free` index), and a
-LabelBatch of 20 labels, and the RequestWork path again with the proposed hub and store
-patches applied in-process (`request_patched`: operator statistics as counters instead of
-a read of the operator's whole history, lease expiry at most once a second, a 256 MiB page
-cache and mmap). Each latency is p50/p95/p99 over `--samples` requests of `--count`
+`Store.assign` alone, a LabelBatch of 20 labels (one `Store.add_labels` call), and the
+RequestWork path again with operator statistics precomputed, lease expiry at most once a
+second and the page cache set in-process (`request_patched`: the hub does all of these
+since issue 10's first patches, so it now matches `request_work`). Each latency is p50/p95/p99 over `--samples` requests of `--count`
 clips, spread over 50 operators. Target (issue 10): assign at BIG ≤ 1.5× at SMALL.
 
 Every SQL statement the RequestWork and LabelBatch paths run on the big database is caught
@@ -45,18 +43,11 @@ from protocol import messages as m
 
 PIN = "2468"
 ROOT = Path(__file__).resolve().parents[1]
-#: The assign query as proposed to the store owner: same rows, but a form SQLite can match
-#: against the partial index `clips_free` (migration in hub/store/schema.py).
 #: One finished clip in GOLD_EVERY is gold (0.5 %), and the project's gold rate matches.
 GOLD_EVERY = 200
 #: Proposed for Store.__init__: SQLite's own page cache (default 2 MB) and memory-mapped reads.
 CACHE_KIB = 256 * 1024
 MMAP_BYTES = 4 * 2**30
-PROPOSED_WORK_QUERY = (
-    "SELECT c.* FROM clips c WHERE c.n_labels + c.n_open - c.want < 0 "
-    "AND NOT EXISTS (SELECT 1 FROM assignments a "
-    "WHERE a.operator = ? AND a.clip = c.sha256) ORDER BY c.seq LIMIT ?"
-)
 
 
 def build(path: Path, clips: int, labels: int, operators: int, done: float) -> dict[str, Any]:
@@ -190,11 +181,6 @@ def measure(
         kiosk, op = pairs[(i + 17) % len(pairs)]
         store.assign(op, kiosk, count, lease_s)
 
-    def proposed(i: int) -> None:
-        kiosk, op = pairs[(i + 29) % len(pairs)]
-        with store.transaction():
-            store.conn.execute(PROPOSED_WORK_QUERY, (op, count)).fetchall()
-
     def label_batch(i: int) -> None:
         batch = assigned[i * 20 : (i + 1) * 20]
         if not batch:
@@ -261,8 +247,6 @@ def measure(
     store.expire_leases = expire  # type: ignore[method-assign]
     del service.operator_stats
     release()
-    results["proposed_query"] = timed(proposed, samples, budget)
-    report("proposed_query", results["proposed_query"])
     results["label_batch_20"] = timed(label_batch, min(samples, len(assigned) // 20), budget)
     report("label_batch_20", results["label_batch_20"])
     store.close()
@@ -311,14 +295,6 @@ def plans(data: Path) -> list[tuple[str, list[str], bool]]:
         lines = [r[3] for r in rows]
         full = any(re.match(r"SCAN \w+$", x) for x in lines)
         out.append((shape, lines, full))
-    proposed = store.conn.execute(f"EXPLAIN QUERY PLAN {PROPOSED_WORK_QUERY}", (op, 5)).fetchall()
-    out.append(
-        (
-            "[proposed] " + PROPOSED_WORK_QUERY,
-            [r[3] for r in proposed],
-            any(re.match(r"SCAN \w+$", r[3]) for r in proposed),
-        )
-    )
     store.close()
     return out
 
