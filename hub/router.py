@@ -159,7 +159,7 @@ class Router:
                 self.frames_in += 1
                 ident, key = frames[0].bytes, _user_id(frames[-1])
                 for reply in self._decode_and(ident, frames[1:], key, self.service.handle):
-                    out.append([ident, codec.encode(reply)])
+                    out.append([ident, *codec.encode_frames(reply)])
         return out, i
 
     async def _serve_pairing(self) -> None:
@@ -178,7 +178,7 @@ class Router:
                 ident, key = frames[0].bytes, _user_id(frames[-1])
                 replies = self._decode_and(ident, frames[1:], key, self.service.handle)
                 for reply in replies:
-                    out.append([ident, codec.encode(reply)])
+                    out.append([ident, *codec.encode_frames(reply)])
         return out
 
     def _decode_and(

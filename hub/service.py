@@ -14,7 +14,8 @@ from pathlib import Path
 import msgspec
 
 from protocol import messages as m
-from protocol.constants import CHUNK_SIZE
+from protocol.codec import ChunkFrames
+from protocol.constants import CHUNK_SIZE, MAX_CHUNK, MIN_CHUNK
 from protocol.errors import ErrorCode
 from protocol.pins import verify_pin
 
@@ -22,8 +23,10 @@ from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_train
 from .project import ProjectConfig, to_policy
 from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
 
-#: Most chunks a kiosk may ask for in one Fetch (bounded queues on both sides).
+#: Most chunks a kiosk may ask for in one Fetch (bounded queues on both sides), and most
+#: bytes of chunks one Fetch may ask for.
 MAX_CREDIT = 32
+MAX_FETCH_BYTES = 8 * 1024 * 1024
 #: Most clips in one Assign.
 MAX_ASSIGN = 50
 
@@ -360,7 +363,9 @@ class HubService:
             os.close(fd)
         return entry
 
-    def _fetch(self, msg: m.Fetch) -> Iterator[msgspec.Struct]:
+    def _fetch(self, msg: m.Fetch) -> Iterator[msgspec.Struct | ChunkFrames]:
+        """`credit` chunks from `offset`: inline in the msgpack (CHUNK_SIZE bytes each), or,
+        when the kiosk asks for a `chunk_size`, as header + data frames of that size."""
         entry = self._open_clip(msg.sha256)
         if entry is None:
             yield error(ErrorCode.NOT_FOUND, "no such clip", ref=msg.sha256)
@@ -369,13 +374,21 @@ class HubService:
         if msg.offset < 0 or msg.offset > size:
             yield error(ErrorCode.MALFORMED, f"offset {msg.offset} outside 0..{size}", msg.sha256)
             return
-        credit = max(1, min(msg.credit, MAX_CREDIT))
+        framed = msg.chunk_size > 0
+        chunk = min(max(msg.chunk_size, MIN_CHUNK), MAX_CHUNK) if framed else CHUNK_SIZE
+        credit = max(1, min(msg.credit, MAX_CREDIT, MAX_FETCH_BYTES // chunk))
         offset = msg.offset
         for _ in range(credit):
-            data = os.pread(fd, CHUNK_SIZE, offset)
+            # a fresh bytes object per chunk: the router hands it to ZeroMQ without a copy,
+            # and ZeroMQ may still hold it when the next chunk is read
+            data = os.pread(fd, min(chunk, size - offset), offset)
             if not data:
                 break
-            yield m.Chunk(sha256=msg.sha256, offset=offset, size=size, data=data)
+            if framed:
+                head = m.Chunk(sha256=msg.sha256, offset=offset, size=size, length=len(data))
+                yield ChunkFrames(head, data)
+            else:
+                yield m.Chunk(sha256=msg.sha256, offset=offset, size=size, data=data)
             offset += len(data)
 
     def _labels(self, session: KioskSession, labels: list[m.Label]) -> list[msgspec.Struct]:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 import uuid as uuidlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import msgspec
 
 from protocol import messages as m
-from protocol.constants import CHUNK_SIZE, DEFAULT_CREDIT
+from protocol.constants import DEFAULT_CREDIT, MAX_CHUNK, MIN_CHUNK
 from protocol.pins import verify_pin
 
 from .cache import ClipCache, PartWriter
@@ -36,13 +37,42 @@ RESEND_AFTER = 5.0
 OFFLINE_LOCK_AFTER = 5
 OFFLINE_LOCK_SECONDS = 30.0
 LOGIN_TIMEOUT = 5.0
+#: Clips fetched at once (the first in the queue is ready soonest; the next one's window
+#: is already open when it completes).
+MAX_FETCHES = 2
+#: Chunk sizing from the measured rate of the link: one chunk takes at most CHUNK_SECONDS
+#: and all chunks in flight at most WINDOW_SECONDS (and WINDOW_BYTES), so on a slow link
+#: the hub's heartbeats, queued behind them, still come through within a beat.
+CHUNK_SECONDS = 0.05
+WINDOW_SECONDS = 0.5
+WINDOW_BYTES = 16 * 1024 * 1024
+#: Weight of a new rate sample (exponential moving average); a sample counts for at most
+#: RATE_STEP times the estimate (a burst of chunks after a stall is not the link's rate).
+RATE_ALPHA = 0.5
+RATE_STEP = 4.0
+
+
+def chunk_plan(rate: float | None, fetches: int = 1) -> tuple[int, int]:
+    """(chunk size, chunks in flight per fetch) at `rate` bytes/s shared by `fetches` fetches.
+    Not measured yet (None): the smallest chunks, two in flight, until a rate is known."""
+    if not rate:
+        return MIN_CHUNK, 2
+    chunk = MIN_CHUNK
+    while chunk * 2 <= min(rate * CHUNK_SECONDS, MAX_CHUNK):
+        chunk *= 2
+    fetches = max(1, fetches)
+    window = min(rate * WINDOW_SECONDS, WINDOW_BYTES) / fetches
+    return chunk, max(1, min(DEFAULT_CREDIT, int(window // chunk)))
 
 
 @dataclass
 class _Fetch:
     writer: PartWriter
-    requested: int  # bytes asked for so far
+    requested: int  # bytes asked for so far (the next Fetch starts here)
+    #: (offset, size) of the chunks asked for and not yet here, in order
+    inflight: deque[tuple[int, int]] = field(default_factory=deque)
     last_chunk: float = field(default_factory=time.monotonic)
+    got_chunk: bool = False
 
 
 @dataclass
@@ -77,6 +107,7 @@ class KioskEngine:
         self._login_wait: asyncio.Future[m.LoginResult] | None = None
         self._work_requested_at = 0.0
         self._fetches: dict[str, _Fetch] = {}
+        self._rate: float | None = None  # bytes/s of chunks from the hub (moving average)
         self._sent_at: dict[str, float] = {}
         self._acked_at = 0.0  # monotonic time of the hub's last Ack
         self._failed_pins: dict[str, int] = {}
@@ -134,6 +165,7 @@ class KioskEngine:
             self._hub_logged_in = False
             for sha in list(self._fetches):
                 self._drop_fetch(sha)
+            self._rate = None  # the next link may be another one
             self._work_requested_at = 0.0
         self.emit("status", status=self.status, outbox=self.store.outbox_count())
 
@@ -281,16 +313,33 @@ class KioskEngine:
             )
 
     def fetch(self, clip: m.ClipRef) -> None:
+        """Fetch a clip from its last verified offset (at most MAX_FETCHES at once; `pump`
+        starts the next one when one ends)."""
         if clip.sha256 in self._fetches or not self.online:
+            return
+        if len(self._fetches) >= MAX_FETCHES:
             return
         writer = self.cache.begin(clip.sha256, clip.size)
         if writer.complete:
             self._finish(writer)
             return
-        credit = DEFAULT_CREDIT
         self.emit("fetch", sha256=clip.sha256, offset=writer.offset)
-        self._fetches[clip.sha256] = _Fetch(writer, writer.offset + credit * CHUNK_SIZE)
-        self._send(m.Fetch(sha256=clip.sha256, offset=writer.offset, credit=credit))
+        state = _Fetch(writer, writer.offset)
+        self._fetches[clip.sha256] = state
+        self._ask(clip.sha256, state)
+
+    def _ask(self, sha256: str, state: _Fetch) -> None:
+        """Top the fetch's window up to the planned number of chunks in flight."""
+        size = state.writer.size
+        chunk, credit = chunk_plan(self._rate, len(self._fetches))
+        want = min(credit - len(state.inflight), -(-(size - state.requested) // chunk))
+        if want <= 0:
+            return
+        self._send(m.Fetch(sha256=sha256, offset=state.requested, credit=want, chunk_size=chunk))
+        for _ in range(want):
+            n = min(chunk, size - state.requested)
+            state.inflight.append((state.requested, n))
+            state.requested += n
 
     def _finish(self, writer: PartWriter) -> None:
         if writer.finish():
@@ -307,18 +356,29 @@ class KioskEngine:
         state = self._fetches.get(chunk.sha256)
         if state is None:
             return
-        state.last_chunk = time.monotonic()
         writer = state.writer
+        n = len(chunk.data)
         if not writer.write(chunk.offset, chunk.data):
             return  # not the next chunk (a stale one after a resume): ignore
+        now = time.monotonic()
+        if state.got_chunk:  # the gap since this fetch's last chunk: its share of the link
+            sample = n / max(now - state.last_chunk, 1e-6) * len(self._fetches)
+            rate = self._rate
+            sample = min(sample, RATE_STEP * (rate or MIN_CHUNK / CHUNK_SECONDS))
+            self._rate = sample if rate is None else rate + RATE_ALPHA * (sample - rate)
+        state.last_chunk, state.got_chunk = now, True
         if writer.complete:
             self._fetches.pop(chunk.sha256, None)
             self._finish(writer)
             self.pump()
-        elif state.requested < writer.size:
-            # one chunk in, one more asked for: the window stays at `credit` chunks
-            self._send(m.Fetch(sha256=chunk.sha256, offset=state.requested, credit=1))
-            state.requested += CHUNK_SIZE
+            return
+        if state.inflight and state.inflight[0] == (chunk.offset, n):
+            state.inflight.popleft()
+        else:  # not the chunk asked for (cut otherwise, or left from before a resume)
+            state.inflight.clear()
+            state.requested = writer.offset
+        # one chunk in, more asked for: the window follows the measured rate
+        self._ask(chunk.sha256, state)
 
     def tick(self) -> None:
         """Called about once a second: stalled fetches, unacknowledged labels, prefetch."""

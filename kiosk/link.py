@@ -208,10 +208,11 @@ class HubLink:
             timeout_ms = max(0, int((next_beat - loop.time()) * 1000))
             if await sock.poll(timeout_ms, zmq.POLLIN):
                 while sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                    frame = await sock.recv()
+                    # copy=False: a chunk's data frame reaches the cache without a copy
+                    frames = await sock.recv_multipart(copy=False)
                     liveness = c.HEARTBEAT_LIVENESS
                     try:
-                        msg = codec.decode(frame, m.HubToKiosk)
+                        msg = codec.decode_frames([f.buffer for f in frames], m.HubToKiosk)
                     except ProtocolError as e:
                         log.warning("bad frame from hub: %s", e)
                         continue

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 PROTOCOL_VERSION = 1
 
-#: Largest chunk of clip bytes in one frame.
+#: Chunk of clip bytes inside a `Chunk` message's msgpack (a Fetch without `chunk_size`).
 CHUNK_SIZE = 256 * 1024
+#: Bounds of `Fetch.chunk_size`: chunks whose bytes travel as a frame of their own.
+MIN_CHUNK = 4 * 1024
+MAX_CHUNK = 1024 * 1024
 #: Default number of chunks a kiosk allows in flight per fetch.
 DEFAULT_CREDIT = 8
-#: Largest frame either side accepts (a chunk plus headroom).
+#: Largest frame either side accepts (an inline chunk plus headroom); a chunk's own data
+#: frame may be up to MAX_CHUNK.
 MAX_FRAME = CHUNK_SIZE + 64 * 1024
 
 #: Seconds between heartbeats, and how many may be missed before a peer is gone.

@@ -115,6 +115,10 @@ class Fetch(_Msg, tag="fetch", kw_only=True):
     sha256: str
     offset: Count = 0
     credit: Count = 1
+    #: 0: chunks of CHUNK_SIZE with the bytes inside the msgpack (`Chunk.data`); > 0: chunks
+    #: of this many bytes (the hub bounds it to MIN_CHUNK..MAX_CHUNK), each sent as two
+    #: frames: the `Chunk` header (`length` set, `data` empty) and the bytes, not copied
+    chunk_size: Count = 0
 
 
 class Label(_Msg, tag="label", kw_only=True):
@@ -197,7 +201,11 @@ class Chunk(_Msg, tag="chunk", kw_only=True):
     sha256: str
     offset: Count
     size: Count  # whole file size
-    data: bytes
+    #: the bytes, inline; empty when they travel in a frame of their own (`length` > 0).
+    #: `codec.decode_frames` puts that frame here (a memoryview, not copied).
+    data: bytes = b""
+    #: > 0: the bytes follow in the next frame of the same message, exactly this many
+    length: Count = 0
 
 
 class Ack(_Msg, tag="ack", kw_only=True):
