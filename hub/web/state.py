@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -73,24 +74,34 @@ class Reader:
 
 
 class QualityCache:
-    """The quality report, recomputed only when labels or gold answers changed. The votes are
-    read by the `Reader` (off the event loop); the maths (Dawid–Skene on a big site takes a
-    while) runs in a worker thread of its own, one computation at a time."""
+    """The quality report, recomputed only when labels or gold answers changed, and then not
+    sooner than `SPACING` times the last computation took after it (a big site's report costs
+    seconds of CPU; with labels arriving all the time every page view would pay it again, and
+    the hub's CPU is the line's). The votes are read by the `Reader` (off the event loop); the
+    maths runs in a worker thread of its own, one computation at a time."""
+
+    SPACING = 5.0
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self._key: tuple[object, ...] | None = None
         self._report: QualityReport | None = None
         self._lock = asyncio.Lock()
+        self._next = 0.0  # monotonic time before which the last report is served as it is
 
     async def get(self, service: HubService) -> QualityReport:
         async with self._lock:
+            if self._report is not None and time.monotonic() < self._next:
+                return self._report
             key = await self.reader(dashboard.labels_version)
             if self._report is None or key != self._key:
+                began = time.monotonic()
                 classes = [label.value for label in service.schema.labels]
                 votes, gold = await self.reader(_votes_and_gold)
                 self._report = await asyncio.to_thread(quality, votes, classes, gold)
                 self._key = key
+                took = time.monotonic() - began
+                self._next = time.monotonic() + self.SPACING * took
             return self._report
 
 

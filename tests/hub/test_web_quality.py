@@ -122,3 +122,44 @@ def test_a_failing_consensus_module_leaves_the_fallback(monkeypatch) -> None:
     monkeypatch.setattr(q, "consensus_hook", lambda: broken)
     r = q.quality(VOTES, ["yes", "no"])
     assert r.source == "majority vote" and "boom" in r.extra["consensus_error"]
+
+
+class _Svc:
+    """What QualityCache needs of the hub service: the schema's labels."""
+
+    class schema:  # noqa: N801
+        labels = [type("L", (), {"value": "yes"}), type("L", (), {"value": "no"})]
+
+
+class _Reader:
+    """Runs reads inline on a list of votes, counting how often the votes were read."""
+
+    def __init__(self) -> None:
+        self.votes = list(VOTES)
+        self.reads = 0
+
+    async def __call__(self, fn, *args):  # type: ignore[no-untyped-def]
+        from hub.store import dashboard
+        from hub.web import state
+
+        if fn is dashboard.labels_version:
+            return (len(self.votes),)
+        assert fn is state._votes_and_gold
+        self.reads += 1
+        return list(self.votes), {}
+
+
+async def test_quality_report_is_recomputed_when_labels_change_but_not_in_a_burst() -> None:
+    from hub.web.state import QualityCache
+
+    reader = _Reader()
+    cache = QualityCache(reader)  # type: ignore[arg-type]
+    cache.SPACING = 1e9  # as if each computation took long: served as it is for a while
+    first = await cache.get(_Svc)  # type: ignore[arg-type]
+    assert first.n_labels == len(VOTES) and reader.reads == 1
+    assert await cache.get(_Svc) is first and reader.reads == 1  # type: ignore[arg-type]
+    reader.votes.append(("c3", "bob", ["yes"], 9.0))
+    assert await cache.get(_Svc) is first and reader.reads == 1  # type: ignore[arg-type]
+    cache._next = 0.0  # the spacing is over
+    again = await cache.get(_Svc)  # type: ignore[arg-type]
+    assert reader.reads == 2 and again.n_labels == len(VOTES) + 1
