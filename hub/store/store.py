@@ -76,6 +76,9 @@ class Store:
         self.conn = self.db.conn
         self.conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
         self._depth = 0
+        #: expire_leases() has handled every lease expiring at or before this (None: not
+        #: known, e.g. after a rollback: the next sweep walks all open assignments)
+        self._swept_to: float | None = None
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=5000")
@@ -118,6 +121,7 @@ class Store:
             try:
                 yield
             except BaseException:
+                self._swept_to = None  # the rollback may undo a lease sweep
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
                 raise
@@ -129,9 +133,14 @@ class Store:
         try:
             yield
         except BaseException:
+            self._swept_to = None  # the rollback may undo a lease sweep
             self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self._swept_to = None
+            raise
 
     def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = self.conn.execute(sql, tuple(params)).fetchone()
@@ -425,14 +434,26 @@ class Store:
     # ---- work ----------------------------------------------------------------------------
 
     def expire_leases(self, now: float | None = None) -> int:
-        """Free the open slots of expired leases; late labels on them still count."""
+        """Free the open slots of expired leases; late labels on them still count.
+
+        Only leases that expired since the last sweep are looked at (a range of
+        `leases_expiry`), not every open assignment: this runs on the RequestWork path."""
         now = time.time() if now is None else now
         with self.transaction():
-            rows = self.conn.execute(
-                "SELECT a.operator, a.clip FROM assignments a JOIN leases l ON l.id = a.lease_id "
-                "WHERE a.state = 'open' AND l.expires_at <= ?",
-                (now,),
-            ).fetchall()
+            if self._swept_to is None:
+                rows = self.conn.execute(
+                    "SELECT a.operator, a.clip FROM assignments a "
+                    "JOIN leases l ON l.id = a.lease_id "
+                    "WHERE a.state = 'open' AND l.expires_at <= ?",
+                    (now,),
+                ).fetchall()
+            else:
+                rows = self.conn.execute(
+                    "SELECT a.operator, a.clip FROM leases l JOIN assignments a "
+                    "ON a.lease_id = l.id AND a.state = 'open' "
+                    "WHERE l.expires_at > ? AND l.expires_at <= ?",
+                    (self._swept_to, now),
+                ).fetchall()
             for operator_id, clip in rows:
                 self.conn.execute(
                     "UPDATE assignments SET state = 'expired' WHERE operator = ? AND clip = ?",
@@ -442,6 +463,7 @@ class Store:
                     "UPDATE clips SET n_open = n_open - 1 WHERE sha256 = ? AND gold IS NULL",
                     (clip,),
                 )
+            self._swept_to = max(now, self._swept_to or now)
         return len(rows)
 
     def _unseen(
@@ -515,16 +537,17 @@ class Store:
                 "INSERT INTO leases VALUES (?, ?, ?, ?, ?)",
                 (lease_id, operator_id, kiosk_id, now, expires),
             )
-            for record in chosen:
-                self.conn.execute(
-                    "INSERT INTO assignments VALUES (?, ?, ?, ?, 'open')",
-                    (operator_id, record["sha256"], lease_id, now),
-                )
-                if record["gold"] is None:
-                    self.conn.execute(
-                        "UPDATE clips SET n_open = n_open + 1 WHERE sha256 = ?",
-                        (record["sha256"],),
-                    )
+            if self._swept_to is not None and expires <= self._swept_to:
+                self._swept_to = None  # swept ahead of the clock (tests): sweep it all again
+            self.conn.executemany(
+                "INSERT INTO assignments VALUES (?, ?, ?, ?, 'open')",
+                [(operator_id, record["sha256"], lease_id, now) for record in chosen],
+            )
+            # by rowid: one B-tree descent fewer per clip than through the sha256 index
+            self.conn.executemany(
+                "UPDATE clips SET n_open = n_open + 1 WHERE seq = ?",
+                [(record["seq"],) for record in chosen if record["gold"] is None],
+            )
         return lease_id, expires, chosen
 
     def open_assignments(self, operator_id: str) -> list[dict[str, Any]]:
