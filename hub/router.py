@@ -137,6 +137,8 @@ class Router:
                     batch.append(raw.recv_multipart(zmq.NOBLOCK, copy=False))
                 except zmq.Again:
                     break
+            # a kiosk waiting for work or for its acks is not kept behind bulk clip transfer
+            batch.sort(key=_is_fetch)  # stable: everything else keeps its order
             start = 0
             while start < len(batch):
                 replies, start = self.handle_some(batch, start)
@@ -212,6 +214,16 @@ class Router:
         self.sock.close(linger=0)
         self.pair_sock.close(linger=0)
         self.auth.stop()
+
+
+#: How a Fetch begins on the wire: msgspec writes the tag first (`{"type": "fetch", …}`).
+_FETCH_TAG = b"\xa4type\xa5fetch"
+
+
+def _is_fetch(frames: list[zmq.Frame]) -> bool:
+    """A peek at the first bytes, no decoding: only used to order work (a wrong guess changes
+    the order of replies to different requests, never their content)."""
+    return len(frames) > 1 and _FETCH_TAG in bytes(frames[1].buffer[:24])
 
 
 def _user_id(frame: zmq.Frame) -> str:
