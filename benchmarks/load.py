@@ -55,6 +55,9 @@ DRAIN = 15.0
 #: Seconds over which the kiosks start labelling (each at its own random phase), so that
 #: their requests and labels are not in step, as at a real site.
 RAMP = 1.0
+#: Assign latencies from this many seconds into the window on are also shown on their own
+#: (steady state: after the shift's start, when all kiosks ask for their first work at once).
+STEADY_AFTER = 5.0
 #: Seconds a kiosk waits before asking again after an empty Assign.
 EMPTY_BACKOFF = 0.2
 
@@ -112,6 +115,7 @@ class Settings:
 @dataclass
 class Stats:
     assign_ms: list[float] = field(default_factory=list)
+    assign_steady_ms: list[float] = field(default_factory=list)  # after STEADY_AFTER s
     ack_ms: list[float] = field(default_factory=list)  # per label
     fetch_ms: list[float] = field(default_factory=list)  # per clip, Fetch → verified
     hb_ms: list[float] = field(default_factory=list)
@@ -193,6 +197,8 @@ class SimKiosk:
             case m.Assign():
                 if self.request_at is not None and self.working:
                     self.st.assign_ms.append((now - self.request_at) * 1000)
+                    if wall - window[0] >= STEADY_AFTER:
+                        self.st.assign_steady_ms.append((now - self.request_at) * 1000)
                 self.request_at = None
                 if not msg.clips:
                     self.st.empty_assigns += 1
@@ -615,6 +621,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     for _, st, cpu in results:
         client_cpu += cpu
         total.assign_ms += st.assign_ms
+        total.assign_steady_ms += st.assign_steady_ms
         total.ack_ms += st.ack_ms
         total.fetch_ms += st.fetch_ms
         total.hb_ms += st.hb_ms
@@ -660,6 +667,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         f"{total.labels_sent:,} sent"
     )
     print(f"assign latency ms (RequestWork → Assign): {ms(total.assign_ms)}")
+    print(
+        f"assign latency ms after the first {STEADY_AFTER:g} s (shift start excluded): "
+        f"{ms(total.assign_steady_ms)}"
+    )
     print(f"ack latency ms (per label, LabelBatch sent → Ack): {ms(total.ack_ms)}")
     print(f"fetch latency ms (per clip, Fetch → sha256 verified): {ms(total.fetch_ms)}")
     print(

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds between lease expiry sweeps and consensus refreshes.
 HOUSEKEEPING_SECONDS = 10.0
+#: Clips whose new consensus is written in one go (the router's loop is held meanwhile).
+CONSENSUS_SLICE = 500
 #: Seconds between WAL checkpoints (in a thread, so that commits never run one).
 CHECKPOINT_SECONDS = 1.0
 
@@ -139,11 +141,13 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    def fit_consensus() -> list:
-        # in a worker thread: its own connection (sqlite3 objects stay in their thread)
+    def fit_consensus(fitted_at: int) -> tuple[int, list | None]:
+        # in a worker thread: its own connection (sqlite3 objects stay in their thread);
+        # (labels now, the clips whose consensus changed), None when no label came in
         reader = Store(config.data / "hub.db", readonly=True)
         try:
-            return service.consensus_rows(reader)
+            count = reader.count_labels()
+            return count, None if count == fitted_at else service.consensus_rows(reader)
         finally:
             reader.close()
 
@@ -153,10 +157,11 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 store.expire_leases()
-                count = store.count_labels()
-                if count != fitted_at:  # Dawid-Skene in a thread, applied here
-                    rows = await asyncio.to_thread(fit_consensus)
-                    store.set_consensus(rows)
+                count, rows = await asyncio.to_thread(fit_consensus, fitted_at)
+                if rows is not None:  # Dawid-Skene in a thread, applied here in slices
+                    for i in range(0, len(rows), CONSENSUS_SLICE):  # the router runs between
+                        store.set_consensus(rows[i : i + CONSENSUS_SLICE])
+                        await asyncio.sleep(0)
                     fitted_at = count
                     if priority.mode == "disagreement":  # model vs the new consensus
                         set_priorities(store, await asyncio.to_thread(compute_order))

@@ -480,6 +480,7 @@ class HubService:
 
     def refresh_consensus(self, reader: Store | None = None) -> int:
         """Dawid-Skene over all labels; each clip's consensus, confidence and wanted votes.
+        Returns how many clips changed (only those are written).
 
         `reader` may be a second connection to read and fit from (e.g. in a worker thread).
         """
@@ -497,13 +498,17 @@ class HubService:
         gold = gold_answers(store)
         classes = [v.value for v in self.schema.labels]
         result = aggregate(tasks, workers, values, classes, gold or None, method="ds")
-        n_labels = dict(store.conn.execute("SELECT sha256, n_labels FROM clips"))
+        now = store.consensus_state()
         rows = []
         for clip, label, conf in zip(result.tasks, result.label, result.confidence, strict=True):
-            if clip in gold or clip not in n_labels:
+            if clip in gold or clip not in now:
                 continue
-            state = ClipState(clip_id=clip, votes=n_labels[clip], confidence=float(conf))
-            want = n_labels[clip] + votes_wanted(state, self.policy)
+            n_labels, old_label, old_conf, old_want = now[clip]
+            state = ClipState(clip_id=clip, votes=n_labels, confidence=float(conf))
+            want = n_labels + votes_wanted(state, self.policy)
+            same_conf = old_conf is not None and abs(float(conf) - old_conf) < 1e-9
+            if same_conf and (label, want) == (old_label, old_want):
+                continue  # nothing to write: most clips of a big project, most of the time
             rows.append((label, float(conf), want, clip))
         return rows
 

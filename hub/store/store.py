@@ -260,6 +260,15 @@ class Store:
                 votes[value] = votes.get(value, 0) + 1
         return votes
 
+    def consensus_state(self) -> dict[str, tuple[int, str | None, float | None, int]]:
+        """clip -> (labels, consensus, confidence, wanted votes) as stored now."""
+        return {
+            sha: (n, label, conf, want)
+            for sha, n, label, conf, want in self.conn.execute(
+                "SELECT sha256, n_labels, consensus, confidence, want FROM clips"
+            )
+        }
+
     def set_consensus(self, rows: Iterable[tuple[str | None, float, int, str]]) -> None:
         """(consensus, confidence, want, clip) per clip."""
         with self.transaction():

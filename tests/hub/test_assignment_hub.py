@@ -140,10 +140,12 @@ def test_dawid_skene_refresh_sets_consensus(tmp_path: Path) -> None:
         login(service, op)
         for c in work(service, op, 3).clips:
             label(service, op, c.sha256, V)
+    service.store.conn.execute("UPDATE clips SET consensus = NULL, confidence = 0")
     assert service.refresh_consensus() == 3
     rows = service.store.clips()
     assert {r["consensus"] for r in rows} == {V}
     assert all(r["confidence"] > 0.5 for r in rows)
+    assert service.refresh_consensus() == 0  # nothing changed: nothing written
 
 
 def test_a_gold_clip_added_with_votes_wanted_is_never_also_work(tmp_path: Path) -> None:
