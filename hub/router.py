@@ -137,8 +137,7 @@ class Router:
                     batch.append(raw.recv_multipart(zmq.NOBLOCK, copy=False))
                 except zmq.Again:
                     break
-            # a kiosk waiting for work or for its acks is not kept behind bulk clip transfer
-            batch.sort(key=_is_fetch)  # stable: everything else keeps its order
+            batch = transfers_last(batch)
             start = 0
             while start < len(batch):
                 replies, start = self.handle_some(batch, start)
@@ -218,6 +217,23 @@ class Router:
 
 #: How a Fetch begins on the wire: msgspec writes the tag first (`{"type": "fetch", …}`).
 _FETCH_TAG = b"\xa4type\xa5fetch"
+
+
+def transfers_last(batch: list[list[zmq.Frame]]) -> list[list[zmq.Frame]]:
+    """A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers:
+    each kiosk's frames from its first Fetch in the batch on go after everything else.
+    Each kiosk's own frames keep their order (so do the replies it gets)."""
+    transferring: set[bytes] = set()
+    first: list[list[zmq.Frame]] = []
+    later: list[list[zmq.Frame]] = []
+    for frames in batch:
+        ident = frames[0].bytes
+        if ident in transferring or _is_fetch(frames):
+            transferring.add(ident)
+            later.append(frames)
+        else:
+            first.append(frames)
+    return first + later if later else batch
 
 
 def _is_fetch(frames: list[zmq.Frame]) -> bool:

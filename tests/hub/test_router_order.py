@@ -1,11 +1,11 @@
-"""The router answers everything else before the clip transfers waiting in the same batch:
-the peek that sorts them must recognise a Fetch, and only a Fetch, as encoded on the wire."""
+"""The router answers other kiosks before the clip transfers waiting in the same batch, and
+keeps each kiosk's own order: the peek must recognise a Fetch, and only a Fetch, on the wire."""
 
 from __future__ import annotations
 
 import zmq
 
-from hub.router import _is_fetch
+from hub.router import _is_fetch, transfers_last
 from protocol import codec
 from protocol import messages as m
 
@@ -23,8 +23,8 @@ ONE_OF_EACH = [
 ]
 
 
-def _frames(msg: object) -> list[zmq.Frame]:
-    return [zmq.Frame(b"kiosk-1"), *(zmq.Frame(f) for f in codec.encode_frames(msg))]
+def _frames(msg: object, kiosk: bytes = b"kiosk-1") -> list[zmq.Frame]:
+    return [zmq.Frame(kiosk), *(zmq.Frame(f) for f in codec.encode_frames(msg))]
 
 
 def test_only_a_fetch_is_taken_for_one() -> None:
@@ -37,9 +37,24 @@ def test_only_a_fetch_is_taken_for_one() -> None:
     assert not _is_fetch([zmq.Frame(b"kiosk-1"), zmq.Frame(b"")])
 
 
-def test_sorting_keeps_the_order_of_everything_else() -> None:
-    batch = [_frames(msg) for msg in [m.Fetch(sha256=SHA), ONE_OF_EACH[4], m.Fetch(sha256=SHA),
-                                       ONE_OF_EACH[1], ONE_OF_EACH[3]]]
-    kinds = [type(codec.decode(b"".join(f.bytes for f in frames[1:2]), m.KioskToHub)).__name__
-             for frames in sorted(batch, key=_is_fetch)]
-    assert kinds == ["RequestWork", "Heartbeat", "Logout", "Fetch", "Fetch"]
+def _kinds(batch: list[list[zmq.Frame]]) -> list[str]:
+    out = []
+    for frames in batch:
+        msg = codec.decode(frames[1].bytes, m.KioskToHub)
+        out.append(f"{frames[0].bytes.decode()}:{type(msg).__name__}")
+    return out
+
+
+def test_other_kiosks_go_first_and_each_keeps_its_order() -> None:
+    fetch = m.Fetch(sha256=SHA)
+    work, beat, logout = ONE_OF_EACH[4], ONE_OF_EACH[1], ONE_OF_EACH[3]
+    batch = [
+        _frames(fetch, b"a"), _frames(work, b"b"), _frames(beat, b"a"),  # a's beat after a's fetch
+        _frames(fetch, b"b"), _frames(logout, b"c"), _frames(work, b"b"),
+    ]
+    assert _kinds(transfers_last(batch)) == [
+        "b:RequestWork", "c:Logout",  # nothing of theirs waits behind a transfer
+        "a:Fetch", "a:Heartbeat", "b:Fetch", "b:RequestWork",  # own order kept
+    ]
+    plain = [_frames(work, b"a"), _frames(beat, b"b")]
+    assert transfers_last(plain) is plain
