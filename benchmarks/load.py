@@ -523,6 +523,15 @@ def ms(values: list[float]) -> str:
     )
 
 
+def pin(pid: int, cpus: set[int]) -> None:
+    """Every thread of process `pid` onto `cpus` (Linux)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cpus)
+        except OSError:
+            pass  # a thread that ended meanwhile
+
+
 def auto_clips(args: argparse.Namespace) -> int:
     per_second = args.kiosks * args.rate if args.rate > 0 else 40_000
     need = per_second * args.duration * 1.3 / args.want + args.kiosks * args.request * 2
@@ -569,6 +578,12 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             w.start()
         for _ in workers:
             ready_q.get(timeout=180)
+        if args.pin:  # the hub on a core of its own, as when kiosks are other machines
+            cpus = sorted(os.sched_getaffinity(0))
+            pin(pid, {cpus[0]})
+            for w in workers:
+                pin(w.pid, set(cpus[1:]))  # type: ignore[arg-type]
+            say(f"hub pinned to CPU {cpus[0]}, client processes to {cpus[1:]}")
         say(f"{args.kiosks} kiosks logged in; running {args.duration:g} s")
         start_at.value = time.time() + 0.5
         go.set()
@@ -659,6 +674,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         f"{args.want}, {args.clip_bytes} B each, {args.fetch_ratio:.0%} fetched); rate "
         f"{rate_text}; LabelBatch of ≤ {args.batch}; window {args.window}; RequestWork of "
         f"{args.request}; {args.duration:g} s"
+        + ("; hub pinned to its own CPU, kiosks on the other(s)" if args.pin else "")
     )
     print(
         f"acked labels/s (durable: acked after commit): {rate:,.0f} mean over "
@@ -733,6 +749,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clip-bytes", type=int, default=2048)
     p.add_argument("--fetch-ratio", type=float, default=1.0, help="share of clips fetched")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--pin", action="store_true",
+        help="hub on the first CPU, the simulated kiosks on the others (≥ 2 CPUs)",
+    )
     p.add_argument(
         "--profile", type=Path, default=None, help="py-spy record of the hub over the window"
     )
