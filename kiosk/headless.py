@@ -102,7 +102,7 @@ async def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--kiosk-id", required=True)
     p.add_argument("--data", required=True)
@@ -123,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="start labelling once this many clips are cached")
     p.add_argument("--wait-online", type=float, default=5.0)
     p.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the outbox")
-    args = p.parse_args(argv)
-    return asyncio.run(run(args))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(run(parser().parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ class HubProc:
         return f"tcp://{self.host}:{self.port}"
 
     def kiosk_args(self) -> list[str]:
-        """Options that point a kiosk at this hub without zeroconf."""
-        return ["--hub", self.endpoint, "--hub-key", self.public_key,
+        """Options that point a kiosk at this hub without zeroconf (`--hub-key=KEY`: a Z85 key
+        may start with "-", which argparse would take for an option)."""
+        return ["--hub", self.endpoint, f"--hub-key={self.public_key}",
                 "--hub-pair", f"tcp://{self.host}:{self.pair_port}"]
 
     @property
