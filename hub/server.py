@@ -7,8 +7,10 @@ import contextlib
 import json
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -25,6 +27,8 @@ from .router import Router
 from .service import HubService
 from .store import Store
 from .store.predictions import set_priorities
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +88,17 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     keys = load_or_create(config.data / "hub.key")
     priority = priority_config(project.priority)
 
-    def compute_order() -> dict[str, float]:
-        # in a worker thread: its own connection
+    def own_connection(fn: Callable[..., T], *args: Any) -> T:
+        """`fn(store, *args)` on a connection of its own, for worker threads (sqlite3
+        objects stay in the thread that made them)."""
         reader = Store(config.data / "hub.db", readonly=True)
         try:
-            return compute_priorities(reader, priority)[1]
+            return fn(reader, *args)
         finally:
             reader.close()
+
+    def compute_order() -> dict[str, float]:
+        return own_connection(lambda reader: compute_priorities(reader, priority)[1])
 
     if priority.mode != "none":
         set_priorities(store, await asyncio.to_thread(compute_order))
@@ -141,15 +149,10 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    def fit_consensus(fitted_at: int) -> tuple[int, list | None]:
-        # in a worker thread: its own connection (sqlite3 objects stay in their thread);
+    def fit_consensus(reader: Store, fitted_at: int) -> tuple[int, list | None]:
         # (labels now, the clips whose consensus changed), None when no label came in
-        reader = Store(config.data / "hub.db", readonly=True)
-        try:
-            count = reader.count_labels()
-            return count, None if count == fitted_at else service.consensus_rows(reader)
-        finally:
-            reader.close()
+        count = reader.count_labels()
+        return count, None if count == fitted_at else service.consensus_rows(reader)
 
     async def housekeeping() -> None:
         fitted_at = -1
@@ -157,7 +160,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 store.expire_leases()
-                count, rows = await asyncio.to_thread(fit_consensus, fitted_at)
+                count, rows = await asyncio.to_thread(own_connection, fit_consensus, fitted_at)
                 if rows is not None:  # Dawid-Skene in a thread, applied here in slices
                     for i in range(0, len(rows), CONSENSUS_SLICE):  # the router runs between
                         store.set_consensus(rows[i : i + CONSENSUS_SLICE])
@@ -169,12 +172,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
                 log.exception("housekeeping")
 
     def checkpoint() -> None:
-        # in a worker thread: its own connection; PASSIVE never waits for the writer
-        other = Store(config.data / "hub.db", readonly=True)
-        try:
-            other.checkpoint("PASSIVE")
-        finally:
-            other.close()
+        own_connection(Store.checkpoint, "PASSIVE")  # PASSIVE never waits for the writer
 
     async def checkpoints() -> None:
         while True:

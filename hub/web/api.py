@@ -205,10 +205,17 @@ def _csv(store: Store, order: list[str]) -> bytes:
     return out.getvalue().encode()
 
 
-async def _export(request: web.Request, render: Callable[[Store, list[str]], bytes]) -> bytes:
-    """The live rows, read and rendered in the reader thread (off the event loop)."""
+async def _export(
+    request: web.Request, render: Callable[[Store, list[str]], bytes], name: str, kind: str
+) -> web.Response:
+    """The live rows as a download, read and rendered in the reader thread (off the loop)."""
     order = [label.value for label in service(request).schema.labels]
-    return await reader(request)(render, order)
+    return web.Response(
+        body=await reader(request)(render, order),
+        content_type=kind,
+        charset="utf-8",
+        headers=_attachment(name),
+    )
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -217,19 +224,9 @@ def _attachment(name: str) -> dict[str, str]:
 
 @lead_only
 async def export_jsonl(request: web.Request) -> web.StreamResponse:
-    return web.Response(
-        body=await _export(request, _jsonl),
-        content_type="application/x-ndjson",
-        charset="utf-8",
-        headers=_attachment("clips.jsonl"),
-    )
+    return await _export(request, _jsonl, "clips.jsonl", "application/x-ndjson")
 
 
 @lead_only
 async def export_csv(request: web.Request) -> web.StreamResponse:
-    return web.Response(
-        body=await _export(request, _csv),
-        content_type="text/csv",
-        charset="utf-8",
-        headers=_attachment("clips.csv"),
-    )
+    return await _export(request, _csv, "clips.csv", "text/csv")
