@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import queue
@@ -110,6 +111,7 @@ class Settings:
     credit: int = 8
     flush: float = 0.02  # seconds a partial batch may wait
     seed: int = 0
+    trace: bool = False  # keep (kind, kiosk, sent, replied) of each RequestWork and Heartbeat
 
 
 @dataclass
@@ -128,6 +130,8 @@ class Stats:
     fetched_bytes: int = 0
     bad_sha: int = 0
     errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    #: with --trace: (kind, kiosk, sent, replied, in the window) in CLOCK_MONOTONIC seconds
+    trace: list[tuple[str, str, float, float, bool]] = field(default_factory=list)
 
 
 class SimKiosk:
@@ -180,7 +184,10 @@ class SimKiosk:
                 pass  # the hub's own beat, not a reply to ours
             case m.Heartbeat():
                 if self.hb_pending:
-                    rtt = now - self.hb_pending.popleft()
+                    sent = self.hb_pending.popleft()
+                    rtt = now - sent
+                    if self.s.trace:
+                        self.st.trace.append(("hb", self.id, sent, now, self.working))
                     self.st.hb_ms.append(rtt * 1000)
                     if rtt > HEARTBEAT_INTERVAL:
                         self.st.hb_missed += 1
@@ -195,6 +202,8 @@ class SimKiosk:
                     self.st.errors[f"login:{msg.reason}"] += 1
                     self.state = "failed"
             case m.Assign():
+                if self.s.trace and self.request_at is not None:
+                    self.st.trace.append(("assign", self.id, self.request_at, now, self.working))
                 if self.request_at is not None and self.working:
                     self.st.assign_ms.append((now - self.request_at) * 1000)
                     if wall - window[0] >= STEADY_AFTER:
@@ -543,6 +552,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     clips = args.clips or auto_clips(args)
     t = time.perf_counter()
     hub = setup_hub(workdir, args.kiosks, clips, args.want, args.clip_bytes, args.fetch_ratio)
+    if args.trace is not None:  # the hub under benchmarks/hubtrace.py
+        args.trace.mkdir(parents=True, exist_ok=True)
+        hub.prefix = [sys.executable, "-m", "benchmarks.hubtrace", str(args.trace / "hub.json"), "--"]
     say(f"seeded {clips} clips in {time.perf_counter() - t:.1f} s")
     hub.start()
     load_start = os.getloadavg()[0]
@@ -557,6 +569,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         request=args.request,
         fetch_ratio=args.fetch_ratio,
         seed=args.seed,
+        trace=args.trace is not None,
     )
     procs_n = max(1, min(args.procs, args.kiosks))
     kiosks = [(f"load-{i:04d}", f"op{i}") for i in range(args.kiosks)]
@@ -608,6 +621,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 stderr=subprocess.DEVNULL,
             )
         time.sleep(max(0.0, start_at.value - time.time()))
+        window_mono = time.perf_counter()
         cpu0, t0 = proc_cpu_seconds(pid), time.time()
         cpu1 = t1 = None
         while len(results) < len(workers):
@@ -649,6 +663,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         total.fetched_bytes += st.fetched_bytes
         total.bad_sha += st.bad_sha
         total.errors.update(st.errors)
+        total.trace += st.trace
     if len(results) < len(workers):
         total.errors["client_process_lost"] += len(workers) - len(results)
     in_window = sum(v for k, v in total.acks_per_second.items() if 0 <= k < args.duration)
@@ -659,6 +674,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     at_hub = {r[0] for r in con.execute("SELECT uuid FROM labels")}
     con.close()
     lost = len(set(total.acked) - at_hub)
+    if args.trace is not None:
+        (args.trace / "clients.json").write_text(
+            json.dumps({"window": [window_mono, window_mono + args.duration], "trace": total.trace})
+        )
     raw_rows, raw_rate = raw_baseline(hub.db, workdir)
     wall = (t1 or 0) - t0
     hub_cpu = (cpu1 - cpu0) / wall * 100 if wall > 0 else float("nan")
@@ -757,6 +776,11 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=Path, default=None, help="py-spy record of the hub over the window"
     )
     p.add_argument("--profile-format", default="speedscope", help="py-spy format (raw, …)")
+    p.add_argument(
+        "--trace", type=Path, default=None,
+        help="folder: the hub's per-slice time stamps (benchmarks/hubtrace.py) and the clients' "
+        "per-request ones, for benchmarks/trace_report.py",
+    )
     p.add_argument("--keep", type=Path, default=None, help="keep the hub data here")
     args = p.parse_args(argv)
     if args.keep:

@@ -4,13 +4,16 @@ Both sockets are CurveZMQ servers with the hub's long-term key. A ZAP handler ad
 - on the kiosk socket, only paired kiosk keys (or any key with --open-pairing, demo only);
 - on the pairing socket, any key, but there only `Hello` with a valid one-time code is heard.
 
-Group commit: all frames waiting on the kiosk socket are handled in one SQLite transaction
-and their replies (acks included) are sent only after it commits.
+Group commit: the frames waiting on the kiosk socket are handled in SQLite transactions of at
+most TXN_SECONDS of work, and their replies (acks included) are sent only after the commit.
+Between transactions the router reads what came in meanwhile, and handles other kiosks'
+requests before clip transfers (`Backlog`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Callable
@@ -29,8 +32,9 @@ from .service import HubService
 
 log = logging.getLogger(__name__)
 
-#: Most frames handled in one transaction.
-BATCH = 512
+#: Most frames (and bytes) read from the kiosk socket and not handled yet.
+BACKLOG_FRAMES = 2048
+BACKLOG_BYTES = 8 * 1024 * 1024
 #: Work in one transaction before it commits and its replies go out (bounds reply latency).
 TXN_SECONDS = 0.005
 #: Frames above this are dropped by libzmq itself (memory guard); smaller oversize frames
@@ -91,6 +95,9 @@ class Router:
         self.frames_in = 0
         #: kiosk routing id -> monotonic time of the last frame sent to it
         self._sent_at: dict[bytes, float] = {}
+        #: called after each transaction slice with (began, committed, sent, frames handled)
+        #: in time.monotonic seconds (benchmarks/hubtrace.py times the router with it)
+        self.on_slice: Callable[[float, float, float, list[list[zmq.Frame]]], None] | None = None
 
     def _socket(self, secret: bytes, domain: str) -> zmq.asyncio.Socket:
         sock = self.ctx.socket(zmq.ROUTER)
@@ -130,38 +137,43 @@ class Router:
     async def _serve_kiosks(self) -> None:
         sock = self.sock
         raw = zmq.Socket.shadow(sock.underlying)  # same socket, no asyncio future per frame
+        backlog = Backlog()
         while True:
-            batch = [await sock.recv_multipart(copy=False)]
-            while len(batch) < BATCH:
+            if not backlog:
+                backlog.add(await sock.recv_multipart(copy=False))
+            # Read what has come in since the last slice before choosing the next one, so a
+            # kiosk that asks for work or sends labels now waits for one slice at most, not
+            # for every transfer read before it (each kiosk's own order is kept).
+            while backlog.room():
                 try:
-                    batch.append(raw.recv_multipart(zmq.NOBLOCK, copy=False))
+                    backlog.add(raw.recv_multipart(zmq.NOBLOCK, copy=False))
                 except zmq.Again:
                     break
-            batch = transfers_last(batch)
-            start = 0
-            while start < len(batch):
-                replies, start = self.handle_some(batch, start)
-                now = time.monotonic()
-                for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
-                    raw.send_multipart(frames, zmq.NOBLOCK, copy=False)
-                    self._sent_at[frames[0]] = now
-                await asyncio.sleep(0)
+            began = time.monotonic()
+            replies, handled = self.handle_some(backlog)
+            now = time.monotonic()
+            for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
+                raw.send_multipart(frames, zmq.NOBLOCK, copy=False)
+                self._sent_at[frames[0]] = now
+            if self.on_slice is not None:
+                self.on_slice(began, now, time.monotonic(), handled)
+            await asyncio.sleep(0)
 
-    def handle_some(self, batch: list[list[zmq.Frame]], start: int) -> tuple[list[list[bytes]], int]:
-        """Frames from `start` in one transaction, until TXN_SECONDS of work; replies after
-        the commit. Returns (replies, where the next transaction starts)."""
+    def handle_some(self, backlog: Backlog) -> tuple[list[list[bytes]], list[list[zmq.Frame]]]:
+        """Frames from the backlog in one transaction, until TXN_SECONDS of work; replies
+        after the commit. Returns (replies, the frames handled)."""
         out: list[list[bytes]] = []
+        handled: list[list[zmq.Frame]] = []
         deadline = time.perf_counter() + TXN_SECONDS
-        i = start
         with self.service.store.transaction():
-            while i < len(batch) and (i == start or time.perf_counter() < deadline):
-                frames = batch[i]
-                i += 1
+            while backlog and (not handled or time.perf_counter() < deadline):
+                frames = backlog.pop(transfer_first=not handled)
+                handled.append(frames)
                 self.frames_in += 1
                 ident, key = frames[0].bytes, _user_id(frames[-1])
                 for reply in self._decode_and(ident, frames[1:], key, self.service.handle):
                     out.append([ident, *codec.encode_frames(reply)])
-        return out, i
+        return out, handled
 
     async def _serve_pairing(self) -> None:
         while True:
@@ -219,21 +231,68 @@ class Router:
 _FETCH_TAG = b"\xa4type\xa5fetch"
 
 
-def transfers_last(batch: list[list[zmq.Frame]]) -> list[list[zmq.Frame]]:
-    """A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers:
-    each kiosk's frames from its first Fetch in the batch on go after everything else.
-    Each kiosk's own frames keep their order (so do the replies it gets)."""
-    transferring: set[bytes] = set()
-    first: list[list[zmq.Frame]] = []
-    later: list[list[zmq.Frame]] = []
-    for frames in batch:
+class Backlog:
+    """Frames read from the kiosk socket and not handled yet, in the order they are handled.
+
+    A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers: each
+    kiosk's frames from its first Fetch on (while that Fetch waits) go after every other
+    kiosk's frames, also those read later. Each kiosk's own frames keep their order (so do
+    the replies it gets). `pop(transfer_first=True)` takes the oldest waiting transfer
+    first when that keeps its kiosk's order: one per slice, so transfers are never starved by
+    a stream of other work.
+    """
+
+    def __init__(self, max_frames: int = BACKLOG_FRAMES, max_bytes: int = BACKLOG_BYTES) -> None:
+        self.first: collections.deque[list[zmq.Frame]] = collections.deque()
+        self.later: collections.deque[list[zmq.Frame]] = collections.deque()
+        self._in_first: collections.Counter[bytes] = collections.Counter()
+        self._in_later: collections.Counter[bytes] = collections.Counter()
+        self.max_frames, self.max_bytes = max_frames, max_bytes
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self.first) + len(self.later)
+
+    def room(self) -> bool:
+        """Whether to read more from the socket (bounds the memory the hub holds; the rest
+        waits in libzmq's queue, within its high-water mark)."""
+        return len(self) < self.max_frames and self.bytes < self.max_bytes
+
+    def add(self, frames: list[zmq.Frame]) -> None:
         ident = frames[0].bytes
-        if ident in transferring or _is_fetch(frames):
-            transferring.add(ident)
-            later.append(frames)
+        self.bytes += _size(frames)
+        if self._in_later[ident] or _is_fetch(frames):
+            self.later.append(frames)
+            self._in_later[ident] += 1
         else:
-            first.append(frames)
-    return first + later if later else batch
+            self.first.append(frames)
+            self._in_first[ident] += 1
+
+    def pop(self, transfer_first: bool = False) -> list[zmq.Frame]:
+        if self.later and (
+            not self.first or (transfer_first and not self._in_first[self.later[0][0].bytes])
+        ):
+            frames, counts = self.later.popleft(), self._in_later
+        else:
+            frames, counts = self.first.popleft(), self._in_first
+        ident = frames[0].bytes
+        counts[ident] -= 1
+        if not counts[ident]:
+            del counts[ident]
+        self.bytes -= _size(frames)
+        return frames
+
+
+def _size(frames: list[zmq.Frame]) -> int:
+    return sum(f.buffer.nbytes for f in frames[1:])
+
+
+def transfers_last(batch: list[list[zmq.Frame]]) -> list[list[zmq.Frame]]:
+    """The order in which `Backlog` hands out `batch` (read at once)."""
+    backlog = Backlog(max_frames=len(batch) + 1, max_bytes=1 << 62)
+    for frames in batch:
+        backlog.add(frames)
+    return [backlog.pop() for _ in batch]
 
 
 def _is_fetch(frames: list[zmq.Frame]) -> bool:

@@ -1,11 +1,12 @@
-"""The router answers other kiosks before the clip transfers waiting in the same batch, and
-keeps each kiosk's own order: the peek must recognise a Fetch, and only a Fetch, on the wire."""
+"""The router answers other kiosks before the clip transfers waiting in its backlog (also
+frames read after those transfers), and keeps each kiosk's own order: the peek must recognise
+a Fetch, and only a Fetch, on the wire."""
 
 from __future__ import annotations
 
 import zmq
 
-from hub.router import _is_fetch, transfers_last
+from hub.router import Backlog, _is_fetch, transfers_last
 from protocol import codec
 from protocol import messages as m
 
@@ -57,4 +58,47 @@ def test_other_kiosks_go_first_and_each_keeps_its_order() -> None:
         "a:Fetch", "a:Heartbeat", "b:Fetch", "b:RequestWork",  # own order kept
     ]
     plain = [_frames(work, b"a"), _frames(beat, b"b")]
-    assert transfers_last(plain) is plain
+    assert transfers_last(plain) == plain
+
+
+def test_frames_read_later_go_before_waiting_transfers() -> None:
+    """The router reads the socket between transaction slices: a RequestWork read while
+    other kiosks' Fetches wait is handled before them, not after all of them."""
+    fetch, work, beat = m.Fetch(sha256=SHA), ONE_OF_EACH[4], ONE_OF_EACH[1]
+    backlog = Backlog()
+    for kiosk in (b"a", b"b", b"c"):
+        backlog.add(_frames(fetch, kiosk))
+    assert _kinds([backlog.pop()]) == ["a:Fetch"]  # a slice has begun on the transfers
+    backlog.add(_frames(work, b"d"))  # read between slices
+    backlog.add(_frames(beat, b"b"))  # b's beat waits behind b's own fetch
+    assert _kinds([backlog.pop() for _ in range(len(backlog))]) == [
+        "d:RequestWork", "b:Fetch", "c:Fetch", "b:Heartbeat",
+    ]
+    assert not backlog and backlog.bytes == 0
+
+
+def test_a_stream_of_other_work_does_not_starve_transfers() -> None:
+    """Each slice begins with the oldest waiting transfer, unless its kiosk has earlier
+    frames still waiting (own order first)."""
+    fetch, work = m.Fetch(sha256=SHA), ONE_OF_EACH[4]
+    backlog = Backlog()
+    backlog.add(_frames(work, b"a"))
+    backlog.add(_frames(fetch, b"a"))
+    backlog.add(_frames(work, b"b"))
+    # a's fetch may not pass a's own RequestWork
+    assert _kinds([backlog.pop(transfer_first=True)]) == ["a:RequestWork"]
+    assert _kinds([backlog.pop(transfer_first=True)]) == ["a:Fetch"]
+    assert _kinds([backlog.pop(transfer_first=True)]) == ["b:RequestWork"]
+
+
+def test_the_backlog_is_bounded() -> None:
+    one = _frames(ONE_OF_EACH[4], b"a")
+    size = one[1].buffer.nbytes
+    backlog = Backlog(max_frames=3, max_bytes=10 * size)
+    while backlog.room():
+        backlog.add(_frames(ONE_OF_EACH[4], b"a"))
+    assert len(backlog) == 3
+    backlog = Backlog(max_frames=100, max_bytes=2 * size)
+    while backlog.room():
+        backlog.add(_frames(ONE_OF_EACH[4], b"a"))
+    assert len(backlog) == 2 and backlog.bytes == 2 * size
