@@ -419,15 +419,16 @@ class HubService:
                     if label.segments
                     else "[]"
                 ),
-                telemetry=json.dumps(label.telemetry),
+                telemetry=_JSON.encode(label.telemetry).decode(),
                 created_at=label.created_at,
                 lease_id=label.lease_id,
                 review=label.review,
             )
             for label in good
         ]
+        decide = self._vote_share if self.schema.kind == "single" else None
         with self.store.transaction():
-            outcome = self.store.add_labels(session.kiosk_id, rows)
+            outcome = self.store.add_labels(session.kiosk_id, rows, decide=decide)
             acked = self._after_labels(good, outcome)
         for label, status in zip(good, outcome.status, strict=True):
             if status == UNKNOWN_CLIP:
@@ -439,11 +440,11 @@ class HubService:
         return replies
 
     def _after_labels(self, labels: list[m.Label], outcome: BatchOutcome) -> list[str]:
-        """Operator statistics and training label by label, then adaptive overlap per clip: a
-        confident clip stops early, a contested one asks for more. Returns the acked uuids."""
+        """Operator statistics and training, label by label. Returns the acked uuids. (Adaptive
+        overlap, per clip, is done in the store's row update: `_vote_share`.)"""
         acked: list[str] = []
         passed: set[str] = set()  # statistics are read again from the store after this batch
-        touched: set[str] = set()
+        plain: dict[str, int] = {}  # trained operators' labels on ordinary clips, counted at the end
         for label, status, at in zip(labels, outcome.status, outcome.received_at, strict=True):
             if status == UNKNOWN_CLIP:
                 continue
@@ -452,31 +453,36 @@ class HubService:
                 continue
             gold = outcome.clips[label.clip][0]
             if status == STORED:  # a retry of a label already here changes no count
-                self._count_label(label.operator, gold, label.values)
-                if gold is None:
-                    touched.add(label.clip)
+                if gold is not None:
+                    self._count_label(label.operator, gold, label.values)
+                else:  # counted once trained; in training only answers on gold count
+                    stats = self._stats.get(label.operator)
+                    if stats is not None and stats.passed_training:
+                        plain[label.operator] = plain.get(label.operator, 0) + 1
             if gold is not None:
                 stats = self.operator_stats(label.operator)
                 if not stats.passed_training and not is_training(stats, self.policy):
                     self.store.set_passed_training(label.operator, at=at)
                     self._stats.pop(label.operator, None)  # its counts start again from here
                     passed.add(label.operator)
-        if self.schema.kind != "single" or not touched:
-            return acked  # multi-choice and segments keep a fixed redundancy
-        rows = []
-        for clip, votes in self.store.clip_votes_many(touched).items():
-            total = sum(votes.values())
-            if not total:
-                continue
-            top = max(votes.items(), key=lambda kv: (kv[1], -self._rank.get(kv[0], 0)))
-            # the vote share, until Dawid-Skene refines it (see refresh_consensus)
-            confidence = top[1] / total
-            n_labels = outcome.clips[clip][1]
-            state = ClipState(clip_id=clip, votes=n_labels, confidence=confidence)
-            rows.append((top[0], confidence, n_labels + votes_wanted(state, self.policy), clip))
-        if rows:
-            self.store.set_consensus(rows)
+        for operator, n in plain.items():
+            stats = self._stats[operator]  # passed training: never popped above
+            self._stats[operator] = replace(stats, labels=stats.labels + n)
         return acked
+
+    def _vote_share(
+        self, clip: str, votes: dict[str, int], n_labels: int
+    ) -> tuple[str, float, int] | None:
+        """Adaptive overlap right after a label: the vote share stands for the confidence
+        until Dawid-Skene refines it (see refresh_consensus); a confident clip stops early, a
+        contested one asks for more."""
+        total = sum(votes.values())
+        if not total:
+            return None
+        top = max(votes.items(), key=lambda kv: (kv[1], -self._rank.get(kv[0], 0)))
+        confidence = top[1] / total
+        state = ClipState(clip_id=clip, votes=n_labels, confidence=confidence)
+        return top[0], confidence, n_labels + votes_wanted(state, self.policy)
 
     def refresh_consensus(self, reader: Store | None = None) -> int:
         """Dawid-Skene over all labels; each clip's consensus, confidence and wanted votes.
@@ -525,6 +531,7 @@ class HubService:
 
 
 _JSON_LISTS: dict[tuple[str, ...], str] = {}
+_JSON = msgspec.json.Encoder()
 
 
 def _json_list(values: list[str]) -> str:

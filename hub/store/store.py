@@ -6,7 +6,7 @@ import json
 import secrets
 import time
 import uuid as uuidlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +52,10 @@ class NewLabel:
     created_at: float
     lease_id: str | None = None
     review: bool = False
+
+
+#: (clip, votes per value, labels after the batch) -> (consensus, confidence, wanted votes)
+Decide = Callable[[str, dict[str, int], int], "tuple[str | None, float, int] | None"]
 
 
 @dataclass
@@ -641,27 +645,36 @@ class Store:
         return LabelOutcome(uuid, stored=True)
 
     def add_labels(
-        self, kiosk: str, labels: list[NewLabel], now: float | None = None
+        self,
+        kiosk: str,
+        labels: list[NewLabel],
+        now: float | None = None,
+        decide: Decide | None = None,
     ) -> BatchOutcome:
         """Store a batch of labels in one go, with the outcome of `add_label` for each in turn:
         a uuid already stored (or earlier in the batch) is a retry and changes nothing; a label
         on an unknown clip is refused; the others are inserted with one executemany, and the
         clip counters and assignments move as `add_label` moves them. Labels get increasing
-        `received_at` (`now` + 1 µs per position) so their order is kept."""
+        `received_at` (`now` + 1 µs per position) so their order is kept.
+
+        `decide(clip, votes, n_labels)`, if given, is asked for each non-gold clip that got a
+        new label, with its votes and label count after this batch, and returns (consensus,
+        confidence, wanted votes) to store with the counters in the same row update (or None
+        to leave them)."""
         now = time.time() if now is None else now
         status: list[str] = []
         received: list[float] = []
         with self.transaction():
             clips: dict[str, tuple[str | None, int]] = {}
+            rowids: dict[str, int] = {}
             for part in _chunks(list({x.clip for x in labels})):
-                clips.update(
-                    (sha, (gold, n))
-                    for sha, gold, n in self.conn.execute(
-                        "SELECT sha256, gold, n_labels FROM clips WHERE sha256 IN "
-                        f"({','.join('?' * len(part))})",
-                        part,
-                    )
-                )
+                for sha, gold, n, seq in self.conn.execute(
+                    "SELECT sha256, gold, n_labels, seq FROM clips WHERE sha256 IN "
+                    f"({','.join('?' * len(part))})",
+                    part,
+                ):
+                    clips[sha] = (gold, n)
+                    rowids[sha] = seq
             known = [x for x in labels if x.clip in clips]
             seen: set[str] = set()
             for part in _chunks(list({x.uuid for x in known})):
@@ -739,10 +752,32 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            self.conn.executemany(
-                "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ? WHERE sha256 = ?",
-                [(n, d_open.get(clip, 0), clip) for clip, n in d_labels.items()],
-            )
+            decided: dict[str, tuple[str | None, float, int]] = {}
+            if decide is not None:
+                touched = [clip for clip in d_labels if clips[clip][0] is None]
+                for clip, votes in self.clip_votes_many(touched).items():
+                    verdict = decide(clip, votes, clips[clip][1] + d_labels[clip])
+                    if verdict is not None:
+                        decided[clip] = verdict
+            counters = [
+                (n, d_open.get(clip, 0), rowids[clip])
+                for clip, n in d_labels.items()
+                if clip not in decided
+            ]
+            if counters:
+                self.conn.executemany(
+                    "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ? WHERE seq = ?",
+                    counters,
+                )
+            if decided:
+                self.conn.executemany(
+                    "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ?, "
+                    "consensus = ?, confidence = ?, want = ? WHERE seq = ?",
+                    [
+                        (d_labels[clip], d_open.get(clip, 0), *verdict, rowids[clip])
+                        for clip, verdict in decided.items()
+                    ],
+                )
             if new_assignments:
                 self.conn.executemany(
                     "INSERT OR IGNORE INTO assignments VALUES (?, ?, ?, ?, 'labelled')",

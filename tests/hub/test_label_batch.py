@@ -165,6 +165,20 @@ def test_a_batch_ends_as_the_same_labels_one_at_a_time(tmp_path: Path) -> None:
     assert not batch.in_training("op1")  # passed in the middle of the batch
     passed = "SELECT id, passed_training > 0 FROM operators ORDER BY id"
     assert one.store.conn.execute(passed).fetchall() == batch.store.conn.execute(passed).fetchall()
+    # a trained operator's next batch (ordinary clips counted at the end of the batch)
+    before = batch.operator_stats("op1")
+    (a1,) = one.handle("k", m.RequestWork(operator="op1", count=4))
+    (a2,) = batch.handle("k", m.RequestWork(operator="op1", count=4))
+    more = [lab(f"v{i}", "op1", x.sha256) for i, x in enumerate(a1.clips)]
+    assert [x.sha256 for x in a1.clips] == [x.sha256 for x in a2.clips] and more
+    for x in more:
+        one.handle("k", x)
+    batch.handle("k", m.LabelBatch(labels=more))
+    assert state(one) == state(batch)
+    cached = batch.operator_stats("op1")
+    assert cached.labels > before.labels and cached == one.operator_stats("op1")
+    batch._stats.pop("op1")  # read again from the store: the same
+    assert batch.operator_stats("op1") == cached
 
 
 def test_commits_leave_checkpoints_to_the_caller_and_unused_indexes_are_gone(
