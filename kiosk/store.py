@@ -1,10 +1,15 @@
 """The kiosk's own SQLite: label outbox, work queue (leases), clip cache index, schema, roster.
 
 A label is committed here (synchronous=FULL) before the screen moves on (invariant 1).
+
+Plain `sqlite3`, not sqlite-utils: the kiosk's queries are hand-written SQL anyway, and
+sqlite-utils brings pluggy, dateutil and a scan of every installed package's metadata for
+plugins into the kiosk process (≈ 2.5 MiB RSS on a machine where every MiB counts).
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import sqlite_utils
 
 from protocol import messages as m
 
@@ -47,9 +51,8 @@ class KioskStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self.path.touch(mode=0o600)
-        self.db = sqlite_utils.Database(self.path)
-        self.conn = self.db.conn
-        self.conn.isolation_level = None
+        # autocommit mode (isolation_level=None): transactions are explicit (`transaction()`)
+        self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=5000")
@@ -267,7 +270,9 @@ class KioskStore:
             self.conn.execute("DELETE FROM cache WHERE sha256 = ?", (sha256,))
 
     def cache_entries(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM cache ORDER BY last_used"))
+        cur = self.conn.execute("SELECT * FROM cache ORDER BY last_used")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def cache_bytes(self) -> int:
         (n,) = self.conn.execute("SELECT coalesce(sum(size), 0) FROM cache").fetchone()
