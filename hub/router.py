@@ -243,10 +243,11 @@ class Backlog:
     """
 
     def __init__(self, max_frames: int = BACKLOG_FRAMES, max_bytes: int = BACKLOG_BYTES) -> None:
-        self.first: collections.deque[list[zmq.Frame]] = collections.deque()
-        self.later: collections.deque[list[zmq.Frame]] = collections.deque()
-        self._in_first: collections.Counter[bytes] = collections.Counter()
-        self._in_later: collections.Counter[bytes] = collections.Counter()
+        # entries: (frames, kiosk id, bytes)
+        self.first: collections.deque[tuple[list[zmq.Frame], bytes, int]] = collections.deque()
+        self.later: collections.deque[tuple[list[zmq.Frame], bytes, int]] = collections.deque()
+        self._in_first: dict[bytes, int] = {}
+        self._in_later: dict[bytes, int] = {}
         self.max_frames, self.max_bytes = max_frames, max_bytes
         self.bytes = 0
 
@@ -256,35 +257,33 @@ class Backlog:
     def room(self) -> bool:
         """Whether to read more from the socket (bounds the memory the hub holds; the rest
         waits in libzmq's queue, within its high-water mark)."""
-        return len(self) < self.max_frames and self.bytes < self.max_bytes
+        return len(self.first) + len(self.later) < self.max_frames and self.bytes < self.max_bytes
 
     def add(self, frames: list[zmq.Frame]) -> None:
         ident = frames[0].bytes
-        self.bytes += _size(frames)
-        if self._in_later[ident] or _is_fetch(frames):
-            self.later.append(frames)
-            self._in_later[ident] += 1
+        size = sum(len(f) for f in frames[1:])
+        self.bytes += size
+        if ident in self._in_later or _is_fetch(frames):
+            self.later.append((frames, ident, size))
+            counts = self._in_later
         else:
-            self.first.append(frames)
-            self._in_first[ident] += 1
+            self.first.append((frames, ident, size))
+            counts = self._in_first
+        counts[ident] = counts.get(ident, 0) + 1
 
     def pop(self, transfer_first: bool = False) -> list[zmq.Frame]:
-        if self.later and (
-            not self.first or (transfer_first and not self._in_first[self.later[0][0].bytes])
-        ):
-            frames, counts = self.later.popleft(), self._in_later
+        later = self.later
+        if later and (not self.first or (transfer_first and later[0][1] not in self._in_first)):
+            (frames, ident, size), counts = later.popleft(), self._in_later
         else:
-            frames, counts = self.first.popleft(), self._in_first
-        ident = frames[0].bytes
-        counts[ident] -= 1
-        if not counts[ident]:
+            (frames, ident, size), counts = self.first.popleft(), self._in_first
+        left = counts[ident] - 1
+        if left:
+            counts[ident] = left
+        else:
             del counts[ident]
-        self.bytes -= _size(frames)
+        self.bytes -= size
         return frames
-
-
-def _size(frames: list[zmq.Frame]) -> int:
-    return sum(f.buffer.nbytes for f in frames[1:])
 
 
 def transfers_last(batch: list[list[zmq.Frame]]) -> list[list[zmq.Frame]]:
