@@ -53,8 +53,7 @@ PIN = "2468"
 VALUES = ["gewelddadig", "niet_gewelddadig"]
 #: Seconds after the window ends that kiosks wait for outstanding acks.
 DRAIN = 15.0
-#: Seconds over which the kiosks start labelling (each at its own random phase), so that
-#: their requests and labels are not in step, as at a real site.
+#: Seconds over which the kiosks start labelling (each at its own random phase); `--ramp`.
 RAMP = 1.0
 #: Assign latencies from this many seconds into the window on are also shown on their own
 #: (steady state: after the shift's start, when all kiosks ask for their first work at once).
@@ -112,6 +111,8 @@ class Settings:
     flush: float = 0.02  # seconds a partial batch may wait
     seed: int = 0
     trace: bool = False  # keep (kind, kiosk, sent, replied) of each RequestWork and Heartbeat
+    ramp: float = RAMP  # seconds over which the kiosks' shifts start
+    jitter: float = 0.0  # each label's interval is 1/rate × (1 ± jitter), uniform
 
 
 @dataclass
@@ -162,6 +163,7 @@ class SimKiosk:
         # kiosks are not in step: each starts labelling, and beats, at its own phase
         self.phase = self.rng.random()
         self.start_at: float | None = None
+        self.next_label_at = 0.0
 
     def send(self, msg: Any) -> bool:
         try:
@@ -269,11 +271,12 @@ class SimKiosk:
             self._flush(now, force=True)
             return
         if not self.working:
-            if self.start_at is None:  # the shift starts over RAMP seconds, not at once
-                self.start_at = now + self.phase * RAMP
+            if self.start_at is None:  # the shift starts over `ramp` seconds, not at once
+                self.start_at = now + self.phase * self.s.ramp
             if now < self.start_at:
                 return
             self.working, self.t0 = True, now
+            self.next_label_at = now + self._interval()
         held = len(self.assigned) + len(self.fetching) + len(self.ready)
         if self.request_at is None and now >= self.request_after and held < self.s.request:
             self.request_at = now
@@ -285,7 +288,11 @@ class SimKiosk:
                 self.send(m.Fetch(sha256=sha, offset=0, credit=self.s.credit))
             else:
                 self.ready.append((sha, lease))
-        if self.s.rate > 0:
+        if self.s.rate > 0 and self.s.jitter > 0:  # an operator's pace varies label to label
+            allowed = 0
+            if self.ready and now >= self.next_label_at:
+                allowed, self.next_label_at = 1, self.next_label_at + self._interval()
+        elif self.s.rate > 0:  # exactly `rate` labels/s
             allowed = int((now - self.t0) * self.s.rate) - self.made
         else:
             allowed = self.s.window - len(self.unacked) - len(self.outbox)
@@ -294,6 +301,11 @@ class SimKiosk:
             self._label(sha, lease, now)
             allowed -= 1
         self._flush(now)
+
+    def _interval(self) -> float:
+        if self.s.rate <= 0:
+            return 0.0
+        return (1 + self.s.jitter * self.rng.uniform(-1, 1)) / self.s.rate
 
     def _label(self, sha: str, lease: str, now: float) -> None:
         if not self.outbox:
@@ -570,6 +582,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         fetch_ratio=args.fetch_ratio,
         seed=args.seed,
         trace=args.trace is not None,
+        ramp=args.ramp,
+        jitter=args.jitter,
     )
     procs_n = max(1, min(args.procs, args.kiosks))
     kiosks = [(f"load-{i:04d}", f"op{i}") for i in range(args.kiosks)]
@@ -694,6 +708,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         f"{rate_text}; LabelBatch of ≤ {args.batch}; window {args.window}; RequestWork of "
         f"{args.request}; {args.duration:g} s"
         + ("; hub pinned to its own CPU, kiosks on the other(s)" if args.pin else "")
+        + f"; shifts start over {args.ramp:g} s"
+        + (f"; label intervals 1/rate × (1 ± {args.jitter:g})" if args.jitter else "")
     )
     print(
         f"acked labels/s (durable: acked after commit): {rate:,.0f} mean over "
@@ -768,6 +784,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clip-bytes", type=int, default=2048)
     p.add_argument("--fetch-ratio", type=float, default=1.0, help="share of clips fetched")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--ramp", type=float, default=RAMP,
+        help="seconds over which the kiosks' shifts start (default 1: nearly in step)",
+    )
+    p.add_argument(
+        "--jitter", type=float, default=0.0,
+        help="with --rate: each label's interval is 1/rate × (1 ± JITTER), uniform (default 0: "
+        "every kiosk labels at exactly --rate, so kiosks ask for work in step)",
+    )
     p.add_argument(
         "--pin", action="store_true",
         help="hub on the first CPU, the simulated kiosks on the others (≥ 2 CPUs)",
