@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from protocol.pins import hash_pin
 
 from ..service import HubService
-from ..store import dashboard
+from ..store import Store, dashboard
 from ..store.dashboard import Conflict, NotFound
 
 OPERATOR_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -89,12 +89,13 @@ class Period:
         return datetime.combine(self.last + timedelta(days=1), datetime.min.time()).timestamp()
 
 
-def statement_period(service: HubService, operator_id: str, first: object, last: object) -> Period:
-    """From the operator's first activity (or `from`) to today (or `to`), inclusive."""
-    if not dashboard.operator_exists(service.store, operator_id):
+def statement_period(store: Store, operator_id: str, first: object, last: object) -> Period:
+    """From the operator's first activity (or `from`) to today (or `to`), inclusive. Reads
+    the store: the web app runs it in its `Reader`, off the event loop."""
+    if not dashboard.operator_exists(store, operator_id):
         raise NotFound(f"no operator {operator_id!r}")
     today = date.today()
-    began = dashboard.first_activity(service.store, operator_id)
+    began = dashboard.first_activity(store, operator_id)
     default_first = datetime.fromtimestamp(began).date() if began else today
     period = Period(parse_day(first, default_first), parse_day(last, today))
     if period.last < period.first:
@@ -102,7 +103,6 @@ def statement_period(service: HubService, operator_id: str, first: object, last:
     return period
 
 
-def statement(service: HubService, operator_id: str, period: Period, quality: dict | None):
-    return dashboard.statement(
-        service.store, operator_id, period.start, period.end, time.time(), quality
-    )
+def statement(store: Store, operator_id: str, period: Period, quality: dict | None):
+    """The work-experience statement (read in the web app's `Reader`)."""
+    return dashboard.statement(store, operator_id, period.start, period.end, time.time(), quality)

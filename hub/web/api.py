@@ -137,16 +137,16 @@ async def operator_active(request: web.Request) -> web.StreamResponse:
 
 
 async def statement(request: web.Request) -> web.StreamResponse:
-    svc = service(request)
+    svc, read = service(request), reader(request)
     op = request.match_info["operator"]
     try:
-        period = actions.statement_period(
-            svc, op, request.query.get("from"), request.query.get("to")
+        period = await read(
+            actions.statement_period, op, request.query.get("from"), request.query.get("to")
         )
     except (actions.Invalid, dashboard.NotFound) as e:
         return _mapped(e)
     report = await request.app[QUALITY].get(svc)
-    data = asdict(actions.statement(svc, op, period, report.for_operator(op)))
+    data = asdict(await read(actions.statement, op, period, report.for_operator(op)))
     data["from"], data["to"] = period.first.isoformat(), period.last.isoformat()
     return _json(data)
 

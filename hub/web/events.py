@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..store import Store, dashboard
 from .html import DASH, number, percent
-from .state import READER, reader
+from .state import READER, Share, reader
 from .templates import Ctx, kiosk_cells
 
 log = logging.getLogger(__name__)
@@ -122,15 +122,13 @@ class Broadcaster:
         self.latest: Snapshot | None = None
         self.closing = False
         self._labels: LabelFigures | None = None
-        self._labels_due = 0.0
+        self._labels_pace = Share(LABEL_SHARE)
 
     def snapshot(self, store: Store) -> Snapshot:
-        now = time.monotonic()
-        if self._labels is None or now >= self._labels_due:
-            began = time.perf_counter()
+        began = time.monotonic()
+        if self._labels is None or self._labels_pace.ready(began):
             self._labels = label_figures(store, time.time())
-            cost = time.perf_counter() - began
-            self._labels_due = now + cost / LABEL_SHARE
+            self._labels_pace.spent(began, time.monotonic())
         return take(store, labels=self._labels)
 
     def subscribe(self) -> asyncio.Queue[Snapshot | None]:

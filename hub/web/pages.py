@@ -157,20 +157,20 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
 
 async def statement(request: web.Request) -> web.StreamResponse:
     op = request.match_info["operator"]
-    svc = service(request)
+    svc, read = service(request), reader(request)
     ctx = Ctx.of(request)
     error = None
     try:
-        period = actions.statement_period(
-            svc, op, request.query.get("from"), request.query.get("to")
+        period = await read(
+            actions.statement_period, op, request.query.get("from"), request.query.get("to")
         )
     except dashboard.NotFound:
         raise web.HTTPNotFound() from None
     except actions.Invalid as e:
         error = templates.error_flash(ctx.t(e.key))
-        period = actions.statement_period(svc, op, None, None)
+        period = await read(actions.statement_period, op, None, None)
     report = await request.app[QUALITY].get(svc)
-    st = actions.statement(svc, op, period, report.for_operator(op))
+    st = await read(actions.statement, op, period, report.for_operator(op))
     page = templates.statement_page(
         ctx, st, period.first.isoformat(), period.last.isoformat(), error
     )

@@ -73,25 +73,41 @@ class Reader:
             self._pool = None
 
 
-class QualityCache:
-    """The quality report, recomputed only when labels or gold answers changed, and then not
-    sooner than `SPACING` times the last computation took after it (a big site's report costs
-    seconds of CPU; with labels arriving all the time every page view would pay it again, and
-    the hub's CPU is the line's). The votes are read by the `Reader` (off the event loop); the
-    maths runs in a worker thread of its own, one computation at a time."""
+class Share:
+    """At most `share` of the time goes to a costly recomputation: one that began at `b` and
+    took `t` seconds is next due at `b + t / share` (until then, the last result stands).
+    The quality report and the live updates' label figures both pace themselves with it."""
 
-    SPACING = 5.0
+    def __init__(self, share: float) -> None:
+        self.share = share
+        self.due = 0.0  # monotonic time
+
+    def ready(self, now: float) -> bool:
+        return now >= self.due
+
+    def spent(self, began: float, ended: float) -> None:
+        self.due = began + (ended - began) / self.share
+
+
+class QualityCache:
+    """The quality report, recomputed only when labels or gold answers changed, and then with
+    at most `SHARE` of the time spent on it (a big site's report costs seconds of CPU; with
+    labels arriving all the time every page view would pay it again, and the hub's CPU is the
+    line's). The votes are read by the `Reader` (off the event loop); the maths runs in a
+    worker thread of its own, one computation at a time."""
+
+    SHARE = 1 / 6  # after a computation of t seconds, the report stands for another 5 t
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self._key: tuple[object, ...] | None = None
         self._report: QualityReport | None = None
         self._lock = asyncio.Lock()
-        self._next = 0.0  # monotonic time before which the last report is served as it is
+        self._pace = Share(self.SHARE)
 
     async def get(self, service: HubService) -> QualityReport:
         async with self._lock:
-            if self._report is not None and time.monotonic() < self._next:
+            if self._report is not None and not self._pace.ready(time.monotonic()):
                 return self._report
             key = await self.reader(dashboard.labels_version)
             if self._report is None or key != self._key:
@@ -100,8 +116,7 @@ class QualityCache:
                 votes, gold = await self.reader(_votes_and_gold)
                 self._report = await asyncio.to_thread(quality, votes, classes, gold)
                 self._key = key
-                took = time.monotonic() - began
-                self._next = time.monotonic() + self.SPACING * took
+                self._pace.spent(began, time.monotonic())
             return self._report
 
 

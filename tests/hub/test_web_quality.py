@@ -154,12 +154,21 @@ async def test_quality_report_is_recomputed_when_labels_change_but_not_in_a_burs
 
     reader = _Reader()
     cache = QualityCache(reader)  # type: ignore[arg-type]
-    cache.SPACING = 1e9  # as if each computation took long: served as it is for a while
+    cache._pace.share = 1e-9  # as if each computation took long: served as it is for a while
     first = await cache.get(_Svc)  # type: ignore[arg-type]
     assert first.n_labels == len(VOTES) and reader.reads == 1
     assert await cache.get(_Svc) is first and reader.reads == 1  # type: ignore[arg-type]
     reader.votes.append(("c3", "bob", ["yes"], 9.0))
     assert await cache.get(_Svc) is first and reader.reads == 1  # type: ignore[arg-type]
-    cache._next = 0.0  # the spacing is over
+    cache._pace.due = 0.0  # the spacing is over
     again = await cache.get(_Svc)  # type: ignore[arg-type]
     assert reader.reads == 2 and again.n_labels == len(VOTES) + 1
+
+
+def test_a_share_spaces_a_recomputation_by_its_own_cost() -> None:
+    from hub.web.state import Share
+
+    pace = Share(0.25)
+    assert pace.ready(0.0)
+    pace.spent(began=10.0, ended=11.0)  # took 1 s: at most a quarter of the time → due at 14
+    assert not pace.ready(13.9) and pace.ready(14.0)
