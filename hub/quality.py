@@ -10,13 +10,26 @@ from .store import Store
 
 def long_format(store: Store) -> tuple[list[str], list[str], list[str]]:
     """(clip, operator, value) per vote; a multi-choice label gives one vote per value."""
-    tasks, workers, values = [], [], []
-    for row in store.conn.execute(
+    tasks: list[str] = []
+    workers: list[str] = []
+    values: list[str] = []
+    parsed: dict[str, list[str]] = {}  # a project has a handful of distinct value lists
+    for clip, operator, raw in store.conn.execute(
         'SELECT clip, operator, "values" FROM labels WHERE retracted = 0 ORDER BY received_at'
     ):
-        for value in json.loads(row[2]):
-            tasks.append(row[0])
-            workers.append(row[1])
+        chosen = parsed.get(raw)
+        if chosen is None:
+            chosen = json.loads(raw)
+            if len(parsed) < 4096:
+                parsed[raw] = chosen
+        if len(chosen) == 1:  # single choice: most labels
+            tasks.append(clip)
+            workers.append(operator)
+            values.append(chosen[0])
+            continue
+        for value in chosen:
+            tasks.append(clip)
+            workers.append(operator)
             values.append(value)
     return tasks, workers, values
 

@@ -504,7 +504,7 @@ class HubService:
         gold = gold_answers(store)
         classes = [v.value for v in self.schema.labels]
         result = aggregate(tasks, workers, values, classes, gold or None, method="ds")
-        now = store.consensus_state()
+        now = store.consensus_state(labelled_only=True)
         rows = []
         for clip, label, conf in zip(result.tasks, result.label, result.confidence, strict=True):
             if clip in gold or clip not in now:

@@ -264,12 +264,16 @@ class Store:
                 votes[value] = votes.get(value, 0) + 1
         return votes
 
-    def consensus_state(self) -> dict[str, tuple[int, str | None, float | None, int]]:
-        """clip -> (labels, consensus, confidence, wanted votes) as stored now."""
+    def consensus_state(
+        self, labelled_only: bool = False
+    ) -> dict[str, tuple[int, str | None, float | None, int]]:
+        """clip -> (labels, consensus, confidence, wanted votes) as stored now (only clips
+        with a label if `labelled_only`: a big project's unlabelled million stay unread)."""
+        where = " WHERE n_labels > 0" if labelled_only else ""
         return {
             sha: (n, label, conf, want)
             for sha, n, label, conf, want in self.conn.execute(
-                "SELECT sha256, n_labels, consensus, confidence, want FROM clips"
+                "SELECT sha256, n_labels, consensus, confidence, want FROM clips" + where
             )
         }
 
