@@ -119,7 +119,7 @@ BENCHES: list[Bench] = [
     Bench(
         "growth",
         "growth",
-        ["--big", "1000000", "--labels", "3000000", "--samples", "40", "--budget", "20"],
+        ["--big", "1000000", "--labels", "3000000", "--samples", "100", "--budget", "20"],
         600,
         "assign latency at 1M clips vs 10k clips; query plans",
         [r"^target", r"request_work +\d", r"full_scans", r"FULL SCAN"],
