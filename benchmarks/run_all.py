@@ -109,6 +109,15 @@ BENCHES: list[Bench] = [
         [r"^acked labels/s", r"^ours / raw", r"^raw baseline", r"^assign latency", r"^hub:"],
     ),
     Bench(
+        "label path (in-process)",
+        "label_path",
+        [],
+        120,
+        "CPU per label of the hub's RequestWork + LabelBatch paths without sockets, the SQL "
+        "part alone (the most one SQLite writer could store), vs the same raw insert",
+        [r"^CPU per label", r"^of which SQL", r"^raw baseline", r"^ours / raw"],
+    ),
+    Bench(
         "load (200 kiosks)",
         "load",
         ["--kiosks", "200", "--rate", "5", "--duration", "20", "--pin"],
