@@ -2,6 +2,7 @@
 in-terminal frame rate.
 
     .venv/bin/python -m benchmarks.kiosk_latency [--clips 200] [--dwell 0.15] [--no-online]
+        [--no-terminal] [--runs offline,online] [--mem-detail]
 
 * bare mpv: `loadfile` → `playback-time` > 0 on the same files (vo=null, and vo=libmpv with
   a software-render thread as the kiosk uses without a display).
@@ -21,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import shlex
 import shutil
 import signal
@@ -37,6 +37,8 @@ from benchmarks.common import machine, median, pct
 
 ROOT = Path(__file__).resolve().parent.parent
 PIN = "2468"
+#: the kiosk runs (`--runs`): `no-malloc-fix` is the kiosk without `fix_mmap_threshold`
+RUNS = ("offline-null", "offline", "no-malloc-fix", "online")
 
 
 # ---- clips ---------------------------------------------------------------------------------
@@ -131,9 +133,13 @@ def bare_mpv(files: list[Path], vo: str, dwell: float) -> dict[str, Any]:
 # ---- kiosk (child process) -----------------------------------------------------------------
 
 
-def _rss_mib() -> float:
+def _rss_mib(field: str = "VmRSS") -> float:
+    """VmRSS (now) or VmHWM (peak) of this process in MiB. The peak is VmHWM, not
+    `getrusage().ru_maxrss`: Linux carries ru_maxrss over an exec, and subprocess starts the
+    child with vfork + exec, so ru_maxrss reported the benchmark parent's peak (e.g. the
+    217 MiB "transient peak" of the online run was the parent's, which imports the hub)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -286,7 +292,7 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
         "rss_mib": rss,
         "memory": memory,
         "mappings": mappings,
-        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "max_rss_mib": _rss_mib("VmHWM"),
         "labels": labels,
         "waited_for_prefetch": waited_for_prefetch,
         "frames_drawn": drawn,
@@ -295,11 +301,10 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> int:
-    if not args.with_unused:
-        # as `straat-kiosk` runs: sqlite-utils skips pandas and numpy
-        from kiosk.cli import skip_unused_imports
+    # as `straat-kiosk` runs (it imports kiosk.cli, and click with it)
+    from kiosk.cli import skip_unused_imports
 
-        skip_unused_imports()
+    skip_unused_imports()
     if args.no_malloc_fix:  # the kiosk as before fix_mmap_threshold, for comparison
         import kiosk.player
 
@@ -475,6 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-online", action="store_true", help="skip the run against a hub")
     parser.add_argument(
+        "--runs",
+        default=",".join(RUNS),
+        help=f"kiosk runs, comma-separated (default: all of {','.join(RUNS)})",
+    )
+    parser.add_argument(
         "--no-terminal", action="store_true", help="skip tmux start-up / frame rate"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -484,7 +494,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--hub-id", help=argparse.SUPPRESS)
     parser.add_argument("--pair-code", help=argparse.SUPPRESS)
-    parser.add_argument("--with-unused", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-malloc-fix", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--mem-detail", action="store_true", help="print the largest mappings of each kiosk run"
@@ -504,17 +513,20 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, dict[str, Any]] = {}
         results["bare mpv, vo=null"] = bare_mpv(files[1:], "null", args.dwell)
         results["bare mpv, vo=libmpv + sw render"] = bare_mpv(files[1:], "libmpv", args.dwell)
-        results["kiosk offline, vo=null"] = run_child("offline", "null", work / "clips", work, args)
-        results["kiosk offline, vo=libmpv (terminal)"] = run_child(
-            "offline", "libmpv", work / "clips", work, args
-        )
-        results["kiosk offline, vo=libmpv, +numpy/pandas"] = run_child(
-            "offline", "libmpv", work / "clips", work, args, flags=("--with-unused",)
-        )
-        results["kiosk offline, vo=libmpv, no malloc fix"] = run_child(
-            "offline", "libmpv", work / "clips", work, args, flags=("--no-malloc-fix",)
-        )
-        if not args.no_online:
+        runs = set(args.runs.split(","))
+        if "offline-null" in runs:
+            results["kiosk offline, vo=null"] = run_child(
+                "offline", "null", work / "clips", work, args
+            )
+        if "offline" in runs:
+            results["kiosk offline, vo=libmpv (terminal)"] = run_child(
+                "offline", "libmpv", work / "clips", work, args
+            )
+        if "no-malloc-fix" in runs:
+            results["kiosk offline, vo=libmpv, no malloc fix"] = run_child(
+                "offline", "libmpv", work / "clips", work, args, flags=("--no-malloc-fix",)
+            )
+        if "online" in runs and not args.no_online:
             sys.path.insert(0, str(ROOT))
             from tests.conftest import make_hub
 
@@ -548,9 +560,8 @@ def main(argv: list[str] | None = None) -> int:
             print(row(name, result["latencies_ms"], base[vo] if is_kiosk else None))
         print("  (× = kiosk p95 / bare mpv p95 with the same vo; target ≤ 2×)")
         print("\nkiosk process after the run (RSS includes Textual, libmpv, SQLite)")
-        print("  (as `straat-kiosk` runs: numpy and pandas not imported; `+numpy/pandas`: as")
-        print("   sqlite-utils imports them when installed; `no malloc fix`: glibc's dynamic mmap")
-        print("   threshold left on, see kiosk.player.fix_mmap_threshold)")
+        print("  (as `straat-kiosk` runs; `no malloc fix`: glibc's dynamic mmap threshold left")
+        print("   on, see kiosk.player.fix_mmap_threshold)")
         for name, result in results.items():
             if name.startswith("kiosk"):
                 mem = result.get("memory", {})

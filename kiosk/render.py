@@ -22,8 +22,12 @@ from textual.strip import Strip
 HALF_BLOCK = "▀"
 #: Keep this many high bits per colour channel: fewer distinct styles, no visible loss.
 COLOUR_BITS = 5
-#: The style cache is emptied when it grows beyond this many colour pairs.
-MAX_STYLES = 50_000
+#: Each generation of the style and colour caches holds this many entries, or one frame's cells
+#: if there are more (so a frame's styles always fit); at most two generations are kept. A
+#: Rich Style with its two Colours costs ≈ 550 bytes, and a video's colour pairs never stop
+#: coming (≈ 90 new pairs a frame on a test clip): an unbounded cache, or one emptied only at
+#: 50 000 entries, held up to ≈ 27 MB of the kiosk's memory.
+CACHE_GENERATION = 2048
 
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
@@ -49,8 +53,13 @@ class HalfBlockRenderer:
 
     def __init__(self, colour_bits: int = COLOUR_BITS) -> None:
         self._mask = _mask(colour_bits)
+        # two generations each (see CACHE_GENERATION): new entries and hits on the old one go
+        # to the young one; when that is full it becomes the old one and the old one goes
         self._styles: dict[int, Style] = {}
+        self._old_styles: dict[int, Style] = {}
         self._colours: dict[int, Color] = {}
+        self._old_colours: dict[int, Color] = {}
+        self._limit = CACHE_GENERATION
         self._rows: list[bytes] = []
         self._strips: list[Strip] = []
         self._size = (0, 0)
@@ -64,20 +73,29 @@ class HalfBlockRenderer:
         self._strips = []
         self._size = (0, 0)
 
+    @property
+    def cached_styles(self) -> int:
+        return len(self._styles) + len(self._old_styles)
+
     def _colour(self, rgb: int) -> Color:
         colour = self._colours.get(rgb)
         if colour is None:
-            colour = Color.from_rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
+            colour = self._old_colours.get(rgb)
+            if colour is None:
+                colour = Color.from_rgb(rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF)
+            if len(self._colours) >= self._limit:
+                self._old_colours, self._colours = self._colours, {}
             self._colours[rgb] = colour
         return colour
 
     def _style(self, key: int) -> Style:
         style = self._styles.get(key)
         if style is None:
-            if len(self._styles) >= MAX_STYLES:
-                self._styles.clear()
-                self._colours.clear()
-            style = Style.from_color(self._colour(key >> 24), self._colour(key & 0xFFFFFF))
+            style = self._old_styles.get(key)
+            if style is None:
+                style = Style.from_color(self._colour(key >> 24), self._colour(key & 0xFFFFFF))
+            if len(self._styles) >= self._limit:
+                self._old_styles, self._styles = self._styles, {}
             self._styles[key] = style
         return style
 
@@ -116,6 +134,7 @@ class HalfBlockRenderer:
             raise RuntimeError("bgr0 frames are read as little-endian integers")
         if (width, height) != self._size:
             self._size = (width, height)
+            self._limit = max(CACHE_GENERATION, width * height)
             self._rows = [b""] * height
             self._strips = [Strip.blank(width)] * height
             changed_all = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 
+from kiosk import render
 from kiosk.render import HALF_BLOCK, Frame, HalfBlockRenderer, fit
 
 
@@ -53,6 +54,21 @@ def test_styles_are_built_once_per_colour_pair() -> None:
     r.render(frame(8, 8, lambda x, y: 0x202020 if x % 2 else 0x808080, seq=2), 8, 4)
     second = {id(seg.style) for strip in r.strips for seg in strip}
     assert first == second
+
+
+def test_style_cache_is_bounded_and_keeps_the_styles_in_use(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(render, "CACHE_GENERATION", 64)
+    r = HalfBlockRenderer(colour_bits=8)
+    for n in range(40):  # 40 frames of 32 new colour pairs each: 1280 pairs seen
+        r.render(frame(8, 8, lambda x, y, n=n: (n << 16) | (y << 8) | x, seq=n + 1), 8, 4)
+        assert r.cached_styles <= 2 * 64
+    # a pair still in use is not built again
+    kept = {id(seg.style) for strip in r.strips for seg in strip}
+    r.render(frame(8, 8, lambda x, y: (39 << 16) | (y << 8) | x, seq=99), 8, 4)
+    r._rows = []  # force a rebuild of every line
+    r._size = (0, 0)
+    r.render(frame(8, 8, lambda x, y: (39 << 16) | (y << 8) | x, seq=100), 8, 4)
+    assert {id(seg.style) for strip in r.strips for seg in strip} == kept
 
 
 def test_runs_of_equal_cells_become_one_segment() -> None:
