@@ -83,6 +83,9 @@ class Store:
         #: expire_leases() has handled every lease expiring at or before this (None: not
         #: known, e.g. after a rollback: the next sweep walks all open assignments)
         self._swept_to: float | None = None
+        #: per operator, the gold `seq` to look from next (see `_unseen_gold`; in memory, a
+        #: restart looks from the start once)
+        self._gold_from: dict[str, int] = {}
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=5000")
@@ -484,12 +487,12 @@ class Store:
         return len(rows)
 
     def _unseen(
-        self, sql: str, operator_id: str, count: int, excluded: set[str]
+        self, sql: str, operator_id: str, count: int, excluded: set[str], *more: Any
     ) -> list[dict[str, Any]]:
         chosen: list[dict[str, Any]] = []
         if count <= 0:
             return chosen
-        cursor = self.conn.execute(sql, (operator_id,))
+        cursor = self.conn.execute(sql, (operator_id, *more))
         cols = [d[0] for d in cursor.description]
         for row in cursor:
             record = dict(zip(cols, row, strict=True))
@@ -499,6 +502,26 @@ class Store:
             if len(chosen) >= count:
                 break
         return chosen
+
+    _GOLD_UNSEEN = (
+        "SELECT c.* FROM clips c WHERE c.gold IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        "assignments a WHERE a.operator = ? AND a.clip = c.sha256) AND c.seq {} ? ORDER BY c.seq"
+    )
+
+    def _unseen_gold(self, operator_id: str, count: int, excluded: set[str]) -> list[dict[str, Any]]:
+        """Gold clips this operator never had, in `seq` order from just after the last one it
+        got (then from the start): each request looks at the gold it has not been past yet,
+        instead of walking past every gold clip it has seen since its first day."""
+        start = self._gold_from.get(operator_id, 0)
+        golds = self._unseen(self._GOLD_UNSEEN.format(">="), operator_id, count, excluded, start)
+        if len(golds) < count and start > 0:  # wrap around: gold added or skipped earlier
+            more = self._unseen(
+                self._GOLD_UNSEEN.format("<"), operator_id, count - len(golds), excluded, start
+            )
+            golds += more
+        if golds:
+            self._gold_from[operator_id] = golds[-1]["seq"] + 1
+        return golds
 
     def assign(
         self,
@@ -533,14 +556,7 @@ class Store:
                 )
             golds: list[dict[str, Any]] = []
             if training or work:  # no gold without real work to go with it
-                golds = self._unseen(
-                    "SELECT c.* FROM clips c WHERE c.gold IS NOT NULL "
-                    "AND NOT EXISTS (SELECT 1 FROM assignments a "
-                    "WHERE a.operator = ? AND a.clip = c.sha256) ORDER BY c.seq",
-                    operator_id,
-                    count if training else gold,
-                    excluded,
-                )
+                golds = self._unseen_gold(operator_id, count if training else gold, excluded)
             work = work[: count - len(golds)]  # gold takes its share; work fills the rest
             chosen = work + golds
             if golds and work:  # gold at spread positions, not all at the end
