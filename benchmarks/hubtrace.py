@@ -41,9 +41,9 @@ def install(out: str) -> None:
     read_at: dict[int, float] = {}
     add = router_mod.Backlog.add
 
-    def traced_add(self: Any, frames: Any) -> None:
+    def traced_add(self: Any, frames: Any, now: float | None = None) -> None:
         read_at[id(frames)] = time.monotonic()
-        add(self, frames)
+        add(self, frames, now)
 
     def on_slice(began: float, committed: float, sent: float, handled: Any) -> None:
         data["slices"].append(

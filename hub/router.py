@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 #: Most frames (and bytes) read from the kiosk socket and not handled yet.
 BACKLOG_FRAMES = 2048
 BACKLOG_BYTES = 8 * 1024 * 1024
+#: Seconds a frame waits behind other kiosks' work before the transfers' queue gets every
+#: other turn (so a kiosk's heartbeat queued behind its own Fetch is never starved).
+LATER_MAX_WAIT = 0.05
 #: Work in one transaction before it commits and its replies go out (bounds reply latency).
 TXN_SECONDS = 0.005
 #: Frames above this are dropped by libzmq itself (memory guard); smaller oversize frames
@@ -237,15 +240,21 @@ class Backlog:
     A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers: each
     kiosk's frames from its first Fetch on (while that Fetch waits) go after every other
     kiosk's frames, also those read later. Each kiosk's own frames keep their order (so do
-    the replies it gets). `pop(transfer_first=True)` takes the oldest waiting transfer
-    first when that keeps its kiosk's order: one per slice, so transfers are never starved by
-    a stream of other work.
+    the replies it gets). Transfers are never starved by a stream of other work:
+    `pop(transfer_first=True)` (the first of each slice) takes the oldest waiting transfer
+    when that keeps its kiosk's order, and once it has waited LATER_MAX_WAIT the two queues
+    take turns.
     """
 
     def __init__(self, max_frames: int = BACKLOG_FRAMES, max_bytes: int = BACKLOG_BYTES) -> None:
-        # entries: (frames, kiosk id, bytes)
-        self.first: collections.deque[tuple[list[zmq.Frame], bytes, int]] = collections.deque()
-        self.later: collections.deque[tuple[list[zmq.Frame], bytes, int]] = collections.deque()
+        # entries: (frames, kiosk id, bytes, time.monotonic() when read)
+        self.first: collections.deque[tuple[list[zmq.Frame], bytes, int, float]] = (
+            collections.deque()
+        )
+        self.later: collections.deque[tuple[list[zmq.Frame], bytes, int, float]] = (
+            collections.deque()
+        )
+        self._turn = False
         self._in_first: dict[bytes, int] = {}
         self._in_later: dict[bytes, int] = {}
         self.max_frames, self.max_bytes = max_frames, max_bytes
@@ -259,24 +268,33 @@ class Backlog:
         waits in libzmq's queue, within its high-water mark)."""
         return len(self.first) + len(self.later) < self.max_frames and self.bytes < self.max_bytes
 
-    def add(self, frames: list[zmq.Frame]) -> None:
+    def add(self, frames: list[zmq.Frame], now: float | None = None) -> None:
         ident = frames[0].bytes
         size = sum(len(f) for f in frames[1:])
+        entry = (frames, ident, size, time.monotonic() if now is None else now)
         self.bytes += size
         if ident in self._in_later or _is_fetch(frames):
-            self.later.append((frames, ident, size))
+            self.later.append(entry)
             counts = self._in_later
         else:
-            self.first.append((frames, ident, size))
+            self.first.append(entry)
             counts = self._in_first
         counts[ident] = counts.get(ident, 0) + 1
 
-    def pop(self, transfer_first: bool = False) -> list[zmq.Frame]:
-        later = self.later
-        if later and (not self.first or (transfer_first and later[0][1] not in self._in_first)):
-            (frames, ident, size), counts = later.popleft(), self._in_later
+    def pop(self, transfer_first: bool = False, now: float | None = None) -> list[zmq.Frame]:
+        later, take_later = self.later, False
+        if later:
+            if not self.first:
+                take_later = True
+            elif later[0][1] not in self._in_first:  # its kiosk's order allows it
+                if transfer_first:
+                    take_later = True
+                elif (time.monotonic() if now is None else now) - later[0][3] > LATER_MAX_WAIT:
+                    self._turn = take_later = not self._turn
+        if take_later:
+            (frames, ident, size, _), counts = later.popleft(), self._in_later
         else:
-            (frames, ident, size), counts = self.first.popleft(), self._in_first
+            (frames, ident, size, _), counts = self.first.popleft(), self._in_first
         left = counts[ident] - 1
         if left:
             counts[ident] = left

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zmq
 
-from hub.router import Backlog, _is_fetch, transfers_last
+from hub.router import LATER_MAX_WAIT, Backlog, _is_fetch, transfers_last
 from protocol import codec
 from protocol import messages as m
 
@@ -89,6 +89,24 @@ def test_a_stream_of_other_work_does_not_starve_transfers() -> None:
     assert _kinds([backlog.pop(transfer_first=True)]) == ["a:RequestWork"]
     assert _kinds([backlog.pop(transfer_first=True)]) == ["a:Fetch"]
     assert _kinds([backlog.pop(transfer_first=True)]) == ["b:RequestWork"]
+
+
+def test_transfers_waiting_long_take_turns_with_other_work() -> None:
+    """Under a steady stream of other work, a heartbeat queued behind its kiosk's own Fetch
+    still gets through: after LATER_MAX_WAIT the two queues alternate."""
+    fetch, beat, work = m.Fetch(sha256=SHA), ONE_OF_EACH[1], ONE_OF_EACH[4]
+    backlog = Backlog()
+    backlog.add(_frames(fetch, b"a"), now=0.0)
+    backlog.add(_frames(beat, b"a"), now=0.0)
+    backlog.add(_frames(fetch, b"c"), now=0.0)
+    for i in range(6):
+        backlog.add(_frames(work, f"b{i}".encode()), now=0.0)
+    fresh = [backlog.pop(now=0.01) for _ in range(2)]
+    assert _kinds(fresh) == ["b0:RequestWork", "b1:RequestWork"]  # not waited long yet
+    aged = [backlog.pop(now=LATER_MAX_WAIT + 0.01) for _ in range(6)]
+    assert _kinds(aged) == [
+        "a:Fetch", "b2:RequestWork", "a:Heartbeat", "b3:RequestWork", "c:Fetch", "b4:RequestWork",
+    ]
 
 
 def test_the_backlog_is_bounded() -> None:
