@@ -95,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loop lag events > 2 ms: {len(lag)}; max {max((x[1] for x in lag), default=0) * 1000:.1f} ms")
     for name in ("fit", "checkpoint"):
         spans = hub[name]
-        d = [(b - a) * 1000 for a, b in spans]
+        d = [(b - a) * 1000 for a, b, *_ in spans]
         if d:
-            print(f"{name}: {len(d)} × p50 {pct(d, 50):.1f} max {max(d):.1f} ms; at "
-                  + " ".join(f"{a - t0:.1f}" for a, _ in spans if a >= t0 - 1)[:200])
+            cpu = sum(x[2] for x in spans if len(x) > 2) * 1000
+            print(f"{name}: {len(d)} × p50 {pct(d, 50):.1f} max {max(d):.1f} ms (thread CPU {cpu:.0f} ms in all); at "
+                  + " ".join(f"{a - t0:.1f}" for a, *_ in spans if a >= t0 - 1)[:200])
     cpu = [x for x in hub["cpu"] if x[0] >= t0]
     wall, used, queued = (sum(x[i] for x in cpu) for i in (1, 2, 3))
     print(f"router slices in the window: wall {wall:.2f} s = CPU {used:.2f} + run queue "
