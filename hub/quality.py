@@ -8,14 +8,17 @@ from typing import Any
 from .store import Store
 
 
-def long_format(store: Store) -> tuple[list[str], list[str], list[str]]:
-    """(clip, operator, value) per vote; a multi-choice label gives one vote per value."""
+def long_format(store: Store, upto: int | None = None) -> tuple[list[str], list[str], list[str]]:
+    """(clip, operator, value) per vote; a multi-choice label gives one vote per value.
+    `upto`: only labels up to that row (`Store.last_label_rowid`)."""
     tasks: list[str] = []
     workers: list[str] = []
     values: list[str] = []
     parsed: dict[str, list[str]] = {}  # a project has a handful of distinct value lists
+    bound = "" if upto is None else f" AND rowid <= {int(upto)}"
     for clip, operator, raw in store.conn.execute(
-        'SELECT clip, operator, "values" FROM labels WHERE retracted = 0 ORDER BY received_at'
+        f'SELECT clip, operator, "values" FROM labels WHERE retracted = 0{bound} '
+        "ORDER BY received_at"
     ):
         chosen = parsed.get(raw)
         if chosen is None:

@@ -268,17 +268,54 @@ class Store:
         return votes
 
     def consensus_state(
-        self, labelled_only: bool = False
+        self, labelled_only: bool = False, clips: Iterable[str] | None = None
     ) -> dict[str, tuple[int, str | None, float | None, int]]:
         """clip -> (labels, consensus, confidence, wanted votes) as stored now (only clips
-        with a label if `labelled_only`: a big project's unlabelled million stay unread)."""
+        with a label if `labelled_only`: a big project's unlabelled million stay unread;
+        only `clips` if given)."""
+        sql = "SELECT sha256, n_labels, consensus, confidence, want FROM clips"
+        if clips is not None:
+            state: dict[str, tuple[int, str | None, float | None, int]] = {}
+            for part in _chunks(list(clips)):
+                q = f"{sql} WHERE sha256 IN ({','.join('?' * len(part))})"
+                for sha, n, label, conf, want in self.conn.execute(q, part):
+                    state[sha] = (n, label, conf, want)
+            return state
         where = " WHERE n_labels > 0" if labelled_only else ""
         return {
             sha: (n, label, conf, want)
-            for sha, n, label, conf, want in self.conn.execute(
-                "SELECT sha256, n_labels, consensus, confidence, want FROM clips" + where
-            )
+            for sha, n, label, conf, want in self.conn.execute(sql + where)
         }
+
+    def last_label_rowid(self) -> int:
+        """The newest label's row: labels are only appended, one writer at a time, so every
+        label up to this row is in (a reader sees them all once it sees this one)."""
+        return int(self._one("SELECT coalesce(max(rowid), 0) FROM labels"))
+
+    def labels_since(self, rowid: int) -> tuple[int, list[str], list[str], list[str]]:
+        """(last row read, clips, operators, values): one vote per value of each label
+        stored after label row `rowid` and not retracted, in the order they came."""
+        tasks: list[str] = []
+        workers: list[str] = []
+        values: list[str] = []
+        last = rowid
+        parsed: dict[str, list[str]] = {}  # a project has a handful of distinct value lists
+        for row, clip, operator, raw in self.conn.execute(
+            'SELECT rowid, clip, operator, "values" FROM labels WHERE rowid > ? '
+            "AND retracted = 0 ORDER BY rowid",
+            (rowid,),
+        ):
+            last = row
+            chosen = parsed.get(raw)
+            if chosen is None:
+                chosen = parsed[raw] = json.loads(raw) if len(parsed) < 4096 else json.loads(raw)
+            for value in chosen:
+                tasks.append(clip)
+                workers.append(operator)
+                values.append(value)
+        if last == rowid:  # nothing new (or only retracted ones): look past those too
+            last = max(rowid, self.last_label_rowid())
+        return last, tasks, workers, values
 
     def set_consensus(self, rows: Iterable[tuple[str | None, float, int, str]]) -> None:
         """(consensus, confidence, want, clip) per clip."""

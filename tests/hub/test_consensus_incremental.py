@@ -1,0 +1,131 @@
+"""The hub's Dawid-Skene consensus is incremental (issue 10: a big site's refit no longer
+reads every label every few seconds): new labels go into the last model; a retraction, a
+changed gold answer or every FULL_FIT_EVERY fits start over with a full fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub import service as service_module
+from hub.consensus import aggregate
+from hub.quality import gold_answers, long_format
+from hub.service import HubService
+from protocol import messages as m
+from tests.hub.test_label_batch import N, V, lab, make
+
+
+def label_round(service: HubService, n: int, tag: str, wrong: str = "op3") -> list[str]:
+    """Each operator labels `n` new clips (op3 disagrees on every other one)."""
+    uuids = []
+    for op in ("op1", "op2", "op3"):
+        (assign,) = service.handle("k", m.RequestWork(operator=op, count=n))
+        batch = []
+        for i, clip in enumerate(assign.clips):
+            value = N if (op == wrong and i % 2) else V
+            batch.append(lab(f"{tag}-{op}-{i}", op, clip.sha256, value, lease=assign.lease_id))
+        uuids += [x.uuid for x in batch]
+        service.handle("k", m.LabelBatch(labels=batch))
+    return uuids
+
+
+def stored(service: HubService) -> dict[str, tuple]:
+    return {
+        sha: (label, round(conf, 6))
+        for sha, label, conf in service.store.conn.execute(
+            "SELECT sha256, consensus, confidence FROM clips WHERE n_labels > 0"
+        )
+    }
+
+
+def full_fit(service: HubService) -> dict[str, tuple]:
+    tasks, workers, values = long_format(service.store)
+    classes = [v.value for v in service.schema.labels]
+    result = aggregate(tasks, workers, values, classes, gold_answers(service.store) or None)
+    return {
+        t: (label, round(conf, 6))
+        for t, label, conf in zip(result.tasks, result.label, result.confidence, strict=True)
+    }
+
+
+def test_new_labels_go_into_the_last_model_and_touch_only_their_clips(tmp_path: Path) -> None:
+    service = make(tmp_path, clips=40)
+    label_round(service, 6, "a")
+    service.refresh_consensus()
+    first = service._fit.model
+    assert first is not None and service._fit.partial_fits == 0
+    before = stored(service)
+    label_round(service, 6, "b")
+    upto_before = service._fit.upto
+    written = service.consensus_rows(service.store)
+    assert service._fit.model is first and service._fit.partial_fits == 1  # incremental
+    assert service._fit.upto > upto_before
+    new_clips = {
+        sha for (sha,) in service.store.conn.execute(
+            "SELECT DISTINCT clip FROM labels WHERE uuid LIKE 'b-%'"
+        )
+    }
+    assert {row[3] for row in written} <= new_clips  # only clips the new labels touched
+    service.store.set_consensus(written)
+    after = stored(service)
+    assert {c: v for c, v in after.items() if c not in new_clips} == {
+        c: v for c, v in before.items() if c not in new_clips
+    }
+    # the incremental answer agrees with a full fit on these clips' consensus
+    full = full_fit(service)
+    assert all(after[c][0] == full[c][0] for c in new_clips)
+    assert service.consensus_rows(service.store) == []  # nothing new: nothing to do
+
+
+def test_a_retraction_or_a_changed_gold_answer_starts_a_full_fit(tmp_path: Path) -> None:
+    service = make(tmp_path, clips=40)
+    uuids = label_round(service, 6, "a")
+    service.refresh_consensus()
+    model = service._fit.model
+    service.handle("k", m.Retract(uuid=uuids[0], operator="op1"))
+    service.refresh_consensus()
+    assert service._fit.model is not model and service._fit.partial_fits == 0
+    # the retracted label is gone from the fit: same as a full fit over what is left
+    assert stored(service) == {c: v for c, v in full_fit(service).items() if c in stored(service)}
+    model = service._fit.model
+    label_round(service, 2, "b")
+    service.refresh_consensus()
+    assert service._fit.model is model  # incremental again
+    clip = next(iter(stored(service)))
+    service.store.set_gold(clip, N)  # a new gold answer: the model takes it as it is
+    service.refresh_consensus()
+    assert service._fit.model is model and service._fit.gold.get(clip) == N
+    service.store.set_gold(clip, V)  # a gold answer changed: start over
+    service.refresh_consensus()
+    assert service._fit.model is not model and service._fit.gold.get(clip) == V
+
+
+def test_every_so_many_fits_a_full_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service_module, "FULL_FIT_EVERY", 2)
+    monkeypatch.setattr(service_module, "FULL_FIT_SHARE", 1.0)  # due as soon as it ended
+    service = make(tmp_path, clips=60)
+    label_round(service, 3, "a")
+    service.refresh_consensus()
+    models = [service._fit.model]
+    for tag in ("b", "c", "d"):
+        label_round(service, 3, tag)
+        service.refresh_consensus()
+        models.append(service._fit.model)
+    assert models[0] is models[1] is models[2]  # two incremental fits
+    assert models[3] is not models[2]  # then a full one
+
+
+def test_routine_full_fits_take_a_bounded_share_of_the_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_module, "FULL_FIT_EVERY", 1)
+    monkeypatch.setattr(service_module, "FULL_FIT_SHARE", 1e-6)  # as if a full fit took ages
+    service = make(tmp_path, clips=60)
+    label_round(service, 3, "a")
+    service.refresh_consensus()
+    model = service._fit.model
+    for tag in ("b", "c", "d"):
+        label_round(service, 3, tag)
+        service.refresh_consensus()
+    assert service._fit.model is model and service._fit.partial_fits == 3
