@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from zeroconf import IPVersion, ServiceStateChange, Zeroconf
@@ -75,24 +76,31 @@ class HubBrowser:
         timeout: float | None = None,
         hub_id: str | None = None,
         public_key: str | None = None,
+        avoid: Collection[str] = (),
     ) -> HubAddress:
         """The first hub advertised (with this id). With `public_key` (the pinned hub), a hub
         with that key is preferred; another one is returned only when no such hub is seen,
-        so that the caller can say that a hub with the wrong key is on the LAN."""
+        so that the caller can say that a hub with the wrong key is on the LAN. Hubs whose key
+        is in `avoid` (they refused this kiosk's pairing code) come last: with two hubs on
+        one LAN, a kiosk pairing with the second is not stuck at the first."""
 
         async def search() -> HubAddress:
             while True:
                 self._changed.clear()
                 others = []
+                avoided = []
                 for name in sorted(self._names):
                     found = await self._resolve(name)
                     if not found or (hub_id is not None and found.hub_id != hub_id):
                         continue
                     if public_key is None or found.public_key == public_key:
+                        if found.public_key in avoid:
+                            avoided.append(found)
+                            continue
                         return found
                     others.append(found)
-                if others:
-                    return others[0]
+                if others or avoided:
+                    return (others or avoided)[0]
                 try:
                     await asyncio.wait_for(self._changed.wait(), 2.0)
                 except TimeoutError:

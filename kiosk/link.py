@@ -44,6 +44,7 @@ class HubLink:
         pinned: Callable[[], str | None] = lambda: None,
         pin: Callable[[str], None] = lambda key: None,
         pair_code: Callable[[], str | None] = lambda: None,
+        refused: set[str] | None = None,
         trust_first_hub: bool = False,
     ) -> None:
         self.kiosk_id = kiosk_id
@@ -61,6 +62,8 @@ class HubLink:
         self.pinned = pinned
         self.pin = pin
         self.pair_code = pair_code
+        #: keys of hubs that refused this kiosk's pairing code (discovery tries them last)
+        self.refused = refused if refused is not None else set()
         self.trust_first_hub = trust_first_hub
         self.hub_key: str | None = None
 
@@ -163,6 +166,7 @@ class HubLink:
             self.on_message(msg)
             return True
         if isinstance(msg, m.Error):
+            self.refused.add(key)  # not this hub: another one on the LAN may know the code
             self.last_error = msg.detail
             self.on_message(msg)
         return False

@@ -26,6 +26,7 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
         pair_code=config.pair_code,
     )
     browser: HubBrowser | None = None
+    refused: set[str] = set()  # hubs that refused our pairing code: discovery tries them last
     if config.hub:
         fixed = HubAddress(
             endpoint=config.hub,
@@ -48,7 +49,9 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
                 await browser.start()
                 started = True
             pinned = store.pinned_hub_key() or config.hub_key
-            return await browser.find(timeout=10.0, hub_id=config.hub_id, public_key=pinned)
+            return await browser.find(
+                timeout=10.0, hub_id=config.hub_id, public_key=pinned, avoid=refused
+            )
 
     def pin(key: str) -> None:
         """Pairing done: keep the hub's key, and show its fingerprint for staff to compare."""
@@ -66,6 +69,7 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
         pinned=lambda: store.pinned_hub_key() or config.hub_key,
         pin=pin,
         pair_code=lambda: config.pair_code,
+        refused=refused,
         trust_first_hub=config.trust_first_hub,
     )
     engine.attach(link)
