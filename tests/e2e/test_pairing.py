@@ -105,8 +105,8 @@ def test_rogue_hub_gets_nothing_and_the_kiosk_says_so(tmp_path: Path) -> None:
 
 
 def test_a_kiosk_pairs_with_the_hub_that_knows_its_code(tmp_path: Path) -> None:
-    """Two hubs on one LAN: the one the kiosk finds first (by name) does not know the code.
-    The kiosk is told no there, then tries the other hub and pairs with it."""
+    """Two hubs on one LAN: the one the kiosk sees first (and that sorts first) does not know
+    the code and says no. Once the other hub is up, the kiosk pairs with that one."""
     hubs = []
     for name, hub_id in (("wrong", "hub-00000000"), ("right", "hub-ffffffff")):
         (tmp_path / name).mkdir()
@@ -115,17 +115,24 @@ def test_a_kiosk_pairs_with_the_hub_that_knows_its_code(tmp_path: Path) -> None:
         store.set_meta("hub_id", hub_id)
         store.close()
         seed_clips(hub.data, 10, 1000)
-        hubs.append(hub.start())
+        hubs.append(hub)
     wrong, right = hubs
-    k = None
+    store = right.store()
+    code = store.create_pair_code()
+    store.close()
+    k = kiosk(tmp_path, "k1", "--pair-code", code, "--interval", "0.3", "--prefetch", "5",
+              "--wait-online", "60")
     try:
-        store = right.store()
-        code = store.create_pair_code()
-        store.close()
-        k = kiosk(tmp_path, "k1", "--pair-code", code, "--interval", "0.3", "--prefetch", "5")
+        wrong.start()
         k.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            e.get("code") == "unpaired" for e in list(k.events)
+        ):
+            time.sleep(0.2)
+        assert any(e.get("code") == "unpaired" for e in k.events), k.tail()  # the first: no
+        right.start()
         k.wait_event("labelled", 2, timeout=90)
-        assert any(e.get("code") == "unpaired" for e in k.events), k.tail()  # first: no
         store = right.store()
         assert [x["id"] for x in store.kiosks()] == ["k1"] and store.count_labels() >= 2
         store.close()
@@ -133,7 +140,6 @@ def test_a_kiosk_pairs_with_the_hub_that_knows_its_code(tmp_path: Path) -> None:
         assert store.kiosks() == [] and store.count_labels() == 0
         store.close()
     finally:
-        if k is not None:
-            k.kill()
+        k.kill()
         for hub in hubs:
             hub.kill()
