@@ -4,8 +4,6 @@ go first (Linux keeps a nice value per thread)."""
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import os
 import sys
 import threading
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hub.server import BACKGROUND_NICE, background_executor
-from tests.faults import write_project
+from tests.hub.in_process_hub import loopback_config, while_running
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
@@ -34,29 +32,15 @@ def test_the_hub_checkpoints_on_a_background_thread(tmp_path: Path, monkeypatch)
     import hub.server as server
 
     monkeypatch.setattr(server, "CHECKPOINT_SECONDS", 0.1)
-    config = server.HubConfig(
-        project=write_project(tmp_path / "project.toml"), data=tmp_path / "hub",
-        bind="tcp://127.0.0.1:0", pair_bind="tcp://127.0.0.1:0", web_host="127.0.0.1",
-        web_port=0, zeroconf=False,
-    )
     here = os.getpriority(os.PRIO_PROCESS, 0)
 
-    async def main() -> dict[str, int]:
-        ready = asyncio.Event()
-        hub = asyncio.create_task(server.run_hub(config, ready))
-        await asyncio.wait_for(ready.wait(), 30)
-        await asyncio.sleep(0.5)  # a few checkpoints
-        nice = {
+    def nice_of_background_threads() -> dict[str, int]:
+        return {
             t.name: os.getpriority(os.PRIO_PROCESS, t.native_id)
             for t in threading.enumerate()
             if t.name.startswith("hub-background") and t.native_id is not None
         }
-        hub.cancel()
-        await asyncio.gather(hub, return_exceptions=True)
-        return nice
 
-    try:
-        nice = asyncio.run(main())
-    finally:
-        gc.unfreeze()
+    # settle: a few checkpoints have run
+    nice = while_running(loopback_config(tmp_path), nice_of_background_threads, settle=0.5)
     assert nice and set(nice.values()) == {min(19, here + BACKGROUND_NICE)}
