@@ -5,36 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .store import Store
+from .store import Store, long_votes
 
 
 def long_format(store: Store, upto: int | None = None) -> tuple[list[str], list[str], list[str]]:
     """(clip, operator, value) per vote; a multi-choice label gives one vote per value.
     `upto`: only labels up to that row (`Store.last_label_rowid`)."""
-    tasks: list[str] = []
-    workers: list[str] = []
-    values: list[str] = []
-    parsed: dict[str, list[str]] = {}  # a project has a handful of distinct value lists
     bound = "" if upto is None else f" AND rowid <= {int(upto)}"
-    for clip, operator, raw in store.conn.execute(
-        f'SELECT clip, operator, "values" FROM labels WHERE retracted = 0{bound} '
-        "ORDER BY received_at"
-    ):
-        chosen = parsed.get(raw)
-        if chosen is None:
-            chosen = json.loads(raw)
-            if len(parsed) < 4096:
-                parsed[raw] = chosen
-        if len(chosen) == 1:  # single choice: most labels
-            tasks.append(clip)
-            workers.append(operator)
-            values.append(chosen[0])
-            continue
-        for value in chosen:
-            tasks.append(clip)
-            workers.append(operator)
-            values.append(value)
-    return tasks, workers, values
+    return long_votes(
+        store.conn.execute(
+            f'SELECT clip, operator, "values" FROM labels WHERE retracted = 0{bound} '
+            "ORDER BY received_at"
+        )
+    )
 
 
 def schema_classes(store: Store) -> list[str]:

@@ -12,9 +12,11 @@ from .store import (
     NewLabel,
     Store,
     StoreError,
+    long_votes,
 )
 
 __all__ = [
+    "long_votes",
     "RETRY",
     "STORED",
     "UNKNOWN_CLIP",

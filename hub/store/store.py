@@ -68,6 +68,26 @@ class BatchOutcome:
     clips: dict[str, tuple[str | None, int]]
 
 
+def long_votes(rows: Iterable[tuple[str, str, str]]) -> tuple[list[str], list[str], list[str]]:
+    """(clips, operators, values), one vote per value, from (clip, operator, `values` JSON)
+    label rows; each distinct value list is parsed once (a project has a handful)."""
+    tasks: list[str] = []
+    workers: list[str] = []
+    values: list[str] = []
+    parsed: dict[str, list[str]] = {}
+    for clip, operator, raw in rows:
+        chosen = parsed.get(raw)
+        if chosen is None:
+            chosen = json.loads(raw)
+            if len(parsed) < 4096:
+                parsed[raw] = chosen
+        for value in chosen:
+            tasks.append(clip)
+            workers.append(operator)
+            values.append(value)
+    return tasks, workers, values
+
+
 def _chunks(items: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -295,26 +315,14 @@ class Store:
     def labels_since(self, rowid: int) -> tuple[int, list[str], list[str], list[str]]:
         """(last row read, clips, operators, values): one vote per value of each label
         stored after label row `rowid` and not retracted, in the order they came."""
-        tasks: list[str] = []
-        workers: list[str] = []
-        values: list[str] = []
-        last = rowid
-        parsed: dict[str, list[str]] = {}  # a project has a handful of distinct value lists
-        for row, clip, operator, raw in self.conn.execute(
+        rows = self.conn.execute(
             'SELECT rowid, clip, operator, "values" FROM labels WHERE rowid > ? '
             "AND retracted = 0 ORDER BY rowid",
             (rowid,),
-        ):
-            last = row
-            chosen = parsed.get(raw)
-            if chosen is None:
-                chosen = parsed[raw] = json.loads(raw) if len(parsed) < 4096 else json.loads(raw)
-            for value in chosen:
-                tasks.append(clip)
-                workers.append(operator)
-                values.append(value)
-        if last == rowid:  # nothing new (or only retracted ones): look past those too
-            last = max(rowid, self.last_label_rowid())
+        ).fetchall()
+        # nothing new (or only retracted ones): look past those too
+        last = rows[-1][0] if rows else max(rowid, self.last_label_rowid())
+        tasks, workers, values = long_votes(row[1:] for row in rows)
         return last, tasks, workers, values
 
     def set_consensus(self, rows: Iterable[tuple[str | None, float, int, str]]) -> None:
