@@ -9,8 +9,12 @@ in-terminal frame rate.
 * kiosk: the real `KioskApp` (headless Textual, Pilot key presses), real `KioskEngine` and
   `KioskStore`, `MpvPlayer`; offline (clips already in the cache) and online (a real hub
   process, clips fetched over ZeroMQ). Each kiosk run is its own process, so its RSS after
-  the run is the kiosk's alone. "Playing" is the first `playback-time` > 0 after mpv's
-  `start-file` for the new clip, timed on mpv's event thread.
+  the run is the kiosk's alone. "Playing" is the first `playback-time` > 0 of the new
+  clip's file, timed on mpv's event thread: from the mpv instance that had it preloaded
+  (paused at 0 when the key was pressed) or after a `start-file` that followed the key. The
+  kiosk's clip on screen must be the one expected (`wrong clip` counts the others). Also
+  reported: key → the first frame of the new clip on the terminal's frame board. Run
+  `offline-nopreload` is the kiosk with one mpv instance (`loadfile` on the key), as before.
 * start-up: `straat-kiosk` in tmux until the login screen is on the terminal.
 * frame rate: a clip drawn in the terminal (tmux, truecolour) by `VideoView`, frames drawn
   per second and CPU of the kiosk process and of the tmux server.
@@ -38,7 +42,7 @@ from benchmarks.common import machine, median, pct
 ROOT = Path(__file__).resolve().parent.parent
 PIN = "2468"
 #: the kiosk runs (`--runs`): `no-malloc-fix` is the kiosk without `fix_mmap_threshold`
-RUNS = ("offline-null", "offline", "no-malloc-fix", "online")
+RUNS = ("offline-null", "offline", "offline-nopreload", "no-malloc-fix", "online")
 
 
 # ---- clips ---------------------------------------------------------------------------------
@@ -93,6 +97,51 @@ class PlayWatch:
     def arm(self) -> None:
         self._event.clear()
         self._started = False
+
+    def wait(self, timeout: float = 10.0) -> float | None:
+        return self.at if self._event.wait(timeout) else None
+
+
+class DeckWatch:
+    """Key press → the expected file's first playback-time > 0 on any of the kiosk's mpv
+    instances (on mpv's event thread). An instance counts if it held the file paused at 0
+    when armed (preloaded) or if a start-file followed the arming; the file is checked with
+    mpv's own `path` when playback-time moves."""
+
+    def __init__(self, handles: list[Any]) -> None:
+        self._event = threading.Event()
+        self._armed = False
+        self._expected = ""
+        self._eligible: set[int] = set()
+        self.at = 0.0
+        for handle in handles:
+            self._hook(handle)
+
+    def _hook(self, handle: Any) -> None:
+        key = id(handle)
+
+        @handle.event_callback("start-file")
+        def _start(_event: Any) -> None:
+            if self._armed:
+                self._eligible.add(key)
+
+        def _time(_name: str, value: Any) -> None:
+            if self._armed and key in self._eligible and value is not None and value > 0:
+                at = time.perf_counter()
+                if handle.path == self._expected:
+                    self._armed = False
+                    self.at = at
+                    self._event.set()
+
+        handle.observe_property("playback-time", _time)
+
+    def arm(self, expected: Path, handles: list[Any]) -> None:
+        self._event.clear()
+        self._expected = str(expected)
+        self._eligible = {
+            id(h) for h in handles if h.path == self._expected and not (h.playback_time or 0)
+        }
+        self._armed = True
 
     def wait(self, timeout: float = 10.0) -> float | None:
         return self.at if self._event.wait(timeout) else None
@@ -239,10 +288,14 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
         engine, link = _offline_engine(data, files)
     else:
         engine, link = _online_engine(data, args.hub_id, args.pair_code)
-    player = MpvPlayer(vo=args.vo)
+    player = MpvPlayer(vo=args.vo, preload=not args.no_preload)
     app = KioskApp(engine, player, link)
-    watch = PlayWatch(player.mpv)
+    handles = player.handles()
+    watch = DeckWatch(handles)
+    board = player.frame_source() if args.vo == "libmpv" else None
     latencies: list[float] = []
+    frame_latencies: list[float] = []
+    preloaded = wrong_clip = 0
     waited_for_prefetch = 0
     stalled: dict[str, Any] = {}
 
@@ -274,12 +327,21 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
                         "screen": type(app.screen).__name__,
                     }
                     break
-            watch.arm()
+            expected = screen.upcoming[0].sha256
+            path = engine.cache.path(expected)
+            preloaded += player.preloaded() == path
+            watch.arm(path, handles)
             t0 = time.perf_counter()
             await pilot.press("1")
             at = await asyncio.to_thread(watch.wait, 10.0)
             if at is not None:
                 latencies.append((at - t0) * 1000)
+            if screen.session is None or screen.session.clip.sha256 != expected:
+                wrong_clip += 1
+            if board is not None:
+                await until(lambda t0=t0: board.switched_at > t0 and board.first_frame_at > 0, 1.0)
+                if board.switched_at > t0 and board.first_frame_at > 0:
+                    frame_latencies.append((board.first_frame_at - t0) * 1000)
         await until(lambda: engine.store.outbox_count() == 0, 30 if link else 0)
         rss = _rss_mib()
         memory = _memory()
@@ -289,6 +351,9 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
         drawn = getattr(video.first(), "frames_drawn", 0) if video else 0
     return {
         "latencies_ms": latencies,
+        "frame_latencies_ms": frame_latencies,
+        "preloaded": preloaded,
+        "wrong_clip": wrong_clip,
         "rss_mib": rss,
         "memory": memory,
         "mappings": mappings,
@@ -495,6 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-id", help=argparse.SUPPRESS)
     parser.add_argument("--pair-code", help=argparse.SUPPRESS)
     parser.add_argument("--no-malloc-fix", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-preload", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--mem-detail", action="store_true", help="print the largest mappings of each kiosk run"
     )
@@ -521,6 +587,10 @@ def main(argv: list[str] | None = None) -> int:
         if "offline" in runs:
             results["kiosk offline, vo=libmpv (terminal)"] = run_child(
                 "offline", "libmpv", work / "clips", work, args
+            )
+        if "offline-nopreload" in runs:
+            results["kiosk offline, vo=libmpv, no preload"] = run_child(
+                "offline", "libmpv", work / "clips", work, args, flags=("--no-preload",)
             )
         if "no-malloc-fix" in runs:
             results["kiosk offline, vo=libmpv, no malloc fix"] = run_child(
@@ -559,6 +629,16 @@ def main(argv: list[str] | None = None) -> int:
             is_kiosk = name.startswith("kiosk")
             print(row(name, result["latencies_ms"], base[vo] if is_kiosk else None))
         print("  (× = kiosk p95 / bare mpv p95 with the same vo; target ≤ 2×)")
+        print("\nkey press → first frame of the new clip on the terminal's frame board")
+        for name, result in results.items():
+            if result.get("frame_latencies_ms"):
+                print(row(name, result["frame_latencies_ms"]))
+        for name, result in results.items():
+            if name.startswith("kiosk"):
+                print(
+                    f"  {name:<40} preloaded {result['preloaded']} of "
+                    f"{len(result['latencies_ms'])}, wrong clip {result['wrong_clip']}"
+                )
         print("\nkiosk process after the run (RSS includes Textual, libmpv, SQLite)")
         print("  (as `straat-kiosk` runs; `no malloc fix`: glibc's dynamic mmap threshold left")
         print("   on, see kiosk.player.fix_mmap_threshold)")

@@ -75,6 +75,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "a start · b end · Delete remove last part · Esc clear choices · Enter done",
     },
     "video_none": {"nl": "(geen beeld)", "en": "(no picture)"},
+    "video_error": {
+        "nl": "Clip {name} kan niet worden afgespeeld. We slaan hem over.",
+        "en": "Clip {name} cannot be played. It is skipped.",
+    },
     "video_window": {
         "nl": "De video speelt in een eigen venster.",
         "en": "The video plays in its own window.",

@@ -11,6 +11,15 @@ terminal, the demo) the kiosk draws the video inside the terminal and needs fram
 * `vo=null` (the tests): `screenshot-raw` with a scale filter (`ScreenshotSource`). Each grab
   waits for the next decoded frame inside mpv's core (≈ 40 ms at 25 frames/s) and
   competes with `loadfile` there, so it is the fallback, not the default.
+
+Never wait: with `vo=libmpv` or `vo=null` the player keeps a second mpv instance (a "deck")
+on which the label screen preloads the next clip, paused on its first frame, while the
+current one plays. The key press then only swaps decks and unpauses (`play()` of the
+preloaded path): key → playing ≈ 1 ms instead of `loadfile`'s ≈ 13 ms (benchmarks/
+RESULTS-kiosk.md). Frames reach the terminal through one `FrameBoard`: only the deck on
+screen publishes, and only once its current file has started, so no frame of the old clip
+is drawn after the switch. With a window of its own (`vo=gpu`) there is one deck (a second
+would open a second window) and `play()` is a plain `loadfile`.
 """
 
 from __future__ import annotations
@@ -78,6 +87,8 @@ class Player(Protocol):
     description: str
 
     def play(self, path: Path) -> None: ...
+    def preload(self, path: Path | None) -> None: ...
+    def failure(self) -> str | None: ...
     def stop(self) -> None: ...
     def replay(self) -> None: ...
     def pause(self, paused: bool = True) -> None: ...
@@ -115,35 +126,137 @@ def filter_chain(greyscale: bool, blur: bool, scale: tuple[int, int] | None = No
     return f"lavfi=[{','.join(parts)}]" if parts else ""
 
 
-class SwRenderSource:
-    """mpv's software renderer (`vo=libmpv`) drawing into our buffer on our own thread.
+class PlaybackError(RuntimeError):
+    """mpv could not play a clip's file (not a video, unreadable, gone)."""
 
-    The thread renders every frame mpv offers (even when nobody draws them: mpv's video
-    output must be served) and keeps the newest; `wait()` hands it to the widget.
+
+class FrameBoard:
+    """The newest frame for the terminal, from whichever render source is on screen.
+
+    Every source renders what its mpv offers (mpv's video output must be served), but only
+    the `owner` publishes here, and only frames of its current file (`live`, and rendered in
+    its current `generation`). `switch()` hands the board to another source: the frame on the
+    board is dropped for the new owner's newest frame of its current file (a preloaded clip's
+    first frame), and `first_seq` says from which sequence number frames are the new owner's.
     """
 
-    def __init__(self, player: Any) -> None:
-        import mpv
-
-        self._mpv_mod = mpv
-        self._ctx = mpv.MpvRenderContext(player, "sw")
-        self._wake = threading.Event()
-        self._ctx.update_cb = self._wake.set
+    def __init__(self) -> None:
         self._cond = threading.Condition()
         self._frame: Frame | None = None
+        self._seq = 0
         self._size = (64, 36)
-        self._resized = True
-        self._stop = False
-        self.renders = 0
-        self._thread = threading.Thread(target=self._run, name="mpv-sw-render", daemon=True)
-        self._thread.start()
+        self._size_version = 1
+        self._sources: list[SwRenderSource] = []
+        self.owner: SwRenderSource | None = None
+        self.first_seq = 1
+        #: perf_counter of the switch and of the first frame the new owner published
+        self.switched_at = 0.0
+        self.first_frame_at = 0.0
+
+    @property
+    def renders(self) -> int:
+        return sum(source.renders for source in self._sources)
+
+    def attach(self, source: SwRenderSource) -> None:
+        with self._cond:
+            self._sources.append(source)
+            if self.owner is None:
+                self.owner = source
+
+    def size(self) -> tuple[int, int, int]:
+        """(width, height, a number that changes with every new size)"""
+        with self._cond:
+            return (*self._size, self._size_version)
 
     def set_size(self, width: int, height: int) -> None:
         width, height = max(2, width), max(2, height)
         with self._cond:
-            if (width, height) != self._size:
+            changed = (width, height) != self._size
+            if changed:
                 self._size = (width, height)
-                self._resized = True
+                self._size_version += 1
+            sources = list(self._sources)
+        if changed:
+            for source in sources:
+                source.resize()
+
+    def switch(self, source: SwRenderSource) -> None:
+        with self._cond:
+            self.owner = source
+            self._frame = None
+            self.first_seq = self._seq + 1
+            self.switched_at = time.perf_counter()
+            self.first_frame_at = 0.0
+            last = source.last
+            if last is not None and last[0] == source.generation and last[1:3] == self._size:
+                self._publish(source, *last)
+
+    def offer(
+        self, source: SwRenderSource, generation: int, width: int, height: int, data: bytes
+    ) -> bool:
+        with self._cond:
+            if source is not self.owner:
+                return False
+            return self._publish(source, generation, width, height, data)
+
+    def _publish(
+        self, source: SwRenderSource, generation: int, width: int, height: int, data: bytes
+    ) -> bool:
+        if not source.live or generation != source.generation:
+            return False  # rendered before its mpv moved on to the current file
+        self._seq += 1
+        if not self.first_frame_at:
+            self.first_frame_at = time.perf_counter()
+        self._frame = Frame(width, height, width * 4, data, self._seq)
+        self._cond.notify_all()
+        return True
+
+    def wait(self, after: int, timeout: float) -> Frame | None:
+        with self._cond:
+            if self._frame is None or self._frame.seq <= after:
+                self._cond.wait(timeout)
+            frame = self._frame
+        return frame if frame is not None and frame.seq > after else None
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+
+class SwRenderSource:
+    """mpv's software renderer (`vo=libmpv`) drawing into our buffer on our own thread.
+
+    The thread renders every frame mpv offers (even when nobody draws them: mpv's video
+    output must be served) and puts it on the `FrameBoard` (its own unless one is given);
+    `wait()` hands the newest to the widget. The player bumps `generation` when this
+    source's mpv leaves a file, and holds `live` False while mpv may still show the old one
+    (a `loadfile` over a playing file, until the new file's first frame): frames of an
+    older generation, or made while not live, are never shown.
+    """
+
+    def __init__(self, player: Any, board: FrameBoard | None = None) -> None:
+        import mpv
+
+        self._mpv_mod = mpv
+        self.board = board or FrameBoard()
+        self.live = True
+        self.generation = 0
+        #: (generation, width, height, pixels) of the newest render
+        self.last: tuple[int, int, int, bytes] | None = None
+        self._ctx = mpv.MpvRenderContext(player, "sw")
+        self._wake = threading.Event()
+        self._ctx.update_cb = self._wake.set
+        self._stop = False
+        self.renders = 0
+        self.board.attach(self)
+        self._thread = threading.Thread(target=self._run, name="mpv-sw-render", daemon=True)
+        self._thread.start()
+
+    def set_size(self, width: int, height: int) -> None:
+        self.board.set_size(width, height)
+        self.resize()
+
+    def resize(self) -> None:
         self._wake.set()
 
     def _params(self, width: int, height: int) -> tuple[Any, ctypes.Array[ctypes.c_char], Any]:
@@ -173,49 +286,40 @@ class SwRenderSource:
     def _run(self) -> None:
         render = self._mpv_mod._mpv_render_context_render
         params = buf = keep = None
-        width = height = 0
-        seq = 0
+        width = height = version = 0
         while not self._stop:
             self._wake.wait(0.25)
             self._wake.clear()
             if self._stop:
                 break
-            with self._cond:
-                resized, self._resized = self._resized, False
-                size = self._size
-            if resized or params is None:
-                width, height = size
+            new_width, new_height, new_version = self.board.size()
+            resized = new_version != version
+            if resized:
+                width, height, version = new_width, new_height, new_version
                 params, buf, keep = self._params(width, height)
             try:
                 fresh = bool(self._ctx.update() & _RENDER_UPDATE_FRAME)
                 if not (fresh or resized):
                     continue
+                generation = self.generation
                 render(self._ctx.handle, params)
             except Exception:  # pragma: no cover - mpv shutting down
                 log.debug("sw render failed", exc_info=True)
                 continue
-            seq += 1
             self.renders += 1
             assert buf is not None
-            frame = Frame(width, height, width * 4, buf.raw, seq)
-            with self._cond:
-                self._frame = frame
-                self._cond.notify_all()
+            self.last = (generation, width, height, buf.raw)
+            self.board.offer(self, *self.last)
         del keep
 
     def wait(self, after: int, timeout: float) -> Frame | None:
-        with self._cond:
-            if self._frame is None or self._frame.seq <= after:
-                self._cond.wait(timeout)
-            frame = self._frame
-        return frame if frame is not None and frame.seq > after else None
+        return self.board.wait(after, timeout)
 
     def close(self) -> None:
         self._stop = True
         self._wake.set()
         self._thread.join(timeout=2)
-        with self._cond:
-            self._cond.notify_all()
+        self.board.wake()
         self._ctx.free()
 
 
@@ -257,22 +361,109 @@ class ScreenshotSource:
         return Frame(int(raw["w"]), int(raw["h"]), int(raw["stride"]), data, self._seq)
 
 
+_START_FILE, _END_FILE, _PLAYBACK_RESTART = 6, 7, 21
+_END_FILE_ERROR = 4
+
+
+def _error_text(code: int) -> str:
+    try:
+        import mpv
+
+        return str(mpv._mpv_error_string(code).decode())
+    except Exception:  # pragma: no cover - an mpv without the call
+        return f"mpv error {code}"
+
+
+class _Deck:
+    """One mpv instance and (with `vo=libmpv`) its render source; the file it holds."""
+
+    def __init__(self, handle: Any, source: SwRenderSource | None) -> None:
+        self.mpv = handle
+        self.source = source
+        self.path: Path | None = None
+        self.entry = 0  # mpv's playlist entry id of `path`; -1 while loadfile is under way
+        self._started = 0
+        self._errors: dict[int, str] = {}
+        handle.register_event_callback(self._on_event)
+
+    def _on_event(self, event: Any) -> None:  # mpv's event thread
+        kind = event.event_id.value
+        if kind == _START_FILE:
+            self._started = int(event.data.playlist_entry_id)
+        elif kind == _END_FILE:
+            data = event.data
+            if data.reason == _END_FILE_ERROR:
+                self._errors[int(data.playlist_entry_id)] = _error_text(int(data.error))
+        elif kind == _PLAYBACK_RESTART and self.source is not None:
+            if self.entry > 0 and self._started == self.entry:
+                self.source.live = True  # the file's first frame: its pictures may be shown
+
+    def load(self, path: Path, paused: bool) -> None:
+        """`loadfile`. Over a file (on screen) its frames are not shown until the new file's
+        first one; a stopped mpv shows nothing of an older file, so its frames count at once."""
+        if self.source is not None:
+            self.source.generation += 1
+            self.source.live = self.path is None
+        self.entry = -1
+        self.path = path
+        self._errors.clear()
+        if paused:
+            self.mpv.pause = True
+        result = self.mpv.command("loadfile", str(path))
+        self.entry = int((result or {}).get("playlist_entry_id") or 0)
+        if self.entry == 0 and self.source is not None:  # an mpv that does not say (< 0.33)
+            self.source.live = True
+        if not paused:
+            self.mpv.pause = False
+
+    def error(self) -> str | None:
+        """Why mpv could not play `path`, once it has said so."""
+        return self._errors.get(self.entry) if self.path is not None else None
+
+    def stop(self) -> None:
+        if self.source is not None:
+            self.source.generation += 1
+            self.source.live = True  # a stopped mpv renders black, never an older frame
+        self.path = None
+        self.entry = 0
+        self.mpv.command("stop")
+
+
 class MpvPlayer:
-    """One mpv instance for the whole shift.
+    """mpv for the whole shift: one instance plays, a second holds the next clip (`preload`).
 
     `vo`: `gpu` (own window), `libmpv` (frames drawn in the terminal), `null` (no picture;
     tests), or any other mpv video output. Default: `gpu` with a display, else `libmpv`.
+    `preload=False`, or a window of its own, keeps one instance (`play()` is a `loadfile`).
     """
 
-    def __init__(self, vo: str | None = None, muted: bool = True) -> None:
-        import mpv
-
+    def __init__(self, vo: str | None = None, muted: bool = True, preload: bool = True) -> None:
         fix_mmap_threshold()
         self.vo = vo or default_vo()
-        self._mpv = mpv.MPV(
+        self.muted = muted
+        where = {"null": "no display: vo=null", "libmpv": "in the terminal"}.get(self.vo, self.vo)
+        self.description = f"mpv ({where})"
+        self._board = FrameBoard() if self.vo == "libmpv" else None
+        count = 2 if preload and self.vo in ("libmpv", "null") else 1
+        self._decks = [self._new_deck() for _ in range(count)]
+        self._active = self._decks[0]
+        self._filters = (False, False)
+        self._scale: tuple[int, int] | None = None
+        self._vf = ""
+        self._switch_at = 0.0
+        self._source: FrameSource | None = self._board
+        self.lock = threading.Lock()  # frame grabs vs. close()
+        self.closed = False
+        if self.vo == "null":
+            self._source = ScreenshotSource(self)
+
+    def _new_deck(self) -> _Deck:
+        import mpv
+
+        handle = mpv.MPV(
             vo=self.vo,
-            ao="null" if muted else "auto",
-            mute=muted,
+            ao="null" if self.muted else "auto",
+            mute=self.muted,
             keep_open="yes",
             idle="yes",
             osc=False,
@@ -282,28 +473,25 @@ class MpvPlayer:
             hr_seek="yes",
             **LEAN_OPTIONS,
         )
-        where = {"null": "no display: vo=null", "libmpv": "in the terminal"}.get(self.vo, self.vo)
-        self.description = f"mpv ({where})"
-        self._path: Path | None = None
-        self._filters = (False, False)
-        self._scale: tuple[int, int] | None = None
-        self._vf = ""
-        self._switch_at = 0.0
-        self._source: FrameSource | None = None
-        self.lock = threading.Lock()  # frame grabs vs. close()
-        self.closed = False
-        if self.vo == "libmpv":
-            self._source = SwRenderSource(self._mpv)
-        elif self.vo == "null":
-            self._source = ScreenshotSource(self)
+        source = SwRenderSource(handle, self._board) if self._board is not None else None
+        return _Deck(handle, source)
 
     @property
-    def mpv(self):  # noqa: ANN201 - the python-mpv object, for renderers and tests
-        return self._mpv
+    def mpv(self):  # noqa: ANN201 - the python-mpv object on screen, for renderers and tests
+        return self._active.mpv
+
+    def handles(self) -> list[Any]:
+        """Every mpv instance (the one on screen first), for benchmarks and tests."""
+        return [self._active.mpv] + [d.mpv for d in self._decks if d is not self._active]
 
     @property
     def loaded(self) -> bool:
-        return self._path is not None
+        return self._active.path is not None
+
+    @property
+    def playing(self) -> Path | None:
+        """The file on screen."""
+        return self._active.path
 
     def switching(self) -> bool:
         """True for a moment after `play()`: frame grabs keep out of the clip switch."""
@@ -313,55 +501,98 @@ class MpvPlayer:
         return self._source
 
     def video_size(self) -> tuple[int, int]:
-        params = self._mpv.video_params or {}
+        params = self._active.mpv.video_params or {}
         return int(params.get("w") or 16), int(params.get("h") or 9)
 
+    def _spare(self) -> _Deck | None:
+        return next((d for d in self._decks if d is not self._active), None)
+
+    def preload(self, path: Path | None) -> None:
+        """Open `path` on the spare instance, paused on its first frame, so that `play(path)`
+        only has to swap and unpause. None drops what is preloaded. No-op with one instance."""
+        spare = self._spare()
+        if spare is None:
+            return
+        if path is None:
+            if spare.path is not None:
+                spare.stop()
+            return
+        if spare.path == path and spare.error() is None:
+            return
+        if spare.path is not None:
+            spare.stop()  # so that nothing of the file it held can be shown for `path`
+        spare.load(path, paused=True)
+
+    def preloaded(self) -> Path | None:
+        spare = self._spare()
+        return spare.path if spare is not None and spare.error() is None else None
+
     def play(self, path: Path) -> None:
+        """Play `path` now: the preloaded instance if it holds `path`, else a `loadfile`.
+        Raises `PlaybackError` if mpv already said it cannot play the preloaded file."""
         self._switch_at = time.monotonic()
-        self._path = path
-        self._mpv.loadfile(str(path))
-        self._mpv.pause = False
+        spare = self._spare()
+        if spare is not None and spare.path == path:
+            error = spare.error()
+            if error is not None:
+                spare.stop()
+                raise PlaybackError(f"{path.name}: {error}")
+            old, self._active = self._active, spare
+            if self._board is not None:
+                self._board.switch(spare.source)  # type: ignore[arg-type]
+            spare.mpv.pause = False
+            old.stop()
+            return
+        if self._board is not None:
+            self._board.switch(self._active.source)  # type: ignore[arg-type]
+        self._active.load(path, paused=False)
+
+    def failure(self) -> str | None:
+        """Why the clip on screen does not play, once mpv has said so (else None)."""
+        return self._active.error()
 
     def stop(self) -> None:
-        self._path = None
-        self._mpv.command("stop")
+        for deck in self._decks:
+            deck.stop()
 
     def replay(self) -> None:
-        if self._path is not None:
-            self._mpv.seek(0, "absolute")
-            self._mpv.pause = False
+        if self._active.path is not None:
+            self.mpv.seek(0, "absolute")
+            self.mpv.pause = False
 
     def pause(self, paused: bool = True) -> None:
-        self._mpv.pause = paused
+        self.mpv.pause = paused
 
     def toggle_pause(self) -> None:
-        self._mpv.pause = not self._mpv.pause
+        self.mpv.pause = not self.mpv.pause
 
     def is_paused(self) -> bool:
-        return bool(self._mpv.pause)
+        return bool(self.mpv.pause)
 
     def seek(self, seconds: float) -> None:
         try:
-            self._mpv.seek(seconds, "relative")
+            self.mpv.seek(seconds, "relative")
         except SystemError:
             pass
 
     def set_speed(self, speed: float) -> None:
-        self._mpv.speed = speed
+        for deck in self._decks:
+            deck.mpv.speed = speed
 
     def frame_step(self) -> None:
-        self._mpv.frame_step()
+        self.mpv.frame_step()
 
     def frame_back_step(self) -> None:
-        self._mpv.frame_back_step()
+        self.mpv.frame_back_step()
 
     def position(self) -> float:
-        return float(self._mpv.time_pos or 0.0)
+        return float(self.mpv.time_pos or 0.0)
 
     def duration(self) -> float:
-        return float(self._mpv.duration or 0.0)
+        return float(self.mpv.duration or 0.0)
 
     def set_filters(self, greyscale: bool, blur: bool) -> None:
+        """Greyscale/blur on every instance: the preloaded clip starts with them too."""
         self._filters = (greyscale, blur)
         self._apply_vf()
 
@@ -373,18 +604,20 @@ class MpvPlayer:
         vf = filter_chain(*self._filters, scale=self._scale)
         if vf != self._vf:
             self._vf = vf
-            self._mpv.vf = vf
+            for deck in self._decks:
+                deck.mpv.vf = vf
 
     def close(self) -> None:
-        source = self._source
-        self._source = None
-        if isinstance(source, SwRenderSource):
-            source.close()  # the render context must go before the mpv handle
         with self.lock:
             if self.closed:
                 return
             self.closed = True
-        self._mpv.terminate()
+        self._source = None
+        for deck in self._decks:
+            if deck.source is not None:
+                deck.source.close()  # the render context must go before the mpv handle
+        for deck in self._decks:
+            deck.mpv.terminate()
 
 
 class StillSource:
@@ -419,6 +652,9 @@ class NullPlayer:
 
     def __init__(self, frames: bool = False) -> None:
         self.played: list[Path] = []
+        self.preloads: list[Path | None] = []
+        #: files mpv "cannot play": play() of a preloaded one raises, failure() names others
+        self.broken: set[Path] = set()
         self.paused = False
         self.speed = 1.0
         self.pos = 0.0
@@ -428,9 +664,19 @@ class NullPlayer:
         self._source = StillSource() if frames else None
 
     def play(self, path: Path) -> None:
+        if path in self.broken and self.preloads and self.preloads[-1] == path:
+            self.preloads.append(None)
+            raise PlaybackError(f"{path.name}: unrecognized file format")
         self.played.append(path)
         self.pos = 0.0
         self.paused = False
+
+    def preload(self, path: Path | None) -> None:
+        self.preloads.append(path)
+
+    def failure(self) -> str | None:
+        path = self.played[-1] if self.played else None
+        return f"{path.name}: unrecognized file format" if path in self.broken else None
 
     def stop(self) -> None:
         self.paused = True

@@ -2,12 +2,14 @@
 
 single choice: one key = label and next clip.  multi choice: label keys toggle, Enter confirms.
 segments (and multi): A and B mark a stretch while the clip plays, then a label key names it;
-several per clip; Enter submits. The clip after this one is picked and verified while this one
-plays, so a key press goes straight to `loadfile`.
+several per clip; Enter submits. The clip after this one is picked, verified and preloaded
+(paused on its first frame, `Player.preload`) while this one plays, so a key press only
+unpauses it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from typing import Any
@@ -21,12 +23,15 @@ from textual.widgets import Static
 
 from protocol import messages as m
 
+from ..player import PlaybackError
 from ..wellbeing import interleave
 from ..widgets.keys import KeyPanel
 from ..widgets.status import StatusLine
 from ..widgets.video import VideoView
 from .break_screen import BreakScreen
 from .clip_state import ClipSession
+
+log = logging.getLogger(__name__)
 
 SPEEDS = [0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
 SEEK_S = 2.0
@@ -323,7 +328,11 @@ class LabelScreen(Screen):
     def start_clip(self, clip: m.ClipRef, lease: str | None) -> None:
         player = self.player
         player.set_filters(self.greyscale, self.blur)
-        player.play(self.engine.cache.path(clip.sha256))
+        try:
+            player.play(self.engine.cache.path(clip.sha256))
+        except PlaybackError as exc:
+            self._unplayable(clip, str(exc))
+            return
         now = self.now()
         self.session = ClipSession(
             clip=clip, lease=lease, duration=clip.duration, shown_mono=now, shown_wall=time.time()
@@ -344,11 +353,31 @@ class LabelScreen(Screen):
             # ready too, so that a key after a disturbing clip still goes straight to loadfile
             calm = self._next_neutral(skip)
             self.upcoming_neutral = None if calm == self.upcoming else calm
+        # one clip can wait preloaded: the calm one if this clip is known to be disturbing
+        ahead = self.upcoming
+        if self.upcoming_neutral is not None and self.session.clip.tone == "disturbing":
+            ahead = self.upcoming_neutral
+        if ahead is not None:
+            self.player.preload(self.engine.cache.path(ahead[0].sha256))
+
+    def _unplayable(self, clip: m.ClipRef, reason: str) -> None:
+        """mpv cannot play this clip's file: say so, skip it (no label), go on to the next."""
+        log.warning("clip %s cannot be played: %s", clip.sha256[:12], reason)
+        self.engine.skip(clip)
+        if self.session is not None and self.session.clip.sha256 == clip.sha256:
+            self.session = None
+        self.upcoming = self.upcoming_neutral = None
+        self.show_next()
+        self.feedback("video_error", "warning", name=clip.name or clip.sha256[:12])
 
     def poll(self) -> None:
         if self.session is None:
             if not self.on_break and self.app.screen is self:
                 self.show_next()
+            return
+        failure = self.player.failure()
+        if failure is not None:
+            self._unplayable(self.session.clip, failure)
             return
         try:
             pos, length = self.player.position(), self.player.duration()

@@ -52,6 +52,7 @@ class VideoView(Widget):
         self._cells = (0, 0)
         self._shown: list[Strip] = []
         self._latest: list[Strip] | None = None
+        self._latest_seq = 0
         self._dirty: set[int] = set()
         self._posted = False
         self._generation = 0
@@ -97,8 +98,13 @@ class VideoView(Widget):
 
     def on_frame_ready(self, message: FrameReady) -> None:
         message.stop()
+        first_seq = getattr(self.source, "first_seq", 0)  # the clip on screen began there
         with self._lock:
             strips, dirty = self._latest, self._dirty
+            if strips is not None and self._latest_seq < first_seq:
+                # made from the clip before a switch: never drawn; its lines stay dirty
+                self._latest, self._posted = None, False
+                return
             self._latest, self._dirty, self._posted = None, set(), False
         if strips is None:
             return
@@ -144,6 +150,7 @@ class VideoView(Widget):
                 if generation != self._generation:
                     continue
                 self._latest = strips
+                self._latest_seq = frame.seq
                 self._dirty.update(changed)
                 post, self._posted = not self._posted, True
             if post:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from pathlib import Path
 
@@ -83,3 +84,135 @@ def test_the_mmap_threshold_is_fixed_on_glibc() -> None:
     if platform.libc_ver()[0] != "glibc":
         pytest.skip("mallopt is glibc's")
     assert fix_mmap_threshold() is True
+
+
+# ---- the next clip preloaded on the second mpv instance (issue 7: never wait) ---------------
+
+
+def colour_clip(path: Path, colour: str) -> Path:
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+         f"color=c={colour}:size=64x36:rate=25:duration=2", "-c:v", "libx264",
+         "-pix_fmt", "yuv420p", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+@pytest.fixture(scope="module")
+def colours(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("colours")
+    clips = {c: colour_clip(out / f"{c}.mp4", c) for c in ("red", "blue", "lime")}
+    clips["broken"] = out / "broken.mp4"
+    clips["broken"].write_bytes(b"not a video at all\n" * 100)
+    return clips
+
+
+def until(predicate, timeout: float = 5.0) -> bool:  # noqa: ANN001
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def ready(player: MpvPlayer, path: Path) -> bool:
+    """The spare instance holds `path`, paused on its first frame."""
+    spare = player.handles()[1]
+    return spare.path == str(path) and spare.pause and spare.time_pos == 0
+
+
+def playing(handle, path: Path) -> bool:  # noqa: ANN001
+    return handle.path == str(path) and (handle.playback_time or 0) > 0
+
+
+def test_the_preloaded_clip_is_what_plays_next(colours: dict[str, Path]) -> None:
+    player = MpvPlayer(vo="null")
+    try:
+        player.play(colours["red"])
+        player.preload(colours["blue"])
+        assert until(lambda: ready(player, colours["blue"]))
+        spare = player.handles()[1]
+        player.play(colours["blue"])
+        assert player.mpv is spare  # swapped to the instance that held it, no loadfile
+        assert until(lambda: playing(player.mpv, colours["blue"]), 1.0)
+        assert player.playing == colours["blue"] and not player.is_paused()
+        assert until(lambda: player.handles()[1].path is None)  # red stopped, not left playing
+        # a preloaded clip that is not the one asked for is never what plays
+        player.preload(colours["lime"])
+        assert until(lambda: ready(player, colours["lime"]))
+        player.play(colours["red"])
+        assert until(lambda: playing(player.mpv, colours["red"]))
+        assert player.playing == colours["red"]
+        assert all(h.path != str(colours["lime"]) or h.pause for h in player.handles())
+    finally:
+        player.close()
+
+
+def test_a_broken_preloaded_file_is_a_clear_error_and_nothing_else_plays(
+    colours: dict[str, Path],
+) -> None:
+    from kiosk.player import PlaybackError
+
+    player = MpvPlayer(vo="null")
+    try:
+        player.play(colours["red"])
+        player.preload(colours["broken"])
+        assert until(lambda: player.preloaded() is None)  # mpv said it cannot open it
+        on_screen = player.mpv
+        with pytest.raises(PlaybackError, match=r"broken\.mp4: .*(format|fail)"):
+            player.play(colours["broken"])
+        assert player.mpv is on_screen and player.playing == colours["red"]
+        assert all(h.path != str(colours["broken"]) for h in player.handles())
+        # a broken file given straight to loadfile (not preloaded) is reported by failure()
+        player.play(colours["broken"])
+        assert until(lambda: player.failure() is not None)
+        assert "broken.mp4" not in (player.mpv.path or "")
+    finally:
+        player.close()
+
+
+def colour_of(frame: Frame) -> tuple[int, int, int]:
+    """(r, g, b) of the middle pixel (bgr0)."""
+    i = (frame.height // 2) * frame.stride + (frame.width // 2) * 4
+    b, g, r = frame.data[i : i + 3]
+    return r, g, b
+
+
+def test_terminal_frames_after_the_switch_are_the_new_clip_with_its_filters(
+    colours: dict[str, Path],
+) -> None:
+    """Never a frame of the old clip after the switch; greyscale set while the next clip
+    waited preloaded applies to it."""
+    player = MpvPlayer(vo="libmpv")
+    try:
+        board = player.frame_source()
+        board.set_size(32, 18)
+        player.play(colours["red"])
+        assert until(lambda: playing(player.mpv, colours["red"]))
+        time.sleep(0.1)
+        red = frames(board, 3)
+        assert red and all(colour_of(f)[0] > 200 and colour_of(f)[2] < 60 for f in red)
+        player.preload(colours["blue"])
+        assert until(lambda: ready(player, colours["blue"]))
+        player.set_filters(greyscale=True, blur=False)  # after the preload, before the key
+        time.sleep(0.2)
+        player.play(colours["blue"])
+        first = board.first_seq
+        got = frames(board, 6, timeout=3)
+        assert len(got) == 6 and got[0].seq >= first
+        seen = [colour_of(frame) for frame in got]
+        assert all(r == g == b and r < 100 for r, g, b in seen), seen  # grey; never red
+        assert all(r > 10 for r, _g, _b in seen), seen  # blue in grey, not a black picture
+        assert board.first_frame_at - board.switched_at < 0.5
+        # the same without greyscale, and back on the first instance
+        player.set_filters(greyscale=False, blur=False)
+        player.preload(colours["red"])
+        assert until(lambda: ready(player, colours["red"]))
+        player.play(colours["red"])
+        first = board.first_seq
+        got = frames(board, 4, timeout=3)
+        assert got and all(f.seq >= first and colour_of(f)[0] > 200 for f in got)
+    finally:
+        player.close()

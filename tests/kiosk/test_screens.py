@@ -95,6 +95,49 @@ async def test_one_key_labels_and_the_prepared_clip_plays_at_once(kiosk_factory)
         assert "Opgeslagen" in text(kiosk.app, "#feedback")
 
 
+async def test_the_next_clip_is_preloaded_and_is_what_the_key_plays(kiosk_factory) -> None:
+    """Never wait: while a clip plays, the one after it waits preloaded in the player, and
+    the label key plays exactly that one; the time shown starts at the key."""
+    kiosk = kiosk_factory()
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = kiosk.app.screen
+        await pilot.pause(PREPARE_AFTER_S + 0.1)
+        upcoming = screen.upcoming[0]
+        path = kiosk.engine.cache.path(upcoming.sha256)
+        assert kiosk.player.preloads[-1] == path
+        kiosk.clock.advance(3.0)
+        await pilot.press("1")
+        assert kiosk.player.played[-1] == path and screen.session.clip == upcoming
+        assert screen.session.shown_mono == kiosk.clock.now  # shown from the key, not the preload
+        await pilot.pause(PREPARE_AFTER_S + 0.1)
+        assert kiosk.player.preloads[-1] == kiosk.engine.cache.path(screen.upcoming[0].sha256)
+        assert kiosk.player.preloads[-1] != path
+
+
+async def test_a_clip_mpv_cannot_play_is_skipped_with_a_message(kiosk_factory) -> None:
+    kiosk = kiosk_factory()
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        screen = kiosk.app.screen
+        await pilot.pause(PREPARE_AFTER_S + 0.1)
+        broken = screen.upcoming[0]
+        kiosk.player.broken.add(kiosk.engine.cache.path(broken.sha256))
+        await pilot.press("1")
+        assert screen.session is not None and screen.session.clip != broken
+        assert kiosk.engine.cache.path(broken.sha256) not in kiosk.player.played
+        assert "kan niet worden afgespeeld" in text(kiosk.app, "#feedback")
+        assert broken.sha256 not in {c.sha256 for c, _ in kiosk.engine.pending()}
+        assert [x.clip for x in labels(kiosk)] == [kiosk.clips[0].sha256]  # no label for it
+        # not preloaded (loadfile), found broken while on screen: the same
+        now = screen.session.clip
+        kiosk.player.broken.add(kiosk.engine.cache.path(now.sha256))
+        screen.poll()
+        await pilot.pause()
+        assert screen.session is not None and screen.session.clip != now
+        assert now.sha256 not in {c.sha256 for c, _ in kiosk.engine.pending()}
+
+
 async def test_watch_fraction_refuses_a_label_until_watched(kiosk_factory) -> None:
     kiosk = kiosk_factory(schema("single", watch_fraction=1.0))
     async with kiosk.app.run_test(size=SIZE) as pilot:
