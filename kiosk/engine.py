@@ -23,15 +23,17 @@ from protocol.pins import verify_pin
 from .cache import ClipCache, PartWriter
 from .link import HubLink
 from .store import KioskStore
+from .upload import UploadWindow
 
 log = logging.getLogger(__name__)
 
-#: Labels per LabelBatch when the outbox drains (small frames: on a slow link a frame must
-#: not take longer than a few heartbeats to cross).
+#: Labels per LabelBatch at most when the outbox drains (fewer when the upload window is
+#: small: see kiosk/upload.py).
 SYNC_BATCH = 50
-#: Re-send outbox items not acknowledged after this many seconds, and only when the hub has
-#: acknowledged nothing for as long (acks still coming in = the link is just slow; resending
-#: then would only pile duplicates onto it).
+#: Outbox items sent more than this many seconds ago and still not acknowledged (the hub
+#: dropped them, or the connection under the link changed): the drain goes back to the
+#: oldest unacknowledged item and sends again from there, within the window (the hub takes
+#: a label it already holds as a no-op and acknowledges it again).
 RESEND_AFTER = 5.0
 #: Offline PIN lock-out.
 OFFLINE_LOCK_AFTER = 5
@@ -108,8 +110,12 @@ class KioskEngine:
         self._work_requested_at = 0.0
         self._fetches: dict[str, _Fetch] = {}
         self._rate: float | None = None  # bytes/s of chunks from the hub (moving average)
+        #: outbox item id -> when it was last sent (it may be at the hub: undo retracts it)
         self._sent_at: dict[str, float] = {}
         self._acked_at = 0.0  # monotonic time of the hub's last Ack
+        #: the outbox drain on this connection: bytes in flight, and the last outbox seq sent
+        self._upload = UploadWindow()
+        self._sent_seq = 0
         self._failed_pins: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
         self.hub_error = ""
@@ -163,6 +169,7 @@ class KioskEngine:
     def on_state(self, state: str) -> None:
         if state == "offline":
             self._hub_logged_in = False
+            self._go_back()
             for sha in list(self._fetches):
                 self._drop_fetch(sha)
             self._rate = None  # the next link may be another one
@@ -177,7 +184,8 @@ class KioskEngine:
                 self.emit("welcome", hub_id=msg.hub_id)
                 if self.operator and self._pin:
                     self._send(m.Login(operator=self.operator, pin=self._pin))
-                self.sync(force=True)
+                self._go_back()  # a new connection: what was in flight on the last one is not
+                self.sync()
             case m.LoginResult():
                 if self._login_wait is not None and not self._login_wait.done():
                     self._login_wait.set_result(msg)
@@ -185,7 +193,11 @@ class KioskEngine:
                     self._hub_logged_in = True
                     self.pump()
             case m.Assign():
-                self._work_requested_at = 0.0
+                # more may be asked for at once after clips came; after an empty answer (the
+                # hub has nothing for this operator now) only when the request interval is up,
+                # not at once: that was a request for every round trip
+                if msg.clips:
+                    self._work_requested_at = 0.0
                 if msg.operator == self.operator or msg.operator:
                     added = self.store.add_assignment(msg)
                     if added:
@@ -195,9 +207,11 @@ class KioskEngine:
                 self._on_chunk(msg)
             case m.Ack():
                 self._acked_at = time.monotonic()
+                self._upload.acked(msg.uuids, self._acked_at)
                 self.store.acked(msg.uuids)
                 for uuid in msg.uuids:
                     self._sent_at.pop(uuid, None)
+                self.sync()  # the window has room again
                 self.emit("status", status=self.status, outbox=self.store.outbox_count())
             case m.Error():
                 self._on_error(msg)
@@ -213,6 +227,7 @@ class KioskEngine:
             # the hub will never take it: keep it out of the retry loop, but on record
             log.error("hub refused label %s: %s", err.ref, err.detail)
             self.store.acked([err.ref])
+            self._upload.forget([err.ref])
         elif err.code in ("unpaired", "hub_key_mismatch", "no_hub_key"):
             self.hub_error = err.detail
             self.emit("hub_problem", code=err.code, detail=err.detail)
@@ -417,8 +432,7 @@ class KioskEngine:
         )
         self.store.record_label(label)  # durable before anything else happens
         self.last_label = label
-        if self._send(m.LabelBatch(labels=[label])):
-            self._sent_at[label.uuid] = time.monotonic()
+        self.sync()  # sent now unless the outbox is still draining (then in its turn)
         self.emit("labelled", uuid=label.uuid, outbox=self.store.outbox_count())
         if clip.answer is not None:  # training: show the right answer after the label
             self.emit(
@@ -478,36 +492,56 @@ class KioskEngine:
         self.store.record_message(taken.uuid, "break", taken)
         self.sync()
 
-    def sync(self, force: bool = False) -> int:
-        """Send outbox items not sent recently, oldest first, in batches. Returns how many."""
+    def _go_back(self) -> None:
+        """Send again from the oldest unacknowledged outbox item, with a fresh window."""
+        self._upload.reset()
+        self._sent_seq = 0
+
+    def sync(self) -> int:
+        """Send the outbox items not yet sent on this connection, oldest first, in batches, as
+        far as the upload window allows (kiosk/upload.py); acknowledgements call it again.
+        Returns how many items were sent."""
         if not self.online:
             return 0
         now = time.monotonic()
-        acks_flowing = now - self._acked_at < RESEND_AFTER
-        items = self.store.outbox(limit=10_000)
-        batch: list[m.Label] = []
+        oldest = self._upload.oldest_sent_at()
+        if oldest is not None and now - oldest > RESEND_AFTER:
+            self._go_back()
+        room = self._upload.room()
         sent = 0
-        for item in items:
-            uuid = m.retract_id(item.uuid) if isinstance(item, m.Retract) else item.uuid
-            sent_at = self._sent_at.get(uuid)
-            if not force and sent_at is not None and (
-                acks_flowing or now - sent_at < RESEND_AFTER
-            ):
-                continue
-            if isinstance(item, m.Label):
-                batch.append(item)
-                if len(batch) >= SYNC_BATCH:
-                    self._send(m.LabelBatch(labels=batch))
-                    batch = []
-            else:
-                if batch:
-                    self._send(m.LabelBatch(labels=batch))
-                    batch = []
-                self._send(item)
-            self._sent_at[uuid] = now
-            sent += 1
-        if batch:
-            self._send(m.LabelBatch(labels=batch))
+        batch: list[m.Label] = []
+        batch_bytes = 0
+
+        def flush() -> None:
+            nonlocal batch, batch_bytes, room
+            if batch and self._send(m.LabelBatch(labels=batch)):
+                self._upload.sent([label.uuid for label in batch], batch_bytes, now)
+                room -= batch_bytes
+            batch, batch_bytes = [], 0
+
+        while room > 0:
+            items = self.store.outbox_after(self._sent_seq, limit=SYNC_BATCH * 4)
+            if not items:
+                break
+            for seq, nbytes, item in items:
+                if room - batch_bytes < nbytes and (batch or self._upload.in_flight):
+                    room = 0  # the window is full: the rest goes as acknowledgements come
+                    break
+                uuid = m.retract_id(item.uuid) if isinstance(item, m.Retract) else item.uuid
+                if isinstance(item, m.Label):
+                    batch.append(item)
+                    batch_bytes += nbytes
+                    if len(batch) >= SYNC_BATCH:
+                        flush()
+                else:
+                    flush()
+                    if self._send(item):
+                        self._upload.sent([uuid], nbytes, now)
+                        room -= nbytes
+                self._sent_seq = seq
+                self._sent_at[uuid] = now
+                sent += 1
+            flush()
         if sent:
             self.emit("status", status=self.status, outbox=self.store.outbox_count())
         return sent
