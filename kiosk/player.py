@@ -543,9 +543,10 @@ class MpvPlayer:
             spare.mpv.pause = False
             old.stop()
             return
+        # load first: it retires the old file's frames, which switch() would otherwise show
+        self._active.load(path, paused=False)
         if self._board is not None:
             self._board.switch(self._active.source)  # type: ignore[arg-type]
-        self._active.load(path, paused=False)
 
     def failure(self) -> str | None:
         """Why the clip on screen does not play, once mpv has said so (else None)."""

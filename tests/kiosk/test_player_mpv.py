@@ -214,5 +214,14 @@ def test_terminal_frames_after_the_switch_are_the_new_clip_with_its_filters(
         first = board.first_seq
         got = frames(board, 4, timeout=3)
         assert got and all(f.seq >= first and colour_of(f)[0] > 200 for f in got)
+        # not preloaded (a loadfile over the red clip): not one red frame after the switch
+        time.sleep(0.2)
+        player.play(colours["lime"])
+        first = board.first_seq
+        got = frames(board, 4, timeout=3)
+        assert len(got) == 4 and got[0].seq >= first
+        assert all(colour_of(f)[1] > 200 and colour_of(f)[0] < 60 for f in got), [
+            colour_of(f) for f in got
+        ]
     finally:
         player.close()
