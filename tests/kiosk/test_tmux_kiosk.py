@@ -108,8 +108,21 @@ def test_kiosk_in_tmux_draws_moving_video_and_a_key_stores_a_label(
         pictures.append("\n".join(video_lines(tmux.escapes())))
         time.sleep(0.15)
     assert len(set(pictures)) >= 3, "the picture does not move"
+    clip_name = re.compile(r"Clip: (\S+)")
+    first_clip = clip_name.findall(tmux.text())
+    assert first_clip
 
     tmux.keys("1")
+    # the next clip (preloaded while the first played) is on screen at once and drawn: never
+    # the first clip's picture again (the next may be a still sample, e.g. SMPTE bars)
+    wait_until(
+        lambda: clip_name.findall(tmux.text()) not in ([], first_clip), 5, "the next clip", tmux
+    )
+    moving = []
+    for _ in range(6):
+        moving.append("\n".join(video_lines(tmux.escapes())))
+        time.sleep(0.15)
+    assert all(moving) and not set(moving) & set(pictures), "the next clip is not drawn"
 
     def stored() -> bool:
         hub_store = hub.store()
