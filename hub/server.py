@@ -186,23 +186,28 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    def fit_consensus(reader: Store, fitted_at: int) -> tuple[int, list | None]:
-        # (labels now, the clips whose consensus changed), None when no label came in
-        count = reader.count_labels()
-        return count, None if count == fitted_at else service.consensus_rows(reader)
+    def fit_consensus(
+        reader: Store, fitted_at: tuple[int, int]
+    ) -> tuple[tuple[int, int], list | None]:
+        # (the labels' mark now, the clips whose consensus changed), None when no label came
+        # in and none was taken back. The mark is the retractions taken and the newest label's
+        # row (labels are only appended): two lookups, where count(*) of the labels scanned
+        # them all every HOUSEKEEPING_SECONDS
+        mark = (service.retractions, reader.last_label_rowid())
+        return mark, None if mark == fitted_at else service.consensus_rows(reader)
 
     async def housekeeping() -> None:
-        fitted_at = -1
+        fitted_at = (-1, -1)
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 store.expire_leases()
-                count, rows = await in_background(own_connection, fit_consensus, fitted_at)
+                mark, rows = await in_background(own_connection, fit_consensus, fitted_at)
                 if rows is not None:  # Dawid-Skene in a thread, applied here in slices
                     for i in range(0, len(rows), CONSENSUS_SLICE):  # the router runs between
                         store.set_consensus(rows[i : i + CONSENSUS_SLICE])
                         await asyncio.sleep(0)
-                    fitted_at = count
+                    fitted_at = mark
                     if priority.mode == "disagreement":  # model vs the new consensus
                         set_priorities(store, await in_background(compute_order))
             except Exception:  # housekeeping must not take the hub down

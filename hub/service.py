@@ -109,6 +109,11 @@ class HubService:
         self._fit = _Fit()
         self._expired_at = 0.0
 
+    @property
+    def retractions(self) -> int:
+        """Labels taken back since start-up (each one makes the next consensus fit a full one)."""
+        return self._retractions
+
     # ---- entry point ---------------------------------------------------------------------
 
     def handle(self, kiosk_id: str, msg: msgspec.Struct, key: str = "") -> list[msgspec.Struct]:
@@ -546,7 +551,7 @@ class HubService:
         fit.upto, fit.partial_fits = upto, fit.partial_fits + 1
         fit.gold.update(new_gold)
         touched = set(tasks) | new_gold.keys()
-        pos = model._positions("task")
+        pos = model.task_positions()
         decided_rows = []
         for clip in touched:
             i = pos.get(clip)

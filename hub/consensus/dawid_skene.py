@@ -31,6 +31,7 @@ Two ways to update after new labels arrive:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Self
 
 import numpy as np
@@ -432,6 +433,11 @@ class DawidSkene(Aggregator):
         idx = argmax_ties_low(probas_t.T)
         self._index_buf[:n_t] = idx
         self._labels_buf[:n_t] = np.asarray(self.classes_, dtype=object)[idx]
+
+    def task_positions(self) -> Mapping[str, int]:
+        """Each task's row in `labels_`, `label_index_` and `probas_` (read-only view)."""
+        self._check_fitted()
+        return MappingProxyType(self._positions("task"))
 
     # ------------------------------------------------------------------ helpers
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,9 +28,12 @@ def loopback_config(tmp_path: Path) -> HubConfig:
     )
 
 
-def while_running(config: HubConfig, probe: Callable[[], T], settle: float = 0.0) -> T:
-    """Start the hub, wait until it is ready (and `settle` seconds more), call `probe`, stop
-    the hub. The hub freezes the garbage collector's start-up objects: unfrozen afterwards."""
+def while_running(
+    config: HubConfig, probe: Callable[[], T | Awaitable[T]], settle: float = 0.0
+) -> T:
+    """Start the hub, wait until it is ready (and `settle` seconds more), call `probe` (and
+    await it if it is a coroutine function: the hub runs meanwhile), stop the hub. The hub
+    freezes the garbage collector's start-up objects: unfrozen afterwards."""
 
     async def main() -> T:
         ready = asyncio.Event()
@@ -37,7 +41,8 @@ def while_running(config: HubConfig, probe: Callable[[], T], settle: float = 0.0
         await asyncio.wait_for(ready.wait(), 30)
         await asyncio.sleep(settle)
         try:
-            return probe()
+            result = probe()
+            return await result if inspect.isawaitable(result) else result  # type: ignore[return-value]
         finally:
             hub.cancel()
             await asyncio.gather(hub, return_exceptions=True)

@@ -44,3 +44,60 @@ def test_the_hub_checkpoints_on_a_background_thread(tmp_path: Path, monkeypatch)
     # settle: a few checkpoints have run
     nice = while_running(loopback_config(tmp_path), nice_of_background_threads, settle=0.5)
     assert nice and set(nice.values()) == {min(19, here + BACKGROUND_NICE)}
+
+
+def test_consensus_is_fitted_when_labels_change_not_every_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The housekeeping fits consensus when a label came in or one was taken back, and not
+    otherwise; the check is two lookups (it was a count of every label, each round)."""
+    import asyncio
+    import time
+    import uuid
+
+    import hub.server as server
+    from hub.service import HubService
+    from hub.store import Store
+
+    monkeypatch.setattr(server, "HOUSEKEEPING_SECONDS", 0.05)
+    fits: list[int] = []
+    services: list[HubService] = []
+    real = HubService.consensus_rows
+
+    def counted(self: HubService, reader: Store, *args: object, **kwargs: object) -> list:
+        fits.append(reader.last_label_rowid())
+        services.append(self)
+        return real(self, reader, *args, **kwargs)
+
+    monkeypatch.setattr(HubService, "consensus_rows", counted)
+    config = loopback_config(tmp_path)
+
+    def label(db: Store, clip: str) -> str:
+        uid = str(uuid.uuid4())
+        db.add_label(uuid=uid, operator="op1", clip=clip, kiosk="k1", schema_version=1,
+                     values=["gewelddadig"], segments=[], telemetry={}, created_at=time.time())
+        return uid
+
+    async def probe() -> tuple[int, int, int]:
+        await asyncio.sleep(0.6)  # about ten rounds with nothing new
+        idle = len(fits)
+        db = Store(config.data / "hub.db")
+        try:
+            sha = "ab" * 32
+            db.add_clip(sha, 10, 1.0, "a.mp4", want=3)
+            db.add_operator("op1", "Op", "x")
+            uid = label(db, sha)
+            await asyncio.sleep(0.6)
+            labelled = len(fits)
+            # a retraction adds no row: the service counts it (as its Retract handler does)
+            assert db.retract_label(uid, "op1")
+            services[-1]._retractions += 1
+        finally:
+            db.close()
+        await asyncio.sleep(0.6)
+        return idle, labelled, len(fits)
+
+    idle, labelled, retracted = while_running(config, probe)
+    assert idle == 1, f"{idle} fits with no label in"
+    assert labelled == 2, f"{labelled - idle} fits after one label"
+    assert retracted == 3, f"{retracted - labelled} fits after a retraction"
