@@ -399,11 +399,12 @@ class _Deck:
                 self.source.live = True  # the file's first frame: its pictures may be shown
 
     def load(self, path: Path, paused: bool) -> None:
-        """`loadfile`. Over a file (on screen) its frames are not shown until the new file's
-        first one; a stopped mpv shows nothing of an older file, so its frames count at once."""
+        """`loadfile`. Nothing this mpv renders counts until the new file's playback starts
+        (`playback-restart`, after its first frame is rendered): mpv may still hold a frame of
+        the file before (a `stop` takes effect asynchronously), and a resize would redraw it."""
         if self.source is not None:
             self.source.generation += 1
-            self.source.live = self.path is None
+            self.source.live = False
         self.entry = -1
         self.path = path
         self._errors.clear()
@@ -423,7 +424,7 @@ class _Deck:
     def stop(self) -> None:
         if self.source is not None:
             self.source.generation += 1
-            self.source.live = True  # a stopped mpv renders black, never an older frame
+            self.source.live = False  # until a next file starts: `stop` is asynchronous
         self.path = None
         self.entry = 0
         self.mpv.command("stop")
