@@ -32,6 +32,18 @@ CACHE_GENERATION = 2048
 _LITTLE_ENDIAN = sys.byteorder == "little"
 
 
+def _forget_rendered_styles() -> None:
+    """Textual remembers the ANSI codes of the last 16 384 styles it drew (`Strip.render_ansi`
+    is an `lru_cache` keyed on the Style) and so keeps those Styles alive: for video, whose
+    colour pairs never stop coming, ≈ 9 MiB of the kiosk's memory that the two generations
+    here were meant to bound (the real kiosk in tmux grew by that in its first ten clips). The
+    cache saves nothing for styles still in use: Textual also keeps each Style's codes on the
+    Style (`Style._ansi`) and looks there first. Emptied whenever a generation here goes."""
+    cache_clear = getattr(Strip.render_ansi, "cache_clear", None)
+    if cache_clear is not None:
+        cache_clear()
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One video frame, `bgr0` pixels, `stride` bytes a row; `seq` counts frames."""
@@ -96,6 +108,7 @@ class HalfBlockRenderer:
                 style = Style.from_color(self._colour(key >> 24), self._colour(key & 0xFFFFFF))
             if len(self._styles) >= self._limit:
                 self._old_styles, self._styles = self._styles, {}
+                _forget_rendered_styles()  # else Textual's cache keeps the old generation alive
             self._styles[key] = style
         return style
 

@@ -71,6 +71,28 @@ def test_style_cache_is_bounded_and_keeps_the_styles_in_use(monkeypatch) -> None
     assert {id(seg.style) for strip in r.strips for seg in strip} == kept
 
 
+def test_styles_drawn_to_a_terminal_are_not_kept_alive_by_textual(monkeypatch) -> None:  # noqa: ANN001
+    """Textual's `Strip.render_ansi` cache (16 384 Styles) kept every style the video had ever
+    drawn alive, beyond the two generations here: ≈ 9 MiB in the real kiosk."""
+    import gc
+    import io
+
+    from rich.console import Console
+    from rich.style import Style
+
+    monkeypatch.setattr(render, "CACHE_GENERATION", 64)
+    console = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True)
+    gc.collect()
+    before = sum(isinstance(o, Style) for o in gc.get_objects())
+    r = HalfBlockRenderer(colour_bits=8)
+    for n in range(100):  # 3 200 colour pairs drawn, as the terminal driver draws them
+        for y in r.render(frame(8, 8, lambda x, y, n=n: (n << 16) | (y << 8) | x, seq=n + 1), 8, 4):
+            r.strips[y].render(console)
+    gc.collect()
+    alive = sum(isinstance(o, Style) for o in gc.get_objects()) - before
+    assert alive <= 2 * 64 + 32, f"{alive} styles alive after 3 200 drawn"
+
+
 def test_runs_of_equal_cells_become_one_segment() -> None:
     r = HalfBlockRenderer()
     r.render(frame(10, 2, lambda x, y: 0xFF0000 if x < 7 else 0x00FF00), 10, 1)
