@@ -112,7 +112,6 @@ class KioskEngine:
         self._rate: float | None = None  # bytes/s of chunks from the hub (moving average)
         #: outbox item id -> when it was last sent (it may be at the hub: undo retracts it)
         self._sent_at: dict[str, float] = {}
-        self._acked_at = 0.0  # monotonic time of the hub's last Ack
         #: the outbox drain on this connection: bytes in flight, and the last outbox seq sent
         self._upload = UploadWindow()
         self._sent_seq = 0
@@ -206,8 +205,7 @@ class KioskEngine:
             case m.Chunk():
                 self._on_chunk(msg)
             case m.Ack():
-                self._acked_at = time.monotonic()
-                self._upload.acked(msg.uuids, self._acked_at)
+                self._upload.acked(msg.uuids, time.monotonic())
                 self.store.acked(msg.uuids)
                 for uuid in msg.uuids:
                     self._sent_at.pop(uuid, None)

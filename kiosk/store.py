@@ -239,10 +239,7 @@ class KioskStore:
             return label
 
     def outbox(self, limit: int = 1000) -> list[Any]:
-        rows = self.conn.execute(
-            "SELECT frame FROM outbox ORDER BY seq LIMIT ?", (limit,)
-        ).fetchall()
-        return [_label_decoder.decode(r[0]) for r in rows]
+        return [msg for _seq, _nbytes, msg in self.outbox_after(0, limit)]
 
     def outbox_after(self, seq: int, limit: int = 200) -> list[tuple[int, int, Any]]:
         """(seq, frame bytes, message) of outbox items queued after `seq`, oldest first."""

@@ -38,8 +38,6 @@ class _Batch:
 @dataclass
 class UploadWindow:
     window: int = FIRST_WINDOW
-    #: the last send → acknowledgement delay of a whole batch (None: none timed yet)
-    last_delay: float | None = None
     _flight: list[_Batch] = field(default_factory=list)
     _in_flight: int = 0
     #: batches sent before this moment do not halve the window again
@@ -67,21 +65,11 @@ class UploadWindow:
 
     def acked(self, uuids: list[str], now: float) -> None:
         """The hub acknowledged `uuids`; batches acknowledged in full are timed."""
-        if not self._flight:
-            return
-        done = set(uuids)
-        keep: list[_Batch] = []
-        for batch in self._flight:
-            batch.uuids -= done
-            if batch.uuids:
-                keep.append(batch)
-                continue
-            self._in_flight -= batch.nbytes
+        for batch in self._take(uuids):
             self._timed(batch, now)
-        self._flight = keep
 
     def _timed(self, batch: _Batch, now: float) -> None:
-        delay = self.last_delay = now - batch.sent_at
+        delay = now - batch.sent_at
         if delay > LATE_DELAY:
             if batch.sent_at >= self._cut_at:
                 self.window = max(MIN_WINDOW, self.window // 2)
@@ -91,15 +79,19 @@ class UploadWindow:
 
     def forget(self, uuids: list[str]) -> None:
         """Items no longer waited for (taken back, refused): out of the flight, untimed."""
+        self._take(uuids)
+
+    def _take(self, uuids: list[str]) -> list[_Batch]:
+        """Take `uuids` out of the flight; returns the batches that are now complete."""
         gone = set(uuids)
         keep: list[_Batch] = []
+        complete: list[_Batch] = []
         for batch in self._flight:
             batch.uuids -= gone
-            if batch.uuids:
-                keep.append(batch)
-            else:
-                self._in_flight -= batch.nbytes
+            (keep if batch.uuids else complete).append(batch)
         self._flight = keep
+        self._in_flight -= sum(batch.nbytes for batch in complete)
+        return complete
 
     def reset(self) -> None:
         """A new connection (or a new start on this one): nothing in flight. The window starts

@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from kiosk import engine as engine_mod
@@ -18,17 +17,7 @@ from kiosk.store import KioskStore
 from protocol import codec
 from protocol import messages as m
 from protocol.constants import DEFAULT_CREDIT, MAX_CHUNK, MIN_CHUNK
-
-
-class FakeLink:
-    online = True
-
-    def __init__(self) -> None:
-        self.sent: list[msgspec.Struct] = []
-
-    def send(self, msg: msgspec.Struct) -> bool:
-        self.sent.append(msg)
-        return True
+from tests.kiosk.fake_link import FakeLink
 
 
 class FakeHub:

@@ -18,6 +18,7 @@ from kiosk.engine import SYNC_BATCH, KioskEngine
 from kiosk.store import KioskStore
 from kiosk.upload import FIRST_WINDOW, LATE_DELAY, MIN_WINDOW, UploadWindow
 from protocol import messages as m
+from tests.kiosk.fake_link import FakeLink
 
 # ---- the window alone ------------------------------------------------------------------
 
@@ -68,21 +69,6 @@ def test_a_new_connection_starts_small_and_forgets_what_was_in_flight() -> None:
 
 
 # ---- the engine's drain ------------------------------------------------------------------
-
-
-class FakeLink:
-    online = True
-
-    def __init__(self) -> None:
-        self.sent: list[msgspec.Struct] = []
-
-    def send(self, msg: msgspec.Struct) -> bool:
-        self.sent.append(msg)
-        return True
-
-    def take(self) -> list[msgspec.Struct]:
-        out, self.sent = self.sent, []
-        return out
 
 
 def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink]:
