@@ -22,6 +22,13 @@ in-terminal frame rate.
 
 from __future__ import annotations
 
+import sys
+
+if "--child" in sys.argv:  # the kiosk process starts as `straat-kiosk` does: before asyncio
+    from kiosk.cli import skip_unused_imports
+
+    skip_unused_imports()
+
 import argparse
 import asyncio
 import json
@@ -370,10 +377,11 @@ def child(args: argparse.Namespace) -> int:
     from kiosk.cli import skip_unused_imports
 
     skip_unused_imports()
-    if args.no_malloc_fix:  # the kiosk as before fix_mmap_threshold, for comparison
-        import kiosk.player
+    import kiosk.player
 
-        kiosk.player.fix_mmap_threshold = lambda size=0: False
+    if args.no_malloc_fix:  # the kiosk as before fix_mmap_threshold, for comparison
+        kiosk.player.tune_malloc = lambda: False
+    kiosk.player.tune_malloc()  # as straat-kiosk does before its first thread
     result = asyncio.run(_drive(args))
     print("RESULT " + json.dumps(result), flush=True)
     return 0

@@ -10,8 +10,10 @@ import click
 from .config import ConfigError, load_config
 
 #: sqlite-utils imports these when it can (pandas brings pyarrow); the kiosk uses none of them,
-#: and on a cheap workstation they cost ~85 MB (numpy alone ~10 MB) and most of a second
-UNUSED_IMPORTS = ("pandas", "numpy")
+#: and on a cheap workstation they cost ~85 MB (numpy alone ~10 MB) and most of a second.
+#: asyncio imports `ssl` when it can (≈ 1.2 MiB RSS); the kiosk speaks only ZeroMQ (CURVE
+#: encryption, libsodium) and zeroconf, never TLS.
+UNUSED_IMPORTS = ("pandas", "numpy", "ssl")
 
 
 def skip_unused_imports() -> None:
@@ -70,8 +72,10 @@ def main(
         raise click.ClickException(str(e)) from None
     skip_unused_imports()
     from .app import KioskApp
-    from .player import MpvPlayer
+    from .player import MpvPlayer, tune_malloc
     from .runtime import build
+
+    tune_malloc()  # before the first thread (ZeroMQ's, zeroconf's, mpv's) allocates
 
     engine, link, _browser = build(config)
     player = MpvPlayer(vo=config.vo)

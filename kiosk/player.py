@@ -64,16 +64,48 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 128 * 1024
 
 
+#: glibc's `M_ARENA_MAX` (malloc.h), and how many arenas the kiosk's threads share
+_M_ARENA_MAX = -8
+MALLOC_ARENAS = 1
+
+
+def _mallopt(param: int, value: int) -> bool:
+    try:
+        return bool(ctypes.CDLL(None).mallopt(param, value))
+    except (OSError, AttributeError):
+        return False  # a C library without `mallopt` (e.g. musl)
+
+
 def fix_mmap_threshold(size: int = MMAP_THRESHOLD) -> bool:
     """Keep glibc's mmap threshold where it starts. By default glibc raises it each time a
     large block is freed (up to 32 MiB); after that mpv's packet and frame buffers come from
     the malloc arenas and stay resident once freed: ≈ 11 MB more RSS after a few clips.
     With a fixed threshold large blocks are mmap'd and given back on free. False where the
     C library has no `mallopt` (e.g. musl)."""
+    return _mallopt(_M_MMAP_THRESHOLD, size)
+
+
+def limit_malloc_arenas(count: int = MALLOC_ARENAS) -> bool:
+    """Let threads share `count` malloc arenas. glibc gives each new thread its own arena (up
+    to 8 per core); mpv runs ~5 threads an instance, and each arena keeps its own freed and
+    fragmented pages: ≈ 2-3 MiB more RSS with two players (benchmarks/RESULTS-kiosk.md).
+    Affects threads that have not allocated yet, so call it before any start."""
+    return _mallopt(_M_ARENA_MAX, count)
+
+
+def release_free_memory() -> bool:
+    """Give the pages of freed heap memory back to the OS (glibc `malloc_trim`). With one
+    arena a clip's decoder buffers, freed when its player stops, otherwise stay resident
+    between allocations. Walks the heap under its lock: call it off the key path."""
     try:
-        return bool(ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, size))
+        return bool(ctypes.CDLL(None).malloc_trim(0))
     except (OSError, AttributeError):
         return False
+
+
+def tune_malloc() -> bool:
+    """Both of the above; the kiosk's entry point calls it before any thread starts."""
+    return fix_mmap_threshold() & limit_malloc_arenas()
 
 
 class FrameSource(Protocol):
@@ -439,7 +471,7 @@ class MpvPlayer:
     """
 
     def __init__(self, vo: str | None = None, muted: bool = True, preload: bool = True) -> None:
-        fix_mmap_threshold()
+        tune_malloc()
         self.vo = vo or default_vo()
         self.muted = muted
         where = {"null": "no display: vo=null", "libmpv": "in the terminal"}.get(self.vo, self.vo)
@@ -465,6 +497,7 @@ class MpvPlayer:
             vo=self.vo,
             ao="null" if self.muted else "auto",
             mute=self.muted,
+            aid="no" if self.muted else "auto",  # muted: no audio to decode (≈ 1.5 MiB a player)
             keep_open="yes",
             idle="yes",
             osc=False,
@@ -522,6 +555,7 @@ class MpvPlayer:
             return
         if spare.path is not None:
             spare.stop()  # so that nothing of the file it held can be shown for `path`
+        release_free_memory()  # the clip before this one is gone by now; the key waits for none
         spare.load(path, paused=True)
 
     def preloaded(self) -> Path | None:
