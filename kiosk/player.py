@@ -133,6 +133,7 @@ class Player(Protocol):
     def position(self) -> float: ...
     def duration(self) -> float: ...
     def set_filters(self, greyscale: bool, blur: bool) -> None: ...
+    def set_muted(self, muted: bool) -> None: ...
     def frame_source(self) -> FrameSource | None: ...
     def close(self) -> None: ...
 
@@ -468,12 +469,21 @@ class MpvPlayer:
     `vo`: `gpu` (own window), `libmpv` (frames drawn in the terminal), `null` (no picture;
     tests), or any other mpv video output. Default: `gpu` with a display, else `libmpv`.
     `preload=False`, or a window of its own, keeps one instance (`play()` is a `loadfile`).
+    Muted (the default; a project can say otherwise, `set_muted`) decodes no audio at all;
+    unmuted, sound goes to `audio_out` (mpv's `ao`).
     """
 
-    def __init__(self, vo: str | None = None, muted: bool = True, preload: bool = True) -> None:
+    def __init__(
+        self,
+        vo: str | None = None,
+        muted: bool = True,
+        preload: bool = True,
+        audio_out: str = "auto",
+    ) -> None:
         tune_malloc()
         self.vo = vo or default_vo()
         self.muted = muted
+        self.audio_out = audio_out
         where = {"null": "no display: vo=null", "libmpv": "in the terminal"}.get(self.vo, self.vo)
         self.description = f"mpv ({where})"
         self._board = FrameBoard() if self.vo == "libmpv" else None
@@ -495,7 +505,7 @@ class MpvPlayer:
 
         handle = mpv.MPV(
             vo=self.vo,
-            ao="null" if self.muted else "auto",
+            ao="null" if self.muted else self.audio_out,
             mute=self.muted,
             aid="no" if self.muted else "auto",  # muted: no audio to decode (≈ 1.5 MiB a player)
             keep_open="yes",
@@ -632,6 +642,19 @@ class MpvPlayer:
         self._filters = (greyscale, blur)
         self._apply_vf()
 
+    def set_muted(self, muted: bool) -> None:
+        """The project's sound setting, on every instance. Unmuting selects the audio track
+        again (it opens `audio_out` then); the clip on screen gets its sound from there on."""
+        if muted == self.muted:
+            return
+        self.muted = muted
+        for deck in self._decks:
+            handle = deck.mpv
+            if not muted:
+                handle["ao"] = self.audio_out  # takes effect when the audio track opens
+            handle.mute = muted
+            handle.aid = "no" if muted else "auto"
+
     def _set_scale(self, scale: tuple[int, int] | None) -> None:
         self._scale = scale
         self._apply_vf()
@@ -696,6 +719,7 @@ class NullPlayer:
         self.pos = 0.0
         self.length = 4.0
         self.filters = (False, False)
+        self.muted = True
         self.closed = False
         self._source = StillSource() if frames else None
 
@@ -752,6 +776,9 @@ class NullPlayer:
 
     def set_filters(self, greyscale: bool, blur: bool) -> None:
         self.filters = (greyscale, blur)
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
 
     def frame_source(self) -> FrameSource | None:
         return self._source

@@ -144,6 +144,7 @@ class LabelScreen(Screen):
         schema = self.schema
         if schema:
             self.greyscale, self.blur = schema.greyscale, schema.blur
+            self.player.set_muted(schema.muted)
         self.refresh_texts()
         self.show_next()
         self.set_interval(POLL_S, self.poll)

@@ -123,6 +123,26 @@ def test_a_muted_player_does_not_decode_the_audio(clip: Path) -> None:
         player.close()
 
 
+def test_a_project_with_sound_unmutes_every_instance(clip: Path) -> None:
+    """`set_muted(False)` (a project with `muted = false`): the clip on screen and the
+    preloaded one decode their audio and play it to the output (here mpv's null output)."""
+    player = MpvPlayer(vo="null", audio_out="null")
+    try:
+        player.set_muted(False)
+        player.play(clip)
+        player.preload(clip.with_name(sorted(p.name for p in clip.parent.glob("*.mp4"))[1]))
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not all(h.audio_codec for h in player.handles()):
+            time.sleep(0.02)
+        for handle in player.handles():
+            assert handle.mute is False
+            assert handle.audio_codec is not None, "audio not decoded after unmuting"
+        player.set_muted(True)
+        assert all(h.mute is True and h.aid is False for h in player.handles())
+    finally:
+        player.close()
+
+
 # ---- the next clip preloaded on the second mpv instance (issue 7: never wait) ---------------
 
 

@@ -328,6 +328,17 @@ async def test_project_filters_are_the_default(kiosk_factory) -> None:
         assert kiosk.player.filters == (True, False)
 
 
+async def test_sound_follows_the_project_muted_by_default(kiosk_factory) -> None:
+    kiosk = kiosk_factory()
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert kiosk.player.muted is True
+    loud = kiosk_factory(schema("single", muted=False))
+    async with loud.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        assert loud.player.muted is False
+
+
 # ---- wellbeing -----------------------------------------------------------------------------
 
 
