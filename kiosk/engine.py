@@ -303,7 +303,7 @@ class KioskEngine:
             return
         pending = self.pending()
         for clip, _lease in pending:
-            if not self.cache.path(clip.sha256).exists():
+            if not self.cache.has(clip.sha256):
                 self.fetch(clip)
         if not (self.online and self._hub_logged_in):
             return

@@ -277,7 +277,7 @@ class LabelScreen(Screen):
             nxt = calm
         if nxt is None or nxt[0].sha256 in self._on_screen():
             return None
-        return nxt if self.engine.cache.path(nxt[0].sha256).exists() else None
+        return nxt if self.engine.cache.has(nxt[0].sha256) else None
 
     # ---- neutral clips after disturbing ones ---------------------------------------------
 
@@ -300,7 +300,7 @@ class LabelScreen(Screen):
         here = [
             p
             for p in self.engine.pending()
-            if p[0].sha256 not in skip and self.engine.cache.path(p[0].sha256).exists()
+            if p[0].sha256 not in skip and self.engine.cache.has(p[0].sha256)
         ]
         if not here:
             return None
@@ -611,7 +611,7 @@ class LabelScreen(Screen):
         self.upcoming = self.upcoming_neutral = None
         again = next((p for p in self.engine.pending() if p[0].sha256 == label.clip), None)
         self.feedback("undone")
-        if again is not None and self.engine.cache.path(label.clip).exists():
+        if again is not None and self.engine.cache.has(label.clip):
             self.start_clip(*again)
         else:
             self.session = None

@@ -12,7 +12,7 @@ import pytest
 
 from kiosk import engine as engine_mod
 from kiosk.cache import ClipCache
-from kiosk.engine import WINDOW_BYTES, KioskEngine, chunk_plan
+from kiosk.engine import MAX_FETCHES, WINDOW_BYTES, KioskEngine, chunk_plan
 from kiosk.store import KioskStore
 from protocol import codec
 from protocol import messages as m
@@ -171,3 +171,32 @@ def test_at_most_max_fetches_clips_at_once(tmp_path: Path) -> None:
 )
 def test_chunk_plan(rate: float | None, fetches: int, chunk: int, credit: int) -> None:
     assert chunk_plan(rate, fetches) == (chunk, credit)
+
+
+def test_the_cache_knows_which_clips_are_here_and_rejects_what_is_no_hash(
+    tmp_path: Path,
+) -> None:
+    store = KioskStore(tmp_path / "k.db")
+    cache = ClipCache(tmp_path / "clips", store)
+    here, gone = hashlib.sha256(b"here").hexdigest(), hashlib.sha256(b"gone").hexdigest()
+    cache.path(here).write_bytes(b"here")
+    assert cache.has(here) is True
+    assert cache.has(gone) is False
+    for bad in ("../" + here[3:], here.upper(), here[:-1], here + "\n", ""):
+        with pytest.raises(ValueError):
+            cache.has(bad)
+        with pytest.raises(ValueError):
+            cache.path(bad)
+
+
+def test_the_label_key_top_up_fetches_every_queued_clip_that_is_missing(tmp_path: Path) -> None:
+    engine, link, _ready = make_engine(tmp_path)
+    clips = [FakeHub(os.urandom(2000)) for _ in range(MAX_FETCHES + 1)]
+    engine.cache.path(clips[1].sha).write_bytes(clips[1].data)  # one is here already
+    engine.store.add_assignment(
+        m.Assign(operator="op", lease_id="l", expires_at=9e9, clips=[ref(c) for c in clips])
+    )
+    engine.operator = "op"
+    engine.pump()
+    asked = {msg.sha256 for msg in link.sent if isinstance(msg, m.Fetch)}
+    assert asked == {c.sha for c in clips} - {clips[1].sha}
