@@ -373,10 +373,7 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> int:
-    # as `straat-kiosk` runs (it imports kiosk.cli, and click with it)
-    from kiosk.cli import skip_unused_imports
-
-    skip_unused_imports()
+    # as `straat-kiosk` runs (the imports it skips were skipped at the top of this module)
     import kiosk.player
 
     if args.no_malloc_fix:  # the kiosk as before fix_mmap_threshold, for comparison

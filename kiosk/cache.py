@@ -29,17 +29,20 @@ class ClipCache:
         self.limit = limit_bytes
         root.mkdir(parents=True, exist_ok=True)
 
-    def path(self, sha256: str) -> Path:
+    @staticmethod
+    def _name(sha256: str) -> str:
+        """The clip's file name; a ValueError for anything that is not a sha256 hex digest."""
         if not _SHA256.fullmatch(sha256):
             raise ValueError("not a sha256")
-        return self.root / f"{sha256}.mp4"
+        return f"{sha256}.mp4"
+
+    def path(self, sha256: str) -> Path:
+        return self.root / self._name(sha256)
 
     def has(self, sha256: str) -> bool:
         """The clip's file is here (not verified). Cheap: the label key's top-up checks every
         queued clip (200 clips: 0.3 ms, against 1.6 ms through `path().exists()`)."""
-        if not _SHA256.fullmatch(sha256):
-            raise ValueError("not a sha256")
-        return os.path.exists(os.path.join(self._root, sha256 + ".mp4"))
+        return os.path.exists(os.path.join(self._root, self._name(sha256)))
 
     def part(self, sha256: str) -> Path:
         return self.path(sha256).with_suffix(".part")

@@ -25,6 +25,7 @@ would open a second window) and `play()` is a plain `loadfile`.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import threading
@@ -69,11 +70,19 @@ _M_ARENA_MAX = -8
 MALLOC_ARENAS = 1
 
 
-def _mallopt(param: int, value: int) -> bool:
+@functools.cache
+def _libc_function(name: str) -> Any:  # noqa: ANN401 - a ctypes function, or None
+    """`name` from the C library this process runs on; None where it has none (e.g. musl
+    has neither `mallopt` nor `malloc_trim`)."""
     try:
-        return bool(ctypes.CDLL(None).mallopt(param, value))
+        return getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
-        return False  # a C library without `mallopt` (e.g. musl)
+        return None
+
+
+def _mallopt(param: int, value: int) -> bool:
+    mallopt = _libc_function("mallopt")
+    return mallopt is not None and bool(mallopt(param, value))
 
 
 def fix_mmap_threshold(size: int = MMAP_THRESHOLD) -> bool:
@@ -97,10 +106,8 @@ def release_free_memory() -> bool:
     """Give the pages of freed heap memory back to the OS (glibc `malloc_trim`). With one
     arena a clip's decoder buffers, freed when its player stops, otherwise stay resident
     between allocations. Walks the heap under its lock: call it off the key path."""
-    try:
-        return bool(ctypes.CDLL(None).malloc_trim(0))
-    except (OSError, AttributeError):
-        return False
+    malloc_trim = _libc_function("malloc_trim")
+    return malloc_trim is not None and bool(malloc_trim(0))
 
 
 def tune_malloc() -> bool:
