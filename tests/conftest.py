@@ -18,6 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = ROOT / "projects"
 PIN = "2468"
+#: A stored PIN as protocol.pins writes it: scheme, parameters, then salt and digest in hex, so
+#: nothing in it can hold a PIN in clear (a short PIN may still turn up by chance in the hex).
+PIN_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}")
 
 
 def pytest_configure(config: pytest.Config) -> None:

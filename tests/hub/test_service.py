@@ -12,8 +12,8 @@ from hub.service import HubService
 from hub.store import Store
 from protocol import messages as m
 from protocol.constants import CHUNK_SIZE
-from protocol.pins import hash_pin
-from tests.conftest import PROJECTS
+from protocol.pins import hash_pin, verify_pin
+from tests.conftest import PIN_HASH, PROJECTS
 
 
 @pytest.fixture
@@ -71,9 +71,8 @@ def test_pair_code_is_single_use(service: HubService) -> None:
 def test_welcome_roster_holds_hashes_only(service: HubService) -> None:
     (welcome,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
     assert {r.operator for r in welcome.roster} == {"op1", "op2"}
-    assert all(
-        r.pin_hash.startswith("scrypt$") and "1234" not in r.pin_hash for r in welcome.roster
-    )
+    assert all(PIN_HASH.fullmatch(r.pin_hash) for r in welcome.roster), welcome.roster
+    assert all(verify_pin("1234", r.pin_hash) for r in welcome.roster)
 
 
 def test_wrong_pin_locks_out_after_repeats(service: HubService) -> None:

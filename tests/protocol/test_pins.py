@@ -1,12 +1,19 @@
 from protocol.pins import hash_pin, verify_pin
+from tests.conftest import PIN_HASH
 
 
 def test_pin_hash_verifies_and_hides_the_pin() -> None:
     stored = hash_pin("4321", n=2**10)
-    assert "4321" not in stored
-    assert stored.startswith("scrypt$")
+    # scheme, parameters and hex only (the random hex may hold "4321" by chance: 1 in ~700)
+    assert PIN_HASH.fullmatch(stored), stored
     assert verify_pin("4321", stored)
     assert not verify_pin("4322", stored)
+
+
+def test_same_salt_gives_the_same_hash_without_the_pin() -> None:
+    stored = hash_pin("4321", salt=bytes(16), n=2**10)
+    assert stored == hash_pin("4321", salt=bytes(16), n=2**10)
+    assert "4321" not in stored and verify_pin("4321", stored)
 
 
 def test_salted() -> None:
