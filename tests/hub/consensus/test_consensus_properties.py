@@ -1,4 +1,8 @@
-"""Property tests (hypothesis) for the aggregators."""
+"""Property tests (hypothesis) for the aggregators.
+
+Derandomized: the same examples on every run, so that CI cannot turn red on a case no change
+brought. To search further, drop `derandomize` and raise `max_examples` locally.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,11 @@ def crowd(draw: st.DrawFn) -> tuple[list[str], list[str], list[str], list[str]]:
 
 
 @settings(
-    max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=60,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(data=crowd(), seed=st.integers(0, 2**32 - 1))
 def test_permuting_operators_and_clips_changes_nothing(
@@ -71,7 +79,11 @@ def test_permuting_operators_and_clips_changes_nothing(
 
 
 @settings(
-    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=25,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
     seed=st.integers(0, 2**32 - 1),
