@@ -98,6 +98,9 @@ def test_hub_away_longer_than_the_lease(tmp_path: Path) -> None:
         hub.kill(signal.SIGKILL)
         before = k.count("labelled")
         time.sleep(3.0)  # longer than the lease
+        deadline = time.monotonic() + 10  # a busy machine: give the kiosk time, not the hub
+        while k.count("labelled") - before < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
         during = k.count("labelled") - before
         print(f"labelled while the hub was away: {during}")
         assert during >= 3, f"kiosk stopped labelling without the hub: {k.tail()}"

@@ -7,13 +7,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.ingest import IngestError, Probe, cut_video, plan_cuts
 from hub.samples import make_corrupt_video, make_long_video
 
 
+@settings(deadline=None, derandomize=True)
 @given(
     duration=st.floats(min_value=0.1, max_value=20_000, allow_nan=False),
     clip=st.floats(min_value=1.0, max_value=120.0, allow_nan=False),

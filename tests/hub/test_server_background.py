@@ -78,24 +78,30 @@ def test_consensus_is_fitted_when_labels_change_not_every_round(
                      values=["gewelddadig"], segments=[], telemetry={}, created_at=time.time())
         return uid
 
+    async def settle(expected: int) -> int:
+        """Wait (up to 10 s on a busy machine) for `expected` fits, then ten more rounds: any
+        fit beyond it shows up in the count."""
+        deadline = time.monotonic() + 10
+        while len(fits) < expected and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        return len(fits)
+
     async def probe() -> tuple[int, int, int]:
-        await asyncio.sleep(0.6)  # about ten rounds with nothing new
-        idle = len(fits)
+        idle = await settle(1)  # the first fit, then about ten rounds with nothing new
         db = Store(config.data / "hub.db")
         try:
             sha = "ab" * 32
             db.add_clip(sha, 10, 1.0, "a.mp4", want=3)
             db.add_operator("op1", "Op", "x")
             uid = label(db, sha)
-            await asyncio.sleep(0.6)
-            labelled = len(fits)
+            labelled = await settle(idle + 1)
             # a retraction adds no row: the service counts it (as its Retract handler does)
             assert db.retract_label(uid, "op1")
             services[-1]._retractions += 1
         finally:
             db.close()
-        await asyncio.sleep(0.6)
-        return idle, labelled, len(fits)
+        return idle, labelled, await settle(labelled + 1)
 
     idle, labelled, retracted = while_running(config, probe)
     assert idle == 1, f"{idle} fits with no label in"

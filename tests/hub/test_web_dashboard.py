@@ -164,7 +164,7 @@ def test_hours_from_sessions_and_from_labels_made_offline(store: Store) -> None:
 
 
 def test_operator_stats(store: Store) -> None:
-    now = time.time()
+    now = datetime.now().replace(hour=12, minute=0, second=0, microsecond=0).timestamp()
     label(store, "u1", "op1", 0, "a", now - 60, shown=90)
     label(store, "u2", "op1", 1, "a", now - 30, shown=30)
     store.add_alert("al1", "op1", clip(0), "k1", now)

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from hub.service import HubService
 from hub.store.accounts import create_token
+from hub.store.dashboard import day_start
 from hub.web import events
 from hub.web.routes import ROUTES
 from protocol.pins import verify_pin
@@ -120,7 +121,9 @@ async def test_statement_in_both_languages(client: TestClient, service: HubServi
         telemetry={"time_to_label_s": 3},
         created_at=time.time(),
     )
-    service.store.add_break("b1", "op1", "k1", time.time() - 900, 600.0, True, "enforced")
+    # today's break, also in the first quarter hour after midnight
+    began = max(time.time() - 900, day_start(time.time()))
+    service.store.add_break("b1", "op1", "k1", began, 600.0, True, "enforced")
     await login(client, STAFF)
     nl = await (await client.get("/operators/op1/statement")).text()
     assert "Werkervaringsverklaring" in nl and "Ada Lovelace (op1)" in nl

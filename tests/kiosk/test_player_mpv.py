@@ -47,8 +47,7 @@ def test_sw_render_frames_at_the_asked_size_and_moving(clip: Path) -> None:
         assert len({f.data for f in got}) > 4  # the picture moves
         assert [f.seq for f in got] == sorted(f.seq for f in got)
         player.set_filters(greyscale=True, blur=False)
-        time.sleep(0.3)
-        assert grey(frames(source, 1)[0])
+        assert until(lambda: any(grey(f) for f in frames(source, 1, timeout=0.5)), 3.0)
         assert player.position() > 0
     finally:
         player.close()
@@ -193,7 +192,7 @@ def test_the_preloaded_clip_is_what_plays_next(colours: dict[str, Path]) -> None
         spare = player.handles()[1]
         player.play(colours["blue"])
         assert player.mpv is spare  # swapped to the instance that held it, no loadfile
-        assert until(lambda: playing(player.mpv, colours["blue"]), 1.0)
+        assert until(lambda: playing(player.mpv, colours["blue"]), 3.0)
         assert player.playing == colours["blue"] and not player.is_paused()
         assert until(lambda: player.handles()[1].path is None)  # red stopped, not left playing
         # a preloaded clip that is not the one asked for is never what plays
@@ -262,7 +261,7 @@ def test_terminal_frames_after_the_switch_are_the_new_clip_with_its_filters(
         seen = [colour_of(frame) for frame in got]
         assert all(r == g == b and r < 100 for r, g, b in seen), seen  # grey; never red
         assert all(r > 10 for r, _g, _b in seen), seen  # blue in grey, not a black picture
-        assert board.first_frame_at - board.switched_at < 0.5
+        assert board.first_frame_at - board.switched_at < 1.0  # ≈ 0.03 s when quiet
         # the same without greyscale, and back on the first instance
         player.set_filters(greyscale=False, blur=False)
         player.preload(colours["red"])

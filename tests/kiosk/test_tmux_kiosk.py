@@ -97,7 +97,7 @@ def test_kiosk_in_tmux_draws_moving_video_and_a_key_stores_a_label(
     wait_until(lambda: "Je nummer" in tmux.text(), 30, "the login screen", tmux)
     wait_until(lambda: "verbonden" in tmux.text(), 30, "a connection to the hub", tmux)
     tmux.keys("op1", "Enter")
-    time.sleep(0.3)
+    time.sleep(1.0)  # the focus moves to the PIN field by a posted message: let it land
     tmux.keys(PIN, "Enter")
     wait_until(lambda: "Clip:" in tmux.text(), 30, "the first clip", tmux)
     wait_until(lambda: len(video_lines(tmux.escapes())) > 10, 15, "video in the terminal", tmux)
