@@ -35,6 +35,9 @@ SYNC_BATCH = 50
 #: oldest unacknowledged item and sends again from there, within the window (the hub takes
 #: a label it already holds as a no-op and acknowledges it again).
 RESEND_AFTER = 5.0
+#: Labels first: with nothing left to label here, a work request waits at most this long
+#: for the labels on their way to reach the hub (see `Engine._work_waits_for_labels`).
+WORK_WAITS_FOR_LABELS_S = 30.0
 #: Offline PIN lock-out.
 OFFLINE_LOCK_AFTER = 5
 OFFLINE_LOCK_SECONDS = 30.0
@@ -108,6 +111,7 @@ class KioskEngine:
         self._hub_logged_in = False
         self._login_wait: asyncio.Future[m.LoginResult] | None = None
         self._work_requested_at = 0.0
+        self._labels_first_since: float | None = None
         self._fetches: dict[str, _Fetch] = {}
         self._rate: float | None = None  # bytes/s of chunks from the hub (moving average)
         #: outbox item id -> when it was last sent (it may be at the hub: undo retracts it)
@@ -173,6 +177,7 @@ class KioskEngine:
                 self._drop_fetch(sha)
             self._rate = None  # the next link may be another one
             self._work_requested_at = 0.0
+            self._labels_first_since = None
         self.emit("status", status=self.status, outbox=self.store.outbox_count())
 
     def on_message(self, msg: msgspec.Struct) -> None:
@@ -210,7 +215,10 @@ class KioskEngine:
                 for uuid in msg.uuids:
                     self._sent_at.pop(uuid, None)
                 self.sync()  # the window has room again
-                self.emit("status", status=self.status, outbox=self.store.outbox_count())
+                outbox = self.store.outbox_count()
+                self.emit("status", status=self.status, outbox=outbox)
+                if not outbox:
+                    self.pump()  # a work request that waited for the labels goes now
             case m.Error():
                 self._on_error(msg)
 
@@ -307,6 +315,10 @@ class KioskEngine:
                 self.fetch(clip)
         if not (self.online and self._hub_logged_in):
             return
+        if pending:
+            self._labels_first_since = None
+        elif self._work_waits_for_labels():
+            return
         seconds = sum(c.duration for c, _ in pending)
         s = self.settings
         want = len(pending) < s.prefetch_clips or seconds < s.prefetch_minutes * 60
@@ -324,6 +336,22 @@ class KioskEngine:
                     exclude=self.store.held_clips(self.operator),
                 )
             )
+
+    def _work_waits_for_labels(self) -> bool:
+        """Labels first. With nothing left to label here, a work request waits while labels
+        are on their way to the hub (at most WORK_WAITS_FOR_LABELS_S). Sent before them, it
+        lists every clip whose label the hub has not acknowledged (64 hex characters each:
+        175 labels after a reconnect ≈ 11 KB). On a 32 kbit/s link that queued in front of
+        the kiosk's TCP acknowledgements, the hub's replies stalled for three beats and the
+        kiosk reconnected. Once the labels are in, the hub has those clips on record and the
+        request is small; on a LAN the wait is one acknowledgement."""
+        if not self.store.outbox_count():
+            self._labels_first_since = None
+            return False
+        now = time.monotonic()
+        if self._labels_first_since is None:
+            self._labels_first_since = now
+        return now - self._labels_first_since < WORK_WAITS_FOR_LABELS_S
 
     def fetch(self, clip: m.ClipRef) -> None:
         """Fetch a clip from its last verified offset (at most MAX_FETCHES at once; `pump`

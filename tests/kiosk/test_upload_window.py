@@ -203,3 +203,41 @@ def test_work_requests_leave_out_clips_the_hub_has_acknowledged_labels_for(
     held = set(engine.store.held_clips("op1"))
     # still to label, and labelled but not yet acknowledged; not the two the hub holds
     assert held == {shas[2], shas[3], shas[4]}
+
+
+def test_with_nothing_left_to_label_work_is_asked_for_after_the_labels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Labelled everything offline, back online: the labels go first, and the work request
+    follows the last acknowledgement, small (the netns mid-sync test saw an 11 KB request
+    stall a 32 kbit/s link). It waits at most WORK_WAITS_FOR_LABELS_S."""
+    engine, link = logged_in(tmp_path)
+    shas = [f"{i:064x}" for i in range(120)]
+    engine.store.add_assignment(assign(shas))
+    done = [label(i) for i in range(120)]
+    for lab in done:
+        engine.store.record_label(lab)
+        engine.store.set_queue_state("op1", lab.clip, "labelled")
+    assert engine.pending() == []
+    engine.sync()
+    engine.pump()
+    sent = link.take()
+    assert labels_in(sent) and not any(isinstance(x, m.RequestWork) for x in sent)
+    requests: list[m.RequestWork] = []
+    while engine.store.outbox_count():
+        engine.on_message(m.Ack(uuids=labels_in(sent)))
+        sent = link.take()
+        requests += [x for x in sent if isinstance(x, m.RequestWork)]
+        assert not requests or not engine.store.outbox_count(), "work asked for before labels"
+    [request] = requests
+    assert request.exclude == [], "the hub holds every label: nothing to list"
+
+    # a label the hub never acknowledges holds the request back for a bounded time only
+    engine.store.record_label(label(500))
+    engine._work_requested_at = 0.0
+    engine.pump()
+    assert not any(isinstance(x, m.RequestWork) for x in link.take())
+    later = time.monotonic() + engine_mod.WORK_WAITS_FOR_LABELS_S + 1
+    monkeypatch.setattr(engine_mod.time, "monotonic", lambda: later)
+    engine.pump()
+    assert any(isinstance(x, m.RequestWork) for x in link.take())
