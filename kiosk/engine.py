@@ -36,7 +36,7 @@ SYNC_BATCH = 50
 #: a label it already holds as a no-op and acknowledges it again).
 RESEND_AFTER = 5.0
 #: Labels first: with nothing left to label here, a work request waits at most this long
-#: for the labels on their way to reach the hub (see `Engine._work_waits_for_labels`).
+#: for the labels on their way to reach the hub (see `KioskEngine._work_waits_for_labels`).
 WORK_WAITS_FOR_LABELS_S = 30.0
 #: Offline PIN lock-out.
 OFFLINE_LOCK_AFTER = 5
@@ -217,8 +217,8 @@ class KioskEngine:
                 self.sync()  # the window has room again
                 outbox = self.store.outbox_count()
                 self.emit("status", status=self.status, outbox=outbox)
-                if not outbox:
-                    self.pump()  # a work request that waited for the labels goes now
+                if not outbox and self._labels_first_since is not None:
+                    self.pump()  # the work request that waited for the labels goes now
             case m.Error():
                 self._on_error(msg)
 
