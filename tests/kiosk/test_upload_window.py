@@ -180,6 +180,19 @@ def assign(clips: list[str]) -> m.Assign:
     )
 
 
+def labelled_here(
+    engine: KioskEngine, assigned: int, labelled: int
+) -> tuple[list[str], list[m.Label]]:
+    """`assigned` clips leased to op1, the first `labelled` of them labelled at this kiosk (in
+    the outbox, and done in the queue). Returns the clips' hashes and the labels."""
+    shas = [f"{i:064x}" for i in range(assigned)]
+    engine.store.add_assignment(assign(shas))
+    done = [label(i) for i in range(labelled)]
+    for lab in done:
+        engine.store.record_label(lab)
+    return shas, done
+
+
 def test_an_empty_answer_does_not_bring_an_immediate_new_request(tmp_path: Path) -> None:
     engine, link = logged_in(tmp_path)
     engine.pump()
@@ -194,11 +207,7 @@ def test_work_requests_leave_out_clips_the_hub_has_acknowledged_labels_for(
     tmp_path: Path,
 ) -> None:
     engine, link = logged_in(tmp_path)
-    shas = [f"{i:064x}" for i in range(5)]
-    engine.store.add_assignment(assign(shas))
-    done = [label(i) for i in range(3)]
-    for lab in done:
-        engine.store.record_label(lab)
+    shas, done = labelled_here(engine, assigned=5, labelled=3)
     engine.store.acked([done[0].uuid, done[1].uuid])
     held = set(engine.store.held_clips("op1"))
     # still to label, and labelled but not yet acknowledged; not the two the hub holds
@@ -212,12 +221,7 @@ def test_with_nothing_left_to_label_work_is_asked_for_after_the_labels(
     follows the last acknowledgement, small (the netns mid-sync test saw an 11 KB request
     stall a 32 kbit/s link). It waits at most WORK_WAITS_FOR_LABELS_S."""
     engine, link = logged_in(tmp_path)
-    shas = [f"{i:064x}" for i in range(120)]
-    engine.store.add_assignment(assign(shas))
-    done = [label(i) for i in range(120)]
-    for lab in done:
-        engine.store.record_label(lab)
-        engine.store.set_queue_state("op1", lab.clip, "labelled")
+    labelled_here(engine, assigned=120, labelled=120)
     assert engine.pending() == []
     engine.sync()
     engine.pump()
