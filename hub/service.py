@@ -19,6 +19,7 @@ from protocol.codec import ChunkFrames
 from protocol.constants import CHUNK_SIZE, MAX_CHUNK, MIN_CHUNK
 from protocol.errors import ErrorCode
 from protocol.pins import verify_pin
+from protocol.version import package_version
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
 from .project import ProjectConfig, to_policy
@@ -31,7 +32,8 @@ MAX_FETCH_BYTES = 8 * 1024 * 1024
 #: Most clips in one Assign.
 MAX_ASSIGN = 50
 
-HUB_VERSION = "0.1.0"
+#: This hub's software version (the installed distribution's, `protocol.version`).
+HUB_VERSION = package_version()
 #: Clip files kept open for chunked reads.
 OPEN_FILES = 64
 #: Seconds a kiosk's paired state is trusted before the store is asked again.
@@ -453,7 +455,9 @@ class HubService:
         overlap, per clip, is done in the store's row update: `_vote_share`.)"""
         acked: list[str] = []
         passed: set[str] = set()  # statistics are read again from the store after this batch
-        plain: dict[str, int] = {}  # trained operators' labels on ordinary clips, counted at the end
+        plain: dict[
+            str, int
+        ] = {}  # trained operators' labels on ordinary clips, counted at the end
         for label, status, at in zip(labels, outcome.status, outcome.received_at, strict=True):
             if status == UNKNOWN_CLIP:
                 continue
