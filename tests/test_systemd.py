@@ -143,7 +143,7 @@ def test_hub_unit_has_the_required_settings() -> None:
     assert values(unit, "WatchdogSec"), "no watchdog"
     assert values(unit, "ExecStart") == [
         f"{INSTALL_BIN}straat-hub serve --project /etc/annotatiestraat/project.toml "
-        "--data /var/lib/annotatiestraat"
+        "--data /var/lib/annotatiestraat --init"  # the first start makes the hub there
     ]
 
 
