@@ -120,6 +120,13 @@ def _store(data: Path):
     help="re-encode ingested clips to this height (default: keep as they are)",
 )
 @click.option("--clip-seconds", type=float, default=10.0, show_default=True)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="serve Prometheus metrics at http://METRICS-HOST:PORT/metrics (default: off)",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 def serve(
     project,
     data,
@@ -133,6 +140,8 @@ def serve(
     open_pairing,
     proxy_height,
     clip_seconds,
+    metrics_port,
+    metrics_host,
 ) -> None:
     from .server import HubConfig, run_hub
 
@@ -149,6 +158,8 @@ def serve(
         open_pairing=open_pairing,
         proxy_height=proxy_height,
         clip_seconds=clip_seconds,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
     )
     try:
         asyncio.run(run_hub(config))

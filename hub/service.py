@@ -7,7 +7,7 @@ import json
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,8 @@ class HubService:
         self._retractions = 0
         self._fit = _Fit()
         self._expired_at = 0.0
+        #: called with the seconds each request for work took (the server's metrics)
+        self.on_assign: Callable[[float], None] = lambda seconds: None
 
     @property
     def retractions(self) -> int:
@@ -151,7 +153,10 @@ class HubService:
                     self.store.log_session(msg.operator, kiosk_id, "logout")
                 return []
             case m.RequestWork():
-                return self._request_work(session, msg)
+                started = time.perf_counter()
+                assigned = self._request_work(session, msg)
+                self.on_assign(time.perf_counter() - started)
+                return assigned
             case m.Fetch():
                 return list(self._fetch(msg))
             case m.Label():
