@@ -237,13 +237,25 @@ def export(data, out, formats, seed) -> None:
 
 @main.command(help="Copy the hub database to DEST (a file or a folder) while the hub serves.")
 @click.argument("dest", type=click.Path())
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="DEST is a folder: then delete all but the newest KEEP dated backups in it",
+)
 @hub_data
-def backup(dest, data) -> None:
-    from .backup import BackupError
+def backup(dest, keep, data) -> None:
+    from .backup import BackupError, prune
     from .backup import backup as make_backup
 
+    if keep is not None and not (dest.endswith(("/", os.sep)) or Path(dest).is_dir()):
+        raise click.UsageError("--keep needs DEST to be a folder (end it with /)")
     try:
-        click.echo(make_backup(data / "hub.db", dest))
+        written = make_backup(data / HUB_DB, dest)
+        click.echo(written)
+        if keep is not None:
+            for old in prune(written.parent, keep):
+                click.echo(f"deleted {old}")
     except BackupError as e:
         raise click.ClickException(str(e)) from None
 
