@@ -60,10 +60,15 @@ LIMITS: web.AppKey[HealthLimits] = web.AppKey("health_limits", HealthLimits)
 LAG: web.AppKey[LoopLag] = web.AppKey("loop_lag", LoopLag)
 
 
-async def loop_lag_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Runs the loop monitor as long as the web app (on the router's loop)."""
-    lag = app[LAG] = LoopLag()
-    task = asyncio.create_task(lag.run())
+def setup_health(app: web.Application, limits: HealthLimits | None = None) -> None:
+    """The loop monitor runs as long as the web app, on its loop (the router's)."""
+    app[LIMITS] = limits or HealthLimits()
+    app[LAG] = LoopLag()
+    app.cleanup_ctx.append(_loop_lag_ctx)
+
+
+async def _loop_lag_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[LAG].run())
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
@@ -85,11 +90,11 @@ async def _database(app: web.Application) -> str | None:
 @auth.public
 async def healthz(request: web.Request) -> web.Response:
     app = request.app
-    limits = app.get(LIMITS) or HealthLimits()
+    limits = app[LIMITS]
     problems: list[str] = []
     if problem := await _database(app):
         problems.append(problem)
-    lag = app[LAG].worst if LAG in app else 0.0
+    lag = app[LAG].worst
     if lag > limits.max_loop_lag:
         problems.append(f"the event loop ran {lag:.2f} s late (limit {limits.max_loop_lag} s)")
     data = Path(app[SERVICE].store.path).parent

@@ -69,8 +69,10 @@ async def test_fails_while_the_loop_is_held(
     assert body["loop_lag_seconds"] >= 1.0
 
 
-async def test_fails_when_the_disk_is_nearly_full(client: TestClient) -> None:
-    client.app[LIMITS] = HealthLimits(min_free_bytes=2**62)  # more than any disk here
-    r = await client.get("/healthz")
-    body = await r.json()
+async def test_fails_when_the_disk_is_nearly_full(service: HubService) -> None:
+    app = create_app(service, WebSettings(secure_cookies=False))
+    app[LIMITS] = HealthLimits(min_free_bytes=2**62)  # more than any disk here
+    async with TestClient(TestServer(app)) as client:
+        r = await client.get("/healthz")
+        body = await r.json()
     assert r.status == 503 and "MiB free in" in body["problems"][0]
