@@ -96,6 +96,9 @@ def clean_root(tmp_path: Path) -> Iterator[CleanRoot]:
     (root / "var/lib/dpkg/status").write_text("")
     (root / "var/lib/dpkg/available").write_text("")
     yield CleanRoot(root, layers)
+    # about 1 GB of packages, venvs and layers: not kept for pytest's last-three-runs folders
+    for child in tmp_path.iterdir():
+        shutil.rmtree(child, ignore_errors=True)
 
 
 def hub_until_ready(machine: CleanRoot) -> str:
