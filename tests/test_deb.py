@@ -3,7 +3,8 @@
 machine's own), with an empty dpkg database. dpkg runs the maintainer scripts chrooted there,
 as on a fresh machine. Then: the commands, users, folders and enabled units are there, the
 units pass `systemd-analyze verify`, the hub starts as its unit would start it, and an upgrade
-to a newer build keeps the hub's data and a site's edited settings."""
+to a newer build keeps the hub's data and a site's edited settings; removing and purging the
+package never deletes the hub's data."""
 
 from __future__ import annotations
 
@@ -188,4 +189,12 @@ def test_deb_installs_starts_and_upgrades_keeping_data(
     assert re.search(r"hub \S+: ready", hub_until_ready(machine))
     status = machine.ok('dpkg --root="$R" -s annotatiestraat')
     assert "Version: 0.1.0+1" in status and "Status: install ok installed" in status
+
+    # remove keeps data and settings; purge deletes the settings, never the labels
+    machine.ok('dpkg --root="$R" -r annotatiestraat')
+    assert machine.sh('test -e "$R/opt/annotatiestraat/.venv/bin/straat-hub"').returncode != 0
+    assert (data / "hub.db").is_file() and "# edited on site" in machine.read(settings)
+    machine.ok('dpkg --root="$R" -P annotatiestraat')
+    assert machine.sh(f'test -e "$R"{settings}').returncode != 0
+    assert (data / "hub.db").is_file()
     print(f"built in {built:.1f} s; {deb.stat().st_size / 1024**2:.0f} MiB")
