@@ -19,8 +19,3 @@ def backlog(store: Store) -> tuple[int, int]:
         "FROM clips"
     ).fetchone()
     return int(clips), int(votes)
-
-
-def database_readable(store: Store) -> None:
-    """Raises (sqlite3.Error) unless the hub's tables can be read."""
-    store.conn.execute("SELECT count(*) FROM meta").fetchone()

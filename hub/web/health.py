@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..store.metrics import database_readable
+from ..store.health import database_readable
 from . import auth
 from .state import READER, SERVICE
 
