@@ -29,7 +29,7 @@ from .models.priority import priority_config
 from .models.runtime import compute_priorities
 from .project import ProjectConfig, load_project, to_schema
 from .router import Router
-from .service import HubService
+from .service import HUB_VERSION, HubService
 from .store import Store
 from .store.predictions import set_priorities
 
@@ -147,6 +147,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     router = Router(service, config.bind, keys, pair_bind=config.pair_bind)
     fp = fingerprint(keys[0])
     service.fingerprint = fp  # shown to staff beside the pairing codes
+    print(f"hub {service.hub_id}: straat-hub {HUB_VERSION}", flush=True)
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
     print(f"hub {service.hub_id}: pairing on port {router.pair_port}", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)

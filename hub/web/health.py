@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..service import HUB_VERSION
 from ..store.health import database_readable
 from . import auth
 from .state import READER, SERVICE
@@ -109,6 +110,7 @@ async def healthz(request: web.Request) -> web.Response:
         )
     body = {
         "ok": not problems,
+        "version": HUB_VERSION,
         "problems": problems,
         "loop_lag_seconds": round(lag, 4),
         "disk_free_bytes": free,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ async def test_healthy(client: TestClient) -> None:
     r = await client.get("/healthz")
     body = await r.json()
     assert r.status == 200 and body["ok"] and body["problems"] == []
-    assert body["disk_free_bytes"] > 0
+    assert body["disk_free_bytes"] > 0 and body["version"] == version("annotatiestraat")
 
 
 async def test_fails_when_the_database_is_gone(client: TestClient, service: HubService) -> None:
