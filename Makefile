@@ -3,11 +3,11 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := mpv libmpv2 ffmpeg chromium tmux iproute2 systemd tshark
+APT_PACKAGES := mpv libmpv2 ffmpeg chromium tmux iproute2 systemd tshark python3-venv util-linux adduser
 DEMO_DIR ?= demo-data
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: setup system venv demo test check bench clean
+.PHONY: setup system venv demo test check bench clean install lock deb
 
 setup: system venv
 
@@ -29,7 +29,28 @@ $(BIN)/python:
 	$(BIN)/pip install -q -U pip
 
 venv: $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+
+# A site's install: the project and its runtime dependencies at the versions of
+# constraints.txt, no test tools, in $(PREFIX)/.venv (the systemd units' path).
+PREFIX ?= /opt/annotatiestraat
+install:
+	$(PY) -m venv $(PREFIX)/.venv
+	$(PREFIX)/.venv/bin/pip install -q -U pip
+	$(PREFIX)/.venv/bin/pip install -q -c constraints.txt .
+	$(PREFIX)/.venv/bin/python -m compileall -q $(PREFIX)/.venv  # the hub unit's /opt is read-only
+
+# constraints.txt again from a fresh venv with the runtime dependencies only (after a change
+# of dependencies in pyproject.toml, or to take newer versions on purpose).
+lock:
+	rm -rf .lock-venv && $(PY) -m venv .lock-venv
+	.lock-venv/bin/pip install -q .
+	{ sed -n '/^#/p' constraints.txt; .lock-venv/bin/pip freeze --exclude annotatiestraat; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv build
+
+# The Debian package (dist/annotatiestraat_VERSION_ARCH.deb): see packaging/build-deb.sh.
+deb:
+	packaging/build-deb.sh dist
 
 demo: setup
 	$(BIN)/python -m scripts.demo --data $(DEMO_DIR)
@@ -49,4 +70,4 @@ bench: setup
 	$(BIN)/python -m benchmarks.run_all
 
 clean:
-	rm -rf $(DEMO_DIR) .pytest_cache
+	rm -rf $(DEMO_DIR) .pytest_cache dist build

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -122,6 +123,22 @@ def backup(db_path: Path, dest: Path | str) -> Path:
     finally:
         _unlink_quietly(tmp)
     return dest
+
+
+#: Names `backup` gives the files it dates in a folder; they sort oldest first.
+DATED = re.compile(r"hub-\d{8}-\d{6}\.db")
+
+
+def prune(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` dated backups (`hub-YYYYmmdd-HHMMSS.db`) in `folder`;
+    other files are left alone. Returns the files deleted."""
+    if keep < 1:
+        raise BackupError("keep at least one backup")
+    dated = sorted(p for p in Path(folder).iterdir() if DATED.fullmatch(p.name) and p.is_file())
+    old = dated[: max(0, len(dated) - keep)]
+    for path in old:
+        path.unlink()
+    return old
 
 
 def in_use(db_path: Path) -> str | None:

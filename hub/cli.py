@@ -3,38 +3,85 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from protocol.pins import hash_pin
+from protocol.version import package_version
 
+from .logs import setup_logging
 from .project import ProjectError
 
-DATA_HELP = "hub data folder (database, media, exports)"
+#: Where a site's hub keeps its data (the Debian package's and the systemd unit's folder).
+DEFAULT_DATA = Path("/var/lib/annotatiestraat")
+#: Environment variable that replaces `DEFAULT_DATA` (a command's `--data` wins over both).
+DATA_ENV = "STRAAT_DATA"
+#: The file whose presence makes a folder a hub's data folder.
+HUB_DB = "hub.db"
+DATA_HELP = f"hub data folder (database, media, exports); default ${DATA_ENV} or {DEFAULT_DATA}"
+
+
+def hub_data(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--data` and `--init` for a command that works on a hub's data folder; the command gets
+    `data` (a Path) only. A folder without a hub database is refused unless `--init` is given,
+    so that a mistyped `--data` does not silently start a second, empty hub."""
+
+    @functools.wraps(fn)
+    def command(*args: Any, data: Path, init: bool, **kwargs: Any) -> Any:
+        return fn(*args, data=hub_folder(data, init), **kwargs)
+
+    command = click.option(
+        "--init",
+        is_flag=True,
+        help="make a new hub in the data folder if it holds none (first start)",
+    )(command)
+    return click.option(
+        "--data",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_DATA,
+        envvar=DATA_ENV,
+        show_envvar=True,
+        help=DATA_HELP,
+    )(command)
+
+
+def hub_folder(data: Path, init: bool) -> Path:
+    """`data` if it holds a hub (or `init` asks for one: the folder is made); else a clear
+    error that changes nothing."""
+    if (data / HUB_DB).is_file():
+        return data
+    if not init:
+        raise click.UsageError(
+            f"{data} holds no hub ({HUB_DB} is missing): check --data or ${DATA_ENV}, "
+            "or give --init to make a new hub there"
+        )
+    data.mkdir(parents=True, exist_ok=True)
+    return data
 
 
 @click.group(help="Annotatiestraat hub: assigns work to kiosks, keeps labels, makes datasets.")
+@click.version_option(package_version(), prog_name="straat-hub")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
 def main(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    setup_logging(logging.DEBUG if verbose else logging.INFO, os.environ)
 
 
 def _store(data: Path):
     from .store import Store
 
-    data.mkdir(parents=True, exist_ok=True)
-    return Store(data / "hub.db")
+    return Store(data / HUB_DB)
 
 
 @main.command(help="Run the hub: ZeroMQ for kiosks, zeroconf, web dashboard.")
 @click.option("--project", type=click.Path(path_type=Path, exists=True), required=True)
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 @click.option(
     "--clips",
     type=click.Path(path_type=Path, exists=True),
@@ -73,6 +120,13 @@ def _store(data: Path):
     help="re-encode ingested clips to this height (default: keep as they are)",
 )
 @click.option("--clip-seconds", type=float, default=10.0, show_default=True)
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="serve Prometheus metrics at http://METRICS-HOST:PORT/metrics (default: off)",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 def serve(
     project,
     data,
@@ -86,6 +140,8 @@ def serve(
     open_pairing,
     proxy_height,
     clip_seconds,
+    metrics_port,
+    metrics_host,
 ) -> None:
     from .server import HubConfig, run_hub
 
@@ -102,6 +158,8 @@ def serve(
         open_pairing=open_pairing,
         proxy_height=proxy_height,
         clip_seconds=clip_seconds,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
     )
     try:
         asyncio.run(run_hub(config))
@@ -111,7 +169,7 @@ def serve(
 
 @main.command(help="Ingest video files or folders: check, cut into clips, store.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 @click.option("--project", type=click.Path(path_type=Path, exists=True), required=True)
 @click.option("--clip-seconds", type=float, default=10.0, show_default=True)
 @click.option(
@@ -153,7 +211,7 @@ def ingest(paths, data, project, clip_seconds, proxy) -> None:
     help="Write a versioned dataset snapshot (v1, v2, …): clips and annotations as "
     "Parquet/JSONL/CSV, splits by source video, dataset card, SHA256SUMS."
 )
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -179,20 +237,32 @@ def export(data, out, formats, seed) -> None:
 
 @main.command(help="Copy the hub database to DEST (a file or a folder) while the hub serves.")
 @click.argument("dest", type=click.Path())
-@click.option("--data", type=click.Path(path_type=Path, exists=True), required=True, help=DATA_HELP)
-def backup(dest, data) -> None:
-    from .backup import BackupError
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=None,
+    help="DEST is a folder: then delete all but the newest KEEP dated backups in it",
+)
+@hub_data
+def backup(dest, keep, data) -> None:
+    from .backup import BackupError, prune
     from .backup import backup as make_backup
 
+    if keep is not None and not (dest.endswith(("/", os.sep)) or Path(dest).is_dir()):
+        raise click.UsageError("--keep needs DEST to be a folder (end it with /)")
     try:
-        click.echo(make_backup(data / "hub.db", dest))
+        written = make_backup(data / HUB_DB, dest)
+        click.echo(written)
+        if keep is not None:
+            for old in prune(written.parent, keep):
+                click.echo(f"deleted {old}")
     except BackupError as e:
         raise click.ClickException(str(e)) from None
 
 
 @main.command(help="Replace the hub database with the backup SRC (stop the hub first).")
 @click.argument("src", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 @click.option("--force", is_flag=True, help="even if the database looks in use (nothing may run)")
 def restore(src, data, force) -> None:
     from .backup import BackupError
@@ -206,7 +276,7 @@ def restore(src, data, force) -> None:
 
 
 @main.command(help="Quality report: agreement, per label, per operator, gold; text, JSON, HTML.")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -289,7 +359,7 @@ def predictions() -> None:
     show_default=True,
     help="rows with a time range: least share of a clip they must cover",
 )
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def predictions_import(file, model, version, fmt, min_overlap, data) -> None:
     from .models.importer import ImportFailed, import_predictions
     from .models.runtime import refresh_priorities
@@ -310,7 +380,7 @@ def predictions_import(file, model, version, fmt, min_overlap, data) -> None:
 
 
 @predictions.command("list", help="Models and their versions.")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def predictions_list(data) -> None:
     import time
 
@@ -323,7 +393,7 @@ def predictions_list(data) -> None:
 
 
 @predictions.command("prioritise", help="Recompute the work order from the newest predictions.")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def predictions_prioritise(data) -> None:
     from .models.runtime import refresh_priorities
 
@@ -358,7 +428,7 @@ def gold() -> None:
 
 @gold.command("import", help="Read a CSV with columns clip (sha256 or clip name) and answer.")
 @click.argument("csv_file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def gold_import(csv_file, data) -> None:
     import csv
     import json
@@ -396,7 +466,7 @@ def operator() -> None:
 @click.argument("operator_id")
 @click.option("--name", default=None, help="display name (default: the id)")
 @click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4 to 8 digits")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def operator_add(operator_id, name, pin, data) -> None:
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise click.BadParameter("a PIN is 4 to 8 digits", param_hint="--pin")
@@ -405,7 +475,7 @@ def operator_add(operator_id, name, pin, data) -> None:
 
 
 @operator.command("list", help="List operators.")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def operator_list(data) -> None:
     for op in _store(data).operators():
         click.echo(f"{op['id']}\t{op['name']}\t{'active' if op['active'] else 'inactive'}")
@@ -417,14 +487,14 @@ def kiosk() -> None:
 
 
 @kiosk.command("pair-code", help="Make a one-time pairing code (valid 10 minutes).")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 @click.option("--ttl", type=float, default=600.0, show_default=True, help="seconds")
 def kiosk_pair_code(data, ttl) -> None:
     click.echo(_store(data).create_pair_code(ttl))
 
 
 @kiosk.command("list", help="List paired kiosks.")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def kiosk_list(data) -> None:
     for k in _store(data).kiosks():
         click.echo(f"{k['id']}\t{'paired' if k['active'] else 'unpaired'}\t{k['last_seen']}")
@@ -439,7 +509,7 @@ def user() -> None:
 @click.argument("username")
 @click.option("--role", type=click.Choice(["staff", "lead"]), required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def user_add(username, role, password, data) -> None:
     from .store import StoreError
     from .store.accounts import add_user
@@ -459,7 +529,7 @@ def token() -> None:
 @token.command("create", help="Create an API token; it is shown once.")
 @click.option("--role", type=click.Choice(["staff", "lead"]), required=True)
 @click.option("--name", default="", help="what the token is for")
-@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+@hub_data
 def token_create(role, name, data) -> None:
     from .store.accounts import create_token
 

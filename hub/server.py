@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from .models.priority import priority_config
 from .models.runtime import compute_priorities
 from .project import ProjectConfig, load_project, to_schema
 from .router import Router
-from .service import HubService
+from .service import HUB_VERSION, HubService
 from .store import Store
 from .store.predictions import set_priorities
 
@@ -87,6 +88,9 @@ class HubConfig:
     open_pairing: bool = False
     proxy_height: int | None = None
     clip_seconds: float = 10.0
+    #: Prometheus metrics on their own port (None: off); port 0 = any free port
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
 
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
@@ -143,6 +147,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     router = Router(service, config.bind, keys, pair_bind=config.pair_bind)
     fp = fingerprint(keys[0])
     service.fingerprint = fp  # shown to staff beside the pairing codes
+    print(f"hub {service.hub_id}: straat-hub {HUB_VERSION}", flush=True)
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
     print(f"hub {service.hub_id}: pairing on port {router.pair_port}", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
@@ -165,6 +170,22 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     await site.start()
     web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     print(f"hub {service.hub_id}: web on http://{config.web_host}:{web_port}/", flush=True)
+    metrics = metrics_runner = None
+    if config.metrics_port is not None:
+        from .metrics import HubMetrics
+        from .web.metrics import metrics_app
+
+        metrics = HubMetrics(store.path, config.data)
+        service.on_assign = metrics.assign_seconds.observe
+        metrics_runner = web.AppRunner(metrics_app(metrics), access_log=None)
+        await metrics_runner.setup()
+        metrics_site = web.TCPSite(metrics_runner, config.metrics_host, config.metrics_port)
+        await metrics_site.start()
+        port = metrics_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        print(
+            f"hub {service.hub_id}: metrics on http://{config.metrics_host}:{port}/metrics",
+            flush=True,
+        )
 
     advertiser = None
     if config.zeroconf:
@@ -202,12 +223,15 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 store.expire_leases()
+                started = time.perf_counter()
                 mark, rows = await in_background(own_connection, fit_consensus, fitted_at)
                 if rows is not None:  # Dawid-Skene in a thread, applied here in slices
                     for i in range(0, len(rows), CONSENSUS_SLICE):  # the router runs between
                         store.set_consensus(rows[i : i + CONSENSUS_SLICE])
                         await asyncio.sleep(0)
                     fitted_at = mark
+                    if metrics is not None:
+                        metrics.consensus_seconds.observe(time.perf_counter() - started)
                     if priority.mode == "disagreement":  # model vs the new consensus
                         set_priorities(store, await in_background(compute_order))
             except Exception:  # housekeeping must not take the hub down
@@ -252,6 +276,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         if advertiser:
             await advertiser.stop()
         await runner.cleanup()
+        if metrics_runner is not None:
+            await metrics_runner.cleanup()
         router.close()
         with contextlib.suppress(Exception):
             store.checkpoint("TRUNCATE")

@@ -7,7 +7,7 @@ import json
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from protocol.codec import ChunkFrames
 from protocol.constants import CHUNK_SIZE, MAX_CHUNK, MIN_CHUNK
 from protocol.errors import ErrorCode
 from protocol.pins import verify_pin
+from protocol.version import package_version
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
 from .project import ProjectConfig, to_policy
@@ -31,7 +32,8 @@ MAX_FETCH_BYTES = 8 * 1024 * 1024
 #: Most clips in one Assign.
 MAX_ASSIGN = 50
 
-HUB_VERSION = "0.1.0"
+#: This hub's software version (the installed distribution's, `protocol.version`).
+HUB_VERSION = package_version()
 #: Clip files kept open for chunked reads.
 OPEN_FILES = 64
 #: Seconds a kiosk's paired state is trusted before the store is asked again.
@@ -108,6 +110,8 @@ class HubService:
         self._retractions = 0
         self._fit = _Fit()
         self._expired_at = 0.0
+        #: called with the seconds each request for work took (the server's metrics)
+        self.on_assign: Callable[[float], None] = lambda seconds: None
 
     @property
     def retractions(self) -> int:
@@ -149,7 +153,10 @@ class HubService:
                     self.store.log_session(msg.operator, kiosk_id, "logout")
                 return []
             case m.RequestWork():
-                return self._request_work(session, msg)
+                started = time.perf_counter()
+                assigned = self._request_work(session, msg)
+                self.on_assign(time.perf_counter() - started)
+                return assigned
             case m.Fetch():
                 return list(self._fetch(msg))
             case m.Label():
@@ -453,7 +460,9 @@ class HubService:
         overlap, per clip, is done in the store's row update: `_vote_share`.)"""
         acked: list[str] = []
         passed: set[str] = set()  # statistics are read again from the store after this batch
-        plain: dict[str, int] = {}  # trained operators' labels on ordinary clips, counted at the end
+        plain: dict[
+            str, int
+        ] = {}  # trained operators' labels on ordinary clips, counted at the end
         for label, status, at in zip(labels, outcome.status, outcome.received_at, strict=True):
             if status == UNKNOWN_CLIP:
                 continue

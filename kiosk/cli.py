@@ -7,7 +7,10 @@ from pathlib import Path
 
 import click
 
+from protocol.version import package_version
+
 from .config import ConfigError, load_config
+from .logs import setup_logging
 
 #: sqlite-utils imports these when it can (pandas brings pyarrow); the kiosk uses none of them,
 #: and on a cheap workstation they cost ~85 MB (numpy alone ~10 MB) and most of a second.
@@ -23,6 +26,7 @@ def skip_unused_imports() -> None:
 
 
 @click.command(help="Annotatiestraat kiosk: log in, watch clips, press one key per label.")
+@click.version_option(package_version(), prog_name="straat-kiosk")
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path, exists=True), help="kiosk TOML file"
 )
@@ -70,6 +74,7 @@ def main(
         )
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
+    setup_logging(Path(config.data))  # Textual owns the terminal: warnings go to a file
     skip_unused_imports()
     from .app import KioskApp
     from .player import MpvPlayer, tune_malloc

@@ -19,6 +19,7 @@ import msgspec
 from protocol import messages as m
 from protocol.constants import DEFAULT_CREDIT, MAX_CHUNK, MIN_CHUNK
 from protocol.pins import verify_pin
+from protocol.version import package_version
 
 from .cache import ClipCache, PartWriter
 from .link import HubLink
@@ -94,14 +95,15 @@ class KioskEngine:
         store: KioskStore,
         cache: ClipCache,
         settings: Settings | None = None,
-        version: str = "0.1.0",
+        version: str | None = None,
         pair_code: str | None = None,
     ) -> None:
         self.kiosk_id = kiosk_id
         self.store = store
         self.cache = cache
         self.settings = settings or Settings()
-        self.version = version
+        #: sent in Hello, shown in the hub's kiosk list (default: the installed version)
+        self.version = version or package_version()
         self.pair_code = pair_code
         self.link: HubLink | None = None
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
@@ -235,6 +237,8 @@ class KioskEngine:
             self.store.acked([err.ref])
             self._upload.forget([err.ref])
         elif err.code in ("unpaired", "hub_key_mismatch", "no_hub_key"):
+            if err.detail != self.hub_error:  # once per problem, not once per retry
+                log.warning("hub problem %s: %s", err.code, err.detail)
             self.hub_error = err.detail
             self.emit("hub_problem", code=err.code, detail=err.detail)
         else:

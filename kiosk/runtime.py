@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from protocol.keys import fingerprint
+from protocol.version import package_version
 
 from .cache import ClipCache
 from .config import KioskConfig
@@ -23,6 +24,7 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
         store,
         cache,
         Settings(prefetch_clips=config.prefetch_clips, prefetch_minutes=config.prefetch_minutes),
+        version=package_version(),
         pair_code=config.pair_code,
     )
     browser: HubBrowser | None = None

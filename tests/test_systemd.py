@@ -68,6 +68,8 @@ def units(tmp_path: Path) -> Iterator[Path]:
         text = unit.read_text()
         assert INSTALL_BIN in text, f"{unit.name}: ExecStart= not under {INSTALL_BIN}"
         (out / unit.name).write_text(text.replace(INSTALL_BIN, f"{bin_dir}/"))
+    for timer in UNITS.glob("*.timer"):
+        (out / timer.name).write_text(timer.read_text())
     yield out
 
 
@@ -89,7 +91,15 @@ def exposure(unit: Path) -> float:
 
 
 @needs_analyze
-@pytest.mark.parametrize("name", ["straat-hub.service", "straat-kiosk.service"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "straat-hub.service",
+        "straat-kiosk.service",
+        "straat-hub-backup.service",
+        "straat-hub-backup.timer",
+    ],
+)
 def test_systemd_analyze_verify_passes(units: Path, name: str) -> None:
     done = analyze("verify", f"./{name}", cwd=units)
     said = (done.stdout + done.stderr).strip()
@@ -143,8 +153,28 @@ def test_hub_unit_has_the_required_settings() -> None:
     assert values(unit, "WatchdogSec"), "no watchdog"
     assert values(unit, "ExecStart") == [
         f"{INSTALL_BIN}straat-hub serve --project /etc/annotatiestraat/project.toml "
-        "--data /var/lib/annotatiestraat"
+        "--data /var/lib/annotatiestraat --init"  # the first start makes the hub there
     ]
+
+
+def test_backup_runs_nightly_as_the_hub_with_retention() -> None:
+    timer, service = UNITS / "straat-hub-backup.timer", UNITS / "straat-hub-backup.service"
+    assert values(timer, "OnCalendar") == ["*-*-* 02:00:00"]
+    assert values(timer, "Persistent") == ["true"]
+    assert values(timer, "Unit") == ["straat-hub-backup.service"]
+    assert values(timer, "WantedBy") == ["timers.target"]
+    assert values(service, "Type") == ["oneshot"]
+    assert values(service, "User") == ["straat-hub"]  # the hub unit's dynamic user
+    (command,) = values(service, "ExecStart")
+    assert command.startswith(f"{INSTALL_BIN}straat-hub backup /var/lib/annotatiestraat-backup/ ")
+    assert "--keep 14" in command and command.endswith("--data /var/lib/annotatiestraat")
+
+
+@needs_analyze
+def test_backup_exposure_within_target(units: Path) -> None:
+    level = exposure(units / "straat-hub-backup.service")
+    print(f"straat-hub-backup.service exposure {level}")
+    assert level <= HUB_MAX_EXPOSURE
 
 
 def test_kiosk_unit_runs_on_tty1_as_its_own_user() -> None:

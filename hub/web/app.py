@@ -10,6 +10,7 @@ from aiohttp import web
 from ..service import HubService
 from .auth import auth_middleware, headers_middleware, lang_middleware
 from .events import broadcaster_ctx, on_shutdown
+from .health import setup_health
 from .routes import setup_routes
 from .state import (
     QUALITY,
@@ -44,6 +45,7 @@ def create_app(
     app[QUALITY] = QualityCache(app[READER])
     app[THROTTLE] = LoginThrottle()
     app.cleanup_ctx.append(broadcaster_ctx)
+    setup_health(app)
     app.on_cleanup.append(_close_reader)
     app.on_shutdown.append(on_shutdown)
     setup_routes(app)

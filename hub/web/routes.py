@@ -7,15 +7,9 @@ from pathlib import Path
 from aiohttp import web
 
 from . import api, auth, events, pages
+from .health import healthz
 
 STATIC = Path(__file__).parent / "static"
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
-
-
-healthz = auth.public(healthz)
 
 ROUTES: list[tuple[str, str, auth.Handler]] = [
     ("GET", "/healthz", healthz),

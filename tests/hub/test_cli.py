@@ -90,7 +90,8 @@ def test_bad_project_names_the_file_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text((PROJECTS / "geweld.toml").read_text() + "\ncolour = 'red'\n")
     result = CliRunner().invoke(
-        main, ["serve", "--project", str(bad), "--data", str(tmp_path / "d"), "--no-zeroconf"]
+        main,
+        ["serve", "--project", str(bad), "--data", str(tmp_path / "d"), "--init", "--no-zeroconf"],
     )
     assert result.exit_code != 0
     assert str(bad) in result.output and "colour" in result.output

@@ -34,6 +34,7 @@ def test_ingest_cli_stores_clips_once_and_names_bad_files(tmp_path: Path) -> Non
         str(src),
         "--data",
         str(data),
+        "--init",
         "--project",
         str(PROJECTS / "geweld.toml"),
         "--clip-seconds",

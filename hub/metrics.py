@@ -1,0 +1,89 @@
+"""The hub's Prometheus metrics (prometheus-client), served by `straat-hub serve
+--metrics-port PORT` (off by default) on a port of their own, apart from the dashboard.
+
+Read from the database at each scrape (on a read-only connection of the scraping thread):
+labels received (a counter: `rate()` gives labels/s), the backlog, kiosks online and each
+kiosk's outbox depth (its last heartbeat's count of labels not yet acknowledged). Measured in
+the process: how long an assignment takes the router (a histogram), how long a consensus
+refresh takes, and the data folder's free disk space.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from .store import Store, dashboard
+from .store import metrics as reads
+
+#: Seconds; an assignment is a few SQLite statements, normally well under 10 ms.
+ASSIGN_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+#: Seconds; Dawid-Skene over every label, from well under a second to a minute.
+CONSENSUS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+
+
+class StoreCollector(Collector):
+    """Metrics read from the hub's database at each scrape."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[Metric]:
+        if not self.db.is_file():  # opening it would make an empty one; /healthz reports it
+            return
+        store = Store(self.db, readonly=True)
+        try:
+            received = reads.labels_received(store)
+            clips, votes = reads.backlog(store)
+            kiosks = dashboard.kiosks(store)
+        finally:
+            store.close()
+        yield CounterMetricFamily(
+            "straat_labels", "Labels received from kiosks (retracted ones too)", value=received
+        )
+        yield GaugeMetricFamily("straat_backlog_clips", "Clips still wanting votes", value=clips)
+        yield GaugeMetricFamily("straat_backlog_votes", "Votes the clips still want", value=votes)
+        yield GaugeMetricFamily(
+            "straat_kiosks_online",
+            "Paired kiosks heard from lately",
+            value=sum(k.online for k in kiosks),
+        )
+        outbox = GaugeMetricFamily(
+            "straat_kiosk_outbox",
+            "Labels waiting at a kiosk for the hub's acknowledgement (its last heartbeat)",
+            labels=["kiosk"],
+        )
+        for k in kiosks:
+            outbox.add_metric([k.id], k.outbox)
+        yield outbox
+
+
+class HubMetrics:
+    """One hub's metrics in a registry of its own (several hubs may share a test process)."""
+
+    def __init__(self, db: Path, data: Path) -> None:
+        self.registry = CollectorRegistry()
+        self.assign_seconds = Histogram(
+            "straat_assign_seconds",
+            "Time the hub takes to answer a kiosk's request for work",
+            buckets=ASSIGN_BUCKETS,
+            registry=self.registry,
+        )
+        self.consensus_seconds = Histogram(
+            "straat_consensus_refresh_seconds",
+            "Time of a consensus refresh: the fit in a thread and writing the results",
+            buckets=CONSENSUS_BUCKETS,
+            registry=self.registry,
+        )
+        disk = Gauge(
+            "straat_disk_free_bytes",
+            "Free space on the file system of the hub's data folder",
+            registry=self.registry,
+        )
+        disk.set_function(lambda: shutil.disk_usage(data).free)
+        self.registry.register(StoreCollector(db))

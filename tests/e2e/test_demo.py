@@ -1,0 +1,88 @@
+"""`make demo` in a real terminal (tmux): the kiosk's login screen shows the dashboard's address
+and the demo's staff and lead accounts, and both log in to the dashboard in Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.demo import DEMO_USERS
+from tests.e2e.test_dashboard_browser import ARTIFACTS, CHROMIUM, log_in
+from tests.kiosk.test_tmux_kiosk import Tmux
+
+from ..conftest import ROOT
+
+playwright = pytest.importorskip("playwright.async_api")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+URL = re.compile(r"dashboard (http://127\.0\.0\.1:\d+/)")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Tmux]:
+    pane = Tmux(f"straat-demo-test-{os.getpid()}")
+    # the test process may hold COLUMNS/LINES (80x24) from a library: the demo sizes itself
+    # to the terminal, as it does for a person
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && exec env -u COLUMNS -u LINES "
+        f"{shlex.quote(sys.executable)} -m scripts.demo "
+        f"--data {shlex.quote(str(tmp_path / 'demo'))} --clips 2 --lang en --web-port 0"
+    )
+    pane.start(command, width=120, height=48)
+    yield pane
+    pane.keys("C-q")
+    end = time.monotonic() + 20  # the demo stops its hub on the way out
+    while time.monotonic() < end and "demo stopped" not in pane.text():
+        time.sleep(0.1)
+    pane.kill()
+
+
+def kiosk_screen_with(pane: Tmux, needle: str, timeout: float = 120.0) -> str:
+    """The pane once the kiosk app has replaced the demo's start-up lines and shows `needle`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        text = pane.text()
+        if needle in text and "hub running" not in text:
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"{needle!r} not on the screen in {timeout} s:\n{pane.text()}")
+
+
+async def test_demo_shows_working_dashboard_accounts(demo: Tmux) -> None:
+    screen = kiosk_screen_with(
+        demo, DEMO_USERS[-1][2]
+    )  # the last password: the whole hint is drawn
+    print(screen)
+    assert "PIN 1234" in screen
+    for name, role, password in DEMO_USERS:
+        assert f"{role}: {name} / {password}" in screen
+    found = URL.search(screen)
+    assert found, screen
+    base = found.group(1).rstrip("/")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    async with playwright.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            for name, role, password in DEMO_USERS:
+                context = await browser.new_context()
+                page = await context.new_page()
+                await log_in(page, base, (name, password))
+                assert role in (await page.content()).lower()
+                # the demo's own kiosk is listed (it looked for this hub, not the first one)
+                await page.wait_for_selector("text=demo-kiosk", timeout=30_000)
+                await page.screenshot(path=str(ARTIFACTS / f"demo-{role}.png"), full_page=True)
+                await context.close()
+        finally:
+            await browser.close()
