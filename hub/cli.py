@@ -50,7 +50,8 @@ def _store(data: Path):
 @click.option(
     "--pair-bind",
     default=None,
-    help="ZeroMQ address of the pairing socket (default: the port after --bind)",
+    help="ZeroMQ address of the pairing socket (default: the port after --bind, on the "
+    "first --interface, else on loopback only)",
 )
 @click.option("--web-host", default="0.0.0.0", show_default=True)
 @click.option("--web-port", default=8080, show_default=True, type=int)
@@ -416,11 +417,30 @@ def kiosk() -> None:
     pass
 
 
-@kiosk.command("pair-code", help="Make a one-time pairing code (valid 10 minutes).")
+@kiosk.command("pair-code", help="Make a one-time pairing code (valid 5 minutes).")
 @click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
-@click.option("--ttl", type=float, default=600.0, show_default=True, help="seconds")
-def kiosk_pair_code(data, ttl) -> None:
-    click.echo(_store(data).create_pair_code(ttl))
+@click.option(
+    "--ttl",
+    type=click.FloatRange(min=1, max=86400),
+    default=300.0,
+    show_default=True,
+    help="seconds",
+)
+@click.option("--digits", type=click.IntRange(6, 12), default=6, show_default=True)
+@click.option(
+    "--repair",
+    "repair",
+    default=None,
+    metavar="KIOSK",
+    help="a code that re-pairs this (already paired) kiosk id with a new key, and nothing else",
+)
+def kiosk_pair_code(data, ttl, digits, repair) -> None:
+    from .store import StoreError
+
+    try:
+        click.echo(_store(data).create_pair_code(ttl, digits=digits, kiosk=repair))
+    except StoreError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @kiosk.command("list", help="List paired kiosks.")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+import zmq
 from aiohttp import web
 
 from protocol.keys import fingerprint
@@ -77,7 +78,8 @@ class HubConfig:
     project: Path
     data: Path
     bind: str = "tcp://0.0.0.0:5570"
-    pair_bind: str | None = None  # default: the next port after `bind`
+    #: default: the next port after `bind`, on the first of `interfaces` (else loopback)
+    pair_bind: str | None = None
     web_host: str = "0.0.0.0"
     web_port: int = 8080
     clips: list[Path] = field(default_factory=list)
@@ -140,11 +142,18 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
 
     if priority.mode != "none":
         set_priorities(store, await in_background(compute_order))
-    router = Router(service, config.bind, keys, pair_bind=config.pair_bind)
+    router = Router(
+        service,
+        config.bind,
+        keys,
+        pair_bind=config.pair_bind,
+        pair_host=config.interfaces[0] if config.interfaces else None,
+    )
     fp = fingerprint(keys[0])
     service.fingerprint = fp  # shown to staff beside the pairing codes
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
-    print(f"hub {service.hub_id}: pairing on port {router.pair_port}", flush=True)
+    pair_at = router.pair_sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+    print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
 
     from .web.app import create_app

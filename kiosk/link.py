@@ -148,7 +148,12 @@ class HubLink:
             return False
         sock = self._open(target.pair_endpoint, key)
         try:
-            hello = m.Hello(kiosk_id=self.kiosk_id, version="pairing", pair_code=code)
+            hello = m.Hello(
+                kiosk_id=self.kiosk_id,
+                version="pairing",
+                pair_code=code,
+                capabilities=self.hello().capabilities,
+            )
             if not await self._send_connected(sock, hello, PAIR_TIMEOUT) or not await sock.poll(
                 int(PAIR_TIMEOUT * 1000), zmq.POLLIN
             ):

@@ -43,7 +43,9 @@ MIGRATIONS = [
     "CREATE INDEX sent_clip ON sent (operator, sha256);",
 ]
 
-_label_decoder = msgspec.msgpack.Decoder(m.Label | m.Retract | m.Alert | m.BreakTaken)
+_label_decoder = msgspec.msgpack.Decoder(
+    m.Label | m.Retract | m.Alert | m.BreakTaken | m.OfflineLogin
+)
 _encoder = msgspec.msgpack.Encoder()
 
 

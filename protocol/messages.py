@@ -150,6 +150,16 @@ class Retract(_Msg, tag="retract", kw_only=True):
     operator: str
 
 
+class OfflineLogin(_Msg, tag="offline_login", kw_only=True):
+    """A login the kiosk checked itself while the hub was away, queued in the outbox before
+    the labels it covers. `proof` (protocol.pins.login_proof) shows the PIN was right."""
+
+    uuid: str
+    operator: str
+    at: float
+    proof: str
+
+
 class Alert(_Msg, tag="alert", kw_only=True):
     """'This affected me': the operator wants staff to know."""
 
@@ -230,6 +240,7 @@ KioskToHub = (
     | Retract
     | Alert
     | BreakTaken
+    | OfflineLogin
 )
 HubToKiosk = Welcome | LoginResult | Assign | Chunk | Ack | Error | Heartbeat
 Message = KioskToHub | Welcome | LoginResult | Assign | Chunk | Ack | Error

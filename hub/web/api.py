@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..export.basic import majority_rows
 from ..store import Store, dashboard
-from . import actions
+from . import actions, security
 from .auth import lead_only, public
 from .openapi import document
 from .state import QUALITY, reader, service
@@ -65,6 +65,8 @@ async def status(request: web.Request) -> web.StreamResponse:
             "hub_id": svc.hub_id,
             "project": svc.schema.name,
             **await reader(request)(dashboard.totals),
+            "pairing": security.pairing_state(svc),
+            "refused": security.refused_state(svc),
         }
     )
 
@@ -83,8 +85,16 @@ async def kiosks(request: web.Request) -> web.StreamResponse:
 
 
 async def pair_code(request: web.Request) -> web.StreamResponse:
+    """A one-time pairing code; body (optional): `digits` (6–12), `kiosk` (a code that
+    re-pairs that kiosk id with a new key, and nothing else)."""
     store = service(request).store
-    code = store.create_pair_code()
+    body = await _body(request)
+    digits, kiosk = body.get("digits", 6), body.get("kiosk")
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 6 <= digits <= 12:
+        return _error(400, "digits: a whole number from 6 to 12", field="digits")
+    if kiosk is not None and (not isinstance(kiosk, str) or store.kiosk(kiosk) is None):
+        return _error(400, "kiosk: the id of a paired kiosk", field="kiosk")
+    code = store.create_pair_code(digits=digits, kiosk=kiosk)
     expires = next(c.expires_at for c in dashboard.open_pair_codes(store) if c.code == code)
     return _json({"code": code, "expires_at": expires}, 201)
 

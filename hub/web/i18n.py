@@ -56,6 +56,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Type this code at the kiosk. It works once and is valid until {until}.",
     ),
     "open_codes": ("Open koppelcodes", "Open pairing codes"),
+    "pairing_alarm": (
+        "Koppelen: {wrong} foute codes van {sources} adressen; {withdrawn} keer zijn de open "
+        "codes ingetrokken; geblokkeerd: {locked}. Maak zo nodig een nieuwe code.",
+        "Pairing: {wrong} wrong codes from {sources} addresses; open codes withdrawn "
+        "{withdrawn} times; locked out: {locked}. Make a new code if you need one.",
+    ),
+    "refused_alarm": (
+        "Kiosk {kiosk}: {n} berichten geweigerd ({reason}), laatst: {detail}",
+        "Kiosk {kiosk}: {n} messages refused ({reason}), last: {detail}",
+    ),
     "fingerprint_help": (
         "Na het koppelen toont de kiosk de sleutel van de hub; die moet gelijk zijn aan:",
         "After pairing the kiosk shows the hub's key; it must be the same as:",

@@ -10,7 +10,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from ..store import dashboard
-from . import actions, templates
+from . import actions, security, templates
 from .auth import lead_only, redirect
 from .html import Safe
 from .state import QUALITY, reader, service
@@ -42,8 +42,37 @@ def _kiosks(request: web.Request, flash: Safe | None = None, status: int = 200) 
         dashboard.open_pair_codes(store, now),
         flash or templates.flash_from_query(Ctx.of(request)),
         fingerprint=getattr(service(request), "fingerprint", ""),
+        alarms=_alarms(request),
     )
     return respond(page, status)
+
+
+def _alarms(request: web.Request) -> list[str]:
+    """Pairing guesses and refused kiosk messages, for staff to act on."""
+    ctx, svc = Ctx.of(request), service(request)
+    out = []
+    pairing = security.pairing_state(svc)
+    if pairing["wrong_codes"] or pairing["withdrawn"] or pairing["locked_sources"]:
+        out.append(
+            ctx.s(
+                "pairing_alarm",
+                wrong=pairing["wrong_codes"],
+                sources=pairing["wrong_sources"],
+                withdrawn=pairing["withdrawn"],
+                locked=", ".join(pairing["locked_sources"]) or "—",
+            )
+        )
+    for r in security.refused_state(svc)[:10]:
+        out.append(
+            ctx.s(
+                "refused_alarm",
+                kiosk=r["kiosk"],
+                n=r["n"],
+                reason=r["reason"],
+                detail=r["last_detail"],
+            )
+        )
+    return out
 
 
 async def kiosks(request: web.Request) -> web.StreamResponse:

@@ -272,6 +272,7 @@ def kiosks_page(
     codes: Sequence[PairCode],
     flash: Safe | None = None,
     fingerprint: str = "",
+    alarms: Sequence[str] = (),
 ) -> str:
     rows = []
     for k in kiosks:
@@ -342,7 +343,10 @@ def kiosks_page(
         '<span data-live="kiosks.total">{total}</span> {word}</p>'
         '<form method="post" action="/kiosks/pair" class="inline">{csrf}'
         '<button type="submit" class="primary" id="pair">{pair}</button></form></div>'
-        "{codes}{table}",
+        "{alarms}{codes}{table}",
+        alarms=join(
+            fmt('<p class="flash error" role="alert" data-alarm>{a}</p>', a=a) for a in alarms
+        ),
         title=ctx.t("kiosks"),
         online=online,
         total=len(kiosks),

@@ -11,8 +11,8 @@ from hub.project import load_project, to_schema
 from hub.service import HubService
 from hub.store import Store
 from protocol import messages as m
-from protocol.constants import CHUNK_SIZE
-from protocol.pins import hash_pin, verify_pin
+from protocol.constants import CAP_KIOSK_VERIFIER, CHUNK_SIZE
+from protocol.pins import check_verifier, hash_pin, verify_pin
 from tests.conftest import PIN_HASH, PROJECTS
 
 
@@ -68,11 +68,22 @@ def test_pair_code_is_single_use(service: HubService) -> None:
     )
 
 
-def test_welcome_roster_holds_hashes_only(service: HubService) -> None:
-    (welcome,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+def test_welcome_roster_holds_per_kiosk_verifiers_only(service: HubService) -> None:
+    """A kiosk gets verifiers keyed to its id: not the stored hash, no good at another kiosk;
+    a kiosk that does not check verifiers (an older release) gets no roster at all."""
+    (old,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    assert old.roster == []
+    caps = [CAP_KIOSK_VERIFIER]
+    (welcome,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t", capabilities=caps))
     assert {r.operator for r in welcome.roster} == {"op1", "op2"}
-    assert all(PIN_HASH.fullmatch(r.pin_hash) for r in welcome.roster), welcome.roster
-    assert all(verify_pin("1234", r.pin_hash) for r in welcome.roster)
+    stored = {o["id"]: o["pin_hash"] for o in service.store.operators()}
+    for r in welcome.roster:
+        assert PIN_HASH.fullmatch(stored[r.operator])
+        assert stored[r.operator].split("$")[-1] not in r.pin_hash  # not the hub's digest
+        assert not verify_pin("1234", r.pin_hash)
+        assert check_verifier("1234", r.pin_hash, "k1") is not None
+        assert check_verifier("1234", r.pin_hash, "k2") is None
+        assert check_verifier("1235", r.pin_hash, "k1") is None
 
 
 def test_wrong_pin_locks_out_after_repeats(service: HubService) -> None:
