@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ DATA_HELP = "hub data folder (database, media, exports)"
 @click.group(help="Annotatiestraat hub: assigns work to kiosks, keeps labels, makes datasets.")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
 def main(verbose: bool) -> None:
+    os.umask(0o077)  # what the hub writes (database, key, media, exports) is the owner's only
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
@@ -471,6 +473,49 @@ def user_add(username, role, password, data) -> None:
     click.echo(f"user {username} ({role}) ready")
 
 
+@user.command("remove", help="Delete a web user and end all their sessions.")
+@click.argument("username")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def user_remove(username, data) -> None:
+    from .store.accounts import remove_user
+
+    if not remove_user(_store(data), username):
+        raise click.ClickException(f"no user {username!r}")
+    click.echo(f"user {username} removed, sessions ended")
+
+
+@user.command("sessions", help="List open browser sessions (of one user), or end them.")
+@click.argument("username", required=False)
+@click.option("--end", is_flag=True, help="end the sessions listed (USERNAME required)")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def user_sessions(username, end, data) -> None:
+    import time
+
+    from .store.accounts import end_sessions, sessions
+
+    store = _store(data)
+    if end:
+        if not username:
+            raise click.UsageError("--end needs a USERNAME")
+        click.echo(f"{end_sessions(store, username)} sessions of {username} ended")
+        return
+    for s in sessions(store, username):
+        made = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["created_at"]))
+        ends = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["expires_at"]))
+        click.echo(f"{s['username']}\t{s['role']}\tsince {made}\tuntil {ends}")
+
+
+@user.command("unlock", help="Lift login lock-outs (of one user name and/or source address).")
+@click.argument("username", required=False)
+@click.option("--source", default=None, help="only failures from this address")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def user_unlock(username, source, data) -> None:
+    from .store.accounts import lift_lockouts
+
+    n = lift_lockouts(_store(data), username, source)
+    click.echo(f"{n} failed logins forgotten")
+
+
 @main.group(help="API tokens for scripts and model services.")
 def token() -> None:
     pass
@@ -484,6 +529,27 @@ def token_create(role, name, data) -> None:
     from .store.accounts import create_token
 
     click.echo(create_token(_store(data), role, name))
+
+
+@token.command("revoke", help="Revoke API tokens by name (as given at creation) or the token.")
+@click.argument("name_or_token")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def token_revoke(name_or_token, data) -> None:
+    from .store.accounts import revoke_token
+
+    n = revoke_token(_store(data), name_or_token)
+    if not n:
+        raise click.ClickException("no such token (or already revoked)")
+    click.echo(f"{n} token(s) revoked")
+
+
+@token.command("list", help="List API tokens (names and roles; never the tokens).")
+@click.option("--data", type=click.Path(path_type=Path), required=True, help=DATA_HELP)
+def token_list(data) -> None:
+    from .store.accounts import tokens
+
+    for t in tokens(_store(data)):
+        click.echo(f"{t['name']}\t{t['role']}\t{'revoked' if t['revoked'] else 'active'}")
 
 
 if __name__ == "__main__":

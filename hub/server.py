@@ -30,7 +30,7 @@ from .models.runtime import compute_priorities
 from .project import ProjectConfig, load_project, to_schema
 from .router import Router
 from .service import HubService
-from .store import Store
+from .store import Store, private_folder
 from .store.predictions import set_priorities
 
 T = TypeVar("T")
@@ -93,7 +93,7 @@ class HubConfig:
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
     project, text = load_project(config.project)
-    config.data.mkdir(parents=True, exist_ok=True)
+    private_folder(config.data)
     store = Store(config.data / "hub.db")
     version = store.project_version(
         project.name, text, json.dumps(msgspec.to_builtins(to_schema(project, 0)))

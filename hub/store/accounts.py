@@ -13,6 +13,14 @@ from .store import Store, StoreError
 
 ROLES = ("staff", "lead")
 SESSION_SECONDS = 12 * 3600
+#: Web login lock-out: `USER_SOURCE_FAILURES` wrong passwords for one user name from one
+#: source address within `FAILURE_WINDOW` lock that pair (not the name everywhere: a visitor
+#: cannot keep staff out); `SOURCE_FAILURES` from one source, any names, lock the source.
+#: A lock lasts `LOCK_SECONDS` after the last failure; staff lift it (`user unlock`).
+USER_SOURCE_FAILURES = 5
+SOURCE_FAILURES = 20
+FAILURE_WINDOW = 300.0
+LOCK_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -47,13 +55,82 @@ def add_user(store: Store, username: str, role: str, password: str) -> None:
 
 
 def check_password(store: Store, username: str, password: str) -> Principal | None:
+    row = password_row(store, username)
+    return Principal(username, row[0]) if verify_password(row, password) else None
+
+
+def password_row(store: Store, username: str) -> tuple[str, str] | None:
+    """(role, password hash) of a user, None for no such user (a quick read)."""
     row = store.conn.execute(
         "SELECT role, password_hash FROM users WHERE username = ?", (username,)
     ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def verify_password(row: tuple[str, str] | None, password: str) -> bool:
+    """The slow part (scrypt), with no store access: safe to run in a worker thread."""
     if row is None:
         hash_pin(password)  # same cost whether or not the user exists
-        return None
-    return Principal(username, row[0]) if verify_pin(password, row[1]) else None
+        return False
+    return verify_pin(password, row[1])
+
+
+def login_locked(store: Store, username: str, source: str, now: float | None = None) -> bool:
+    now = time.time() if now is None else now
+    since = now - FAILURE_WINDOW
+    n, last = store.conn.execute(
+        "SELECT count(*), max(at) FROM web_login_failures "
+        "WHERE username = ? AND source = ? AND at > ?",
+        (username, source, since),
+    ).fetchone()
+    if n >= USER_SOURCE_FAILURES and now - last < LOCK_SECONDS:
+        return True
+    n, last = store.conn.execute(
+        "SELECT count(*), max(at) FROM web_login_failures WHERE source = ? AND at > ?",
+        (source, since),
+    ).fetchone()
+    return n >= SOURCE_FAILURES and now - last < LOCK_SECONDS
+
+
+def login_failed(store: Store, username: str, source: str, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    with store.transaction():
+        store.conn.execute(
+            "INSERT INTO web_login_failures VALUES (?, ?, ?)", (username[:200], source, now)
+        )
+        store.conn.execute("DELETE FROM web_login_failures WHERE at < ?", (now - FAILURE_WINDOW,))
+
+
+def login_succeeded(store: Store, username: str, source: str) -> None:
+    with store.transaction():
+        store.conn.execute(
+            "DELETE FROM web_login_failures WHERE username = ? AND source = ?",
+            (username, source),
+        )
+
+
+def lockouts(store: Store, now: float | None = None) -> list[dict[str, object]]:
+    """User names and sources with recent failed logins (locked or on their way)."""
+    now = time.time() if now is None else now
+    return [
+        {"username": u, "source": s, "failures": n, "last_at": last}
+        for u, s, n, last in store.conn.execute(
+            "SELECT username, source, count(*), max(at) FROM web_login_failures WHERE at > ? "
+            "GROUP BY username, source ORDER BY max(at) DESC",
+            (now - FAILURE_WINDOW,),
+        )
+    ]
+
+
+def lift_lockouts(store: Store, username: str | None = None, source: str | None = None) -> int:
+    """Forget failed logins (of one user name and/or source; all when neither is given)."""
+    with store.transaction():
+        cur = store.conn.execute(
+            "DELETE FROM web_login_failures WHERE (? IS NULL OR username = ?) "
+            "AND (? IS NULL OR source = ?)",
+            (username, username, source, source),
+        )
+    return cur.rowcount
 
 
 def create_token(store: Store, role: str, name: str = "") -> str:

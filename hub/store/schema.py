@@ -130,7 +130,8 @@ MIGRATIONS: list[str] = [
     """,
     # 9: a pairing code may be for re-pairing one kiosk id (staff ask for it); web sessions
     # carry the password version they were made with (a new password or role ends them);
-    # refused kiosk messages counted per kiosk and reason, for staff; the last login of each
+    # refused kiosk messages counted per kiosk and reason, for staff; failed web logins per
+    # user name and source address (lock-outs staff can lift); the last login of each
     # operator at each kiosk the hub has seen (its labels are accepted from there)
     """
     ALTER TABLE pair_codes ADD COLUMN kiosk TEXT;
@@ -140,6 +141,10 @@ MIGRATIONS: list[str] = [
         kiosk TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
         last_at REAL NOT NULL, last_detail TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (kiosk, reason)) WITHOUT ROWID;
+    CREATE TABLE web_login_failures (
+        username TEXT NOT NULL, source TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX web_login_failures_key ON web_login_failures(username, source, at);
+    CREATE INDEX web_login_failures_source ON web_login_failures(source, at);
     CREATE TABLE kiosk_logins (
         kiosk TEXT NOT NULL, operator TEXT NOT NULL, at REAL NOT NULL,
         PRIMARY KEY (kiosk, operator)) WITHOUT ROWID;

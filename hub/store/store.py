@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 import uuid as uuidlib
@@ -25,6 +26,22 @@ LOCKOUT_BASE_SECONDS = 30.0
 PAIR_CODE_TTL = 300.0
 MAX_PAIR_CODE_TTL = 86400.0
 MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 12
+
+
+def private_folder(folder: Path) -> None:
+    """Make `folder` (and its parents) if needed, readable by the owner only (0700), whatever
+    the umask; the hub's database and key in it are 0600 (`Store`, `hub.keys`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+
+
+def _private_file(path: Path) -> None:
+    """`path` (and SQLite's -wal and -shm beside it) readable by the owner only."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists() and p.stat().st_mode & 0o077:
+            os.chmod(p, 0o600)
 
 
 class StoreError(Exception):
@@ -101,6 +118,8 @@ def _chunks(items: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
 class Store:
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        if not readonly:  # it holds PIN hashes and open pairing codes: owner only
+            _private_file(self.path)
         self.db = sqlite_utils.Database(self.path)
         self.conn = self.db.conn
         self.conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves

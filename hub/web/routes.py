@@ -41,6 +41,8 @@ ROUTES: list[tuple[str, str, auth.Handler]] = [
     ("GET", "/api/v1/kiosks", api.kiosks),
     ("POST", "/api/v1/kiosks/pair-code", api.pair_code),
     ("POST", "/api/v1/kiosks/{kiosk}/unpair", api.unpair),
+    ("GET", "/api/v1/lockouts", api.lockouts),
+    ("POST", "/api/v1/lockouts/lift", api.lift_lockouts),
     ("GET", "/api/v1/operators", api.operators),
     ("POST", "/api/v1/operators", api.add_operator),
     ("POST", "/api/v1/operators/{operator}/pin", api.operator_pin),
