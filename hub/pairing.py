@@ -65,8 +65,8 @@ class PairingAlarm:
     """What staff see: wrong codes since the last code was made, from how many sources,
     whether open codes were withdrawn, and the sources locked out now."""
 
-    wrong: int
-    sources: int
+    wrong: int  # since start
+    sources: int  # addresses they came from
     burned: int
     last_wrong_at: float
     locked_sources: list[str]
@@ -78,6 +78,7 @@ class PairingGuard:
         self._sources: dict[str, _Source] = {}
         self._global = Bucket(GLOBAL_RATE, GLOBAL_BURST)
         self.wrong = 0  # toward withdrawing the open codes (since the last burn)
+        self.total_wrong = 0  # since start, for staff
         self.wrong_sources: set[str] = set()
         self.burned = 0  # codes withdrawn since start
         self.last_wrong_at = 0.0
@@ -116,9 +117,10 @@ class PairingGuard:
             state.locked_until = now + SOURCE_LOCK_SECONDS * 2 ** (state.wrong - SOURCE_LOCK_AFTER)
         if now - self.last_wrong_at > FORGET_SECONDS:  # a typo now and then adds up to nothing
             self.wrong = 0
-            self.wrong_sources.clear()
         self.wrong += 1
-        self.wrong_sources.add(source)
+        self.total_wrong += 1
+        if len(self.wrong_sources) < MAX_SOURCES:
+            self.wrong_sources.add(source)
         self.last_wrong_at = now
         if self.wrong >= BURN_AFTER:
             self.wrong = 0
@@ -144,7 +146,7 @@ class PairingGuard:
 
     def alarm(self, now: float) -> PairingAlarm:
         return PairingAlarm(
-            wrong=self.wrong,
+            wrong=self.total_wrong,
             sources=len(self.wrong_sources),
             burned=self.burned,
             last_wrong_at=self.last_wrong_at,

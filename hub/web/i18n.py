@@ -57,10 +57,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "open_codes": ("Open koppelcodes", "Open pairing codes"),
     "pairing_alarm": (
-        "Koppelen: {wrong} foute codes van {sources} adressen; {withdrawn} keer zijn de open "
-        "codes ingetrokken; geblokkeerd: {locked}. Maak zo nodig een nieuwe code.",
-        "Pairing: {wrong} wrong codes from {sources} addresses; open codes withdrawn "
-        "{withdrawn} times; locked out: {locked}. Make a new code if you need one.",
+        "Koppelen: {wrong} foute codes van {sources} adressen sinds de start; {withdrawn} keer "
+        "zijn de open codes ingetrokken; {refused} pogingen niet bekeken (te snel of "
+        "geblokkeerd); geblokkeerd nu: {locked}. Maak zo nodig een nieuwe code.",
+        "Pairing: {wrong} wrong codes from {sources} addresses since start; open codes "
+        "withdrawn {withdrawn} times; {refused} attempts not looked at (too fast or locked "
+        "out); locked out now: {locked}. Make a new code if you need one.",
     ),
     "refused_alarm": (
         "Kiosk {kiosk}: {n} berichten geweigerd ({reason}), laatst: {detail}",

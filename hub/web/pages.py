@@ -59,6 +59,7 @@ def _alarms(request: web.Request) -> list[str]:
                 wrong=pairing["wrong_codes"],
                 sources=pairing["wrong_sources"],
                 withdrawn=pairing["withdrawn"],
+                refused=pairing["refused_attempts"],
                 locked=", ".join(pairing["locked_sources"]) or "—",
             )
         )

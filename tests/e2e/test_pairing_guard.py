@@ -162,7 +162,7 @@ def test_pairing_listens_where_staff_choose_not_everywhere(tmp_path: Path) -> No
         hub.kill(signal.SIGTERM)
 
 
-def test_pairing_defaults_to_loopback(tmp_path: Path) -> None:
+async def test_pairing_defaults_to_loopback(tmp_path: Path) -> None:
     """With no interface named, the pairing socket listens on loopback only."""
     from hub.router import Router
     from hub.server import HubConfig, open_hub
