@@ -235,7 +235,7 @@ class KioskEngine:
 
     def _on_error(self, err: m.Error) -> None:
         if err.code == "not_logged_in":
-            if err.ref:  # an outbox item: kept, held back until the hub sees a login
+            if err.ref in self._sent_at:  # an outbox item: kept, held until the hub sees a login
                 self._held.add(err.ref)
                 self._upload.forget([err.ref])
                 log.warning("hub refused %s: %s", err.ref, err.detail)
