@@ -148,6 +148,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE kiosk_logins (
         kiosk TEXT NOT NULL, operator TEXT NOT NULL, at REAL NOT NULL,
         PRIMARY KEY (kiosk, operator)) WITHOUT ROWID;
+    -- logins the hub logged before this table: labels still queued at kiosks stay covered
+    INSERT INTO kiosk_logins (kiosk, operator, at)
+        SELECT kiosk, operator, max(at) FROM sessions_log WHERE kind = 'login'
+        GROUP BY kiosk, operator;
     """,
 ]
 
