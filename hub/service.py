@@ -241,10 +241,11 @@ class HubService:
             self._logins[(kiosk_id, operator)] = at
         return now - at <= LOGIN_COVERS_SECONDS
 
-    def _note_login(self, kiosk_id: str, operator: str) -> None:
-        now = time.time()
+    def _note_login(self, kiosk_id: str, operator: str, at: float | None = None) -> None:
+        """Record a login seen at a kiosk, as of `at` (never later than now)."""
+        now = time.time() if at is None else min(at, time.time())
         self.store.note_kiosk_login(kiosk_id, operator, now)
-        self._logins[(kiosk_id, operator)] = now
+        self._logins[(kiosk_id, operator)] = self.store.kiosk_login_at(kiosk_id, operator) or now
 
     def _refuse(self, kiosk_id: str, operator: str, ref: str, what: str) -> m.Error:
         """A message for an operator with no login seen at this kiosk: refused, counted."""
@@ -261,7 +262,8 @@ class HubService:
                 op["pin_hash"], msg.proof, kiosk_id, msg.operator, msg.uuid, msg.at
             )
         ):
-            self._note_login(kiosk_id, msg.operator)
+            # as of the login itself: an old proof sent again covers no new work
+            self._note_login(kiosk_id, msg.operator, at=msg.at)
             self.store.log_session(msg.operator, kiosk_id, "login")
             return [m.Ack(uuids=[msg.uuid])]
         detail = f"offline login of {msg.operator!r} without a valid proof"
