@@ -130,6 +130,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ok_alert_ack": ("Melding afgehandeld.", "Alert acknowledged."),
     "ok_unpaired": ("Kiosk {id} ontkoppeld.", "Kiosk {id} unpaired."),
     "ok_pair_code": ("Koppelcode {code} gemaakt.", "Pairing code {code} made."),
+    "ok_repair_code": (
+        "Koppelcode {code} gemaakt: die koppelt alleen kiosk {id} opnieuw, met een nieuwe sleutel.",
+        "Pairing code {code} made: it re-pairs kiosk {id} only, with a new key.",
+    ),
+    "repair": ("Opnieuw koppelen", "Re-pair"),
     "err_bad_id": (
         "Een id is 1 tot 64 tekens: letters, cijfers, punt, liggend streepje, koppelteken.",
         "An id is 1 to 64 characters: letters, digits, dot, underscore, hyphen.",

@@ -85,6 +85,17 @@ async def pair(request: web.Request) -> web.StreamResponse:
     return _done("/kiosks", "pair_code", code=code)
 
 
+async def repair(request: web.Request) -> web.StreamResponse:
+    """A code that re-pairs this kiosk id (e.g. a reinstalled kiosk with a new key)."""
+    kiosk_id = request.match_info["kiosk"]
+    store = service(request).store
+    if store.kiosk(kiosk_id) is None:
+        ctx = Ctx.of(request)
+        return _kiosks(request, templates.error_flash(ctx.t("err_not_found", what=kiosk_id)), 404)
+    code = store.create_pair_code(kiosk=kiosk_id)
+    return _done("/kiosks", "repair_code", code=code, id=kiosk_id)
+
+
 async def unpair(request: web.Request) -> web.StreamResponse:
     kiosk_id = request.match_info["kiosk"]
     try:

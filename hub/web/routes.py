@@ -26,6 +26,7 @@ ROUTES: list[tuple[str, str, auth.Handler]] = [
     ("GET", "/kiosks", pages.kiosks),
     ("POST", "/kiosks/pair", pages.pair),
     ("POST", "/kiosks/{kiosk}/unpair", pages.unpair),
+    ("POST", "/kiosks/{kiosk}/repair", pages.repair),
     ("GET", "/operators", pages.operators),
     ("POST", "/operators", pages.add_operator),
     ("POST", "/operators/{operator}/pin", pages.operator_pin),

@@ -287,7 +287,9 @@ def kiosks_page(
                 '<td class="num" data-live="kiosk:{id}:outbox">{outbox}</td>'
                 '<td class="num" data-live="kiosk:{id}:cache">{cache}</td>'
                 '<td data-live="kiosk:{id}:version">{version}</td>'
-                '<td><form method="post" action="/kiosks/{qid}/unpair" class="inline" '
+                '<td><form method="post" action="/kiosks/{qid}/repair" class="inline">{csrf}'
+                '<button type="submit" class="small">{repair}</button></form> '
+                '<form method="post" action="/kiosks/{qid}/unpair" class="inline" '
                 'data-confirm="{confirm}">{csrf}'
                 '<button type="submit" class="danger small">{unpair}</button></form></td></tr>',
                 id=k.id,
@@ -295,6 +297,7 @@ def kiosks_page(
                 state="online" if k.online else "offline",
                 csrf=ctx.csrf_input,
                 unpair=ctx.t("unpair"),
+                repair=ctx.t("repair"),
                 confirm=ctx.s("confirm_unpair", id=k.id),
                 **cells,
             )

@@ -87,3 +87,13 @@ async def test_staff_see_the_attack_and_login_stays_on_site(attacked_hub, browse
     await expect(alarms.first).to_contain_text("withdrawn 1 times")
     await expect(page.locator("[data-alarm]", has_text="k-stolen")).to_contain_text("not_logged_in")
     await shot(page, "kiosks-security-alarms")
+    # staff ask for a code that re-pairs this kiosk id (and nothing else)
+    await page.click('form[action="/kiosks/k-stolen/repair"] button')
+    await expect(page.locator(".flash.ok")).to_contain_text("re-pairs kiosk k-stolen only")
+    store = attacked_hub.store()
+    try:
+        rows = store.conn.execute("SELECT kiosk FROM pair_codes WHERE used_by IS NULL").fetchall()
+    finally:
+        store.close()
+    assert ("k-stolen",) in rows
+    await shot(page, "kiosks-repair-code")
