@@ -236,9 +236,11 @@ class KioskEngine:
     def _on_error(self, err: m.Error) -> None:
         if err.code == "not_logged_in":
             if err.ref in self._sent_at:  # an outbox item: kept, held until the hub sees a login
+                (log.debug if self._held else log.warning)(  # once per hold, not per item
+                    "hub refused %s (held until a login): %s", err.ref, err.detail
+                )
                 self._held.add(err.ref)
                 self._upload.forget([err.ref])
-                log.warning("hub refused %s: %s", err.ref, err.detail)
                 return
             self._hub_logged_in = False
             if self.operator and self._pin:
