@@ -64,6 +64,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "withdrawn {withdrawn} times; {refused} attempts not looked at (too fast or locked "
         "out); locked out now: {locked}. Make a new code if you need one.",
     ),
+    "login_alarm": (
+        "Inloggen: {n} foute wachtwoorden voor {user} vanaf {source}; die combinatie is even "
+        "geblokkeerd (opheffen: straat-hub user unlock).",
+        "Login: {n} wrong passwords for {user} from {source}; that pair is locked out for a "
+        "while (lift it: straat-hub user unlock).",
+    ),
     "refused_alarm": (
         "Kiosk {kiosk}: {n} berichten geweigerd ({reason}), laatst: {detail}",
         "Kiosk {kiosk}: {n} messages refused ({reason}), last: {detail}",

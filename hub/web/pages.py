@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from ..store import dashboard
+from ..store import accounts, dashboard
 from . import actions, security, templates
 from .auth import lead_only, redirect
 from .html import Safe
@@ -63,6 +63,11 @@ def _alarms(request: web.Request) -> list[str]:
                 locked=", ".join(pairing["locked_sources"]) or "—",
             )
         )
+    for x in accounts.lockouts(svc.store):
+        if x["failures"] >= accounts.USER_SOURCE_FAILURES:
+            out.append(
+                ctx.s("login_alarm", user=x["username"], source=x["source"], n=x["failures"])
+            )
     for r in security.refused_state(svc)[:10]:
         out.append(
             ctx.s(

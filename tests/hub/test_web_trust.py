@@ -127,6 +127,8 @@ async def test_a_visitor_cannot_lock_staff_out_and_staff_lift_lockouts(
     # sam, from 127.0.0.1, logs in all the same
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as sam:
         assert await _post_login(sam, base, *STAFF) == 303
+        page = await (await sam.get(f"{base}/kiosks?lang=en")).text()
+        assert "5 wrong passwords for sam from 127.0.0.2" in page  # staff see it
     # staff see the lock-out and lift it
     token = create_token(service.store, "staff")
     bearer = {"Authorization": f"Bearer {token}"}
