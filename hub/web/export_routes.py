@@ -135,7 +135,7 @@ def add_export_routes(
         if request.can_read_body:
             try:
                 body = await request.json()
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
                 raise _error(web.HTTPBadRequest, "the body is not JSON") from None
         if not isinstance(body, dict):
             raise _error(web.HTTPBadRequest, "the body must be a JSON object")

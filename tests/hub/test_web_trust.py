@@ -183,6 +183,8 @@ async def test_deeply_nested_json_and_huge_csv_fields_are_clear_400s(service: Hu
         r = await client.post("/api/v1/operators", data=nested, headers=bearer)
         assert r.status == 400 and r.content_type == "application/json", await r.text()
         assert (await r.json())["status"] == 400
+        r = await client.post("/api/v1/exports", data=nested, headers=bearer)
+        assert r.status == 400 and r.content_type == "application/json", await r.text()
         for fmt, body, kind in (("json", nested, "application/json"), ("csv", big, "text/csv")):
             r = await client.post(
                 f"/api/v1/models/m/predictions?format={fmt}",
