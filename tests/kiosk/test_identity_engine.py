@@ -71,3 +71,23 @@ async def test_a_refused_work_request_logs_in_again(tmp_path: Path) -> None:
     link.take()
     engine.on_message(m.Error(code="not_logged_in", detail="log in first", ref="op1"))
     assert any(isinstance(x, m.Login) and x.operator == "op1" for x in link.take())
+
+
+def test_the_kiosk_database_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "kiosk-data"
+    old = os.umask(0o022)
+    try:
+        folder.mkdir()
+        (folder / "kiosk.db").touch(mode=0o644)  # as an older release left it
+        store = KioskStore(folder / "kiosk.db")
+        store.keypair()
+    finally:
+        os.umask(old)
+    try:
+        assert folder.stat().st_mode & 0o777 == 0o700
+        for p in folder.glob("kiosk.db*"):
+            assert p.stat().st_mode & 0o777 == 0o600, (p, oct(p.stat().st_mode))
+    finally:
+        store.close()
