@@ -278,6 +278,9 @@ async def drain(endpoint: str, data: Path, shas: list[str]) -> float:
     task = asyncio.create_task(link.run())
     while not engine.online:
         await asyncio.sleep(0.001)
+    # the hub takes op1's labels from this kiosk once it has seen op1 log in here
+    ok, _ = await engine.login("op1", PIN)
+    assert ok
     start = time.perf_counter()
     while store.outbox_count():
         await asyncio.sleep(0.005)

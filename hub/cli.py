@@ -70,6 +70,7 @@ def hub_folder(data: Path, init: bool) -> Path:
 @click.version_option(package_version(), prog_name="straat-hub")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
 def main(verbose: bool) -> None:
+    os.umask(0o077)  # what the hub writes (database, key, media, exports) is the owner's only
     setup_logging(logging.DEBUG if verbose else logging.INFO, os.environ)
 
 
@@ -97,7 +98,8 @@ def _store(data: Path):
 @click.option(
     "--pair-bind",
     default=None,
-    help="ZeroMQ address of the pairing socket (default: the port after --bind)",
+    help="ZeroMQ address of the pairing socket (default: the port after --bind, on the "
+    "first --interface, else on loopback only)",
 )
 @click.option("--web-host", default="0.0.0.0", show_default=True)
 @click.option("--web-port", default=8080, show_default=True, type=int)
@@ -486,11 +488,30 @@ def kiosk() -> None:
     pass
 
 
-@kiosk.command("pair-code", help="Make a one-time pairing code (valid 10 minutes).")
+@kiosk.command("pair-code", help="Make a one-time pairing code (valid 5 minutes).")
 @hub_data
-@click.option("--ttl", type=float, default=600.0, show_default=True, help="seconds")
-def kiosk_pair_code(data, ttl) -> None:
-    click.echo(_store(data).create_pair_code(ttl))
+@click.option(
+    "--ttl",
+    type=click.FloatRange(min=1, max=86400),
+    default=300.0,
+    show_default=True,
+    help="seconds",
+)
+@click.option("--digits", type=click.IntRange(6, 12), default=6, show_default=True)
+@click.option(
+    "--repair",
+    "repair",
+    default=None,
+    metavar="KIOSK",
+    help="a code that re-pairs this (already paired) kiosk id with a new key, and nothing else",
+)
+def kiosk_pair_code(data, ttl, digits, repair) -> None:
+    from .store import StoreError
+
+    try:
+        click.echo(_store(data).create_pair_code(ttl, digits=digits, kiosk=repair))
+    except StoreError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @kiosk.command("list", help="List paired kiosks.")
@@ -521,6 +542,49 @@ def user_add(username, role, password, data) -> None:
     click.echo(f"user {username} ({role}) ready")
 
 
+@user.command("remove", help="Delete a web user and end all their sessions.")
+@click.argument("username")
+@hub_data
+def user_remove(username, data) -> None:
+    from .store.accounts import remove_user
+
+    if not remove_user(_store(data), username):
+        raise click.ClickException(f"no user {username!r}")
+    click.echo(f"user {username} removed, sessions ended")
+
+
+@user.command("sessions", help="List open browser sessions (of one user), or end them.")
+@click.argument("username", required=False)
+@click.option("--end", is_flag=True, help="end the sessions listed (USERNAME required)")
+@hub_data
+def user_sessions(username, end, data) -> None:
+    import time
+
+    from .store.accounts import end_sessions, sessions
+
+    store = _store(data)
+    if end:
+        if not username:
+            raise click.UsageError("--end needs a USERNAME")
+        click.echo(f"{end_sessions(store, username)} sessions of {username} ended")
+        return
+    for s in sessions(store, username):
+        made = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["created_at"]))
+        ends = time.strftime("%Y-%m-%d %H:%M", time.localtime(s["expires_at"]))
+        click.echo(f"{s['username']}\t{s['role']}\tsince {made}\tuntil {ends}")
+
+
+@user.command("unlock", help="Lift login lock-outs (of one user name and/or source address).")
+@click.argument("username", required=False)
+@click.option("--source", default=None, help="only failures from this address")
+@hub_data
+def user_unlock(username, source, data) -> None:
+    from .store.accounts import lift_lockouts
+
+    n = lift_lockouts(_store(data), username, source)
+    click.echo(f"{n} failed logins forgotten")
+
+
 @main.group(help="API tokens for scripts and model services.")
 def token() -> None:
     pass
@@ -534,6 +598,27 @@ def token_create(role, name, data) -> None:
     from .store.accounts import create_token
 
     click.echo(create_token(_store(data), role, name))
+
+
+@token.command("revoke", help="Revoke API tokens by name (as given at creation) or the token.")
+@click.argument("name_or_token")
+@hub_data
+def token_revoke(name_or_token, data) -> None:
+    from .store.accounts import revoke_token
+
+    n = revoke_token(_store(data), name_or_token)
+    if not n:
+        raise click.ClickException("no such token (or already revoked)")
+    click.echo(f"{n} token(s) revoked")
+
+
+@token.command("list", help="List API tokens (names and roles; never the tokens).")
+@hub_data
+def token_list(data) -> None:
+    from .store.accounts import tokens
+
+    for t in tokens(_store(data)):
+        click.echo(f"{t['name']}\t{t['role']}\t{'revoked' if t['revoked'] else 'active'}")
 
 
 if __name__ == "__main__":

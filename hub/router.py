@@ -2,7 +2,8 @@
 
 Both sockets are CurveZMQ servers with the hub's long-term key. A ZAP handler admits:
 - on the kiosk socket, only paired kiosk keys (or any key with --open-pairing, demo only);
-- on the pairing socket, any key, but there only `Hello` with a valid one-time code is heard.
+- on the pairing socket, any key, but there only `Hello` with a valid one-time code is heard,
+  within rate limits (`hub.pairing`); it listens on loopback unless staff choose an interface.
 
 Group commit: the frames waiting on the kiosk socket are handled in SQLite transactions of at
 most TXN_SECONDS of work, and their replies (acks included) are sent only after the commit.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -46,6 +48,13 @@ HARD_MAX_FRAME = 16 * 1024 * 1024
 #: The hub beats on its own to kiosks heard from within this many seconds (a kiosk whose
 #: upload is slow still hears the hub, so it does not take the hub for gone).
 BEAT_TO_SEEN_WITHIN = 60.0
+#: Where the pairing socket listens unless staff name an interface (`--interface`) or an
+#: address (`--pair-bind`): pairing is something staff do on purpose, not a port open to
+#: every network the hub is on.
+PAIR_HOST = "127.0.0.1"
+#: ZMTP-level pings on the hub's sockets, and silence after which a connection is dropped.
+ZMTP_HEARTBEAT_MS = 1000
+ZMTP_TIMEOUT_MS = 3000
 KIOSK_DOMAIN = "kiosk"
 PAIR_DOMAIN = "pair"
 
@@ -79,6 +88,7 @@ class Router:
         keys: tuple[bytes, bytes],
         pair_bind: str | None = None,
         ctx: zmq.asyncio.Context | None = None,
+        pair_host: str | None = None,
     ) -> None:
         self.service = service
         self.ctx = ctx or zmq.asyncio.Context.instance()
@@ -90,8 +100,8 @@ class Router:
         self.auth.configure_curve_callback(PAIR_DOMAIN, credentials_provider=policy)
         self.sock = self._socket(secret, KIOSK_DOMAIN)
         self.port = _bind(self.sock, bind)
-        if pair_bind is None:
-            host = bind.rsplit(":", 1)[0]
+        if pair_bind is None:  # the next port, on loopback or the interface staff chose
+            host = f"tcp://{pair_host or PAIR_HOST}"
             pair_bind = f"{host}:{self.port + 1}" if not bind.endswith(":0") else f"{host}:0"
         self.pair_sock = self._socket(secret, PAIR_DOMAIN)
         self.pair_port = _bind(self.pair_sock, pair_bind)
@@ -108,7 +118,13 @@ class Router:
         sock.curve_publickey = self.public_key
         sock.curve_secretkey = secret
         sock.zap_domain = domain.encode()
-        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        # No handover: a second connection with a routing id in use is turned away, so no
+        # other (paired) kiosk can take over a kiosk id's replies. ZMTP heartbeats end a dead
+        # connection within ZMTP_TIMEOUT_MS, so a kiosk that comes back on a new connection
+        # is not kept out for long.
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 0)
+        sock.setsockopt(zmq.HEARTBEAT_IVL, ZMTP_HEARTBEAT_MS)
+        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, ZMTP_TIMEOUT_MS)
         sock.setsockopt(zmq.MAXMSGSIZE, HARD_MAX_FRAME)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.SNDHWM, 10_000)
@@ -182,7 +198,13 @@ class Router:
         while True:
             frames = await self.pair_sock.recv_multipart(copy=False)
             ident, key = frames[0].bytes, _user_id(frames[-1])
-            replies = self._decode_and(ident, frames[1:], key, self.service.pair)
+            source = _peer_address(frames[-1])
+            replies = self._decode_and(
+                ident,
+                frames[1:],
+                key,
+                functools.partial(self.service.pair, source=source),
+            )
             for reply in replies:
                 await self.pair_sock.send_multipart([ident, codec.encode(reply)])
 
@@ -316,6 +338,14 @@ def _is_fetch(frames: list[zmq.Frame]) -> bool:
     """A peek at the first bytes, no decoding: only used to order work (a wrong guess changes
     the order of replies to different requests, never their content)."""
     return len(frames) > 1 and _FETCH_TAG in bytes(frames[1].buffer[:24])
+
+
+def _peer_address(frame: zmq.Frame) -> str:
+    """The peer's IP address as libzmq saw it (the source a pairing rate counts against)."""
+    try:
+        return frame.get("Peer-Address") or ""
+    except (zmq.ZMQError, KeyError, UnicodeDecodeError):
+        return ""
 
 
 def _user_id(frame: zmq.Frame) -> str:

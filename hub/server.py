@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+import zmq
 from aiohttp import web
 
 from protocol.keys import fingerprint
@@ -30,7 +31,7 @@ from .models.runtime import compute_priorities
 from .project import ProjectConfig, load_project, to_schema
 from .router import Router
 from .service import HUB_VERSION, HubService
-from .store import Store
+from .store import Store, private_folder
 from .store.predictions import set_priorities
 
 T = TypeVar("T")
@@ -78,7 +79,8 @@ class HubConfig:
     project: Path
     data: Path
     bind: str = "tcp://0.0.0.0:5570"
-    pair_bind: str | None = None  # default: the next port after `bind`
+    #: default: the next port after `bind`, on the first of `interfaces` (else loopback)
+    pair_bind: str | None = None
     web_host: str = "0.0.0.0"
     web_port: int = 8080
     clips: list[Path] = field(default_factory=list)
@@ -95,7 +97,7 @@ class HubConfig:
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
     project, text = load_project(config.project)
-    config.data.mkdir(parents=True, exist_ok=True)
+    private_folder(config.data)
     store = Store(config.data / "hub.db")
     version = store.project_version(
         project.name, text, json.dumps(msgspec.to_builtins(to_schema(project, 0)))
@@ -144,12 +146,19 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
 
     if priority.mode != "none":
         set_priorities(store, await in_background(compute_order))
-    router = Router(service, config.bind, keys, pair_bind=config.pair_bind)
+    router = Router(
+        service,
+        config.bind,
+        keys,
+        pair_bind=config.pair_bind,
+        pair_host=config.interfaces[0] if config.interfaces else None,
+    )
     fp = fingerprint(keys[0])
     service.fingerprint = fp  # shown to staff beside the pairing codes
     print(f"hub {service.hub_id}: straat-hub {HUB_VERSION}", flush=True)
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
-    print(f"hub {service.hub_id}: pairing on port {router.pair_port}", flush=True)
+    pair_at = router.pair_sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+    print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
 
     from .web.app import create_app

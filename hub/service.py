@@ -4,6 +4,7 @@ replies, so the rules are tested fast; `hub.router` moves the bytes."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections import OrderedDict
@@ -16,14 +17,17 @@ import msgspec
 
 from protocol import messages as m
 from protocol.codec import ChunkFrames
-from protocol.constants import CHUNK_SIZE, MAX_CHUNK, MIN_CHUNK
+from protocol.constants import CAP_KIOSK_VERIFIER, CHUNK_SIZE, MAX_CHUNK, MIN_CHUNK
 from protocol.errors import ErrorCode
-from protocol.pins import verify_pin
+from protocol.pins import kiosk_verifier, verify_login_proof, verify_pin
 from protocol.version import package_version
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
+from .pairing import BURN_AFTER, PairingGuard
 from .project import ProjectConfig, to_policy
 from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
+
+log = logging.getLogger(__name__)
 
 #: Most chunks a kiosk may ask for in one Fetch (bounded queues on both sides), and most
 #: bytes of chunks one Fetch may ask for.
@@ -45,6 +49,10 @@ RATE_BURST = 10000.0
 #: (doubling with each further failure).
 KIOSK_LOCK_AFTER = 10
 KIOSK_LOCK_SECONDS = 30.0
+#: A login the hub has seen at a kiosk covers that operator's labels, retractions, alerts and
+#: breaks from that kiosk for this long (a shift, and an outage overnight); after it the
+#: operator logs in again, online or offline (the proof travels in the outbox).
+LOGIN_COVERS_SECONDS = 24 * 3600.0
 
 
 @dataclass
@@ -55,8 +63,15 @@ class KioskSession:
     paired_checked: float = 0.0
     key: str = ""
     bucket: TokenBucket = field(default_factory=lambda: TokenBucket(RATE_PER_SECOND, RATE_BURST))
-    failed_logins: int = 0
-    login_locked_until: float = 0.0
+    capabilities: frozenset[str] = frozenset()
+
+
+@dataclass
+class KioskLock:
+    """Wrong PINs at one kiosk id, kept across its connections (a new Hello keeps them)."""
+
+    failed: int = 0
+    locked_until: float = 0.0
 
 
 @dataclass
@@ -101,6 +116,11 @@ class HubService:
         self.hub_id = store.hub_id()
         self.fingerprint = ""  # of the hub's CurveZMQ key, set by the server
         self.sessions: dict[str, KioskSession] = {}
+        self.kiosk_locks: dict[str, KioskLock] = {}
+        #: (kiosk, operator) -> when the hub last saw that login (a cache of the store's)
+        self._logins: dict[tuple[str, str], float] = {}
+        #: rate limits and lock-outs of the pairing socket
+        self.pairing = PairingGuard()
         self._values = {label.value for label in schema.labels}
         self._rank = {label.value: i for i, label in enumerate(schema.labels)}
         self.policy = to_policy(project)
@@ -141,8 +161,14 @@ class HubService:
             return [error(ErrorCode.RATE_LIMITED, f"more than {RATE_PER_SECOND:.0f} messages/s")]
         match msg:
             case m.Heartbeat():
+                # an operator shows on the dashboard only with a login seen at this kiosk
+                claimed = (
+                    msg.operator
+                    if msg.operator and self.logged_in(kiosk_id, msg.operator)
+                    else None
+                )
                 self.store.kiosk_seen(
-                    kiosk_id, outbox=msg.outbox, cache_bytes=msg.cache_bytes, operator=msg.operator
+                    kiosk_id, outbox=msg.outbox, cache_bytes=msg.cache_bytes, operator=claimed
                 )
                 return [m.Heartbeat()]
             case m.Login():
@@ -163,19 +189,27 @@ class HubService:
                 return self._labels(session, [msg])
             case m.LabelBatch():
                 return self._labels(session, msg.labels)
+            case m.OfflineLogin():
+                return self._offline_login(kiosk_id, msg)
             case m.Retract():
-                if self.store.retract_label(msg.uuid, msg.operator):
+                if not self.logged_in(kiosk_id, msg.operator):
+                    return [self._refuse(kiosk_id, msg.operator, m.retract_id(msg.uuid), "retract")]
+                if self.store.retract_label(msg.uuid, msg.operator, kiosk=kiosk_id):
                     self._retractions += 1  # the next consensus fit starts over
                 self._stats.pop(msg.operator, None)
                 return [m.Ack(uuids=[m.retract_id(msg.uuid)])]
             case m.Alert():
                 if self.store.operator(msg.operator) is None:
                     return [error(ErrorCode.BAD_LABEL, "unknown operator", ref=msg.uuid)]
+                if not self.logged_in(kiosk_id, msg.operator):
+                    return [self._refuse(kiosk_id, msg.operator, msg.uuid, "alert")]
                 self.store.add_alert(msg.uuid, msg.operator, msg.clip, kiosk_id, msg.created_at)
                 return [m.Ack(uuids=[msg.uuid])]
             case m.BreakTaken():
                 if self.store.operator(msg.operator) is None:
                     return [error(ErrorCode.BAD_LABEL, "unknown operator", ref=msg.uuid)]
+                if not self.logged_in(kiosk_id, msg.operator):
+                    return [self._refuse(kiosk_id, msg.operator, msg.uuid, "break")]
                 if not (0 <= msg.seconds <= 86400 and 0 <= msg.started_at < 2**40):
                     return [error(ErrorCode.BAD_LABEL, "break length out of range", ref=msg.uuid)]
                 self.store.add_break(
@@ -190,23 +224,99 @@ class HubService:
                 return [m.Ack(uuids=[msg.uuid])]
         return [error(ErrorCode.UNKNOWN_TYPE, f"a hub does not take {type(msg).__name__}")]
 
-    def roster(self) -> list[m.RosterEntry]:
-        return [m.RosterEntry(operator=o, name=n, pin_hash=h) for o, n, h in self.store.roster()]
+    def roster(self, kiosk_id: str, capabilities: Iterable[str] = ()) -> list[m.RosterEntry]:
+        """What kiosk `kiosk_id` keeps for offline logins: a verifier per operator keyed to
+        that kiosk (protocol.pins.kiosk_verifier), never the stored hash. A kiosk that does
+        not say it checks verifiers gets no roster (it logs operators in online only)."""
+        if CAP_KIOSK_VERIFIER not in capabilities:
+            return []
+        return [
+            m.RosterEntry(operator=o, name=n, pin_hash=kiosk_verifier(h, kiosk_id))
+            for o, n, h in self.store.roster()
+        ]
+
+    # ---- operator identity ---------------------------------------------------------------
+
+    def logged_in(self, kiosk_id: str, operator: str, now: float | None = None) -> bool:
+        """Has the hub seen `operator` log in at `kiosk_id` lately (LOGIN_COVERS_SECONDS)?"""
+        now = time.time() if now is None else now
+        at = self._logins.get((kiosk_id, operator))
+        if at is None:
+            at = self.store.kiosk_login_at(kiosk_id, operator)
+            if at is None:
+                return False
+            self._logins[(kiosk_id, operator)] = at
+        return now - at <= LOGIN_COVERS_SECONDS
+
+    def _note_login(self, kiosk_id: str, operator: str, at: float | None = None) -> None:
+        """Record a login seen at a kiosk, as of `at` (never later than now)."""
+        now = time.time() if at is None else min(at, time.time())
+        self.store.note_kiosk_login(kiosk_id, operator, now)
+        self._logins[(kiosk_id, operator)] = self.store.kiosk_login_at(kiosk_id, operator) or now
+
+    def _refuse(self, kiosk_id: str, operator: str, ref: str, what: str) -> m.Error:
+        """A message for an operator with no login seen at this kiosk: refused, counted."""
+        detail = f"{what} for {operator!r}: no login of this operator seen at this kiosk"
+        self.store.refuse(kiosk_id, ErrorCode.NOT_LOGGED_IN.value, detail)
+        return error(ErrorCode.NOT_LOGGED_IN, detail, ref=ref)
+
+    def _offline_login(self, kiosk_id: str, msg: m.OfflineLogin) -> list[msgspec.Struct]:
+        op = self.store.operator(msg.operator)
+        if (
+            op is not None
+            and op["active"]
+            and verify_login_proof(
+                op["pin_hash"], msg.proof, kiosk_id, msg.operator, msg.uuid, msg.at
+            )
+        ):
+            # as of the login itself: an old proof sent again covers no new work
+            self._note_login(kiosk_id, msg.operator, at=msg.at)
+            self.store.log_session(msg.operator, kiosk_id, "login")
+            return [m.Ack(uuids=[msg.uuid])]
+        detail = f"offline login of {msg.operator!r} without a valid proof"
+        self.store.refuse(kiosk_id, ErrorCode.BAD_PIN.value, detail)
+        return [error(ErrorCode.BAD_PIN, detail, ref=msg.uuid)]
 
     # ---- handlers ------------------------------------------------------------------------
 
-    def pair(self, kiosk_id: str, msg: msgspec.Struct, key: str) -> list[msgspec.Struct]:
-        """The pairing socket: only a Hello with a valid one-time code is heard here."""
+    def pair(
+        self, kiosk_id: str, msg: msgspec.Struct, key: str, source: str = ""
+    ) -> list[msgspec.Struct]:
+        """The pairing socket: only a Hello with a valid one-time code is heard here, from a
+        source within its rate and not locked out (`hub.pairing`)."""
+        now = time.time()
+        why = self.pairing.admit(source, now)
+        if why:
+            code = ErrorCode.LOCKED if why == "locked" else ErrorCode.RATE_LIMITED
+            return [error(code, "too many pairing attempts: wait, or ask staff")]
         if not isinstance(msg, m.Hello) or not msg.pair_code:
             return [error(ErrorCode.UNPAIRED, "pairing needs a Hello with a code from staff")]
-        if not self.store.use_pair_code(msg.pair_code, kiosk_id, public_key=key or None):
+        outcome = self.store.claim_pair_code(msg.pair_code, kiosk_id, public_key=key or None)
+        if outcome == "wrong":
+            if self.pairing.wrong_code(source, now, msg.pair_code):
+                withdrawn = self.store.withdraw_pair_codes(now)
+                log.warning(
+                    "pairing: %d wrong codes, %d open codes withdrawn", BURN_AFTER, withdrawn
+                )
             return [error(ErrorCode.UNPAIRED, "pairing code wrong, used or expired")]
+        if outcome:
+            detail = {
+                "in_use": "this kiosk id is paired with another key: staff must make a "
+                "re-pairing code for it",
+                "other_kiosk": "this code re-pairs another kiosk id",
+            }[outcome]
+            self.pairing.wrong_code(source, now, f"{outcome}:{kiosk_id}")  # trying ids in use?
+            return [error(ErrorCode.UNPAIRED, detail)]
+        self.pairing.paired(source)
         self.sessions.pop(kiosk_id, None)
-        return [self._welcome()]
+        return [self._welcome(kiosk_id, msg.capabilities)]
 
-    def _welcome(self) -> m.Welcome:
+    def _welcome(self, kiosk_id: str, capabilities: Iterable[str] = ()) -> m.Welcome:
         return m.Welcome(
-            hub_id=self.hub_id, project=self.schema, roster=self.roster(), server_time=time.time()
+            hub_id=self.hub_id,
+            project=self.schema,
+            roster=self.roster(kiosk_id, capabilities),
+            server_time=time.time(),
         )
 
     def _hello(self, kiosk_id: str, msg: m.Hello, key: str) -> list[msgspec.Struct]:
@@ -217,21 +327,24 @@ class HubService:
             return [error(ErrorCode.UNPAIRED, "not paired: ask staff for a pairing code")]
         if (kiosk["public_key"] or "") != key:
             return [error(ErrorCode.UNPAIRED, "this key is not the one paired with this kiosk id")]
-        self.sessions[kiosk_id] = KioskSession(kiosk_id, seen=time.time(), key=key)
+        self.sessions[kiosk_id] = KioskSession(
+            kiosk_id, seen=time.time(), key=key, capabilities=frozenset(msg.capabilities)
+        )
         self.store.kiosk_seen(kiosk_id, version=msg.version)
-        return [self._welcome()]
+        return [self._welcome(kiosk_id, msg.capabilities)]
 
     def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
-        if session.login_locked_until > time.time():  # someone at this kiosk tries many PINs
+        lock = self.kiosk_locks.setdefault(session.kiosk_id, KioskLock())
+        if lock.locked_until > time.time():  # someone at this kiosk tries many PINs
             return [m.LoginResult(operator=msg.operator, ok=False, reason="locked")]
         result = self._check_login(session, msg)
         if result[0].ok:  # type: ignore[attr-defined]
-            session.failed_logins = 0
+            lock.failed = 0
         else:
-            session.failed_logins += 1
-            if session.failed_logins >= KIOSK_LOCK_AFTER:
-                extra = session.failed_logins - KIOSK_LOCK_AFTER
-                session.login_locked_until = time.time() + KIOSK_LOCK_SECONDS * 2**extra
+            lock.failed += 1
+            if lock.failed >= KIOSK_LOCK_AFTER:
+                extra = lock.failed - KIOSK_LOCK_AFTER
+                lock.locked_until = time.time() + KIOSK_LOCK_SECONDS * 2**extra
         return result
 
     def _check_login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
@@ -249,6 +362,7 @@ class HubService:
                 )
             ]
         session.operators.add(msg.operator)
+        self._note_login(session.kiosk_id, msg.operator)
         training = self.in_training(msg.operator)
         self.store.log_session(msg.operator, session.kiosk_id, "login")
         self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)
@@ -413,10 +527,13 @@ class HubService:
         replies: list[msgspec.Struct] = []
         operators = self.store.known_operators(label.operator for label in labels)
         good: list[m.Label] = []
+        now = time.time()
         for label in labels:
             problem = self._check_label(label, operators)
             if problem:
                 replies.append(error(ErrorCode.BAD_LABEL, problem, ref=label.uuid))
+            elif not self.logged_in(session.kiosk_id, label.operator, now):
+                replies.append(self._refuse(session.kiosk_id, label.operator, label.uuid, "label"))
             else:
                 good.append(label)
         if not good:

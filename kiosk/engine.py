@@ -17,8 +17,8 @@ from typing import Any
 import msgspec
 
 from protocol import messages as m
-from protocol.constants import DEFAULT_CREDIT, MAX_CHUNK, MIN_CHUNK
-from protocol.pins import verify_pin
+from protocol.constants import CAP_KIOSK_VERIFIER, DEFAULT_CREDIT, MAX_CHUNK, MIN_CHUNK
+from protocol.pins import VERIFIER_SCHEME, check_verifier, login_proof, verify_pin
 from protocol.version import package_version
 
 from .cache import ClipCache, PartWriter
@@ -121,6 +121,9 @@ class KioskEngine:
         #: the outbox drain on this connection: bytes in flight, and the last outbox seq sent
         self._upload = UploadWindow()
         self._sent_seq = 0
+        #: outbox items the hub refused for want of a login it has seen: held back until the
+        #: operator logs in with the hub again (then sent, in order)
+        self._held: set[str] = set()
         self._failed_pins: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
         self.hub_error = ""
@@ -137,7 +140,7 @@ class KioskEngine:
         return m.Hello(
             kiosk_id=self.kiosk_id,
             version=self.version,
-            capabilities=["labels", "fetch"],
+            capabilities=["labels", "fetch", CAP_KIOSK_VERIFIER],
             pair_code=self.pair_code,
         )
 
@@ -197,6 +200,7 @@ class KioskEngine:
                     self._login_wait.set_result(msg)
                 elif msg.operator == self.operator and msg.ok:
                     self._hub_logged_in = True
+                    self._release_held()
                     self.pump()
             case m.Assign():
                 # more may be asked for at once after clips came; after an empty answer (the
@@ -224,11 +228,30 @@ class KioskEngine:
             case m.Error():
                 self._on_error(msg)
 
+    def _release_held(self) -> None:
+        """The hub has seen a login again: what it refused goes once more, in order."""
+        if self._held:
+            self._held.clear()
+            self._go_back()
+            self.sync()
+
     def _on_error(self, err: m.Error) -> None:
         if err.code == "not_logged_in":
+            if err.ref in self._sent_at:  # an outbox item: kept, held until the hub sees a login
+                (log.debug if self._held else log.warning)(  # once per hold, not per item
+                    "hub refused %s (held until a login): %s", err.ref, err.detail
+                )
+                self._held.add(err.ref)
+                self._upload.forget([err.ref])
+                return
             self._hub_logged_in = False
             if self.operator and self._pin:
                 self._send(m.Login(operator=self.operator, pin=self._pin))
+        elif err.code == "bad_pin" and err.ref:
+            # an offline login the hub does not accept: never will; on record, out of the loop
+            log.error("hub refused offline login %s: %s", err.ref, err.detail)
+            self.store.acked([err.ref])
+            self._upload.forget([err.ref])
         elif err.code == "not_found" and err.ref in self._fetches:
             self._drop_fetch(err.ref)
         elif err.code == "bad_label" and err.ref:
@@ -270,9 +293,10 @@ class KioskEngine:
             ok, name = True, result.name
             self._hub_logged_in = True
             self.exposure_at_login_min = result.exposure_min
+            self._release_held()
         else:
             entry = self.store.roster_entry(operator)
-            ok = entry is not None and verify_pin(pin, entry[1])
+            ok = entry is not None and self._offline_check(operator, pin, entry[1])
             name = entry[0] if entry else ""
             if not ok:
                 count = self._failed_pins.get(operator, 0) + 1
@@ -286,6 +310,22 @@ class KioskEngine:
         self.emit("login", operator=operator, name=name)
         self.pump()
         return True, ""
+
+    def _offline_check(self, operator: str, pin: str, stored: str) -> bool:
+        """Check a PIN against the cached roster. With a per-kiosk verifier, the login's proof
+        goes into the outbox before any label it covers (the hub accepts the labels only for
+        a login it has seen); with a plain hash (an older hub), the hub takes the labels as
+        that hub always did."""
+        if not stored.startswith(VERIFIER_SCHEME + "$"):
+            return verify_pin(pin, stored)
+        digest = check_verifier(pin, stored, self.kiosk_id)
+        if digest is None:
+            return False
+        at, uuid = time.time(), str(uuidlib.uuid4())
+        proof = login_proof(digest, self.kiosk_id, operator, uuid, at)
+        offline = m.OfflineLogin(uuid=uuid, operator=operator, at=at, proof=proof)
+        self.store.record_message(uuid, "login", offline)
+        return True
 
     def logout(self) -> None:
         if self.operator:
@@ -554,10 +594,13 @@ class KioskEngine:
             if not items:
                 break
             for seq, nbytes, item in items:
+                uuid = m.retract_id(item.uuid) if isinstance(item, m.Retract) else item.uuid
+                if uuid in self._held:
+                    self._sent_seq = seq  # refused until the hub sees a login again
+                    continue
                 if room - batch_bytes < nbytes and (batch or self._upload.in_flight):
                     room = 0  # the window is full: the rest goes as acknowledgements come
                     break
-                uuid = m.retract_id(item.uuid) if isinstance(item, m.Retract) else item.uuid
                 if isinstance(item, m.Label):
                     batch.append(item)
                     batch_bytes += nbytes

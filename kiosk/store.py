@@ -9,6 +9,7 @@ plugins into the kiosk process (≈ 2.5 MiB RSS on a machine where every MiB cou
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -43,16 +44,25 @@ MIGRATIONS = [
     "CREATE INDEX sent_clip ON sent (operator, sha256);",
 ]
 
-_label_decoder = msgspec.msgpack.Decoder(m.Label | m.Retract | m.Alert | m.BreakTaken)
+_label_decoder = msgspec.msgpack.Decoder(
+    m.Label | m.Retract | m.Alert | m.BreakTaken | m.OfflineLogin
+)
 _encoder = msgspec.msgpack.Encoder()
 
 
 class KioskStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        # it holds the kiosk's secret key and the operators' verifiers: owner only, whatever
+        # the umask (the folder too: the clip cache and SQLite's -wal file live beside it)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.parent.stat().st_uid == os.getuid():
+            os.chmod(self.path.parent, 0o700)
         if not self.path.exists():
             self.path.touch(mode=0o600)
+        for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            if p.exists() and p.stat().st_mode & 0o077:
+                os.chmod(p, 0o600)
         # autocommit mode (isolation_level=None): transactions are explicit (`transaction()`)
         self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")

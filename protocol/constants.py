@@ -22,6 +22,11 @@ HEARTBEAT_LIVENESS = 3
 RECONNECT_INITIAL = 0.5
 RECONNECT_MAX = 8.0
 
+#: Hello capabilities. A kiosk that lists CAP_KIOSK_VERIFIER checks PINs offline against
+#: per-kiosk verifiers (protocol.pins.kiosk_verifier) and sends `OfflineLogin` proofs; the
+#: hub sends other kiosks no roster.
+CAP_KIOSK_VERIFIER = "kiosk_verifier"
+
 #: Zeroconf service type and TXT keys.
 SERVICE_TYPE = "_annotatiestraat._tcp.local."
 TXT_VERSION = "v"

@@ -1,6 +1,19 @@
 """Every message that crosses the kiosk↔hub link, as one tagged union of msgspec Structs.
 
-New fields always get defaults, so older peers still decode newer frames.
+Compatibility rule (sites update kiosks one at a time; `tests/protocol/test_compat.py` holds
+it against frames kept from the previous release):
+
+- Within one PROTOCOL_VERSION, changes are additive: a new field always has a default, a
+  new message type is new. A decoder ignores fields it does not know (no Struct here forbids
+  unknown fields), so an older peer reads a newer peer's frames.
+- A side sends a new message type, or something an older peer would misread, only when the
+  peer said it understands it: the kiosk lists capabilities in `Hello`, and the hub answers
+  accordingly (e.g. roster verifiers and `OfflineLogin` need `CAP_KIOSK_VERIFIER`). The
+  previous release still forbade unknown fields, so to its kiosks the hub sends no field
+  they do not know.
+- A change an older peer cannot ignore (a field removed or its meaning changed, a message a
+  peer must understand) bumps PROTOCOL_VERSION; a frame of another version gets `Error
+  bad_version` and the connection stays up.
 """
 
 from __future__ import annotations
@@ -15,21 +28,21 @@ Int = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 
 
-class _Msg(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, kw_only=True):
+class _Msg(msgspec.Struct, tag_field="type", kw_only=True):
     pass
 
 
 # ---- shared parts -------------------------------------------------------------------------
 
 
-class LabelDef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class LabelDef(msgspec.Struct, kw_only=True):
     value: str
     nl: str
     en: str
     key: str
 
 
-class ProjectSchema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ProjectSchema(msgspec.Struct, kw_only=True):
     name: str
     version: Int
     kind: str = "single"  # single | multi | segments
@@ -49,7 +62,7 @@ class ProjectSchema(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     neutral_labels: list[str] = []
 
 
-class RosterEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RosterEntry(msgspec.Struct, kw_only=True):
     """An operator as a kiosk may cache it: a scrypt hash, never the PIN."""
 
     operator: str
@@ -57,7 +70,7 @@ class RosterEntry(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pin_hash: str
 
 
-class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
+class ClipRef(msgspec.Struct, kw_only=True, omit_defaults=True):
     clip_id: str
     sha256: str
     size: Count
@@ -71,7 +84,7 @@ class ClipRef(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_def
     tone: str = ""
 
 
-class Segment(msgspec.Struct, forbid_unknown_fields=True, array_like=True):
+class Segment(msgspec.Struct, array_like=True):
     start: float
     end: float
     label: str = ""
@@ -148,6 +161,16 @@ class Retract(_Msg, tag="retract", kw_only=True):
 
     uuid: str
     operator: str
+
+
+class OfflineLogin(_Msg, tag="offline_login", kw_only=True):
+    """A login the kiosk checked itself while the hub was away, queued in the outbox before
+    the labels it covers. `proof` (protocol.pins.login_proof) shows the PIN was right."""
+
+    uuid: str
+    operator: str
+    at: float
+    proof: str
 
 
 class Alert(_Msg, tag="alert", kw_only=True):
@@ -230,6 +253,7 @@ KioskToHub = (
     | Retract
     | Alert
     | BreakTaken
+    | OfflineLogin
 )
 HubToKiosk = Welcome | LoginResult | Assign | Chunk | Ack | Error | Heartbeat
 Message = KioskToHub | Welcome | LoginResult | Assign | Chunk | Ack | Error

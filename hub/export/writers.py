@@ -44,8 +44,27 @@ def write_jsonl(table: pa.Table, path: Path) -> Path:
     return path
 
 
+#: A cell starting with one of these is a formula to a spreadsheet (=, +, -, @, and tab or
+#: carriage return before them): OWASP's CSV-injection advice is to put a ' in front.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: str) -> str:
+    """`value` as a spreadsheet shows it as text, never runs it."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def _formula_safe_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    import pyarrow.compute as pc
+
+    risky = pc.match_substring_regex(column, r"^[=+\-@\t\r]")
+    quoted = pc.binary_join_element_wise(pa.scalar("'"), column, pa.scalar(""))
+    return pc.if_else(risky, quoted, column)
+
+
 def csv_table(built: BuiltTable) -> pa.Table:
-    """Nested columns replaced by their JSON text."""
+    """Nested columns replaced by their JSON text; text that a spreadsheet would run as a
+    formula starts with ' (`formula_safe`)."""
     table = built.table
     for name, text in built.json_text.items():
         if name in table.column_names:
@@ -57,6 +76,9 @@ def csv_table(built: BuiltTable) -> pa.Table:
                 for v in table.column(i).to_pylist()
             ]
             table = table.set_column(i, f.name, pa.array(values, pa.string()))
+    for i, f in enumerate(table.schema):
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type):
+            table = table.set_column(i, f.name, _formula_safe_column(table.column(i)))
     return table
 
 

@@ -242,7 +242,7 @@ def detect_format(
             first = data.lstrip().split(b"\n", 1)[0].strip()
             try:
                 record = json.loads(first)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return "json"  # an object over several lines
             wrapped = isinstance(record, dict) and any(
                 isinstance(record.get(k), list) for k in ("rows", "predictions")
@@ -266,13 +266,16 @@ def read_records(data: bytes, fmt: str) -> Iterator[Record]:
     """(row, line, record) per record; a record that is not an object comes as a text."""
     if fmt == "csv":
         reader = csv.DictReader(io.StringIO(_text(data), newline=""))
-        if not reader.fieldnames:
-            return
-        for row, record in enumerate(reader, start=1):
-            if None in record:
-                yield row, reader.line_num, "more fields than the header has"
-            else:
-                yield row, reader.line_num, record
+        try:
+            if not reader.fieldnames:
+                return
+            for row, record in enumerate(reader, start=1):
+                if None in record:
+                    yield row, reader.line_num, "more fields than the header has"
+                else:
+                    yield row, reader.line_num, record
+        except csv.Error as e:  # e.g. a field over csv.field_size_limit()
+            raise ImportFailed(f"CSV line {reader.line_num}: {e}") from None
     elif fmt == "jsonl":
         row = 0
         for line, text in enumerate(_text(data).splitlines(), start=1):
@@ -282,14 +285,17 @@ def read_records(data: bytes, fmt: str) -> Iterator[Record]:
             try:
                 record = json.loads(text)
             except ValueError as e:
-                yield row, line, f"not JSON: {e.msg}"
+                yield row, line, f"not JSON: {getattr(e, 'msg', e)}"
+                continue
+            except RecursionError:
+                yield row, line, "not JSON: nested too deeply"
                 continue
             yield row, line, record if isinstance(record, dict) else "not a JSON object"
     elif fmt == "json":
         try:
             body = json.loads(_text(data))
-        except ValueError as e:
-            raise ImportFailed(f"not JSON: {e}") from None
+        except (ValueError, RecursionError) as e:
+            raise ImportFailed(f"not JSON: {e or 'nested too deeply'}") from None
         yield from json_records(body)
     elif fmt == "parquet":
         import pyarrow as pa

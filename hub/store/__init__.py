@@ -13,6 +13,7 @@ from .store import (
     Store,
     StoreError,
     long_votes,
+    private_folder,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "NewLabel",
     "Store",
     "StoreError",
+    "private_folder",
 ]

@@ -128,6 +128,31 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS clips_free;
     DROP INDEX IF EXISTS assignments_lease;
     """,
+    # 9: a pairing code may be for re-pairing one kiosk id (staff ask for it); web sessions
+    # carry the password version they were made with (a new password or role ends them);
+    # refused kiosk messages counted per kiosk and reason, for staff; failed web logins per
+    # user name and source address (lock-outs staff can lift); the last login of each
+    # operator at each kiosk the hub has seen (its labels are accepted from there)
+    """
+    ALTER TABLE pair_codes ADD COLUMN kiosk TEXT;
+    ALTER TABLE users ADD COLUMN pw_version INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE web_sessions ADD COLUMN pw_version INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE refusals (
+        kiosk TEXT NOT NULL, reason TEXT NOT NULL, n INTEGER NOT NULL,
+        last_at REAL NOT NULL, last_detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (kiosk, reason)) WITHOUT ROWID;
+    CREATE TABLE web_login_failures (
+        username TEXT NOT NULL, source TEXT NOT NULL, at REAL NOT NULL);
+    CREATE INDEX web_login_failures_key ON web_login_failures(username, source, at);
+    CREATE INDEX web_login_failures_source ON web_login_failures(source, at);
+    CREATE TABLE kiosk_logins (
+        kiosk TEXT NOT NULL, operator TEXT NOT NULL, at REAL NOT NULL,
+        PRIMARY KEY (kiosk, operator)) WITHOUT ROWID;
+    -- logins the hub logged before this table: labels still queued at kiosks stay covered
+    INSERT INTO kiosk_logins (kiosk, operator, at)
+        SELECT kiosk, operator, max(at) FROM sessions_log WHERE kind = 'login'
+        GROUP BY kiosk, operator;
+    """,
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 import uuid as uuidlib
@@ -20,6 +21,27 @@ LOCKOUT_AFTER = 5
 #: Size the WAL file is cut back to when it restarts (with `defer_checkpoints`).
 WAL_KEEP_BYTES = 64 * 2**20
 LOCKOUT_BASE_SECONDS = 30.0
+#: Pairing codes: open for five minutes unless staff say otherwise (at most a day), six
+#: digits unless staff ask for more.
+PAIR_CODE_TTL = 300.0
+MAX_PAIR_CODE_TTL = 86400.0
+MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 12
+
+
+def private_folder(folder: Path) -> None:
+    """Make `folder` (and its parents) if needed, readable by the owner only (0700), whatever
+    the umask; the hub's database and key in it are 0600 (`Store`, `hub.keys`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+
+
+def _private_file(path: Path) -> None:
+    """`path` (and SQLite's -wal and -shm beside it) readable by the owner only."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists() and p.stat().st_mode & 0o077:
+            os.chmod(p, 0o600)
 
 
 class StoreError(Exception):
@@ -96,6 +118,8 @@ def _chunks(items: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
 class Store:
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
+        if not readonly:  # it holds PIN hashes and open pairing codes: owner only
+            _private_file(self.path)
         self.db = sqlite_utils.Database(self.path)
         self.conn = self.db.conn
         self.conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
@@ -421,28 +445,69 @@ class Store:
 
     # ---- kiosks and pairing --------------------------------------------------------------
 
-    def create_pair_code(self, ttl: float = 600.0) -> str:
-        code = f"{secrets.randbelow(10**6):06d}"
+    def create_pair_code(
+        self, ttl: float = PAIR_CODE_TTL, digits: int = 6, kiosk: str | None = None
+    ) -> str:
+        """A one-time code of `digits` digits, open for `ttl` seconds. With `kiosk`, it re-pairs
+        that kiosk id (with a new key) and pairs nothing else."""
+        if not MIN_CODE_DIGITS <= digits <= MAX_CODE_DIGITS:
+            raise StoreError(f"a pairing code has {MIN_CODE_DIGITS} to {MAX_CODE_DIGITS} digits")
+        if ttl > MAX_PAIR_CODE_TTL:
+            raise StoreError(f"a pairing code lives up to {MAX_PAIR_CODE_TTL:.0f} seconds")
+        code = f"{secrets.randbelow(10**digits):0{digits}d}"
         now = time.time()
         with self.transaction():
             self.conn.execute(
-                "INSERT OR REPLACE INTO pair_codes (code, created_at, expires_at) VALUES (?, ?, ?)",
-                (code, now, now + ttl),
+                "INSERT OR REPLACE INTO pair_codes (code, created_at, expires_at, kiosk) "
+                "VALUES (?, ?, ?, ?)",
+                (code, now, now + ttl, kiosk),
             )
         return code
 
     def use_pair_code(self, code: str, kiosk_id: str, public_key: str | None = None) -> bool:
+        return self.claim_pair_code(code, kiosk_id, public_key) == ""
+
+    def claim_pair_code(self, code: str, kiosk_id: str, public_key: str | None = None) -> str:
+        """Pair `kiosk_id` with `public_key` using `code`. Returns '' when paired, else why
+        not: 'wrong' (no such open code), 'in_use' (the kiosk id is paired with another key
+        and the code is not one staff made for re-pairing it), 'other_kiosk' (the code
+        re-pairs another kiosk id). Only 'wrong' is a guess; the others leave the code open."""
         now = time.time()
         with self.transaction():
-            cur = self.conn.execute(
-                "UPDATE pair_codes SET used_by = ?, used_at = ? "
-                "WHERE code = ? AND used_by IS NULL AND expires_at > ?",
-                (kiosk_id, now, code, now),
+            row = self.conn.execute(
+                "SELECT kiosk FROM pair_codes WHERE code = ? AND used_by IS NULL "
+                "AND expires_at > ?",
+                (code, now),
+            ).fetchone()
+            if row is None:
+                return "wrong"
+            for_kiosk = row[0]
+            if for_kiosk is not None and for_kiosk != kiosk_id:
+                return "other_kiosk"
+            existing = self.kiosk(kiosk_id)
+            if (
+                for_kiosk is None
+                and existing is not None
+                and existing["active"]
+                and (existing["public_key"] or "") != (public_key or "")
+            ):
+                return "in_use"
+            self.conn.execute(
+                "UPDATE pair_codes SET used_by = ?, used_at = ? WHERE code = ?",
+                (kiosk_id, now, code),
             )
-            if cur.rowcount != 1:
-                return False
             self.pair_kiosk(kiosk_id, public_key)
-        return True
+        return ""
+
+    def withdraw_pair_codes(self, now: float | None = None) -> int:
+        """Expire every open pairing code (too many wrong codes were tried). Returns how many."""
+        now = time.time() if now is None else now
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE pair_codes SET expires_at = ? WHERE used_by IS NULL AND expires_at > ?",
+                (now, now),
+            )
+        return cur.rowcount
 
     def pair_kiosk(self, kiosk_id: str, public_key: str | None = None) -> None:
         with self.transaction():
@@ -492,6 +557,35 @@ class Store:
         params.append(kiosk_id)
         with self.transaction():
             self.conn.execute(f"UPDATE kiosks SET {', '.join(sets)} WHERE id = ?", params)
+
+    def note_kiosk_login(self, kiosk_id: str, operator: str, at: float | None = None) -> None:
+        """The hub has seen `operator` log in at `kiosk_id` (online, or a proven offline one)."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO kiosk_logins VALUES (?, ?, ?) ON CONFLICT(kiosk, operator) "
+                "DO UPDATE SET at = max(at, excluded.at)",
+                (kiosk_id, operator, time.time() if at is None else at),
+            )
+
+    def kiosk_login_at(self, kiosk_id: str, operator: str) -> float | None:
+        """When the hub last saw `operator` log in at `kiosk_id` (None: never)."""
+        return self._one(
+            "SELECT at FROM kiosk_logins WHERE kiosk = ? AND operator = ?", [kiosk_id, operator]
+        )
+
+    def refuse(self, kiosk_id: str, reason: str, detail: str = "", n: int = 1) -> None:
+        """Count `n` messages from a kiosk the hub refused for `reason` (shown to staff)."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO refusals (kiosk, reason, n, last_at, last_detail) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(kiosk, reason) DO UPDATE SET "
+                "n = n + excluded.n, last_at = excluded.last_at, "
+                "last_detail = excluded.last_detail",
+                (kiosk_id, reason, n, time.time(), detail[:200]),
+            )
+
+    def refusals(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM refusals ORDER BY last_at DESC"))
 
     def kiosks(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM kiosks ORDER BY id"))
@@ -553,7 +647,9 @@ class Store:
         "assignments a WHERE a.operator = ? AND a.clip = c.sha256) AND c.seq {} ? ORDER BY c.seq"
     )
 
-    def _unseen_gold(self, operator_id: str, count: int, excluded: set[str]) -> list[dict[str, Any]]:
+    def _unseen_gold(
+        self, operator_id: str, count: int, excluded: set[str]
+    ) -> list[dict[str, Any]]:
         """Gold clips this operator never had, in `seq` order from just after the last one it
         got (then from the start): each request looks at the gold it has not been past yet,
         instead of walking past every gold clip it has seen since its first day."""
@@ -883,11 +979,13 @@ class Store:
             )
         return found
 
-    def retract_label(self, uuid: str, operator: str) -> bool:
+    def retract_label(self, uuid: str, operator: str, kiosk: str | None = None) -> bool:
+        """Take back a label of `operator` (made at `kiosk`, when given)."""
         with self.transaction():
             cur = self.conn.execute(
-                "UPDATE labels SET retracted = 1 WHERE uuid = ? AND operator = ? AND retracted = 0",
-                (uuid, operator),
+                "UPDATE labels SET retracted = 1 WHERE uuid = ? AND operator = ? AND retracted = 0"
+                " AND (? IS NULL OR kiosk = ?)",
+                (uuid, operator, kiosk, kiosk),
             )
             if cur.rowcount != 1:
                 return False

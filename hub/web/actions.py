@@ -75,6 +75,11 @@ def parse_day(value: object, default: date) -> date:
         raise Invalid("err_bad_date", "date") from None
 
 
+#: The days a statement can cover (Unix time from 1970; far enough ahead for any shift).
+EARLIEST_DAY = date(1970, 1, 2)
+LATEST_DAY = date(9000, 12, 31)
+
+
 @dataclass(frozen=True)
 class Period:
     first: date
@@ -97,8 +102,10 @@ def statement_period(store: Store, operator_id: str, first: object, last: object
     today = date.today()
     began = dashboard.first_activity(store, operator_id)
     default_first = datetime.fromtimestamp(began).date() if began else today
-    period = Period(parse_day(first, default_first), parse_day(last, today))
-    if period.last < period.first:
+    first_day, last_day = parse_day(first, default_first), parse_day(last, today)
+    # any valid date is taken: the period is cut to the days the hub can have work on
+    period = Period(max(first_day, EARLIEST_DAY), min(last_day, LATEST_DAY))
+    if last_day < first_day:
         raise Invalid("err_bad_date", "to")
     return period
 

@@ -14,9 +14,10 @@ from typing import Any
 from aiohttp import web
 
 from ..export.basic import majority_rows
-from ..store import Store, dashboard
-from . import actions
-from .auth import lead_only, public
+from ..export.writers import formula_safe
+from ..store import Store, accounts, dashboard
+from . import actions, security
+from .auth import lead_only, problem, public
 from .openapi import document
 from .state import QUALITY, reader, service
 
@@ -26,7 +27,7 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
-    return _json({"error": message, **extra}, status)
+    return _json(problem(status, message, **extra), status)
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
@@ -34,13 +35,15 @@ async def _body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past Python's limit
         raise web.HTTPBadRequest(
-            text='{"error": "body is not JSON"}', content_type="application/json"
+            text=json.dumps(problem(400, "body is not JSON (or nested too deeply)")),
+            content_type="application/json",
         ) from None
     if not isinstance(data, dict):
         raise web.HTTPBadRequest(
-            text='{"error": "body must be a JSON object"}', content_type="application/json"
+            text=json.dumps(problem(400, "body must be a JSON object")),
+            content_type="application/json",
         )
     return data
 
@@ -65,6 +68,8 @@ async def status(request: web.Request) -> web.StreamResponse:
             "hub_id": svc.hub_id,
             "project": svc.schema.name,
             **await reader(request)(dashboard.totals),
+            "pairing": security.pairing_state(svc),
+            "refused": security.refused_state(svc),
         }
     )
 
@@ -83,10 +88,42 @@ async def kiosks(request: web.Request) -> web.StreamResponse:
 
 
 async def pair_code(request: web.Request) -> web.StreamResponse:
+    """A one-time pairing code; body (optional): `digits` (6–12), `kiosk` (a code that
+    re-pairs that kiosk id with a new key, and nothing else)."""
     store = service(request).store
-    code = store.create_pair_code()
+    body = await _body(request)
+    digits, kiosk = body.get("digits", 6), body.get("kiosk")
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 6 <= digits <= 12:
+        return _error(400, "digits: a whole number from 6 to 12", field="digits")
+    if kiosk is not None and (not isinstance(kiosk, str) or store.kiosk(kiosk) is None):
+        return _error(400, "kiosk: the id of a paired kiosk", field="kiosk")
+    code = store.create_pair_code(digits=digits, kiosk=kiosk)
     expires = next(c.expires_at for c in dashboard.open_pair_codes(store) if c.code == code)
     return _json({"code": code, "expires_at": expires}, 201)
+
+
+async def lockouts(request: web.Request) -> web.StreamResponse:
+    """Failed web logins per user name and source, and pairing sources locked out."""
+    svc = service(request)
+    return _json(
+        {
+            "web_logins": accounts.lockouts(svc.store),
+            "pairing": security.pairing_state(svc),
+        }
+    )
+
+
+async def lift_lockouts(request: web.Request) -> web.StreamResponse:
+    """Lift lock-outs: body `user` and/or `source` (neither: all of them)."""
+    body = await _body(request)
+    user, source = body.get("user"), body.get("source")
+    for name, value in (("user", user), ("source", source)):
+        if value is not None and not isinstance(value, str):
+            return _error(400, f"{name}: a string", field=name)
+    svc = service(request)
+    web_logins = accounts.lift_lockouts(svc.store, user, source)
+    pairing = svc.pairing.lift(source) if user is None else 0
+    return _json({"web_logins": web_logins, "pairing_sources": pairing})
 
 
 async def unpair(request: web.Request) -> web.StreamResponse:
@@ -201,7 +238,8 @@ def _csv(store: Store, order: list[str]) -> bytes:
     writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["clip_id"])
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "votes": json.dumps(row["votes"], ensure_ascii=False)})
+        row = {**row, "votes": json.dumps(row["votes"], ensure_ascii=False)}
+        writer.writerow({k: formula_safe(v) if isinstance(v, str) else v for k, v in row.items()})
     return out.getvalue().encode()
 
 

@@ -8,17 +8,17 @@ from pathlib import Path
 from aiohttp import web
 
 from ..service import HubService
-from .auth import auth_middleware, headers_middleware, lang_middleware
+from .auth import LOGIN_THREADS, auth_middleware, headers_middleware, lang_middleware, server_header
 from .events import broadcaster_ctx, on_shutdown
 from .health import setup_health
 from .routes import setup_routes
 from .state import (
+    LOGIN_GATE,
     QUALITY,
     READER,
     SERVICE,
     SETTINGS,
-    THROTTLE,
-    LoginThrottle,
+    LoginGate,
     QualityCache,
     Reader,
     WebSettings,
@@ -43,7 +43,8 @@ def create_app(
     app[SETTINGS] = settings or WebSettings.from_env()
     app[READER] = Reader(service.store.path)
     app[QUALITY] = QualityCache(app[READER])
-    app[THROTTLE] = LoginThrottle()
+    app[LOGIN_GATE] = LoginGate(LOGIN_THREADS)
+    app.on_response_prepare.append(server_header)
     app.cleanup_ctx.append(broadcaster_ctx)
     setup_health(app)
     app.on_cleanup.append(_close_reader)
@@ -55,6 +56,7 @@ def create_app(
 
 async def _close_reader(app: web.Application) -> None:
     app[READER].close()
+    app[LOGIN_GATE].close()
 
 
 def _add_exports(app: web.Application, service: HubService, root: Path) -> None:

@@ -9,19 +9,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
 from ..store import accounts
 from . import templates
 from .i18n import LANGS, pick
-from .state import LANG, PRINCIPAL, SETTINGS, THROTTLE, VIA_SESSION, lang, service
+from .state import LANG, LOGIN_GATE, PRINCIPAL, SETTINGS, VIA_SESSION, lang, service
+
+log = logging.getLogger(__name__)
+
+#: What the Server header says (no framework or version for a scanner to look up).
+SERVER = "straat-hub"
+#: Password checks (scrypt) run in worker threads, at most LOGIN_THREADS at once; beyond
+#: LOGIN_QUEUE waiting logins the form answers 429 at once. The event loop (kiosk router,
+#: dashboard) never runs scrypt.
+LOGIN_THREADS = 1
+LOGIN_QUEUE = 8
 
 SESSION_COOKIE = "straat_session"
 LOGIN_CSRF_COOKIE = "straat_login"
@@ -54,8 +66,24 @@ def wants_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or request.path == "/events"
 
 
+def problem(status: int, message: str, **extra: Any) -> dict[str, Any]:
+    """An API error body: `error` plus the RFC 9457 problem-detail members."""
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = ""
+    return {
+        "error": message,
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": message,
+        **extra,
+    }
+
+
 def _json_error(status: int, message: str, **headers: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers or None)
+    return web.json_response(problem(status, message), status=status, headers=headers or None)
 
 
 def secure_cookie(request: web.Request) -> bool:
@@ -165,7 +193,8 @@ def _secure_headers(request: web.Request, headers: Any) -> None:
 
 @web.middleware
 async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Security headers on everything; errors as JSON under /api/, as a page elsewhere."""
+    """Security headers on everything; errors as JSON under /api/, as a page elsewhere; a bug
+    is a logged 500 with a clear body, never a traceback or plain text."""
     try:
         response = await handler(request)
     except web.HTTPException as e:
@@ -174,13 +203,27 @@ async def headers_middleware(request: web.Request, handler: Handler) -> web.Stre
                 templates.error_page(templates.Ctx.of(request), "not_found"), status=404
             )
         elif e.status >= 400 and wants_json(request) and e.content_type != "application/json":
-            response = _json_error(e.status, e.reason)
+            allow = {"Allow": e.headers["Allow"]} if "Allow" in e.headers else {}
+            response = _json_error(e.status, e.reason, **allow)
         else:
             _secure_headers(request, e.headers)
             raise
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception:
+        log.exception("%s %s", request.method, request.path)
+        if wants_json(request):
+            response = _json_error(500, "internal error")
+        else:
+            response = web.Response(status=500, text="internal error", content_type="text/plain")
     if not response.prepared:
         _secure_headers(request, response.headers)
     return response
+
+
+async def server_header(request: web.Request, response: web.StreamResponse) -> None:
+    """`on_response_prepare`: our own Server header instead of aiohttp's name and version."""
+    response.headers["Server"] = SERVER
 
 
 def redirect(location: str) -> web.Response:
@@ -191,10 +234,17 @@ def redirect(location: str) -> web.Response:
 
 
 def _safe_next(target: Any) -> str:
-    if isinstance(target, str) and target.startswith("/") and not target.startswith("//"):
-        if "\\" not in target and not target.startswith("/login"):
-            return target
-    return "/kiosks"
+    """A path on this site to go to after login, else /kiosks. Browsers drop tabs and line
+    breaks from URLs and read a backslash as a slash, so `/\t/evil.example` would be
+    `//evil.example`: any control character, space or backslash makes the target unsafe."""
+    if not isinstance(target, str) or not target.startswith("/") or target.startswith("//"):
+        return "/kiosks"
+    if any(ch in target for ch in "\\ ") or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return "/kiosks"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("/login"):
+        return "/kiosks"
+    return target
 
 
 @public
@@ -225,14 +275,26 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if not isinstance(username, str) or not isinstance(password, str):
         return _login_page(request, "bad_login", status=400)
     store = service(request).store
-    throttle, name, now = request.app[THROTTLE], username.strip(), time.monotonic()
-    if throttle.locked(name, now):
+    name, source = username.strip(), request.remote or ""
+    if accounts.login_locked(store, name, source):
         return _login_page(request, "too_many", status=429)
-    who = accounts.check_password(store, name, password)
-    if who is None:
-        throttle.failed(name, now)
+    gate = request.app[LOGIN_GATE]
+    if gate.waiting >= LOGIN_QUEUE:
+        return _login_page(request, "too_many", status=429)
+    row = accounts.password_row(store, name)
+    gate.waiting += 1
+    try:
+        async with gate.slots:
+            ok = await asyncio.get_running_loop().run_in_executor(
+                gate.pool, accounts.verify_password, row, password
+            )
+    finally:
+        gate.waiting -= 1
+    if not ok or row is None:
+        accounts.login_failed(store, name, source)
         return _login_page(request, "bad_login", status=401)
-    throttle.succeeded(name)
+    accounts.login_succeeded(store, name, source)
+    who = accounts.Principal(name, row[0])
     sid, _csrf = accounts.create_session(store, who)
     response = redirect(_safe_next(form.get("next")))
     set_cookie(response, request, SESSION_COOKIE, sid, max_age=accounts.SESSION_SECONDS)

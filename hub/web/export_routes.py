@@ -72,19 +72,23 @@ def _summary(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_export_file(root: Path, version: str, path: str) -> Path | None:
     """The file `root/version/path` if it is a regular file inside that snapshot, else
-    None. Refuses `..`, absolute paths, backslashes, NUL, hidden names and anything whose
-    real path (symlinks followed) leaves the snapshot folder."""
+    None. Refuses `..`, absolute paths, backslashes, NUL, hidden names, a snapshot folder
+    whose real path is not directly in the exports folder, and anything whose real path
+    (symlinks followed) leaves the snapshot folder."""
     if not VERSION_DIR.match(version) or not path or "\x00" in path or "\\" in path:
         return None
     rel = PurePosixPath(path)
     if rel.is_absolute() or any(p in ("", ".", "..") or p.startswith(".") for p in rel.parts):
         return None
     try:
+        real_root = root.resolve(strict=True)
         base = (root / version).resolve(strict=True)
         target = (base / rel).resolve(strict=True)
     except (OSError, RuntimeError, ValueError):
         return None
-    if not target.is_relative_to(base) or not target.is_file():
+    # every step stays inside the exports folder: a snapshot folder that is a link to
+    # somewhere else (the hub's data folder, with hub.db and hub.key) serves nothing
+    if base.parent != real_root or not target.is_relative_to(base) or not target.is_file():
         return None
     return target
 
@@ -131,7 +135,7 @@ def add_export_routes(
         if request.can_read_body:
             try:
                 body = await request.json()
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
                 raise _error(web.HTTPBadRequest, "the body is not JSON") from None
         if not isinstance(body, dict):
             raise _error(web.HTTPBadRequest, "the body must be a JSON object")

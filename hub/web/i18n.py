@@ -56,6 +56,24 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Type this code at the kiosk. It works once and is valid until {until}.",
     ),
     "open_codes": ("Open koppelcodes", "Open pairing codes"),
+    "pairing_alarm": (
+        "Koppelen: {wrong} foute codes van {sources} adressen sinds de start; {withdrawn} keer "
+        "zijn de open codes ingetrokken; {refused} pogingen niet bekeken (te snel of "
+        "geblokkeerd); geblokkeerd nu: {locked}. Maak zo nodig een nieuwe code.",
+        "Pairing: {wrong} wrong codes from {sources} addresses since start; open codes "
+        "withdrawn {withdrawn} times; {refused} attempts not looked at (too fast or locked "
+        "out); locked out now: {locked}. Make a new code if you need one.",
+    ),
+    "login_alarm": (
+        "Inloggen: {n} foute wachtwoorden voor {user} vanaf {source}; die combinatie is even "
+        "geblokkeerd (opheffen: straat-hub user unlock).",
+        "Login: {n} wrong passwords for {user} from {source}; that pair is locked out for a "
+        "while (lift it: straat-hub user unlock).",
+    ),
+    "refused_alarm": (
+        "Kiosk {kiosk}: {n} berichten geweigerd ({reason}), laatst: {detail}",
+        "Kiosk {kiosk}: {n} messages refused ({reason}), last: {detail}",
+    ),
     "fingerprint_help": (
         "Na het koppelen toont de kiosk de sleutel van de hub; die moet gelijk zijn aan:",
         "After pairing the kiosk shows the hub's key; it must be the same as:",
@@ -118,6 +136,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ok_alert_ack": ("Melding afgehandeld.", "Alert acknowledged."),
     "ok_unpaired": ("Kiosk {id} ontkoppeld.", "Kiosk {id} unpaired."),
     "ok_pair_code": ("Koppelcode {code} gemaakt.", "Pairing code {code} made."),
+    "ok_repair_code": (
+        "Koppelcode {code} gemaakt: die koppelt alleen kiosk {id} opnieuw, met een nieuwe sleutel.",
+        "Pairing code {code} made: it re-pairs kiosk {id} only, with a new key.",
+    ),
+    "repair": ("Opnieuw koppelen", "Re-pair"),
     "err_bad_id": (
         "Een id is 1 tot 64 tekens: letters, cijfers, punt, liggend streepje, koppelteken.",
         "An id is 1 to 64 characters: letters, digits, dot, underscore, hyphen.",

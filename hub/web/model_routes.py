@@ -142,7 +142,7 @@ def _prepare_body(
         return prepare(data, fmt, clips, classes, kind, min_overlap), None
     try:
         body = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise ImportFailed(f"the body is not JSON: {e}") from None
     version = body.get("version") if isinstance(body, dict) else None
     if version is not None and (

@@ -111,8 +111,26 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/kiosks/pair-code": {
         "post": _op(
-            "Make a one-time pairing code (typed at the new kiosk; valid 10 minutes)",
-            {"201": _ok("code and expiry"), **_POST},
+            "Make a one-time pairing code (typed at the new kiosk; valid 5 minutes)",
+            {"201": _ok("code and expiry"), "400": _ERR, **_POST},
+            requestBody={
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "digits": {"type": "integer", "minimum": 6, "maximum": 12},
+                                "kiosk": {
+                                    "type": "string",
+                                    "description": "a code that re-pairs this paired kiosk "
+                                    "id with a new key, and nothing else",
+                                },
+                            },
+                        }
+                    }
+                },
+            },
         ),
     },
     "/api/v1/kiosks/{kiosk}/unpair": {
@@ -278,6 +296,60 @@ PATHS.update(
                     _path_param("version", "v1, v2, …"),
                     _path_param("path", "file path inside the snapshot"),
                 ],
+            ),
+        },
+    }
+)
+
+
+_MODEL = [_path_param("model", "model name")]
+PATHS.update(
+    {
+        "/api/v1/lockouts": {
+            "get": _op(
+                "Failed web logins per user name and source, and pairing lock-outs",
+                {"200": _ok("lock-outs"), **_AUTH},
+            ),
+        },
+        "/api/v1/lockouts/lift": {
+            "post": _op(
+                "Lift lock-outs of a user name and/or source address (neither: all)",
+                {"200": _ok("how many were lifted"), "400": _ERR, **_POST},
+                requestBody={
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "user": {"type": "string"},
+                                    "source": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+            ),
+        },
+        "/api/v1/models": {
+            "get": _op(
+                "Models with predictions and their versions (lead)", {"200": _ok("models"), **_LEAD}
+            ),
+        },
+        "/api/v1/models/{model}/predictions": {
+            "post": _op(
+                "Import a model's predictions (lead): CSV, JSON Lines, JSON or Parquet body; "
+                "`?version=N&format=csv|jsonl|json|parquet&min_overlap=0.5`",
+                {"200": _ok("import report"), "201": _ok("import report"), "400": _ERR, **_LEAD},
+                parameters=_MODEL,
+                requestBody={"required": True, "content": {"*/*": {}}},
+            ),
+        },
+        "/api/v1/models/{model}/evaluation": {
+            "get": _op(
+                "How a model's predictions compare with the consensus (lead)",
+                {"200": _ok("evaluation"), "404": _ERR, **_LEAD},
+                parameters=_MODEL,
             ),
         },
     }

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from ..store import dashboard
-from . import actions, templates
+from ..store import accounts, dashboard
+from . import actions, security, templates
 from .auth import lead_only, redirect
 from .html import Safe
 from .state import QUALITY, reader, service
@@ -42,8 +42,43 @@ def _kiosks(request: web.Request, flash: Safe | None = None, status: int = 200) 
         dashboard.open_pair_codes(store, now),
         flash or templates.flash_from_query(Ctx.of(request)),
         fingerprint=getattr(service(request), "fingerprint", ""),
+        alarms=_alarms(request),
     )
     return respond(page, status)
+
+
+def _alarms(request: web.Request) -> list[str]:
+    """Pairing guesses and refused kiosk messages, for staff to act on."""
+    ctx, svc = Ctx.of(request), service(request)
+    out = []
+    pairing = security.pairing_state(svc)
+    if pairing["wrong_codes"] or pairing["withdrawn"] or pairing["locked_sources"]:
+        out.append(
+            ctx.s(
+                "pairing_alarm",
+                wrong=pairing["wrong_codes"],
+                sources=pairing["wrong_sources"],
+                withdrawn=pairing["withdrawn"],
+                refused=pairing["refused_attempts"],
+                locked=", ".join(pairing["locked_sources"]) or "—",
+            )
+        )
+    for x in accounts.lockouts(svc.store):
+        if x["failures"] >= accounts.USER_SOURCE_FAILURES:
+            out.append(
+                ctx.s("login_alarm", user=x["username"], source=x["source"], n=x["failures"])
+            )
+    for r in security.refused_state(svc)[:10]:
+        out.append(
+            ctx.s(
+                "refused_alarm",
+                kiosk=r["kiosk"],
+                n=r["n"],
+                reason=r["reason"],
+                detail=r["last_detail"],
+            )
+        )
+    return out
 
 
 async def kiosks(request: web.Request) -> web.StreamResponse:
@@ -53,6 +88,17 @@ async def kiosks(request: web.Request) -> web.StreamResponse:
 async def pair(request: web.Request) -> web.StreamResponse:
     code = service(request).store.create_pair_code()
     return _done("/kiosks", "pair_code", code=code)
+
+
+async def repair(request: web.Request) -> web.StreamResponse:
+    """A code that re-pairs this kiosk id (e.g. a reinstalled kiosk with a new key)."""
+    kiosk_id = request.match_info["kiosk"]
+    store = service(request).store
+    if store.kiosk(kiosk_id) is None:
+        ctx = Ctx.of(request)
+        return _kiosks(request, templates.error_flash(ctx.t("err_not_found", what=kiosk_id)), 404)
+    code = store.create_pair_code(kiosk=kiosk_id)
+    return _done("/kiosks", "repair_code", code=code, id=kiosk_id)
 
 
 async def unpair(request: web.Request) -> web.StreamResponse:

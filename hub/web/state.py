@@ -124,34 +124,31 @@ def _votes_and_gold(store: Store) -> tuple[Any, Any]:
     return dashboard.votes(store), dashboard.gold_answers(store)
 
 
-class LoginThrottle:
-    """After `MAX_FAILURES` wrong passwords for one user name within `WINDOW` seconds, that
-    name is refused for `LOCK` seconds. In memory: a restart forgets (PINs and tokens are
-    not affected; this only slows down guessing web passwords)."""
+class LoginGate:
+    """Password checks off the event loop: a small thread pool and a count of the logins
+    waiting for it (beyond a limit, more are turned away at once)."""
 
-    MAX_FAILURES = 5
-    WINDOW = 300.0
-    LOCK = 60.0
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self.slots = asyncio.Semaphore(threads)
+        self.waiting = 0
 
-    def __init__(self) -> None:
-        self._failures: dict[str, list[float]] = {}
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """Made on first use (an app that is set up again after a cleanup gets a new one)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="web-login")
+        return self._pool
 
-    def locked(self, name: str, now: float) -> bool:
-        recent = [t for t in self._failures.get(name, []) if now - t < self.WINDOW]
-        self._failures[name] = recent
-        return len(recent) >= self.MAX_FAILURES and now - recent[-1] < self.LOCK
-
-    def failed(self, name: str, now: float) -> None:
-        self._failures.setdefault(name, []).append(now)
-        if len(self._failures) > 10_000:  # bounded memory whatever names are tried
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, name: str) -> None:
-        self._failures.pop(name, None)
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 SERVICE = web.AppKey("service", HubService)
-THROTTLE = web.AppKey("throttle", LoginThrottle)
+LOGIN_GATE = web.AppKey("login_gate", LoginGate)
 SETTINGS = web.AppKey("settings", WebSettings)
 QUALITY = web.AppKey("quality", QualityCache)
 READER = web.AppKey("reader", Reader)

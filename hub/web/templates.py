@@ -272,6 +272,7 @@ def kiosks_page(
     codes: Sequence[PairCode],
     flash: Safe | None = None,
     fingerprint: str = "",
+    alarms: Sequence[str] = (),
 ) -> str:
     rows = []
     for k in kiosks:
@@ -286,7 +287,9 @@ def kiosks_page(
                 '<td class="num" data-live="kiosk:{id}:outbox">{outbox}</td>'
                 '<td class="num" data-live="kiosk:{id}:cache">{cache}</td>'
                 '<td data-live="kiosk:{id}:version">{version}</td>'
-                '<td><form method="post" action="/kiosks/{qid}/unpair" class="inline" '
+                '<td><form method="post" action="/kiosks/{qid}/repair" class="inline">{csrf}'
+                '<button type="submit" class="small">{repair}</button></form> '
+                '<form method="post" action="/kiosks/{qid}/unpair" class="inline" '
                 'data-confirm="{confirm}">{csrf}'
                 '<button type="submit" class="danger small">{unpair}</button></form></td></tr>',
                 id=k.id,
@@ -294,6 +297,7 @@ def kiosks_page(
                 state="online" if k.online else "offline",
                 csrf=ctx.csrf_input,
                 unpair=ctx.t("unpair"),
+                repair=ctx.t("repair"),
                 confirm=ctx.s("confirm_unpair", id=k.id),
                 **cells,
             )
@@ -342,7 +346,10 @@ def kiosks_page(
         '<span data-live="kiosks.total">{total}</span> {word}</p>'
         '<form method="post" action="/kiosks/pair" class="inline">{csrf}'
         '<button type="submit" class="primary" id="pair">{pair}</button></form></div>'
-        "{codes}{table}",
+        "{alarms}{codes}{table}",
+        alarms=join(
+            fmt('<p class="flash error" role="alert" data-alarm>{a}</p>', a=a) for a in alarms
+        ),
         title=ctx.t("kiosks"),
         online=online,
         total=len(kiosks),

@@ -51,13 +51,17 @@ def test_production_scrypt_parameters() -> None:
 
 
 HASH = re.compile(rb"scrypt\$(\d+)\$(\d+)\$(\d+)\$([0-9a-f]+)\$([0-9a-f]+)")
+#: What a kiosk keeps instead (protocol.pins.kiosk_verifier): same parameters, a keyed tag.
+VERIFIER = re.compile(rb"kv1\$(\d+)\$(\d+)\$(\d+)\$([0-9a-f]+)\$([0-9a-f]+)")
 
 
-def hashes_in(path: Path) -> list[tuple[int, int, int, int, int]]:
-    """(N, r, p, salt bytes, digest bytes) of every scrypt hash in a file."""
+def hashes_in(
+    path: Path, pattern: re.Pattern[bytes] = HASH
+) -> list[tuple[int, int, int, int, int]]:
+    """(N, r, p, salt bytes, digest bytes) of every scrypt hash (or verifier) in a file."""
     return [
         (int(n), int(r), int(p), len(salt) // 2, len(dk) // 2)
-        for n, r, p, salt, dk in HASH.findall(path.read_bytes())
+        for n, r, p, salt, dk in pattern.findall(path.read_bytes())
     ]
 
 
@@ -117,10 +121,13 @@ def test_no_pin_in_logs_or_files(tmp_path: Path) -> None:
         for pin in (PIN, WRONG):
             assert pin.encode() not in data, f"a PIN in {path}"
 
-    # stored as scrypt hashes, at the hub and in the kiosk's roster cache, production strength
+    # stored as scrypt hashes at the hub, as per-kiosk verifiers over them in the kiosk's
+    # roster cache (never the hub's hash), production strength
     hub_hashes = [h for p in files(hub.data) if p.suffix == ".db" for h in hashes_in(p)]
-    kiosk_hashes = [h for p in files(kiosk_dir) if ".db" in p.name for h in hashes_in(p)]
+    kiosk_dbs = [p for p in files(kiosk_dir) if ".db" in p.name]
+    kiosk_hashes = [h for p in kiosk_dbs for h in hashes_in(p, VERIFIER)]
     assert hub_hashes and kiosk_hashes
+    assert not [h for p in kiosk_dbs for h in hashes_in(p)], "the hub's PIN hash at a kiosk"
     for n, r, p, salt, dk in hub_hashes + kiosk_hashes:
         assert n >= 2**14 and n & (n - 1) == 0, n
         assert r >= 8 and p >= 1 and salt >= 16 and dk >= 32

@@ -11,8 +11,8 @@ from hub.project import load_project, to_schema
 from hub.service import HubService
 from hub.store import Store
 from protocol import messages as m
-from protocol.constants import CHUNK_SIZE
-from protocol.pins import hash_pin, verify_pin
+from protocol.constants import CAP_KIOSK_VERIFIER, CHUNK_SIZE
+from protocol.pins import check_verifier, hash_pin, verify_pin
 from tests.conftest import PIN_HASH, PROJECTS
 
 
@@ -68,11 +68,22 @@ def test_pair_code_is_single_use(service: HubService) -> None:
     )
 
 
-def test_welcome_roster_holds_hashes_only(service: HubService) -> None:
-    (welcome,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+def test_welcome_roster_holds_per_kiosk_verifiers_only(service: HubService) -> None:
+    """A kiosk gets verifiers keyed to its id: not the stored hash, no good at another kiosk;
+    a kiosk that does not check verifiers (an older release) gets no roster at all."""
+    (old,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    assert old.roster == []
+    caps = [CAP_KIOSK_VERIFIER]
+    (welcome,) = service.handle("k1", m.Hello(kiosk_id="k1", version="t", capabilities=caps))
     assert {r.operator for r in welcome.roster} == {"op1", "op2"}
-    assert all(PIN_HASH.fullmatch(r.pin_hash) for r in welcome.roster), welcome.roster
-    assert all(verify_pin("1234", r.pin_hash) for r in welcome.roster)
+    stored = {o["id"]: o["pin_hash"] for o in service.store.operators()}
+    for r in welcome.roster:
+        assert PIN_HASH.fullmatch(stored[r.operator])
+        assert stored[r.operator].split("$")[-1] not in r.pin_hash  # not the hub's digest
+        assert not verify_pin("1234", r.pin_hash)
+        assert check_verifier("1234", r.pin_hash, "k1") is not None
+        assert check_verifier("1234", r.pin_hash, "k2") is None
+        assert check_verifier("1235", r.pin_hash, "k1") is None
 
 
 def test_wrong_pin_locks_out_after_repeats(service: HubService) -> None:
@@ -254,3 +265,44 @@ def test_bad_breaks_are_refused_and_change_nothing(service: HubService, bad: dic
     (reply,) = service.handle("k1", m.BreakTaken(**fields))
     assert isinstance(reply, m.Error) and reply.code == "bad_label" and reply.ref == "br-x"
     assert service.store.breaks() == []
+
+
+def _offline_login(service: HubService, kiosk: str, op: str, at: float) -> m.Message:
+    import hashlib
+
+    from protocol.pins import login_proof
+
+    _, n, r, p, salt, _d = service.store.operator(op)["pin_hash"].split("$")
+    digest = hashlib.scrypt(
+        b"1234", salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+    )
+    uuid = f"login-{at}"
+    proof = login_proof(digest, kiosk, op, uuid, at)
+    (reply,) = service.handle(kiosk, m.OfflineLogin(uuid=uuid, operator=op, at=at, proof=proof))
+    return reply
+
+
+def test_an_offline_login_covers_work_from_its_own_time_on(service: HubService) -> None:
+    """A proven offline login lets the operator's labels in; one from two days ago (a proof
+    kept and sent again) does not, and a forged proof is refused and counted."""
+    import time
+
+    service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    sha = service.store.clips()[0]["sha256"]
+
+    def send_label() -> m.Message:
+        label = m.Label(
+            uuid=f"u{time.monotonic_ns()}", operator="op1", clip=sha, schema_version=1,
+            values=["gewelddadig"], created_at=time.time(),
+        )  # fmt: skip
+        return service.handle("k1", m.LabelBatch(labels=[label]))[0]
+
+    assert isinstance(_offline_login(service, "k1", "op1", time.time() - 2 * 86400), m.Ack)
+    assert send_label().code == "not_logged_in"
+    forged = m.OfflineLogin(uuid="x", operator="op1", at=time.time(), proof="00" * 32)
+    assert service.handle("k1", forged)[0].code == "bad_pin"
+    assert send_label().code == "not_logged_in"
+    assert isinstance(_offline_login(service, "k1", "op1", time.time() - 60), m.Ack)
+    assert isinstance(send_label(), m.Ack)
+    reasons = {r["reason"]: r["n"] for r in service.store.refusals()}
+    assert reasons == {"not_logged_in": 2, "bad_pin": 1}

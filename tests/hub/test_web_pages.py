@@ -15,6 +15,7 @@ from hub.store.accounts import create_token
 from hub.store.dashboard import day_start
 from hub.web import events
 from hub.web.routes import ROUTES
+from protocol.constants import CAP_KIOSK_VERIFIER
 from protocol.pins import verify_pin
 
 from .test_web_auth import LEAD, STAFF, client, login, service
@@ -43,7 +44,7 @@ async def test_add_operator_then_reset_pin_then_deactivate(
     r = await client.post("/operators/op7/deactivate", data={"csrf": csrf})
     assert r.status == 200 and "op7 gedeactiveerd." in await r.text()
     assert not service.store.operator("op7")["active"]
-    assert "op7" not in [e.operator for e in service.roster()]
+    assert "op7" not in [e.operator for e in service.roster("k1", [CAP_KIOSK_VERIFIER])]
     await client.post("/operators/op7/activate", data={"csrf": csrf})
     assert service.store.operator("op7")["active"]
 
@@ -182,7 +183,13 @@ async def test_openapi_documents_every_api_route(client: TestClient) -> None:
         and route.method != "HEAD"
     }
     assert {(m, p) for m, p, _ in ROUTES if p.startswith("/api/")} <= routed
-    assert documented == routed
+    # the model routes are added by the server (hub.web.model_routes), not in this app
+    assert routed <= documented
+    assert {p for _, p in documented - routed} <= {
+        "/api/v1/models",
+        "/api/v1/models/{model}/predictions",
+        "/api/v1/models/{model}/evaluation",
+    }
 
 
 async def test_events_stream_snapshots_and_counts_move(
