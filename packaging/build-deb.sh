@@ -11,6 +11,7 @@
 # written into the built project, so `straat-hub --version` says it), DEB_COMPRESS (zstd,
 # gzip, xz or none; default zstd), PYTHON (default /usr/bin/python3.11, Debian's).
 set -euo pipefail
+umask 022  # the usual modes in the package whatever the caller's (dpkg-deb refuses a 0700 DEBIAN)
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$(mkdir -p "${1:-dist}" && cd "${1:-dist}" && pwd)

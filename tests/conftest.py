@@ -30,6 +30,16 @@ def pytest_configure(config: pytest.Config) -> None:
     protocol.pins.SCRYPT_N = 2**10
 
 
+@pytest.fixture(autouse=True)
+def _umask_restored() -> Iterator[None]:
+    """`straat-hub`'s main sets a private umask for its process; a test that runs it in-process
+    (click's CliRunner) must not hand that umask to the tests after it."""
+    kept = os.umask(0o022)
+    os.umask(kept)
+    yield
+    os.umask(kept)
+
+
 @pytest.fixture(scope="session")
 def sample_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("ffmpeg") is None:
