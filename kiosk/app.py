@@ -7,14 +7,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.theme import Theme
 
+from .display import OutputChoice, textual_key
 from .engine import KioskEngine
 from .i18n import Translator
 from .link import HubLink
-from .messages import EngineEvent
+from .messages import EngineEvent, WindowKey
 from .player import Player
 from .screens.label import LabelScreen
 from .screens.login import LoginScreen
@@ -60,8 +62,12 @@ class KioskApp(App):
         large_text: bool = False,
         high_contrast: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        video_choice: OutputChoice | None = None,
+        window_layout: str = "side",
     ) -> None:
         super().__init__()
+        self.video_choice = video_choice
+        self.window_layout = window_layout
         self.hint = hint
         self.engine = engine
         self.player = player
@@ -80,6 +86,9 @@ class KioskApp(App):
 
     def on_mount(self) -> None:
         self._apply_look()
+        on_window_key = getattr(self.player, "on_window_key", None)
+        if on_window_key is not None:
+            on_window_key(lambda name: self.post_message(WindowKey(name)))
         self.engine.listeners.append(self._engine_event)
         if self.link is not None:
             self.engine.attach(self.link)
@@ -89,6 +98,22 @@ class KioskApp(App):
 
     def _engine_event(self, event: str, data: dict[str, Any]) -> None:
         self.post_message(EngineEvent(event, data))
+
+    def on_window_key(self, message: WindowKey) -> None:
+        """A key pressed in the video window acts as the same key pressed in the terminal."""
+        key = textual_key(message.name)
+        if key is not None:
+            event = events.Key(*key)
+            event.set_sender(self)
+            self.post_message(event)
+
+    def video_note(self) -> str:
+        """For the status line: the video output fallen back to, and why ("" if none)."""
+        choice = self.video_choice
+        if choice is None or not choice.fell_back:
+            return ""
+        output = "video_output_window" if choice.output.windowed else "video_output_terminal"
+        return self.t("video_fallback", output=self.t(output), reason=choice.reason())
 
     def on_engine_event(self, message: EngineEvent) -> None:
         screen = self.screen
@@ -171,6 +196,9 @@ class KioskApp(App):
         if self._link_task is not None:
             self._link_task.cancel()
         self.workers.cancel_all()
+        on_window_key = getattr(self.player, "on_window_key", None)
+        if on_window_key is not None:
+            on_window_key(None)
         try:
             self.player.close()
         except Exception:

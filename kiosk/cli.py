@@ -35,7 +35,8 @@ def skip_unused_imports() -> None:
 @click.option("--lang", "language", type=click.Choice(["nl", "en"]), help="language")
 @click.option("--interface", "interfaces", multiple=True, help="zeroconf on this address only")
 @click.option(
-    "--vo", help="mpv video output (default: gpu with a display; without one, frames in the TUI)"
+    "--vo",
+    help="mpv video output (default: the best that works here: gpu, x11, else in the terminal)",
 )
 @click.option("--large-text", is_flag=True, default=None, help="large-text theme")
 @click.option("--high-contrast", is_flag=True, default=None, help="high-contrast theme")
@@ -71,14 +72,19 @@ def main(
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
     skip_unused_imports()
+    from .stdin_guard import shield_stdin
+
+    shield_stdin()  # no library (mpv's DRM output) can close the terminal's descriptor now
     from .app import KioskApp
-    from .player import MpvPlayer, tune_malloc
+    from .player import tune_malloc
     from .runtime import build
+    from .video_setup import choose, open_player
 
     tune_malloc()  # before the first thread (ZeroMQ's, zeroconf's, mpv's) allocates
 
+    choice = choose(config)  # in child processes, before the operator logs in
     engine, link, _browser = build(config)
-    player = MpvPlayer(vo=config.vo)
+    player = open_player(config, choice)
     KioskApp(
         engine,
         player,
@@ -86,6 +92,8 @@ def main(
         language=config.language,
         large_text=config.large_text,
         high_contrast=config.high_contrast,
+        video_choice=choice,
+        window_layout=config.window_layout,
     ).run()
 
 

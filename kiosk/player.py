@@ -20,6 +20,10 @@ RESULTS-kiosk.md). Frames reach the terminal through one `FrameBoard`: only the 
 screen publishes, and only once its current file has started, so no frame of the old clip
 is drawn after the switch. With a window of its own (`vo=gpu`) there is one deck (a second
 would open a second window) and `play()` is a plain `loadfile`.
+
+With a window, `vo=gpu` always gets an explicit GL context (`kiosk.display`): mpv's automatic
+choice ends in its DRM context where no GL works, and that closes the process's fd 0. mpv's
+own key bindings are off; key presses in the window go to `on_window_key`'s callback.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from .display import environment, output_chain
 from .render import Frame, fit
 
 log = logging.getLogger(__name__)
@@ -142,16 +148,23 @@ class Player(Protocol):
     def set_filters(self, greyscale: bool, blur: bool) -> None: ...
     def set_muted(self, muted: bool) -> None: ...
     def frame_source(self) -> FrameSource | None: ...
+    def set_hidden(self, hidden: bool) -> None: ...
+    def set_overlay(self, text: str) -> None: ...
     def close(self) -> None: ...
 
 
 def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return environment(os.environ) != "none"
 
 
 def default_vo() -> str:
     """`gpu` (own window) with a display; else `libmpv`, drawn in the terminal."""
-    return "gpu" if has_display() else "libmpv"
+    return output_chain(os.environ)[0].vo
+
+
+def gpu_context() -> str:
+    """The GL context for `vo=gpu` here: never mpv's automatic one (see the module's doc)."""
+    return "wayland" if environment(os.environ) == "wayland" else "x11egl"
 
 
 def filter_chain(greyscale: bool, blur: bool, scale: tuple[int, int] | None = None) -> str:
@@ -486,11 +499,18 @@ class MpvPlayer:
         muted: bool = True,
         preload: bool = True,
         audio_out: str = "auto",
+        options: Mapping[str, object] | None = None,
     ) -> None:
         tune_malloc()
         self.vo = vo or default_vo()
         self.muted = muted
         self.audio_out = audio_out
+        self.options: dict[str, object] = dict(options or {})
+        if self.vo == "gpu":
+            self.options.setdefault("gpu_context", gpu_context())
+        self.windowed = self.vo not in ("libmpv", "null")
+        self.hidden = False
+        self._key_callback: Callable[[str], None] | None = None
         where = {"null": "no display: vo=null", "libmpv": "in the terminal"}.get(self.vo, self.vo)
         self.description = f"mpv ({where})"
         self._board = FrameBoard() if self.vo == "libmpv" else None
@@ -518,14 +538,46 @@ class MpvPlayer:
             keep_open="yes",
             idle="yes",
             osc=False,
-            input_default_bindings=False,
-            input_vo_keyboard=False,
             terminal=False,
             hr_seek="yes",
-            **LEAN_OPTIONS,
+            **{
+                "input_default_bindings": False,
+                "input_vo_keyboard": False,
+                **LEAN_OPTIONS,
+                **self.options,
+            },
         )
+        if self.windowed:
+            handle.register_key_binding("UNMAPPED", self._window_key)
         source = SwRenderSource(handle, self._board) if self._board is not None else None
         return _Deck(handle, source)
+
+    def _window_key(self, state: str, name: str, *_rest: object) -> None:  # mpv's event thread
+        """Every key pressed in the video window (mpv's own bindings are off): a press (`d-`,
+        or `p-` for keys without up/down) goes to the callback; releases and repeats do not."""
+        callback = self._key_callback
+        if callback is not None and state[:1] in ("d", "p"):
+            callback(name)
+
+    def on_window_key(self, callback: Callable[[str], None] | None) -> None:
+        """`callback(mpv key name)` for each key pressed in the video window, on mpv's thread."""
+        self._key_callback = callback
+
+    def set_hidden(self, hidden: bool) -> None:
+        """Hide the video window (breaks, the summary) and show it again. Without a video
+        track and with `force-window=no` mpv closes its window; the clip stays loaded where it
+        was, and comes back on the same frame."""
+        if not self.windowed or hidden == self.hidden:
+            return
+        self.hidden = hidden
+        for deck in self._decks:
+            deck.mpv.vid = "no" if hidden else "auto"
+
+    def set_overlay(self, text: str) -> None:
+        """Text drawn over the video (the label keys, in the full-screen layout); "" for none."""
+        if self.windowed:
+            for deck in self._decks:
+                deck.mpv["osd-msg1"] = text.replace("\n", "\\n")
 
     @property
     def mpv(self):  # noqa: ANN201 - the python-mpv object on screen, for renderers and tests
@@ -728,6 +780,8 @@ class NullPlayer:
         self.filters = (False, False)
         self.muted = True
         self.closed = False
+        self.hidden = False
+        self.overlay = ""
         self._source = StillSource() if frames else None
 
     def play(self, path: Path) -> None:
@@ -789,6 +843,12 @@ class NullPlayer:
 
     def frame_source(self) -> FrameSource | None:
         return self._source
+
+    def set_hidden(self, hidden: bool) -> None:
+        self.hidden = hidden
+
+    def set_overlay(self, text: str) -> None:
+        self.overlay = text
 
     def close(self) -> None:
         self.closed = True

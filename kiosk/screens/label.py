@@ -160,6 +160,8 @@ class LabelScreen(Screen):
         segments = self.kind in ("multi", "segments")
         help_text = t("keys_help") + ("\n" + t("keys_segments") if segments else "")
         self.query_one("#help", Static).update(help_text)
+        if getattr(self.app, "window_layout", "side") == "fullscreen":
+            self.player.set_overlay(self._overlay_text())
         video = self.query_one("#video")
         if isinstance(video, Static):
             vo = getattr(self.player, "vo", "")
@@ -169,6 +171,13 @@ class LabelScreen(Screen):
         self._render_info()
         key, kwargs, level = self._feedback
         self._show_feedback(key, kwargs, level)
+
+    def _overlay_text(self) -> str:
+        """The label keys, drawn over a full-screen video window (one line)."""
+        t = self.app.t  # type: ignore[attr-defined]
+        labels = self.schema.labels if self.schema else []
+        keys = "   ".join(f"[{lab.key}] {t.label(lab.nl, lab.en)}" for lab in labels)
+        return f"{keys}   ·   {t('keys_overlay')}"
 
     def _render_clip(self) -> None:
         t = self.app.t  # type: ignore[attr-defined]
@@ -688,8 +697,17 @@ class LabelScreen(Screen):
             self._away_since = None
 
     def on_screen_resume(self) -> None:
+        self.player.set_hidden(False)
         self._back()
         self.query_one(StatusLine).refresh_status()
+
+    def on_screen_suspend(self) -> None:
+        """A break or the summary on top: the video window goes (it would cover them)."""
+        self.player.set_hidden(True)
+
+    def on_unmount(self) -> None:
+        self.player.set_hidden(False)
+        self.player.set_overlay("")
 
     def _break_over(self, result: tuple[str, float] | None) -> None:
         self.on_break = False

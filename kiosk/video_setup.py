@@ -1,0 +1,43 @@
+"""The player for this machine: the video output chosen by probing, with the window options."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+
+from .config import KioskConfig
+from .display import OutputChoice, VideoOutput, choose_output, output_chain, window_options
+from .player import MpvPlayer
+
+log = logging.getLogger(__name__)
+
+WINDOW_TITLE = "Annotatiestraat video"
+
+
+def choose(
+    config: KioskConfig,
+    probe: Callable[[VideoOutput], str | None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> OutputChoice:
+    """Try the outputs for this environment (each in a child process), best first."""
+    if probe is None:
+        from .probe import probe_output
+
+        probe = probe_output
+    choice = choose_output(output_chain(os.environ if env is None else env, config.vo), probe)
+    for output, reason in choice.rejected:
+        log.warning("video output %s does not work here: %s", output.name, reason)
+    if choice.fell_back:
+        log.warning("video output: falling back to %s", choice.output.name)
+    else:
+        log.info("video output: %s", choice.output.name)
+    return choice
+
+
+def open_player(config: KioskConfig, choice: OutputChoice) -> MpvPlayer:
+    output = choice.output
+    options: dict[str, object] = dict(output.options)
+    if output.windowed:
+        options.update(window_options(config.window_layout, config.video_percent, WINDOW_TITLE))
+    return MpvPlayer(vo=output.vo, options=options)

@@ -1,0 +1,143 @@
+"""A private X server (Xvfb, on a display number it picks itself) and screenshots of it.
+
+Used by the display-mode tests and `benchmarks/kiosk_latency.py`. Screenshots come from `xwd`
+(Debian's x11-apps) and are read here: no imaging library needed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import time
+from dataclasses import dataclass
+
+TOOLS = ("Xvfb", "xdotool", "xwd")
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+class Xvfb:
+    """`Xvfb -displayfd`: the server takes the first free display number and tells it."""
+
+    def __init__(self, width: int = 1280, height: int = 800) -> None:
+        self.size = (width, height)
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp", "-br", "-noreset"],
+            pass_fds=(write,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            number = pipe.readline().strip()
+        if not number:
+            self.proc.kill()
+            raise RuntimeError("Xvfb did not start")
+        self.display = f":{number}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ, DISPLAY=self.display)
+        env.pop("WAYLAND_DISPLAY", None)
+        return env
+
+    def run(self, *args: str) -> str:
+        proc = subprocess.run(args, env=self.env(), capture_output=True, text=True, check=False)
+        return proc.stdout
+
+    def windows(self, name: str) -> list[str]:
+        """Ids of the mapped (visible) windows whose title matches `name`."""
+        return self.run("xdotool", "search", "--onlyvisible", "--name", name).split()
+
+    def geometry(self, window: str) -> tuple[int, int, int, int]:
+        """x, y, width, height of a window."""
+        out = self.run("xdotool", "getwindowgeometry", "--shell", window)
+        values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
+
+    def key(self, window: str, *keys: str) -> None:
+        """Key presses sent to `window` (XSendEvent: reaches it whatever has the focus)."""
+        for key in keys:
+            subprocess.run(["xdotool", "key", "--window", window, key], env=self.env(), check=True)
+
+    def screenshot(self) -> Image:
+        data = subprocess.run(
+            ["xwd", "-root", "-silent"], env=self.env(), capture_output=True, check=True
+        ).stdout
+        return Image.from_xwd(data)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@dataclass
+class Image:
+    """An RGB picture: `width` × `height`, 3 bytes a pixel."""
+
+    width: int
+    height: int
+    rgb: bytes
+
+    @classmethod
+    def from_xwd(cls, data: bytes) -> Image:
+        """An X window dump in ZPixmap format, 24 or 32 bits a pixel (what Xvfb's 24-bit
+        screen gives)."""
+        header = struct.unpack(">25I", data[:100])
+        header_size, version, pixmap_format = header[0], header[1], header[2]
+        width, height, byte_order = header[4], header[5], header[7]
+        bits, line = header[11], header[12]
+        masks = tuple(header[14:17])
+        colours = header[19]
+        if version != 7 or pixmap_format != 2:
+            raise ValueError(f"unsupported xwd: version {version}, format {pixmap_format}")
+        start = header_size + colours * 12
+        step = bits // 8
+        if step not in (3, 4) or byte_order != 0 or masks != (0xFF0000, 0xFF00, 0xFF):
+            raise ValueError(f"unsupported xwd pixels: {bits} bits, order {byte_order}")
+        pixels = bytearray()
+        for y in range(height):  # BGR(X), each row padded to `line` bytes
+            pixels += data[start + y * line : start + y * line + width * step]
+        out = bytearray(width * height * 3)
+        out[0::3], out[1::3], out[2::3] = pixels[2::step], pixels[1::step], pixels[0::step]
+        return cls(width, height, bytes(out))
+
+    def crop(self, x: int, y: int, width: int, height: int) -> Image:
+        rows = [
+            self.rgb[((y + r) * self.width + x) * 3 : ((y + r) * self.width + x + width) * 3]
+            for r in range(height)
+        ]
+        return Image(width, height, b"".join(rows))
+
+    def _sample(self, every: int = 7) -> list[bytes]:
+        rgb = self.rgb
+        return [rgb[i : i + 3] for i in range(0, len(rgb) - 2, 3 * every)]
+
+    def colourful(self, tolerance: int = 12) -> float:
+        """The share of (sampled) pixels whose red, green and blue differ: not grey."""
+        pixels = self._sample()
+        return sum(1 for p in pixels if max(p) - min(p) > tolerance) / max(1, len(pixels))
+
+    def lit(self, threshold: int = 24) -> float:
+        """The share of (sampled) pixels brighter than black (the X root is black, `-br`)."""
+        pixels = self._sample()
+        return sum(1 for p in pixels if max(p) > threshold) / max(1, len(pixels))
+
+
+def wait_for(predicate, timeout: float, what: str):  # noqa: ANN001, ANN201 - test helper
+    """The first true value of `predicate()` within `timeout` seconds, else AssertionError."""
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} not reached in {timeout} s")
+        time.sleep(0.05)
