@@ -59,10 +59,17 @@ class Xvfb:
         values = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
         return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
 
-    def key(self, window: str, *keys: str) -> None:
-        """Key presses sent to `window` (XSendEvent: reaches it whatever has the focus)."""
+    def key(self, window: str, *keys: str) -> bool:
+        """Key presses sent to `window` (XSendEvent: reaches it whatever has the focus);
+        False if the window is gone."""
         for key in keys:
-            subprocess.run(["xdotool", "key", "--window", window, key], env=self.env(), check=True)
+            proc = subprocess.run(
+                ["xdotool", "key", "--window", window, key],
+                env=self.env(), capture_output=True, check=False,
+            )  # fmt: skip
+            if proc.returncode != 0:
+                return False
+        return True
 
     def screenshot(self) -> Image:
         data = subprocess.run(

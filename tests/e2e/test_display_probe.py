@@ -1,0 +1,97 @@
+"""The video output probe and the stdin guard against a real X server (Xvfb, no GPU) and a
+real mpv: mpv's automatic GL context closes fd 0 here, the kiosk's choices do not."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import KioskConfig
+from kiosk.display import GPU_X11, TERMINAL, X11, VideoOutput
+from kiosk.probe import probe_output
+from kiosk.video_setup import choose
+from tests.xserver import Xvfb
+
+AUTOMATIC_GL = VideoOutput("gpu-auto", "gpu", {"gpu_context": "auto"})
+
+
+def test_the_probe_passes_the_kiosks_outputs_and_catches_the_one_that_closes_fd_0(
+    xserver: Xvfb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", xserver.display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert probe_output(GPU_X11) is None
+    assert probe_output(X11) is None
+    assert probe_output(AUTOMATIC_GL) == "mpv closed file descriptor 0 (the terminal)"
+    assert "not found" in (probe_output(VideoOutput("bogus", "no-such-output")) or "")
+
+
+def test_without_a_working_display_the_kiosk_falls_back_to_the_terminal_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = KioskConfig(data=str(tmp_path))
+    choice = choose(config, env={"DISPLAY": ":4242"})  # no X server there
+    assert choice.output == TERMINAL
+    assert [o for o, _ in choice.rejected] == [GPU_X11, X11]
+    assert "couldn't open the X11 display" in choice.reason()
+    assert "video output x11 does not work here" in caplog.text
+
+
+GUARDED_CHILD = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    if sys.argv[2] == "guard":
+        from kiosk.stdin_guard import shield_stdin
+        shield_stdin()
+    from kiosk.player import MpvPlayer
+    player = MpvPlayer(vo="gpu", options={"gpu_context": "auto"})  # ends in mpv's DRM context
+    player.play(Path(sys.argv[1]))
+    end = time.monotonic() + 10
+    while time.monotonic() < end:  # mpv tries its GL contexts, then DRM, which closes fd 0
+        try:
+            os.fstat(0)
+        except OSError:
+            print("fd 0 closed", flush=True)
+            break
+        time.sleep(0.02)
+    else:
+        print("fd 0 open", flush=True)
+    print("ready", flush=True)
+    try:
+        print("read:", sys.stdin.readline().strip(), flush=True)
+    except OSError as exc:
+        print("read failed:", exc, flush=True)
+    player.close()
+    """
+)
+
+
+@pytest.mark.parametrize("mode", ["guard", "bare"])
+def test_the_terminal_survives_mpv_closing_fd_0(
+    xserver: Xvfb, sample_clips: Path, mode: str
+) -> None:
+    clip = sorted(sample_clips.glob("*.mp4"))[0]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GUARDED_CHILD, str(clip), mode],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, env=xserver.env(),
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    assert proc.stdout.readline().strip() == "fd 0 closed"  # mpv did close it
+    assert proc.stdout.readline().strip() == "ready"
+    try:
+        proc.stdin.write("keys from the terminal\n")
+        proc.stdin.flush()
+    except BrokenPipeError:  # nobody reads the pipe any more: its only reader was fd 0
+        pass
+    answer = proc.stdout.readline().strip()
+    proc.wait(10)
+    if mode == "guard":
+        assert answer == "read: keys from the terminal"
+    else:  # without the guard, what the kiosk reads its keys from is gone
+        assert answer != "read: keys from the terminal"
