@@ -20,7 +20,7 @@ import pytest
 from benchmarks.kiosk_latency import make_clips
 from tests.conftest import PIN, HubProc, make_hub
 from tests.kiosk.test_tmux_kiosk import Tmux
-from tests.xserver import Image, Xvfb
+from tests.xserver import Image, Xvfb, request_close
 
 STRAAT_KIOSK = Path(sys.executable).with_name("straat-kiosk")
 TITLE = "Annotatiestraat video"
@@ -147,6 +147,13 @@ def test_kiosk_with_a_display_keeps_its_terminal_and_takes_keys_from_the_video_w
     wait_until(lambda: "❚❚" in tmux.text(), 5, "the kiosk's pause", tmux)
     press(xserver, tmux, "space")
     wait_until(lambda: "▶" in tmux.text(), 5, "playing again", tmux)
+
+    # the close request a window manager sends (close button, Alt+F4) closes nothing
+    request_close(xserver.display, xserver.windows(TITLE)[0])
+    press(xserver, tmux, "space")
+    wait_until(lambda: "❚❚" in tmux.text(), 5, "the kiosk's pause after a close request", tmux)
+    assert xserver.windows(TITLE)
+    press(xserver, tmux, "space")
 
     # a break from the window: the window goes, the screen under it is bare
     press(xserver, tmux, "p")
