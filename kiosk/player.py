@@ -149,7 +149,7 @@ class Player(Protocol):
     def set_muted(self, muted: bool) -> None: ...
     def frame_source(self) -> FrameSource | None: ...
     def set_hidden(self, hidden: bool) -> None: ...
-    def set_overlay(self, text: str) -> None: ...
+    def set_overlay(self, text: str, large: bool = False, high_contrast: bool = False) -> None: ...
     def close(self) -> None: ...
 
 
@@ -573,11 +573,17 @@ class MpvPlayer:
         for deck in self._decks:
             deck.mpv.vid = "no" if hidden else "auto"
 
-    def set_overlay(self, text: str) -> None:
-        """Text drawn over the video (the label keys, in the full-screen layout); "" for none."""
-        if self.windowed:
-            for deck in self._decks:
-                deck.mpv["osd-msg1"] = text.replace("\n", "\\n")
+    def set_overlay(self, text: str, large: bool = False, high_contrast: bool = False) -> None:
+        """Text drawn over the video (the label keys, in the full-screen layout); "" for none.
+        `large` and `high_contrast` follow the kiosk's large-text and high-contrast modes."""
+        if not self.windowed:
+            return
+        for deck in self._decks:
+            handle = deck.mpv
+            handle["osd-font-size"] = 60 if large else 36
+            handle["osd-color"] = "#FFFF00" if high_contrast else "#FFFFFF"
+            handle["osd-border-size"] = 4 if high_contrast else 2
+            handle["osd-msg1"] = text
 
     @property
     def mpv(self):  # noqa: ANN201 - the python-mpv object on screen, for renderers and tests
@@ -782,6 +788,7 @@ class NullPlayer:
         self.closed = False
         self.hidden = False
         self.overlay = ""
+        self.overlay_look = (False, False)
         self._source = StillSource() if frames else None
 
     def play(self, path: Path) -> None:
@@ -847,8 +854,9 @@ class NullPlayer:
     def set_hidden(self, hidden: bool) -> None:
         self.hidden = hidden
 
-    def set_overlay(self, text: str) -> None:
+    def set_overlay(self, text: str, large: bool = False, high_contrast: bool = False) -> None:
         self.overlay = text
+        self.overlay_look = (large, high_contrast)
 
     def close(self) -> None:
         self.closed = True

@@ -161,7 +161,12 @@ class LabelScreen(Screen):
         help_text = t("keys_help") + ("\n" + t("keys_segments") if segments else "")
         self.query_one("#help", Static).update(help_text)
         if getattr(self.app, "window_layout", "side") == "fullscreen":
-            self.player.set_overlay(self._overlay_text())
+            app = self.app
+            self.player.set_overlay(
+                self._overlay_text(),
+                large=getattr(app, "large_text", False),
+                high_contrast=getattr(app, "high_contrast", False),
+            )
         video = self.query_one("#video")
         if isinstance(video, Static):
             vo = getattr(self.player, "vo", "")

@@ -161,3 +161,6 @@ async def test_fullscreen_layout_draws_the_label_keys_over_the_video(kiosk_facto
         assert kiosk.player.overlay.startswith("[1] gewelddadig   [2] niet gewelddadig")
         await pilot.press("f2")
         assert kiosk.player.overlay.startswith("[1] violent   [2] not violent")
+        assert kiosk.player.overlay_look == (False, False)
+        await pilot.press("f3", "f4")
+        assert kiosk.player.overlay_look == (True, True)
