@@ -49,7 +49,13 @@ from benchmarks.common import machine, median, pct
 ROOT = Path(__file__).resolve().parent.parent
 PIN = "2468"
 #: the kiosk runs (`--runs`): `no-malloc-fix` is the kiosk without `fix_mmap_threshold`
-RUNS = ("offline-null", "offline", "offline-nopreload", "no-malloc-fix", "online")
+#: `display-gpu` / `display-x11`: the kiosk with its own window (vo=gpu with gpu-context=x11egl,
+#: vo=x11) under a private X server (Xvfb), beside bare mpv with the same output and window
+RUNS = (
+    "offline-null", "offline", "offline-nopreload", "no-malloc-fix", "online",
+    "display-gpu", "display-x11",
+)  # fmt: skip
+DISPLAY_OUTPUTS = {"gpu": "vo=gpu, x11egl (window)", "x11": "vo=x11 (window)"}
 
 
 # ---- clips ---------------------------------------------------------------------------------
@@ -157,14 +163,30 @@ class DeckWatch:
 # ---- bare mpv ------------------------------------------------------------------------------
 
 
-def bare_mpv(files: list[Path], vo: str, dwell: float) -> dict[str, Any]:
+def window_player_options(vo: str) -> tuple[str, dict[str, Any]]:
+    """mpv's `vo` and the kiosk's options for a window of its own (`gpu` or `x11`)."""
+    from kiosk.display import GPU_X11, X11, window_options
+
+    output = GPU_X11 if vo == "gpu" else X11
+    return output.vo, {**output.options, **window_options("side", 60, "bench")}
+
+
+def bare_mpv(
+    files: list[Path], vo: str, dwell: float, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     import mpv
 
     from kiosk.player import LEAN_OPTIONS, SwRenderSource
 
     # the kiosk's own mpv options, so that the difference is the kiosk's doing
     player = mpv.MPV(
-        vo=vo, ao="null", mute=True, keep_open="yes", idle="yes", terminal=False, **LEAN_OPTIONS
+        vo=vo,
+        ao="null",
+        mute=True,
+        keep_open="yes",
+        idle="yes",
+        terminal=False,
+        **{**LEAN_OPTIONS, **(options or {})},
     )
     source = SwRenderSource(player) if vo == "libmpv" else None
     if source is not None:
@@ -295,7 +317,11 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
         engine, link = _offline_engine(data, files)
     else:
         engine, link = _online_engine(data, args.hub_id, args.pair_code)
-    player = MpvPlayer(vo=args.vo, preload=not args.no_preload)
+    if args.vo in DISPLAY_OUTPUTS:  # a window of its own, as `straat-kiosk` opens it
+        vo, options = window_player_options(args.vo)
+        player = MpvPlayer(vo=vo, preload=not args.no_preload, options=options)
+    else:
+        player = MpvPlayer(vo=args.vo, preload=not args.no_preload)
     app = KioskApp(engine, player, link)
     handles = player.handles()
     watch = DeckWatch(handles)
@@ -391,6 +417,7 @@ def run_child(
     work: Path,
     args: argparse.Namespace,
     flags: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
     **kw: str,
 ) -> dict[str, Any]:
     data = work / f"kiosk-{mode}-{vo}{''.join(flags)}"
@@ -404,7 +431,7 @@ def run_child(
         cmd.append("--mem-detail")
     for key, value in kw.items():
         cmd += [f"--{key.replace('_', '-')}", value]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -531,6 +558,46 @@ def frame_rate(
     return result
 
 
+# ---- display mode (a private X server) -----------------------------------------------------
+
+
+def display_mode(
+    outputs: list[str], files: list[Path], work: Path, args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    """Bare mpv and the kiosk with a window of their own, under Xvfb (1280×800, no GPU:
+    Mesa's software GL for `gpu`), alternating per output."""
+    sys.path.insert(0, str(ROOT))
+    from tests.xserver import Xvfb
+
+    results: dict[str, dict[str, Any]] = {}
+    server = Xvfb(1280, 800)
+    before = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = server.display
+    try:
+        for vo in outputs:
+            label = DISPLAY_OUTPUTS[vo]
+            mpv_vo, options = window_player_options(vo)
+            results[f"bare mpv, {label}"] = bare_mpv(files[1:], mpv_vo, args.dwell, options)
+            results[f"kiosk offline, {label}"] = run_child(
+                "offline", vo, work / "clips", work, args, env=server.env()
+            )
+    finally:
+        if before is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = before
+        server.stop()
+    return results
+
+
+def output_of(name: str) -> str:
+    """The video output a result's name says (the key of its bare-mpv baseline)."""
+    for vo, label in DISPLAY_OUTPUTS.items():
+        if label in name:
+            return vo
+    return "null" if "vo=null" in name else "libmpv"
+
+
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -601,6 +668,9 @@ def main(argv: list[str] | None = None) -> int:
             results["kiosk offline, vo=libmpv, no malloc fix"] = run_child(
                 "offline", "libmpv", work / "clips", work, args, flags=("--no-malloc-fix",)
             )
+        display_runs = [vo for vo in DISPLAY_OUTPUTS if f"display-{vo}" in runs]
+        if display_runs:
+            results.update(display_mode(display_runs, files, work, args))
         if "online" in runs and not args.no_online:
             sys.path.insert(0, str(ROOT))
             from tests.conftest import make_hub
@@ -629,10 +699,13 @@ def main(argv: list[str] | None = None) -> int:
             "null": pct(results["bare mpv, vo=null"]["latencies_ms"], 95),
             "libmpv": pct(results["bare mpv, vo=libmpv + sw render"]["latencies_ms"], 95),
         }
+        for vo, label in DISPLAY_OUTPUTS.items():
+            if f"bare mpv, {label}" in results:
+                base[vo] = pct(results[f"bare mpv, {label}"]["latencies_ms"], 95)
         for name, result in results.items():
-            vo = "null" if "vo=null" in name else "libmpv"
+            vo = output_of(name)
             is_kiosk = name.startswith("kiosk")
-            print(row(name, result["latencies_ms"], base[vo] if is_kiosk else None))
+            print(row(name, result["latencies_ms"], base.get(vo) if is_kiosk else None))
         print("  (× = kiosk p95 / bare mpv p95 with the same vo; target ≤ 2×)")
         print("\nkey press → first frame of the new clip on the terminal's frame board")
         for name, result in results.items():

@@ -107,11 +107,14 @@ class KioskApp(App):
             event.set_sender(self)
             self.post_message(event)
 
-    def video_note(self) -> str:
-        """For the status line: the video output fallen back to, and why ("" if none)."""
+    def video_note(self, short: bool = False) -> str:
+        """The video output fallen back to, and why ("" if none); `short` for the status
+        line: the output's name only."""
         choice = self.video_choice
         if choice is None or not choice.fell_back:
             return ""
+        if short:
+            return self.t("video_fallback_short", output=choice.output.name)
         output = "video_output_window" if choice.output.windowed else "video_output_terminal"
         return self.t("video_fallback", output=self.t(output), reason=choice.reason())
 

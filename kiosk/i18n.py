@@ -91,6 +91,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "S overslaan · Backspace terug · G grijs · V vaag · X dit raakte me · P pauze",
         "en": "S skip · Backspace undo · G grey · V blur · X this affected me · P break",
     },
+    "video_fallback_short": {
+        "nl": "beeld: {output} (noodoplossing)",
+        "en": "video: {output} (fallback)",
+    },
     "video_output_terminal": {"nl": "de terminal", "en": "the terminal"},
     "video_output_window": {"nl": "een eenvoudig venster", "en": "a plain window"},
     "watched": {"nl": "bekeken", "en": "watched"},

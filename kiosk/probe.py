@@ -25,8 +25,17 @@ TEST_PICTURE = "av://lavfi:testsrc2=size=128x72:rate=25:duration=1"
 PROBE_TIMEOUT_S = 10.0
 
 
-def probe_output(output: VideoOutput, timeout: float = PROBE_TIMEOUT_S) -> str | None:
-    """None if `output` shows video here; else why not (mpv's error, a crash, a timeout)."""
+def probe_output(
+    output: VideoOutput,
+    timeout: float = PROBE_TIMEOUT_S,
+    software_gl: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> str | None:
+    """None if `output` shows video here; else why not (mpv's error, a crash, a timeout).
+
+    A GL output that works only through a software renderer (Mesa's llvmpipe) is passed over
+    unless `software_gl`: `vo=x11` is as fast there, and llvmpipe (LLVM) costs ≈ 70 MiB more
+    resident memory than the kiosk's 120 MB budget allows (benchmarks/RESULTS-kiosk.md)."""
     args = [sys.executable, "-m", "kiosk.probe", output.vo]
     args += [f"{k}={v}" for k, v in output.options.items()]
     try:
@@ -37,6 +46,7 @@ def probe_output(output: VideoOutput, timeout: float = PROBE_TIMEOUT_S) -> str |
             text=True,
             timeout=timeout,
             check=False,
+            env=None if env is None else dict(env),
         )
     except subprocess.TimeoutExpired:
         return f"no picture within {timeout:g} s"
@@ -44,7 +54,11 @@ def probe_output(output: VideoOutput, timeout: float = PROBE_TIMEOUT_S) -> str |
     if not lines:
         return f"probe exited with {proc.returncode}: {_last_line(proc.stderr)}"
     result = json.loads(lines[-1])
-    return None if result.get("ok") else str(result.get("reason") or "failed")
+    if not result.get("ok"):
+        return str(result.get("reason") or "failed")
+    if result.get("software") and not software_gl:
+        return f"software GL only ({result.get('renderer') or 'unknown'})"
+    return None
 
 
 def _last_line(text: str) -> str:
@@ -72,8 +86,13 @@ def run_probe(vo: str, options: Mapping[str, str], timeout: float = 6.0) -> dict
     outcome: dict[str, object] = {"ok": False, "reason": ""}
 
     def log(level: str, prefix: str, text: str) -> None:
-        line = f"{prefix}: {text.strip()}"
-        (errors if level in ("error", "fatal") else warnings).append(line)
+        text = text.strip()
+        if text.startswith("GL_RENDERER="):
+            outcome["renderer"] = text.split("=", 1)[1].strip("'")
+        elif "software renderer" in text:
+            outcome["software"] = True
+        if level in ("error", "fatal", "warn"):
+            (errors if level != "warn" else warnings).append(f"{prefix}: {text}")
 
     handle = mpv.MPV(
         vo=vo,
@@ -84,7 +103,7 @@ def run_probe(vo: str, options: Mapping[str, str], timeout: float = 6.0) -> dict
         terminal=False,
         input_default_bindings=False,
         log_handler=log,
-        loglevel="warn",
+        loglevel="v",
         **dict(options),
         **LEAN_OPTIONS,
     )
@@ -102,7 +121,7 @@ def run_probe(vo: str, options: Mapping[str, str], timeout: float = 6.0) -> dict
     handle.command("loadfile", TEST_PICTURE)
     done.wait(timeout)
     if not _fd0_open():
-        outcome = {"ok": False, "reason": "mpv closed file descriptor 0 (the terminal)"}
+        outcome.update(ok=False, reason="mpv closed file descriptor 0 (the terminal)")
     elif not outcome["ok"]:
         outcome["reason"] = (
             "; ".join(errors[-3:] or warnings[-2:]) or "the video output did not come up"

@@ -21,11 +21,16 @@ def choose(
     env: Mapping[str, str] | None = None,
 ) -> OutputChoice:
     """Try the outputs for this environment (each in a child process), best first."""
+    env = os.environ if env is None else env
     if probe is None:
         from .probe import probe_output
 
-        probe = probe_output
-    choice = choose_output(output_chain(os.environ if env is None else env, config.vo), probe)
+        def probe_here(output: VideoOutput) -> str | None:
+            # software GL only where the config asks for `gpu` itself
+            return probe_output(output, software_gl=config.vo == "gpu", env=env)
+
+        probe = probe_here
+    choice = choose_output(output_chain(env, config.vo), probe)
     for output, reason in choice.rejected:
         log.warning("video output %s does not work here: %s", output.name, reason)
     if choice.fell_back:

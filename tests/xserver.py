@@ -63,14 +63,19 @@ class Xvfb:
 
     def key(self, window: str, *keys: str) -> bool:
         """Key presses sent to `window` (XSendEvent: reaches it whatever has the focus);
-        False if the window is gone."""
+        False if the window is gone before a key went down. A key's release may find the
+        window gone (mpv acts on the press, and a break closes its window): that is fine."""
         for key in keys:
-            proc = subprocess.run(
-                ["xdotool", "key", "--window", window, key],
+            down = subprocess.run(
+                ["xdotool", "keydown", "--window", window, key],
                 env=self.env(), capture_output=True, check=False,
             )  # fmt: skip
-            if proc.returncode != 0:
+            if down.returncode != 0:
                 return False
+            subprocess.run(
+                ["xdotool", "keyup", "--window", window, key],
+                env=self.env(), capture_output=True, check=False,
+            )  # fmt: skip
         return True
 
     def screenshot(self) -> Image:

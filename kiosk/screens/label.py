@@ -170,7 +170,9 @@ class LabelScreen(Screen):
         video = self.query_one("#video")
         if isinstance(video, Static):
             vo = getattr(self.player, "vo", "")
-            video.update(t("video_window") if vo not in ("", "null", "libmpv") else t("video_none"))
+            text = t("video_window") if vo not in ("", "null", "libmpv") else t("video_none")
+            note = self.app.video_note()  # type: ignore[attr-defined]
+            video.update(escape(text + ("\n\n" + note if note else "")))
         self._render_clip()
         self._render_choices()
         self._render_info()

@@ -121,6 +121,8 @@ def test_kiosk_with_a_display_keeps_its_terminal_and_takes_keys_from_the_video_w
     login(tmux)
     wait_until(lambda: "Clip:" in tmux.text(), 30, "the first clip", tmux)
     window = wait_until(lambda: xserver.windows(TITLE), 10, "the video window", tmux)[0]
+    # Xvfb has software GL only: the kiosk took vo=x11, and says so
+    assert "beeld: x11 (noodoplossing)" in tmux.text()
 
     # the side layout: the video on the right 60 % of the screen, the full height
     x, y, width, height = xserver.geometry(window)

@@ -3,6 +3,7 @@ real mpv: mpv's automatic GL context closes fd 0 here, the kiosk's choices do no
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -24,20 +25,32 @@ def test_the_probe_passes_the_kiosks_outputs_and_catches_the_one_that_closes_fd_
 ) -> None:
     monkeypatch.setenv("DISPLAY", xserver.display)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    assert probe_output(GPU_X11) is None
+    assert probe_output(GPU_X11, software_gl=True) is None
+    # Xvfb has Mesa's software GL only: passed over for vo=x11 unless asked for
+    assert (probe_output(GPU_X11) or "").startswith("software GL only (llvmpipe")
     assert probe_output(X11) is None
     assert probe_output(AUTOMATIC_GL) == "mpv closed file descriptor 0 (the terminal)"
     assert "not found" in (probe_output(VideoOutput("bogus", "no-such-output")) or "")
+
+
+def test_with_software_gl_only_the_kiosk_takes_vo_x11_and_says_why(
+    xserver: Xvfb, tmp_path: Path
+) -> None:
+    choice = choose(KioskConfig(data=str(tmp_path)), env=xserver.env())
+    assert choice.output == X11
+    assert choice.reason().startswith("gpu-x11egl: software GL only (llvmpipe")
+    asked = choose(KioskConfig(data=str(tmp_path), vo="gpu"), env=xserver.env())
+    assert asked.output == GPU_X11 and not asked.fell_back
 
 
 def test_without_a_working_display_the_kiosk_falls_back_to_the_terminal_and_says_why(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = KioskConfig(data=str(tmp_path))
-    choice = choose(config, env={"DISPLAY": ":4242"})  # no X server there
+    choice = choose(config, env={**os.environ, "DISPLAY": ":4242"})  # no X server there
     assert choice.output == TERMINAL
     assert [o for o, _ in choice.rejected] == [GPU_X11, X11]
-    assert "couldn't open the X11 display" in choice.reason()
+    assert "couldn't open the X11 display (:4242)" in choice.reason()
     assert "video output x11 does not work here" in caplog.text
 
 

@@ -123,10 +123,14 @@ async def test_a_fallback_is_on_the_status_line_in_the_operators_language(kiosk_
     kiosk.app.video_choice = OutputChoice(TERMINAL, [(GPU_X11, "no GL"), (X11, "no X")])
     async with kiosk.app.run_test(size=SIZE) as pilot:
         status = str(kiosk.app.screen.query_one(StatusLine).render())
-        assert "Beeld via de terminal" in status and "gpu-x11egl: no GL; x11: no X" in status
+        assert "beeld: terminal (noodoplossing)" in status
         await pilot.press("f2")
         kiosk.app.screen.query_one(StatusLine).refresh_status()
-        assert "Video through the terminal" in str(kiosk.app.screen.query_one(StatusLine).render())
+        assert "video: terminal (fallback)" in str(kiosk.app.screen.query_one(StatusLine).render())
+        await login(pilot)
+        placeholder = str(kiosk.app.screen.query_one("#video").render())
+        assert "Video through the terminal" in placeholder
+        assert "gpu-x11egl: no GL; x11: no X" in placeholder
 
 
 async def test_window_keys_act_as_terminal_keys_and_breaks_hide_the_window(kiosk_factory) -> None:
