@@ -590,6 +590,110 @@ def display_mode(
     return results
 
 
+SHOTS = [((1280, 800), "side"), ((1920, 1080), "side"), ((1280, 800), "fullscreen")]
+
+
+def screenshots(out_dir: Path, work: Path) -> list[Path]:
+    """The kiosk with a display, as an operator sees it: `straat-kiosk` in an xterm on the
+    left, its video window beside it (or full screen with the label keys over it), logged in
+    against a real hub, one clip playing. PNG files (xwd, converted by ffmpeg)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import make_hub
+
+    clips = make_clips(work / "shot-clips", 3 * len(SHOTS), seconds=8.0)
+    hub_dir = work / "shot-hub"
+    hub_dir.mkdir()
+    hub = make_hub(hub_dir, operators=len(SHOTS)).start(clips=clips[0].parent)
+    try:
+        return [
+            _screenshot(hub, n, size, layout, out_dir, work)
+            for n, (size, layout) in enumerate(SHOTS)
+        ]
+    finally:
+        hub.kill(signal.SIGTERM)
+
+
+def _screenshot(
+    hub: Any, n: int, size: tuple[int, int], layout: str, out_dir: Path, work: Path
+) -> Path:
+    from tests.xserver import Xvfb
+
+    store = hub.store()
+    code = store.create_pair_code()
+    store.close()
+    kiosk_id = f"shot-{n}"
+    config = work / f"{kiosk_id}.toml"
+    config.write_text(
+        f'kiosk_id = "{kiosk_id}"\ndata = "{work / kiosk_id}"\nhub_id = "{hub.hub_id}"\n'
+        f'pair_code = "{code}"\ninterfaces = ["127.0.0.1"]\nwindow_layout = "{layout}"\n'
+    )
+    width, height = size
+    server = Xvfb(width, height)
+    env = {**server.env(), "COLORTERM": "truecolor"}
+    font = 11 if width < 1600 else 14
+    cols, rows = int(width * 0.4 / (font * 0.8)), int(height / (font * 1.55))
+    kiosk = Path(sys.executable).with_name("straat-kiosk")
+    term = subprocess.Popen(
+        ["xterm", "-fa", "DejaVu Sans Mono", "-fs", str(font), "-geometry",
+         f"{cols}x{rows}+0+0", "-bg", "black", "-fg", "white", "-xrm",
+         "XTerm*allowSendEvents: true", "-xrm", "XTerm*directColor: true",
+         "-title", "kiosk", "-e", f"{kiosk} --config {config}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        xterm = _wait(lambda: server.run("xdotool", "search", "--name", "kiosk").split())[0]
+        _wait(lambda: _paired(hub, kiosk_id), 30)
+        operator = f"op{n + 1}"  # each its own: the clips leased to one are not another's
+        for keys in (["type", operator], ["key", "Return"], ["type", PIN], ["key", "Return"]):
+            time.sleep(1.0)  # the focus moves to the PIN field a moment after Enter
+            server.run("xdotool", keys[0], "--window", xterm, keys[1])
+        png = out_dir / f"kiosk-display-{width}x{height}-{layout}.png"
+        try:
+            _wait(lambda: server.windows("Annotatiestraat video"), 30)
+        except RuntimeError:
+            _xwd_png(env, work / f"{kiosk_id}.xwd", out_dir / f"failed-{png.name}")
+            raise
+        time.sleep(3.0)  # a few seconds of the clip
+        _xwd_png(env, work / f"{kiosk_id}.xwd", png)
+        return png
+    finally:
+        term.terminate()
+        term.wait(10)
+        server.stop()
+
+
+def _xwd_png(env: dict[str, str], dump: Path, png: Path) -> None:
+    """The X screen as a PNG file (xwd, then ffmpeg, 128 colours: ≈ 70-120 KB a screen
+    instead of 300-700 KB)."""
+    dump.write_bytes(
+        subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True,
+                       check=True).stdout
+    )  # fmt: skip
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(dump), "-vf",
+         "split[a][b];[a]palettegen=max_colors=128[p];[b][p]paletteuse=dither=none", str(png)],
+        check=True,
+    )  # fmt: skip
+
+
+def _paired(hub: Any, kiosk_id: str) -> bool:
+    store = hub.store()
+    try:
+        return bool(store.is_paired(kiosk_id))
+    finally:
+        store.close()
+
+
+def _wait(predicate: Any, timeout: float = 15.0) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise RuntimeError("screenshot set-up: timed out")
+
+
 def output_of(name: str) -> str:
     """The video output a result's name says (the key of its bare-mpv baseline)."""
     for vo, label in DISPLAY_OUTPUTS.items():
@@ -636,9 +740,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mem-detail", action="store_true", help="print the largest mappings of each kiosk run"
     )
+    parser.add_argument(
+        "--screenshots", type=Path, help="only take screenshots of display mode into this folder"
+    )
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
+    if args.screenshots is not None:
+        with tempfile.TemporaryDirectory(prefix="kiosk-shots-") as tmp:
+            for png in screenshots(args.screenshots, Path(tmp)):
+                print(f"{png}  {png.stat().st_size // 1024} KiB")
+        return 0
 
     print(f"kiosk latency benchmark — {machine()}")
     print(f"load before: {os.getloadavg()[0]:.1f} (1 min)")

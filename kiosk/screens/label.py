@@ -141,6 +141,8 @@ class LabelScreen(Screen):
         yield Static("", id="help")
 
     def on_mount(self) -> None:
+        windowed = bool(getattr(self.player, "windowed", False))
+        self.query_one("#label-main").set_class(windowed, "-windowed")
         schema = self.schema
         if schema:
             self.greyscale, self.blur = schema.greyscale, schema.blur
@@ -169,8 +171,8 @@ class LabelScreen(Screen):
             )
         video = self.query_one("#video")
         if isinstance(video, Static):
-            vo = getattr(self.player, "vo", "")
-            text = t("video_window") if vo not in ("", "null", "libmpv") else t("video_none")
+            windowed = getattr(self.player, "windowed", False)
+            text = t("video_window") if windowed else t("video_none")
             note = self.app.video_note()  # type: ignore[attr-defined]
             video.update(escape(text + ("\n\n" + note if note else "")))
         self._render_clip()

@@ -168,3 +168,13 @@ async def test_fullscreen_layout_draws_the_label_keys_over_the_video(kiosk_facto
         assert kiosk.player.overlay_look == (False, False)
         await pilot.press("f3", "f4")
         assert kiosk.player.overlay_look == (True, True)
+
+
+async def test_with_a_video_window_the_label_panel_takes_the_whole_terminal(kiosk_factory) -> None:
+    kiosk = kiosk_factory()
+    kiosk.player.windowed = True  # as MpvPlayer with vo=gpu or x11
+    async with kiosk.app.run_test(size=SIZE) as pilot:
+        await login(pilot)
+        side = kiosk.app.screen.query_one("#side")
+        assert side.outer_size.width == SIZE[0]
+        assert "eigen venster" in str(kiosk.app.screen.query_one("#video").render())
