@@ -671,7 +671,8 @@ def _xwd_png(env: dict[str, str], dump: Path, png: Path) -> None:
     )  # fmt: skip
     subprocess.run(
         ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(dump), "-vf",
-         "split[a][b];[a]palettegen=max_colors=128[p];[b][p]paletteuse=dither=none", str(png)],
+         "format=rgb24,split[a][b];[a]palettegen=max_colors=128[p];[b][p]paletteuse=dither=none",
+         str(png)],
         check=True,
     )  # fmt: skip
 
