@@ -21,6 +21,7 @@ from .player import Player
 from .screens.label import LabelScreen
 from .screens.login import LoginScreen
 from .screens.summary import SummaryScreen
+from .stdin_guard import shield_stdin
 from .wellbeing import Shift
 
 HIGH_CONTRAST = Theme(
@@ -79,6 +80,12 @@ class KioskApp(App):
         self.high_contrast = high_contrast
         self._link_task: asyncio.Task[None] | None = None
         self.register_theme(HIGH_CONTRAST)
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - App.run's return
+        """In a real terminal: first move stdin out of reach of libraries that close fd 0
+        (`kiosk.stdin_guard`); tests' `run_test()` does not come here."""
+        shield_stdin()
+        return super().run(*args, **kwargs)
 
     @property
     def done_this_shift(self) -> int:

@@ -72,9 +72,6 @@ def main(
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
     skip_unused_imports()
-    from .stdin_guard import shield_stdin
-
-    shield_stdin()  # no library (mpv's DRM output) can close the terminal's descriptor now
     from .app import KioskApp
     from .player import tune_malloc
     from .runtime import build
@@ -83,6 +80,7 @@ def main(
     tune_malloc()  # before the first thread (ZeroMQ's, zeroconf's, mpv's) allocates
 
     choice = choose(config)  # in child processes, before the operator logs in
+    # (KioskApp.run() moves stdin out of reach of mpv's DRM output, which closes fd 0)
     engine, link, _browser = build(config)
     player = open_player(config, choice)
     KioskApp(

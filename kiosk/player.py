@@ -38,10 +38,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from .display import environment, output_chain
+from .display import environment, output_chain, window_options
 from .render import Frame, fit
 
 log = logging.getLogger(__name__)
+
+#: the video window's title (tests and window managers find it by this)
+WINDOW_TITLE = "Annotatiestraat video"
 
 #: mpv render API parameter ids (libmpv/render.h) that python-mpv 1.0.8 does not know.
 _RENDER_PARAM_BLOCK_FOR_TARGET_TIME = 12
@@ -505,10 +508,12 @@ class MpvPlayer:
         self.vo = vo or default_vo()
         self.muted = muted
         self.audio_out = audio_out
+        self.windowed = self.vo not in ("libmpv", "null")
+        if options is None and self.windowed:  # the kiosk's window unless told otherwise
+            options = window_options("side", 60, WINDOW_TITLE)
         self.options: dict[str, object] = dict(options or {})
         if self.vo == "gpu":
             self.options.setdefault("gpu_context", gpu_context())
-        self.windowed = self.vo not in ("libmpv", "null")
         self.hidden = False
         self._key_callback: Callable[[str], None] | None = None
         where = {"null": "no display: vo=null", "libmpv": "in the terminal"}.get(self.vo, self.vo)

@@ -8,11 +8,9 @@ from collections.abc import Callable, Mapping
 
 from .config import KioskConfig
 from .display import OutputChoice, VideoOutput, choose_output, output_chain, window_options
-from .player import MpvPlayer
+from .player import WINDOW_TITLE, MpvPlayer
 
 log = logging.getLogger(__name__)
-
-WINDOW_TITLE = "Annotatiestraat video"
 
 
 def choose(
