@@ -139,6 +139,17 @@ class Image:
         pixels = self._sample()
         return sum(1 for p in pixels if max(p) - min(p) > tolerance) / max(1, len(pixels))
 
+    def edges(self) -> float:
+        """Mean difference between horizontal neighbours (green channel): high for a sharp
+        picture, low for a blurred one."""
+        rgb, width = self.rgb, self.width
+        total = count = 0
+        for y in range(0, self.height, 4):
+            row = rgb[y * width * 3 + 1 : (y + 1) * width * 3 : 3]
+            total += sum(abs(a - b) for a, b in zip(row, row[1:], strict=False))
+            count += len(row) - 1
+        return total / max(1, count)
+
     def lit(self, threshold: int = 24) -> float:
         """The share of (sampled) pixels brighter than black (the X root is black, `-br`)."""
         pixels = self._sample()

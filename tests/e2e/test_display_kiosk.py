@@ -144,6 +144,15 @@ def test_kiosk_with_a_display_keeps_its_terminal_and_takes_keys_from_the_video_w
     tmux.keys("g")
     wait_until(lambda: video_area(xserver, window).colourful() > 0.3, 5, "colour again", tmux)
 
+    # blur from the window: the picture loses its edges; off again from the terminal
+    sharp = video_area(xserver, window).edges()
+    press(xserver, tmux, "v")
+    wait_until(
+        lambda: video_area(xserver, window).edges() < sharp / 2, 5, "a blurred picture", tmux
+    )
+    tmux.keys("v")
+    wait_until(lambda: video_area(xserver, window).edges() > sharp / 2, 5, "sharp again", tmux)
+
     # mpv's own `q` (quit) and space (pause) do nothing of their own: space is the kiosk's pause
     press(xserver, tmux, "space")
     wait_until(lambda: "❚❚" in tmux.text(), 5, "the kiosk's pause", tmux)
