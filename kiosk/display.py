@@ -199,3 +199,24 @@ def textual_key(mpv_name: str) -> tuple[str, str | None] | None:
     if modifiers:
         return "+".join([*modifiers, key]), None
     return key, char
+
+
+#: where the preloaded clip's window waits: off the screen (X11 coordinates are 16-bit)
+OFFSCREEN_X = 20000
+
+
+def side_geometry(geometry: object) -> int | None:
+    """The video's share of the screen width (%) if `geometry` is the `side` layout's."""
+    text = str(geometry or "")
+    if text.endswith("%x100%-0+0") and text[: -len("%x100%-0+0")].isdigit():
+        return int(text[: -len("%x100%-0+0")])
+    return None
+
+
+def offscreen_geometry(percent: int) -> str:
+    return f"{percent}%x100%+{OFFSCREEN_X}+0"
+
+
+def side_position(screen_width: int, percent: int) -> tuple[int, int]:
+    """Top-left corner of the `side` layout's video window (right edge, top)."""
+    return screen_width - screen_width * percent // 100, 0

@@ -38,7 +38,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from .display import environment, output_chain, window_options
+from .display import (
+    OFFSCREEN_X,
+    environment,
+    offscreen_geometry,
+    output_chain,
+    side_geometry,
+    side_position,
+    window_options,
+)
 from .render import Frame, fit
 
 log = logging.getLogger(__name__)
@@ -520,7 +528,18 @@ class MpvPlayer:
         self.description = f"mpv ({where})"
         self._board = FrameBoard() if self.vo == "libmpv" else None
         count = 2 if preload and self.vo in ("libmpv", "null") else 1
-        self._decks = [self._new_deck() for _ in range(count)]
+        #: with a window (X11, `side` layout) the preloaded clip waits in a window off-screen
+        self._share = side_geometry(self.options.get("geometry")) if preload else None
+        self._xwin: Any = None
+        if self._share is not None and environment(os.environ) == "x11":
+            try:
+                from .xwindows import XWindows
+
+                self._xwin = XWindows()
+                count = 2
+            except OSError as exc:
+                log.warning("no preload with a window: %s", exc)
+        self._decks = [self._new_deck(i) for i in range(count)]
         self._active = self._decks[0]
         self._filters = (False, False)
         self._scale: tuple[int, int] | None = None
@@ -532,9 +551,14 @@ class MpvPlayer:
         if self.vo == "null":
             self._source = ScreenshotSource(self)
 
-    def _new_deck(self) -> _Deck:
+    def _new_deck(self, index: int = 0) -> _Deck:
         import mpv
 
+        options = dict(self.options)
+        if self._xwin is not None:  # each deck's window found by its own title
+            options["title"] = f"{options.get('title', WINDOW_TITLE)} {index + 1}"
+            if index > 0:
+                options["geometry"] = offscreen_geometry(self._share or 60)
         handle = mpv.MPV(
             vo=self.vo,
             ao="null" if self.muted else self.audio_out,
@@ -549,7 +573,7 @@ class MpvPlayer:
                 "input_default_bindings": False,
                 "input_vo_keyboard": False,
                 **LEAN_OPTIONS,
-                **self.options,
+                **options,
             },
         )
         if self.windowed:
@@ -655,13 +679,31 @@ class MpvPlayer:
             old, self._active = self._active, spare
             if self._board is not None:
                 self._board.switch(spare.source)  # type: ignore[arg-type]
+            if self._xwin is not None:
+                self._place(spare, on_screen=True)
             spare.mpv.pause = False
+            if self._xwin is not None:
+                self._place(old, on_screen=False)
             old.stop()
             return
         # load first: it retires the old file's frames, which switch() would otherwise show
         self._active.load(path, paused=False)
         if self._board is not None:
             self._board.switch(self._active.source)  # type: ignore[arg-type]
+
+    def _place(self, deck: _Deck, on_screen: bool) -> None:
+        """Move `deck`'s window on or off the screen, and make mpv open it there next time
+        (after a break, or when the deck gets its next file)."""
+        share = self._share or 60
+        handle = deck.mpv
+        handle["geometry"] = f"{share}%x100%-0+0" if on_screen else offscreen_geometry(share)
+        try:
+            width, _height = self._xwin.screen_size()
+            x, y = side_position(width, share) if on_screen else (OFFSCREEN_X, 0)
+            for window in self._xwin.find(str(handle["title"])):
+                self._xwin.move(window, x, y)
+        except Exception:  # pragma: no cover - the X server gone: the next file places it
+            log.debug("moving the video window failed", exc_info=True)
 
     def failure(self) -> str | None:
         """Why the clip on screen does not play, once mpv has said so (else None)."""
@@ -747,6 +789,8 @@ class MpvPlayer:
                 deck.source.close()  # the render context must go before the mpv handle
         for deck in self._decks:
             deck.mpv.terminate()
+        if self._xwin is not None:
+            self._xwin.close()
 
 
 class StillSource:

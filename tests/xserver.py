@@ -52,8 +52,18 @@ class Xvfb:
         return proc.stdout
 
     def windows(self, name: str) -> list[str]:
-        """Ids of the mapped (visible) windows whose title matches `name`."""
-        return self.run("xdotool", "search", "--onlyvisible", "--name", name).split()
+        """Ids of the mapped windows on the screen (not moved off it) whose title matches
+        `name`."""
+        found = self.run("xdotool", "search", "--onlyvisible", "--name", name).split()
+        on_screen = []
+        for window in found:
+            try:
+                x, y, _w, _h = self.geometry(window)
+            except KeyError:  # gone meanwhile
+                continue
+            if 0 <= x < self.size[0] and 0 <= y < self.size[1]:
+                on_screen.append(window)
+        return on_screen
 
     def geometry(self, window: str) -> tuple[int, int, int, int]:
         """x, y, width, height of a window."""

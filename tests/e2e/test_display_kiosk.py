@@ -8,6 +8,7 @@ window shows the video, turns grey with greyscale and goes away during a break."
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import time
@@ -85,6 +86,11 @@ def press(xserver: Xvfb, tmux: Tmux, key: str) -> None:
     )  # fmt: skip
 
 
+def clip_name(tmux: Tmux) -> str:
+    found = re.findall(r"Clip: (\S+)", tmux.text())
+    return found[0] if found else ""
+
+
 def labels(hub: HubProc) -> list[str]:
     store = hub.store()
     try:
@@ -93,10 +99,20 @@ def labels(hub: HubProc) -> list[str]:
         store.close()
 
 
-def video_area(xserver: Xvfb, window: str) -> Image:
-    x, y, width, height = xserver.geometry(window)
-    inset = 40  # inside the window: no edge of the letterbox
-    return xserver.screenshot().crop(x + inset, y + inset, width - 2 * inset, height - 2 * inset)
+def video_area(xserver: Xvfb) -> Image:
+    """The inside of the video window on the screen now (the key that starts the next clip
+    moves the preloaded clip's window in and the old one out); an empty picture if there is
+    none at this moment."""
+    for window in xserver.windows(TITLE):
+        try:
+            x, y, width, height = xserver.geometry(window)
+        except KeyError:  # closed meanwhile
+            continue
+        inset = 40  # inside the window: no edge of the letterbox
+        return xserver.screenshot().crop(
+            x + inset, y + inset, width - 2 * inset, height - 2 * inset
+        )
+    return Image(0, 0, b"")
 
 
 def test_kiosk_with_a_display_keeps_its_terminal_and_takes_keys_from_the_video_window(
@@ -129,29 +145,31 @@ def test_kiosk_with_a_display_keeps_its_terminal_and_takes_keys_from_the_video_w
     assert (x, y, width, height) == (512, 0, 768, 800)
 
     # the video is drawn and moves
-    first = wait_until(lambda: (a := video_area(xserver, window)).lit() > 0.5 and a, 10,
+    first = wait_until(lambda: (a := video_area(xserver)).lit() > 0.5 and a, 10,
                        "the video's pixels", tmux)  # fmt: skip
-    wait_until(lambda: video_area(xserver, window).rgb != first.rgb, 5, "a moving picture", tmux)
+    wait_until(lambda: video_area(xserver).rgb != first.rgb, 5, "a moving picture", tmux)
     assert first.colourful() > 0.3
 
     # a label key pressed in the video window is the kiosk's label (mpv's bindings are off)
+    first_clip = clip_name(tmux)
     press(xserver, tmux, "1")
     wait_until(lambda: labels(hub) == ["gewelddadig"], 20, "the label at the hub", tmux)
+    # the next clip (preloaded in a window off the screen) is drawn where the first one was
+    wait_until(lambda: clip_name(tmux) not in ("", first_clip), 5, "the next clip", tmux)
+    wait_until(lambda: video_area(xserver).lit() > 0.5, 5, "the next clip's picture", tmux)
 
     # greyscale from the window, colour back from the terminal
     press(xserver, tmux, "g")
-    wait_until(lambda: video_area(xserver, window).colourful() < 0.01, 5, "a grey picture", tmux)
+    wait_until(lambda: video_area(xserver).colourful() < 0.01, 5, "a grey picture", tmux)
     tmux.keys("g")
-    wait_until(lambda: video_area(xserver, window).colourful() > 0.3, 5, "colour again", tmux)
+    wait_until(lambda: video_area(xserver).colourful() > 0.3, 5, "colour again", tmux)
 
     # blur from the window: the picture loses its edges; off again from the terminal
-    sharp = video_area(xserver, window).edges()
+    sharp = video_area(xserver).edges()
     press(xserver, tmux, "v")
-    wait_until(
-        lambda: video_area(xserver, window).edges() < sharp / 2, 5, "a blurred picture", tmux
-    )
+    wait_until(lambda: video_area(xserver).edges() < sharp / 2, 5, "a blurred picture", tmux)
     tmux.keys("v")
-    wait_until(lambda: video_area(xserver, window).edges() > sharp / 2, 5, "sharp again", tmux)
+    wait_until(lambda: video_area(xserver).edges() > sharp / 2, 5, "sharp again", tmux)
 
     # mpv's own `q` (quit) and space (pause) do nothing of their own: space is the kiosk's pause
     press(xserver, tmux, "space")
@@ -172,8 +190,8 @@ def test_kiosk_with_a_display_keeps_its_terminal_and_takes_keys_from_the_video_w
     wait_until(lambda: not xserver.windows(TITLE), 5, "the window hidden", tmux)
     assert xserver.screenshot().crop(x, y, width, height).lit() < 0.01
     tmux.keys("Enter")
-    window = wait_until(lambda: xserver.windows(TITLE), 5, "the window back", tmux)[0]
-    wait_until(lambda: video_area(xserver, window).lit() > 0.5, 5, "the video back", tmux)
+    wait_until(lambda: xserver.windows(TITLE), 5, "the window back", tmux)
+    wait_until(lambda: video_area(xserver).lit() > 0.5, 5, "the video back", tmux)
 
     # and the terminal still takes keys: a label from there
     tmux.keys("2")

@@ -15,7 +15,7 @@ from kiosk.config import KioskConfig
 from kiosk.display import GPU_X11, TERMINAL, X11, VideoOutput
 from kiosk.probe import probe_output
 from kiosk.video_setup import choose
-from tests.xserver import Xvfb
+from tests.xserver import Xvfb, wait_for
 
 AUTOMATIC_GL = VideoOutput("gpu-auto", "gpu", {"gpu_context": "auto"})
 
@@ -108,3 +108,37 @@ def test_the_terminal_survives_mpv_closing_fd_0(
         assert answer == "read: keys from the terminal"
     else:  # without the guard, what the kiosk reads its keys from is gone
         assert answer != "read: keys from the terminal"
+
+
+def test_with_a_window_the_next_clip_waits_off_screen_and_the_key_moves_it_in(
+    xserver: Xvfb, sample_clips: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.display import window_options
+    from kiosk.player import MpvPlayer
+
+    monkeypatch.setenv("DISPLAY", xserver.display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    first, second = sorted(sample_clips.glob("*.mp4"))[:2]
+    player = MpvPlayer(vo="x11", options=window_options("side", 60, "preload test"))
+    try:
+        assert len(player.handles()) == 2
+        player.play(first)
+        one = wait_for(lambda: xserver.windows("preload test 1"), 10, "the first window")
+        assert xserver.geometry(one[0])[:2] == (512, 0)
+        player.preload(second)
+        wait_for(lambda: xserver.run("xdotool", "search", "--name", "preload test 2"), 10,
+                 "the preloaded clip's window")  # fmt: skip
+        assert xserver.windows("preload test 2") == []  # mapped, but off the screen
+        assert player.preloaded() == second
+        player.play(second)  # a swap: the preloaded window moves in, the other one goes
+        two = wait_for(lambda: xserver.windows("preload test 2"), 5, "the second window")
+        assert xserver.geometry(two[0])[:2] == (512, 0)
+        wait_for(lambda: not xserver.windows("preload test 1"), 5, "the first window gone")
+        assert player.playing == second
+        player.set_hidden(True)
+        wait_for(lambda: not xserver.windows("preload test"), 5, "no window in a break")
+        player.set_hidden(False)
+        back = wait_for(lambda: xserver.windows("preload test"), 5, "the window back")
+        assert [xserver.geometry(w)[:2] for w in back] == [(512, 0)]
+    finally:
+        player.close()

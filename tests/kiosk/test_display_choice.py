@@ -103,6 +103,15 @@ def test_the_window_has_no_border_no_dragging_no_mpv_bindings_and_a_layout() -> 
         window_options("side", 5, "video")
 
 
+def test_side_layout_geometry_and_the_off_screen_place_of_the_next_clip() -> None:
+    from kiosk.display import offscreen_geometry, side_geometry, side_position
+
+    assert side_geometry(window_options("side", 60, "v")["geometry"]) == 60
+    assert side_geometry("50%x100%+0+0") is None and side_geometry(None) is None
+    assert offscreen_geometry(60) == "60%x100%+20000+0"
+    assert side_position(1280, 60) == (512, 0) and side_position(1920, 60) == (768, 0)
+
+
 def test_layout_in_the_kiosk_config(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.toml"
     path.write_text('window_layout = "fullscreen"\nvideo_percent = 70\n')
