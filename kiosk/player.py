@@ -18,8 +18,9 @@ current one plays. The key press then only swaps decks and unpauses (`play()` of
 preloaded path): key → playing ≈ 1 ms instead of `loadfile`'s ≈ 13 ms (benchmarks/
 RESULTS-kiosk.md). Frames reach the terminal through one `FrameBoard`: only the deck on
 screen publishes, and only once its current file has started, so no frame of the old clip
-is drawn after the switch. With a window of its own (`vo=gpu`) there is one deck (a second
-would open a second window) and `play()` is a plain `loadfile`.
+is drawn after the switch. With a window of its own (`vo=gpu`/`x11`, X11, the `side` layout)
+the spare deck's window waits off the screen and `play()` moves it in (`kiosk.xwindows`);
+elsewhere with a window (Wayland, `fullscreen`) there is one deck and `play()` is a `loadfile`.
 
 With a window, `vo=gpu` always gets an explicit GL context (`kiosk.display`): mpv's automatic
 choice ends in its DRM context where no GL works, and that closes the process's fd 0. mpv's
@@ -499,7 +500,8 @@ class MpvPlayer:
 
     `vo`: `gpu` (own window), `libmpv` (frames drawn in the terminal), `null` (no picture;
     tests), or any other mpv video output. Default: `gpu` with a display, else `libmpv`.
-    `preload=False`, or a window of its own, keeps one instance (`play()` is a `loadfile`).
+    `preload=False`, or a window that cannot wait off the screen (Wayland, full screen), keeps
+    one instance (`play()` is a `loadfile`).
     Muted (the default; a project can say otherwise, `set_muted`) decodes no audio at all;
     unmuted, sound goes to `audio_out` (mpv's `ao`).
     """
