@@ -49,7 +49,13 @@ from benchmarks.common import machine, median, pct
 ROOT = Path(__file__).resolve().parent.parent
 PIN = "2468"
 #: the kiosk runs (`--runs`): `no-malloc-fix` is the kiosk without `fix_mmap_threshold`
-RUNS = ("offline-null", "offline", "offline-nopreload", "no-malloc-fix", "online")
+#: `display-gpu` / `display-x11`: the kiosk with its own window (vo=gpu with gpu-context=x11egl,
+#: vo=x11) under a private X server (Xvfb), beside bare mpv with the same output and window
+RUNS = (
+    "offline-null", "offline", "offline-nopreload", "no-malloc-fix", "online",
+    "display-gpu", "display-x11",
+)  # fmt: skip
+DISPLAY_OUTPUTS = {"gpu": "vo=gpu, x11egl (window)", "x11": "vo=x11 (window)"}
 
 
 # ---- clips ---------------------------------------------------------------------------------
@@ -157,14 +163,30 @@ class DeckWatch:
 # ---- bare mpv ------------------------------------------------------------------------------
 
 
-def bare_mpv(files: list[Path], vo: str, dwell: float) -> dict[str, Any]:
+def window_player_options(vo: str) -> tuple[str, dict[str, Any]]:
+    """mpv's `vo` and the kiosk's options for a window of its own (`gpu` or `x11`)."""
+    from kiosk.display import GPU_X11, X11, window_options
+
+    output = GPU_X11 if vo == "gpu" else X11
+    return output.vo, {**output.options, **window_options("side", 60, "bench")}
+
+
+def bare_mpv(
+    files: list[Path], vo: str, dwell: float, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     import mpv
 
     from kiosk.player import LEAN_OPTIONS, SwRenderSource
 
     # the kiosk's own mpv options, so that the difference is the kiosk's doing
     player = mpv.MPV(
-        vo=vo, ao="null", mute=True, keep_open="yes", idle="yes", terminal=False, **LEAN_OPTIONS
+        vo=vo,
+        ao="null",
+        mute=True,
+        keep_open="yes",
+        idle="yes",
+        terminal=False,
+        **{**LEAN_OPTIONS, **(options or {})},
     )
     source = SwRenderSource(player) if vo == "libmpv" else None
     if source is not None:
@@ -295,7 +317,11 @@ async def _drive(args: argparse.Namespace) -> dict[str, Any]:
         engine, link = _offline_engine(data, files)
     else:
         engine, link = _online_engine(data, args.hub_id, args.pair_code)
-    player = MpvPlayer(vo=args.vo, preload=not args.no_preload)
+    if args.vo in DISPLAY_OUTPUTS:  # a window of its own, as `straat-kiosk` opens it
+        vo, options = window_player_options(args.vo)
+        player = MpvPlayer(vo=vo, preload=not args.no_preload, options=options)
+    else:
+        player = MpvPlayer(vo=args.vo, preload=not args.no_preload)
     app = KioskApp(engine, player, link)
     handles = player.handles()
     watch = DeckWatch(handles)
@@ -391,6 +417,7 @@ def run_child(
     work: Path,
     args: argparse.Namespace,
     flags: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
     **kw: str,
 ) -> dict[str, Any]:
     data = work / f"kiosk-{mode}-{vo}{''.join(flags)}"
@@ -404,7 +431,7 @@ def run_child(
         cmd.append("--mem-detail")
     for key, value in kw.items():
         cmd += [f"--{key.replace('_', '-')}", value]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -531,6 +558,151 @@ def frame_rate(
     return result
 
 
+# ---- display mode (a private X server) -----------------------------------------------------
+
+
+def display_mode(
+    outputs: list[str], files: list[Path], work: Path, args: argparse.Namespace
+) -> dict[str, dict[str, Any]]:
+    """Bare mpv and the kiosk with a window of their own, under Xvfb (1280×800, no GPU:
+    Mesa's software GL for `gpu`), alternating per output."""
+    sys.path.insert(0, str(ROOT))
+    from tests.xserver import Xvfb
+
+    results: dict[str, dict[str, Any]] = {}
+    server = Xvfb(1280, 800)
+    before = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = server.display
+    try:
+        for vo in outputs:
+            label = DISPLAY_OUTPUTS[vo]
+            mpv_vo, options = window_player_options(vo)
+            results[f"bare mpv, {label}"] = bare_mpv(files[1:], mpv_vo, args.dwell, options)
+            results[f"kiosk offline, {label}"] = run_child(
+                "offline", vo, work / "clips", work, args, env=server.env()
+            )
+    finally:
+        if before is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = before
+        server.stop()
+    return results
+
+
+SHOTS = [((1280, 800), "side"), ((1920, 1080), "side"), ((1280, 800), "fullscreen")]
+
+
+def screenshots(out_dir: Path, work: Path) -> list[Path]:
+    """The kiosk with a display, as an operator sees it: `straat-kiosk` in an xterm on the
+    left, its video window beside it (or full screen with the label keys over it), logged in
+    against a real hub, one clip playing. PNG files (xwd, converted by ffmpeg)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import make_hub
+
+    clips = make_clips(work / "shot-clips", 3 * len(SHOTS), seconds=8.0)
+    hub_dir = work / "shot-hub"
+    hub_dir.mkdir()
+    hub = make_hub(hub_dir, operators=len(SHOTS)).start(clips=clips[0].parent)
+    try:
+        return [
+            _screenshot(hub, n, size, layout, out_dir, work)
+            for n, (size, layout) in enumerate(SHOTS)
+        ]
+    finally:
+        hub.kill(signal.SIGTERM)
+
+
+def _screenshot(
+    hub: Any, n: int, size: tuple[int, int], layout: str, out_dir: Path, work: Path
+) -> Path:
+    from tests.xserver import Xvfb
+
+    store = hub.store()
+    code = store.create_pair_code()
+    store.close()
+    kiosk_id = f"shot-{n}"
+    config = work / f"{kiosk_id}.toml"
+    config.write_text(
+        f'kiosk_id = "{kiosk_id}"\ndata = "{work / kiosk_id}"\nhub_id = "{hub.hub_id}"\n'
+        f'pair_code = "{code}"\ninterfaces = ["127.0.0.1"]\nwindow_layout = "{layout}"\n'
+    )
+    width, height = size
+    server = Xvfb(width, height)
+    env = {**server.env(), "COLORTERM": "truecolor"}
+    font = 11 if width < 1600 else 14
+    cols, rows = int(width * 0.4 / (font * 0.8)), int(height / (font * 1.55))
+    kiosk = Path(sys.executable).with_name("straat-kiosk")
+    term = subprocess.Popen(
+        ["xterm", "-fa", "DejaVu Sans Mono", "-fs", str(font), "-geometry",
+         f"{cols}x{rows}+0+0", "-bg", "black", "-fg", "white", "-xrm",
+         "XTerm*allowSendEvents: true", "-xrm", "XTerm*directColor: true",
+         "-title", "kiosk", "-e", f"{kiosk} --config {config}"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        xterm = _wait(lambda: server.run("xdotool", "search", "--name", "kiosk").split())[0]
+        _wait(lambda: _paired(hub, kiosk_id), 30)
+        operator = f"op{n + 1}"  # each its own: the clips leased to one are not another's
+        for keys in (["type", operator], ["key", "Return"], ["type", PIN], ["key", "Return"]):
+            time.sleep(1.0)  # the focus moves to the PIN field a moment after Enter
+            server.run("xdotool", keys[0], "--window", xterm, keys[1])
+        png = out_dir / f"kiosk-display-{width}x{height}-{layout}.png"
+        try:
+            _wait(lambda: server.windows("Annotatiestraat video"), 30)
+        except RuntimeError:
+            _xwd_png(env, work / f"{kiosk_id}.xwd", out_dir / f"failed-{png.name}")
+            raise
+        time.sleep(3.0)  # a few seconds of the clip
+        _xwd_png(env, work / f"{kiosk_id}.xwd", png)
+        return png
+    finally:
+        term.terminate()
+        term.wait(10)
+        server.stop()
+
+
+def _xwd_png(env: dict[str, str], dump: Path, png: Path) -> None:
+    """The X screen as a PNG file (xwd, then ffmpeg, 128 colours: ≈ 70-120 KB a screen
+    instead of 300-700 KB)."""
+    dump.write_bytes(
+        subprocess.run(["xwd", "-root", "-silent"], env=env, capture_output=True,
+                       check=True).stdout
+    )  # fmt: skip
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(dump), "-vf",
+         "format=rgb24,split[a][b];[a]palettegen=max_colors=128[p];[b][p]paletteuse=dither=none",
+         str(png)],
+        check=True,
+    )  # fmt: skip
+
+
+def _paired(hub: Any, kiosk_id: str) -> bool:
+    store = hub.store()
+    try:
+        return bool(store.is_paired(kiosk_id))
+    finally:
+        store.close()
+
+
+def _wait(predicate: Any, timeout: float = 15.0) -> Any:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise RuntimeError("screenshot set-up: timed out")
+
+
+def output_of(name: str) -> str:
+    """The video output a result's name says (the key of its bare-mpv baseline)."""
+    for vo, label in DISPLAY_OUTPUTS.items():
+        if label in name:
+            return vo
+    return "null" if "vo=null" in name else "libmpv"
+
+
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -569,9 +741,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--mem-detail", action="store_true", help="print the largest mappings of each kiosk run"
     )
+    parser.add_argument(
+        "--screenshots", type=Path, help="only take screenshots of display mode into this folder"
+    )
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
+    if args.screenshots is not None:
+        with tempfile.TemporaryDirectory(prefix="kiosk-shots-") as tmp:
+            for png in screenshots(args.screenshots, Path(tmp)):
+                print(f"{png}  {png.stat().st_size // 1024} KiB")
+        return 0
 
     print(f"kiosk latency benchmark — {machine()}")
     print(f"load before: {os.getloadavg()[0]:.1f} (1 min)")
@@ -601,6 +781,9 @@ def main(argv: list[str] | None = None) -> int:
             results["kiosk offline, vo=libmpv, no malloc fix"] = run_child(
                 "offline", "libmpv", work / "clips", work, args, flags=("--no-malloc-fix",)
             )
+        display_runs = [vo for vo in DISPLAY_OUTPUTS if f"display-{vo}" in runs]
+        if display_runs:
+            results.update(display_mode(display_runs, files, work, args))
         if "online" in runs and not args.no_online:
             sys.path.insert(0, str(ROOT))
             from tests.conftest import make_hub
@@ -629,10 +812,13 @@ def main(argv: list[str] | None = None) -> int:
             "null": pct(results["bare mpv, vo=null"]["latencies_ms"], 95),
             "libmpv": pct(results["bare mpv, vo=libmpv + sw render"]["latencies_ms"], 95),
         }
+        for vo, label in DISPLAY_OUTPUTS.items():
+            if f"bare mpv, {label}" in results:
+                base[vo] = pct(results[f"bare mpv, {label}"]["latencies_ms"], 95)
         for name, result in results.items():
-            vo = "null" if "vo=null" in name else "libmpv"
+            vo = output_of(name)
             is_kiosk = name.startswith("kiosk")
-            print(row(name, result["latencies_ms"], base[vo] if is_kiosk else None))
+            print(row(name, result["latencies_ms"], base.get(vo) if is_kiosk else None))
         print("  (× = kiosk p95 / bare mpv p95 with the same vo; target ≤ 2×)")
         print("\nkey press → first frame of the new clip on the terminal's frame board")
         for name, result in results.items():

@@ -7,18 +7,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.theme import Theme
 
+from .display import OutputChoice, textual_key
 from .engine import KioskEngine
 from .i18n import Translator
 from .link import HubLink
-from .messages import EngineEvent
+from .messages import EngineEvent, WindowKey
 from .player import Player
 from .screens.label import LabelScreen
 from .screens.login import LoginScreen
 from .screens.summary import SummaryScreen
+from .stdin_guard import shield_stdin
 from .wellbeing import Shift
 
 HIGH_CONTRAST = Theme(
@@ -60,8 +63,12 @@ class KioskApp(App):
         large_text: bool = False,
         high_contrast: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        video_choice: OutputChoice | None = None,
+        window_layout: str = "side",
     ) -> None:
         super().__init__()
+        self.video_choice = video_choice
+        self.window_layout = window_layout
         self.hint = hint
         self.engine = engine
         self.player = player
@@ -74,12 +81,21 @@ class KioskApp(App):
         self._link_task: asyncio.Task[None] | None = None
         self.register_theme(HIGH_CONTRAST)
 
+    def run(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - App.run's return
+        """In a real terminal: first move stdin out of reach of libraries that close fd 0
+        (`kiosk.stdin_guard`); tests' `run_test()` does not come here."""
+        shield_stdin()
+        return super().run(*args, **kwargs)
+
     @property
     def done_this_shift(self) -> int:
         return self.shift.clips_done if self.shift else 0
 
     def on_mount(self) -> None:
         self._apply_look()
+        on_window_key = getattr(self.player, "on_window_key", None)
+        if on_window_key is not None:
+            on_window_key(lambda name: self.post_message(WindowKey(name)))
         self.engine.listeners.append(self._engine_event)
         if self.link is not None:
             self.engine.attach(self.link)
@@ -89,6 +105,25 @@ class KioskApp(App):
 
     def _engine_event(self, event: str, data: dict[str, Any]) -> None:
         self.post_message(EngineEvent(event, data))
+
+    def on_window_key(self, message: WindowKey) -> None:
+        """A key pressed in the video window acts as the same key pressed in the terminal."""
+        key = textual_key(message.name)
+        if key is not None:
+            event = events.Key(*key)
+            event.set_sender(self)
+            self.post_message(event)
+
+    def video_note(self, short: bool = False) -> str:
+        """The video output fallen back to, and why ("" if none); `short` for the status
+        line: the output's name only."""
+        choice = self.video_choice
+        if choice is None or not choice.fell_back:
+            return ""
+        if short:
+            return self.t("video_fallback_short", output=choice.output.name)
+        output = "video_output_window" if choice.output.windowed else "video_output_terminal"
+        return self.t("video_fallback", output=self.t(output), reason=choice.reason())
 
     def on_engine_event(self, message: EngineEvent) -> None:
         screen = self.screen
@@ -171,6 +206,9 @@ class KioskApp(App):
         if self._link_task is not None:
             self._link_task.cancel()
         self.workers.cancel_all()
+        on_window_key = getattr(self.player, "on_window_key", None)
+        if on_window_key is not None:
+            on_window_key(None)
         try:
             self.player.close()
         except Exception:

@@ -39,7 +39,8 @@ def skip_unused_imports() -> None:
 @click.option("--lang", "language", type=click.Choice(["nl", "en"]), help="language")
 @click.option("--interface", "interfaces", multiple=True, help="zeroconf on this address only")
 @click.option(
-    "--vo", help="mpv video output (default: gpu with a display; without one, frames in the TUI)"
+    "--vo",
+    help="mpv video output (default: the best that works here: gpu, x11, else in the terminal)",
 )
 @click.option("--large-text", is_flag=True, default=None, help="large-text theme")
 @click.option("--high-contrast", is_flag=True, default=None, help="high-contrast theme")
@@ -77,13 +78,16 @@ def main(
     setup_logging(Path(config.data))  # Textual owns the terminal: warnings go to a file
     skip_unused_imports()
     from .app import KioskApp
-    from .player import MpvPlayer, tune_malloc
+    from .player import tune_malloc
     from .runtime import build
+    from .video_setup import choose, open_player
 
     tune_malloc()  # before the first thread (ZeroMQ's, zeroconf's, mpv's) allocates
 
+    choice = choose(config)  # in child processes, before the operator logs in
+    # (KioskApp.run() moves stdin out of reach of mpv's DRM output, which closes fd 0)
     engine, link, _browser = build(config)
-    player = MpvPlayer(vo=config.vo)
+    player = open_player(config, choice)
     KioskApp(
         engine,
         player,
@@ -91,6 +95,8 @@ def main(
         language=config.language,
         large_text=config.large_text,
         high_contrast=config.high_contrast,
+        video_choice=choice,
+        window_layout=config.window_layout,
     ).run()
 
 

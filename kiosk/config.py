@@ -8,6 +8,8 @@ from pathlib import Path
 
 import msgspec
 
+from .display import LAYOUTS
+
 
 class ConfigError(Exception):
     pass
@@ -26,7 +28,9 @@ class KioskConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     large_text: bool = False
     high_contrast: bool = False
     interfaces: list[str] = []
-    vo: str | None = None
+    vo: str | None = None  # mpv video output; default: the best that works here (probed)
+    window_layout: str = "side"  # with a display: "side" (video right) or "fullscreen"
+    video_percent: int = 60  # "side": the share of the screen's width the video gets
     cache_limit_mb: int = 2048
     prefetch_clips: int = 5
     prefetch_minutes: float = 2.0
@@ -48,4 +52,8 @@ def load_config(path: Path | None, **overrides: object) -> KioskConfig:
         raise ConfigError(f"{path or 'options'}: {e}") from None
     if config.language not in ("nl", "en"):
         raise ConfigError(f"{path or 'options'}: language must be nl or en")
+    if config.window_layout not in LAYOUTS:
+        raise ConfigError(f"{path or 'options'}: window_layout must be one of {LAYOUTS}")
+    if not 20 <= config.video_percent <= 100:
+        raise ConfigError(f"{path or 'options'}: video_percent must be 20..100")
     return config

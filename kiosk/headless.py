@@ -119,8 +119,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--values", default="", help="comma-separated values to choose from")
     p.add_argument("--prefetch", type=int, default=5)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--start-after", type=int, default=0,
-                   help="start labelling once this many clips are cached")
+    p.add_argument(
+        "--start-after", type=int, default=0, help="start labelling once this many clips are cached"
+    )
     p.add_argument("--wait-online", type=float, default=5.0)
     p.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the outbox")
     return p

@@ -83,6 +83,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "De video speelt in een eigen venster.",
         "en": "The video plays in its own window.",
     },
+    "video_fallback": {
+        "nl": "Beeld via {output}: de betere weergave werkt hier niet ({reason})",
+        "en": "Video through {output}: the better output does not work here ({reason})",
+    },
+    "keys_overlay": {
+        "nl": "S overslaan · Backspace terug · G grijs · V vaag · X dit raakte me · P pauze",
+        "en": "S skip · Backspace undo · G grey · V blur · X this affected me · P break",
+    },
+    "video_fallback_short": {
+        "nl": "beeld: {output} (noodoplossing)",
+        "en": "video: {output} (fallback)",
+    },
+    "video_output_terminal": {"nl": "de terminal", "en": "the terminal"},
+    "video_output_window": {"nl": "een eenvoudig venster", "en": "a plain window"},
     "watched": {"nl": "bekeken", "en": "watched"},
     "greyscale_on": {"nl": "grijs", "en": "grey"},
     "blur_on": {"nl": "vaag", "en": "blurred"},

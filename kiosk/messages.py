@@ -34,3 +34,11 @@ class BreakOver(Message):
         super().__init__()
         self.kind = kind
         self.seconds = seconds
+
+
+class WindowKey(Message):
+    """A key pressed in mpv's video window (posted from mpv's event thread), by mpv's name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name

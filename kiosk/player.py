@@ -18,8 +18,13 @@ current one plays. The key press then only swaps decks and unpauses (`play()` of
 preloaded path): key → playing ≈ 1 ms instead of `loadfile`'s ≈ 13 ms (benchmarks/
 RESULTS-kiosk.md). Frames reach the terminal through one `FrameBoard`: only the deck on
 screen publishes, and only once its current file has started, so no frame of the old clip
-is drawn after the switch. With a window of its own (`vo=gpu`) there is one deck (a second
-would open a second window) and `play()` is a plain `loadfile`.
+is drawn after the switch. With a window of its own (`vo=gpu`/`x11`, X11, the `side` layout)
+the spare deck's window waits off the screen and `play()` moves it in (`kiosk.xwindows`);
+elsewhere with a window (Wayland, `fullscreen`) there is one deck and `play()` is a `loadfile`.
+
+With a window, `vo=gpu` always gets an explicit GL context (`kiosk.display`): mpv's automatic
+choice ends in its DRM context where no GL works, and that closes the process's fd 0. mpv's
+own key bindings are off; key presses in the window go to `on_window_key`'s callback.
 """
 
 from __future__ import annotations
@@ -30,12 +35,25 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from .display import (
+    OFFSCREEN_X,
+    environment,
+    offscreen_geometry,
+    output_chain,
+    side_geometry,
+    side_position,
+    window_options,
+)
 from .render import Frame, fit
 
 log = logging.getLogger(__name__)
+
+#: the video window's title (tests and window managers find it by this)
+WINDOW_TITLE = "Annotatiestraat video"
 
 #: mpv render API parameter ids (libmpv/render.h) that python-mpv 1.0.8 does not know.
 _RENDER_PARAM_BLOCK_FOR_TARGET_TIME = 12
@@ -142,16 +160,23 @@ class Player(Protocol):
     def set_filters(self, greyscale: bool, blur: bool) -> None: ...
     def set_muted(self, muted: bool) -> None: ...
     def frame_source(self) -> FrameSource | None: ...
+    def set_hidden(self, hidden: bool) -> None: ...
+    def set_overlay(self, text: str, large: bool = False, high_contrast: bool = False) -> None: ...
     def close(self) -> None: ...
 
 
 def has_display() -> bool:
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return environment(os.environ) != "none"
 
 
 def default_vo() -> str:
     """`gpu` (own window) with a display; else `libmpv`, drawn in the terminal."""
-    return "gpu" if has_display() else "libmpv"
+    return output_chain(os.environ)[0].vo
+
+
+def gpu_context() -> str:
+    """The GL context for `vo=gpu` here: never mpv's automatic one (see the module's doc)."""
+    return "wayland" if environment(os.environ) == "wayland" else "x11egl"
 
 
 def filter_chain(greyscale: bool, blur: bool, scale: tuple[int, int] | None = None) -> str:
@@ -475,7 +500,8 @@ class MpvPlayer:
 
     `vo`: `gpu` (own window), `libmpv` (frames drawn in the terminal), `null` (no picture;
     tests), or any other mpv video output. Default: `gpu` with a display, else `libmpv`.
-    `preload=False`, or a window of its own, keeps one instance (`play()` is a `loadfile`).
+    `preload=False`, or a window that cannot wait off the screen (Wayland, full screen), keeps
+    one instance (`play()` is a `loadfile`).
     Muted (the default; a project can say otherwise, `set_muted`) decodes no audio at all;
     unmuted, sound goes to `audio_out` (mpv's `ao`).
     """
@@ -486,16 +512,36 @@ class MpvPlayer:
         muted: bool = True,
         preload: bool = True,
         audio_out: str = "auto",
+        options: Mapping[str, object] | None = None,
     ) -> None:
         tune_malloc()
         self.vo = vo or default_vo()
         self.muted = muted
         self.audio_out = audio_out
+        self.windowed = self.vo not in ("libmpv", "null")
+        if options is None and self.windowed:  # the kiosk's window unless told otherwise
+            options = window_options("side", 60, WINDOW_TITLE)
+        self.options: dict[str, object] = dict(options or {})
+        if self.vo == "gpu":
+            self.options.setdefault("gpu_context", gpu_context())
+        self.hidden = False
+        self._key_callback: Callable[[str], None] | None = None
         where = {"null": "no display: vo=null", "libmpv": "in the terminal"}.get(self.vo, self.vo)
         self.description = f"mpv ({where})"
         self._board = FrameBoard() if self.vo == "libmpv" else None
         count = 2 if preload and self.vo in ("libmpv", "null") else 1
-        self._decks = [self._new_deck() for _ in range(count)]
+        #: with a window (X11, `side` layout) the preloaded clip waits in a window off-screen
+        self._share = side_geometry(self.options.get("geometry")) if preload else None
+        self._xwin: Any = None
+        if self._share is not None and environment(os.environ) == "x11":
+            try:
+                from .xwindows import XWindows
+
+                self._xwin = XWindows()
+                count = 2
+            except OSError as exc:
+                log.warning("no preload with a window: %s", exc)
+        self._decks = [self._new_deck(i) for i in range(count)]
         self._active = self._decks[0]
         self._filters = (False, False)
         self._scale: tuple[int, int] | None = None
@@ -507,9 +553,14 @@ class MpvPlayer:
         if self.vo == "null":
             self._source = ScreenshotSource(self)
 
-    def _new_deck(self) -> _Deck:
+    def _new_deck(self, index: int = 0) -> _Deck:
         import mpv
 
+        options = dict(self.options)
+        if self._xwin is not None:  # each deck's window found by its own title
+            options["title"] = f"{options.get('title', WINDOW_TITLE)} {index + 1}"
+            if index > 0:
+                options["geometry"] = offscreen_geometry(self._share or 60)
         handle = mpv.MPV(
             vo=self.vo,
             ao="null" if self.muted else self.audio_out,
@@ -518,14 +569,52 @@ class MpvPlayer:
             keep_open="yes",
             idle="yes",
             osc=False,
-            input_default_bindings=False,
-            input_vo_keyboard=False,
             terminal=False,
             hr_seek="yes",
-            **LEAN_OPTIONS,
+            **{
+                "input_default_bindings": False,
+                "input_vo_keyboard": False,
+                **LEAN_OPTIONS,
+                **options,
+            },
         )
+        if self.windowed:
+            handle.register_key_binding("UNMAPPED", self._window_key)
         source = SwRenderSource(handle, self._board) if self._board is not None else None
         return _Deck(handle, source)
+
+    def _window_key(self, state: str, name: str, *_rest: object) -> None:  # mpv's event thread
+        """Every key pressed in the video window (mpv's own bindings are off): a press (`d-`,
+        or `p-` for keys without up/down) goes to the callback; releases and repeats do not."""
+        callback = self._key_callback
+        if callback is not None and state[:1] in ("d", "p"):
+            callback(name)
+
+    def on_window_key(self, callback: Callable[[str], None] | None) -> None:
+        """`callback(mpv key name)` for each key pressed in the video window, on mpv's thread."""
+        self._key_callback = callback
+
+    def set_hidden(self, hidden: bool) -> None:
+        """Hide the video window (breaks, the summary) and show it again. Without a video
+        track and with `force-window=no` mpv closes its window; the clip stays loaded where it
+        was, and comes back on the same frame."""
+        if not self.windowed or hidden == self.hidden:
+            return
+        self.hidden = hidden
+        for deck in self._decks:
+            deck.mpv.vid = "no" if hidden else "auto"
+
+    def set_overlay(self, text: str, large: bool = False, high_contrast: bool = False) -> None:
+        """Text drawn over the video (the label keys, in the full-screen layout); "" for none.
+        `large` and `high_contrast` follow the kiosk's large-text and high-contrast modes."""
+        if not self.windowed:
+            return
+        for deck in self._decks:
+            handle = deck.mpv
+            handle["osd-font-size"] = 60 if large else 36
+            handle["osd-color"] = "#FFFF00" if high_contrast else "#FFFFFF"
+            handle["osd-border-size"] = 4 if high_contrast else 2
+            handle["osd-msg1"] = text
 
     @property
     def mpv(self):  # noqa: ANN201 - the python-mpv object on screen, for renderers and tests
@@ -592,13 +681,31 @@ class MpvPlayer:
             old, self._active = self._active, spare
             if self._board is not None:
                 self._board.switch(spare.source)  # type: ignore[arg-type]
+            if self._xwin is not None:
+                self._place(spare, on_screen=True)
             spare.mpv.pause = False
+            if self._xwin is not None:
+                self._place(old, on_screen=False)
             old.stop()
             return
         # load first: it retires the old file's frames, which switch() would otherwise show
         self._active.load(path, paused=False)
         if self._board is not None:
             self._board.switch(self._active.source)  # type: ignore[arg-type]
+
+    def _place(self, deck: _Deck, on_screen: bool) -> None:
+        """Move `deck`'s window on or off the screen, and make mpv open it there next time
+        (after a break, or when the deck gets its next file)."""
+        share = self._share or 60
+        handle = deck.mpv
+        handle["geometry"] = f"{share}%x100%-0+0" if on_screen else offscreen_geometry(share)
+        try:
+            width, _height = self._xwin.screen_size()
+            x, y = side_position(width, share) if on_screen else (OFFSCREEN_X, 0)
+            for window in self._xwin.find(str(handle["title"])):
+                self._xwin.move(window, x, y)
+        except Exception:  # pragma: no cover - the X server gone: the next file places it
+            log.debug("moving the video window failed", exc_info=True)
 
     def failure(self) -> str | None:
         """Why the clip on screen does not play, once mpv has said so (else None)."""
@@ -684,6 +791,8 @@ class MpvPlayer:
                 deck.source.close()  # the render context must go before the mpv handle
         for deck in self._decks:
             deck.mpv.terminate()
+        if self._xwin is not None:
+            self._xwin.close()
 
 
 class StillSource:
@@ -728,6 +837,9 @@ class NullPlayer:
         self.filters = (False, False)
         self.muted = True
         self.closed = False
+        self.hidden = False
+        self.overlay = ""
+        self.overlay_look = (False, False)
         self._source = StillSource() if frames else None
 
     def play(self, path: Path) -> None:
@@ -789,6 +901,13 @@ class NullPlayer:
 
     def frame_source(self) -> FrameSource | None:
         return self._source
+
+    def set_hidden(self, hidden: bool) -> None:
+        self.hidden = hidden
+
+    def set_overlay(self, text: str, large: bool = False, high_contrast: bool = False) -> None:
+        self.overlay = text
+        self.overlay_look = (large, high_contrast)
 
     def close(self) -> None:
         self.closed = True

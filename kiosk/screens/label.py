@@ -141,6 +141,8 @@ class LabelScreen(Screen):
         yield Static("", id="help")
 
     def on_mount(self) -> None:
+        windowed = bool(getattr(self.player, "windowed", False))
+        self.query_one("#label-main").set_class(windowed, "-windowed")
         schema = self.schema
         if schema:
             self.greyscale, self.blur = schema.greyscale, schema.blur
@@ -160,15 +162,31 @@ class LabelScreen(Screen):
         segments = self.kind in ("multi", "segments")
         help_text = t("keys_help") + ("\n" + t("keys_segments") if segments else "")
         self.query_one("#help", Static).update(help_text)
+        if getattr(self.app, "window_layout", "side") == "fullscreen":
+            app = self.app
+            self.player.set_overlay(
+                self._overlay_text(),
+                large=getattr(app, "large_text", False),
+                high_contrast=getattr(app, "high_contrast", False),
+            )
         video = self.query_one("#video")
         if isinstance(video, Static):
-            vo = getattr(self.player, "vo", "")
-            video.update(t("video_window") if vo not in ("", "null", "libmpv") else t("video_none"))
+            windowed = getattr(self.player, "windowed", False)
+            text = t("video_window") if windowed else t("video_none")
+            note = self.app.video_note()  # type: ignore[attr-defined]
+            video.update(escape(text + ("\n\n" + note if note else "")))
         self._render_clip()
         self._render_choices()
         self._render_info()
         key, kwargs, level = self._feedback
         self._show_feedback(key, kwargs, level)
+
+    def _overlay_text(self) -> str:
+        """The label keys, drawn over a full-screen video window (one line)."""
+        t = self.app.t  # type: ignore[attr-defined]
+        labels = self.schema.labels if self.schema else []
+        keys = "   ".join(f"[{lab.key}] {t.label(lab.nl, lab.en)}" for lab in labels)
+        return f"{keys}   ·   {t('keys_overlay')}"
 
     def _render_clip(self) -> None:
         t = self.app.t  # type: ignore[attr-defined]
@@ -688,8 +706,17 @@ class LabelScreen(Screen):
             self._away_since = None
 
     def on_screen_resume(self) -> None:
+        self.player.set_hidden(False)
         self._back()
         self.query_one(StatusLine).refresh_status()
+
+    def on_screen_suspend(self) -> None:
+        """A break or the summary on top: the video window goes (it would cover them)."""
+        self.player.set_hidden(True)
+
+    def on_unmount(self) -> None:
+        self.player.set_hidden(False)
+        self.player.set_overlay("")
 
     def _break_over(self, result: tuple[str, float] | None) -> None:
         self.on_break = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.widgets import Static
 
 
@@ -32,6 +33,9 @@ class StatusLine(Static):
                 left = shift.time_to_break(app.clock())  # type: ignore[attr-defined]
                 if left != float("inf"):
                     parts.append(f"{t('next_break')}: {clock_text(left)}")
+        note = app.video_note(short=True)  # type: ignore[attr-defined]
+        if note:  # next to the connection: the line is cut at the terminal's width
+            parts.insert(parts.index(f"● {t('status_' + status)}") + 1, escape(note))
         self.update("  │  ".join(parts))
         self.set_class(status == "offline", "-offline")
         self.set_class(status == "syncing", "-syncing")
