@@ -453,9 +453,7 @@ class HubService:
         overlap, per clip, is done in the store's row update: `_vote_share`.)"""
         acked: list[str] = []
         passed: set[str] = set()  # statistics are read again from the store after this batch
-        plain: dict[
-            str, int
-        ] = {}  # trained operators' labels on ordinary clips, counted at the end
+        plain: dict[str, int] = {}  # trained operators' labels on ordinary clips, counted at the end
         for label, status, at in zip(labels, outcome.status, outcome.received_at, strict=True):
             if status == UNKNOWN_CLIP:
                 continue
