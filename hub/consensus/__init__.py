@@ -48,16 +48,12 @@ def _build_result(
 ) -> ConsensusResult:
     if counts is None:
         counts = vote_counts(enc)
-    classes = enc.classes
-    rows = np.arange(enc.n_tasks)
-    votes = [{classes[j]: c for j, c in enumerate(row) if c} for row in counts.tolist()]
     return ConsensusResult(
         tasks=list(enc.tasks),
-        classes=list(classes),
-        label=[classes[i] for i in index.tolist()],
-        confidence=posterior[rows, index].astype(float).tolist(),
+        classes=list(enc.classes),
+        label_index=np.asarray(index, dtype=np.int64),
         posterior=np.array(posterior, dtype=np.float64),  # a snapshot, not a view into the model
-        votes=votes,
+        counts=counts,
         method=method,
         model=model,
     )
