@@ -10,8 +10,9 @@ total (at least 2, the largest sizes fewer clips); the expected calibration erro
 (10 equal bins of the confidence of the chosen label) and the accuracy are pooled over
 the seeds. Three aggregators on the same crowds in the same run:
 
-- ``before``: ``DawidSkene(class_prior=0, sample_limit=0)``, the model as it was
-  (MAP-EM, diagonal prior 1, maximum-likelihood class distribution);
+- ``before``: ``DawidSkene(class_prior=0, sample_limit=0, tol_converged=1e-5)``, the
+  model as it was (MAP-EM stopped at ``tol=1e-5``, diagonal prior 1, maximum-likelihood
+  class distribution);
 - ``ours``: ``DawidSkene()`` with today's defaults;
 - ``crowd-kit``: crowd-kit's ``DawidSkene(n_iter=100)``.
 
@@ -35,6 +36,10 @@ import numpy as np
 from benchmarks.consensus import simulate
 from hub.consensus.dawid_skene import DawidSkene
 from hub.models.evaluate import calibration
+
+#: The model before the calibration work: no class prior, no sampling, EM always stopped
+#: at tol=1e-5.
+BEFORE = {"class_prior": 0.0, "sample_limit": 0, "tol_converged": 1e-5}
 
 Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -72,13 +77,13 @@ def score(conf: list[np.ndarray], hit: list[np.ndarray]) -> dict:
 
 
 def run_size(
-    methods: dict[str, Fit], n_clips: int, n_ops: int, seeds: int
+    methods: dict[str, Fit], n_clips: int, n_ops: int, seeds: int, first_seed: int = 1000
 ) -> dict[str, tuple[dict, float]]:
     conf: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     hit: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     took = dict.fromkeys(methods, 0.0)
     for seed in range(seeds):
-        clip, op, lab, truth, _ = simulate(n_clips, n_ops, 2, 3, 1000 + seed)
+        clip, op, lab, truth, _ = simulate(n_clips, n_ops, 2, 3, first_seed + seed)
         for name, fit in methods.items():
             t0 = time.perf_counter()
             tasks, probas = fit(clip, op, lab)
@@ -191,6 +196,16 @@ def _multi(**params: float) -> Fit:
     return fit
 
 
+def parse_candidate(text: str) -> tuple[str, dict[str, float]]:
+    """``NAME:KEY=VALUE,...`` to (name, DawidSkene parameters)."""
+    name, _, rest = text.partition(":")
+    params = {}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        params[key.strip()] = float(value)
+    return name.strip(), params
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -209,9 +224,21 @@ def main() -> None:
     ap.add_argument("--no-real", action="store_true")
     ap.add_argument("--no-per-operator", action="store_true")
     ap.add_argument("--curves", action="store_true", help="print reliability curves")
+    ap.add_argument("--first-seed", type=int, default=1000, help="seed of the first crowd")
+    ap.add_argument(
+        "--try",
+        dest="candidates",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE,...",
+        help="one more column: DawidSkene with these parameters, e.g. t7:tol=1e-7",
+    )
     args = ap.parse_args()
 
-    methods: dict[str, Fit] = {"before": ours(class_prior=0.0, sample_limit=0), "ours": ours()}
+    methods: dict[str, Fit] = {"before": ours(**BEFORE), "ours": ours()}
+    candidates = {name: params for name, params in map(parse_candidate, args.candidates)}
+    for name, params in candidates.items():
+        methods[name] = ours(**params)
     if not args.no_crowdkit:
         methods["crowd-kit"] = crowdkit()
     names = list(methods)
@@ -223,7 +250,7 @@ def main() -> None:
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
         seeds = max(2, args.clips_per_size // n) if n < 100_000 else 1
-        res = run_size(methods, n, args.operators, seeds)
+        res = run_size(methods, n, args.operators, seeds, args.first_seed)
         label = f"{n:,} clips x {seeds} seeds"
         rows.append((label, res))
         table([rows[-1]], names) if len(rows) == 1 else table([rows[-1]], names)
@@ -240,7 +267,9 @@ def main() -> None:
             if args.curves:
                 curves(f"{lpo} labels per operator", res)
     if not args.no_real:
-        real = {"before": _multi(class_prior=0.0, sample_limit=0), "ours": _multi()}
+        real = {"before": _multi(**BEFORE), "ours": _multi()}
+        for name, params in candidates.items():
+            real[name] = _multi(**params)
         if not args.no_crowdkit:
             real["crowd-kit"] = crowdkit()
         real_sets(real)

@@ -102,3 +102,18 @@ def test_overlap_uses_vote_share_until_the_model_is_identified() -> None:
     # too few clips of a class: vote share everywhere
     small = DawidSkene().fit(tasks[:9], workers[:9], labels[:9])
     assert np.allclose(small.overlap_confidence(), [2 / 3, 1, 1])
+
+
+def test_em_runs_to_convergence_once_operators_have_many_labels() -> None:
+    # 20 operators x 3,000 labels: past CONVERGE_FROM, so EM runs on to tol_converged
+    tasks, workers, labels, _, _, _ = simulate(20_000, 20, 2, 3, 21)
+    exact = DawidSkene(tol=1e-12, n_iter=2000).fit(tasks, workers, labels).probas_
+    default = DawidSkene().fit(tasks, workers, labels)
+    early = DawidSkene(tol_converged=1e-5).fit(tasks, workers, labels)
+    assert default.n_iter_ > early.n_iter_
+    assert np.abs(default.probas_ - exact).max() < 0.5 * np.abs(early.probas_ - exact).max()
+    # 20 operators x 60 labels: under it, tol alone decides (the same fit either way)
+    tasks, workers, labels, _, _, _ = simulate(400, 20, 2, 3, 21)
+    a = DawidSkene(sample_limit=0).fit(tasks, workers, labels)
+    b = DawidSkene(sample_limit=0, tol_converged=1e-12).fit(tasks, workers, labels)
+    assert a.n_iter_ == b.n_iter_ and np.array_equal(a.probas_, b.probas_)
