@@ -37,9 +37,9 @@ from benchmarks.consensus import simulate
 from hub.consensus.dawid_skene import DawidSkene
 from hub.models.evaluate import calibration
 
-#: The model before the calibration work: no class prior, no sampling, EM always stopped
-#: at tol=1e-5.
-BEFORE = {"class_prior": 0.0, "sample_limit": 0, "tol_converged": 1e-5}
+#: The model before the calibration work: no class prior, no pooled prior, no sampling,
+#: EM always stopped at tol=1e-5.
+BEFORE = {"class_prior": 0.0, "sample_limit": 0, "tol_converged": 1e-5, "pool_prior": 0.0}
 
 Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 

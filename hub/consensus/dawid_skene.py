@@ -105,13 +105,22 @@ def expected_counts(
 
 
 def normalize_errors(
-    counts_t: np.ndarray, n_workers: int, prior: np.ndarray | None = None
+    counts_t: np.ndarray, n_workers: int, prior: np.ndarray | None = None, pool: float = 0.0
 ) -> np.ndarray:
-    """Class-major counts plus pseudo-counts to ``errors[worker, observed, true]``."""
+    """Class-major counts plus pseudo-counts to ``errors[worker, observed, true]``.
+
+    ``pool``: every operator also gets ``pool`` labels' worth per true class of the
+    pooled confusion matrix (all operators' counts, plus one per cell, columns normalised):
+    an operator never seen to err gets the crowd's error rate in small measure instead of
+    an error rate of 0, which would make any split between such operators read as certain.
+    """
     k = counts_t.shape[0]
     e = counts_t.reshape(k, n_workers, k).transpose(1, 2, 0)  # worker, observed, true
     if prior is not None:
         e = e + prior
+    if pool > 0:
+        pooled = counts_t.reshape(k, n_workers, k).sum(axis=1).T + 1.0  # observed, true
+        e = e + pool * pooled / pooled.sum(axis=0, keepdims=True)
     e = np.maximum(e, _EPS)
     return e / e.sum(axis=1, keepdims=True)
 
@@ -138,11 +147,13 @@ def m_step(
     n_workers: int,
     prior: np.ndarray | None = None,
     class_prior: float = 0.0,
+    pool: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """M-step (MAP with pseudo-counts ``prior``): ``(errors, class priors, counts_t)``."""
+    """M-step (MAP with pseudo-counts ``prior`` and ``pool``, see
+    :func:`normalize_errors`): ``(errors, class priors, counts_t)``."""
     k = probas_t.shape[0]
     counts_t = expected_counts(task, wl, probas_t, n_workers * k)
-    errors = normalize_errors(counts_t, n_workers, prior)
+    errors = normalize_errors(counts_t, n_workers, prior, pool)
     totals = probas_t.sum(axis=1) if probas_t.size else np.ones(k)
     return errors, class_priors(totals, class_prior), counts_t
 
@@ -209,6 +220,10 @@ class DawidSkene(Aggregator):
       correctly this many times before. It keeps operators with few labels from
       being fitted to noise (MAP instead of maximum likelihood).
     - ``smoothing``: pseudo-count added to every cell.
+    - ``pool_prior``: labels' worth per true class of the pooled confusion matrix added
+      to every operator's counts (empirical Bayes; see :func:`normalize_errors`): an
+      operator with no observed error no longer gets an error rate of ~0, so a 2:2
+      split between such operators and one seen to err does not read as certain.
     - ``class_prior``: Dirichlet pseudo-clips per class for the class distribution,
       so that no class gets probability 0 on a handful of clips (which would make
       a 1:1 split read as certain).
@@ -245,6 +260,7 @@ class DawidSkene(Aggregator):
         diagonal_prior: float = 1.0,
         smoothing: float = 0.0,
         class_prior: float = 4.0,
+        pool_prior: float = 1.0,
         sample_limit: int = SAMPLE_LIMIT,
         strength: float = 16.0,
         sweeps: int = 1200,
@@ -253,11 +269,12 @@ class DawidSkene(Aggregator):
     ) -> None:
         if n_iter < 1:
             raise ValueError("n_iter must be >= 1")
-        if diagonal_prior < 0 or smoothing < 0 or class_prior < 0:
-            raise ValueError("diagonal_prior, smoothing and class_prior must be >= 0")
+        if min(diagonal_prior, smoothing, class_prior, pool_prior) < 0:
+            raise ValueError("diagonal_prior, smoothing, class_prior and pool_prior must be >= 0")
         if strength <= 0 or not 0 <= burn_in < sweeps:
             raise ValueError("need strength > 0 and 0 <= burn_in < sweeps")
         self.class_prior = class_prior
+        self.pool_prior = pool_prior
         self.sample_limit = sample_limit
         self.strength = strength
         self.sweeps = sweeps
@@ -327,7 +344,9 @@ class DawidSkene(Aggregator):
         iterations = 0
         while iterations < self.n_iter:
             iterations += 1
-            errors, priors, _ = m_step(task, wl, probas_t, n_w, prior, self.class_prior)
+            errors, priors, _ = m_step(
+                task, wl, probas_t, n_w, prior, self.class_prior, self.pool_prior
+            )
             probas_t, ll = e_step(task, wl, errors, priors, n_t, gold)
             history.append((ll + log_prior(errors, prior)) / n)
             if len(history) > 1 and history[-1] - history[-2] < tol:
@@ -351,7 +370,9 @@ class DawidSkene(Aggregator):
                 seed=self.seed,
             )
             probas_t = np.ascontiguousarray(probas.T)
-        errors, priors, counts_t = m_step(task, wl, probas_t, n_w, prior, self.class_prior)
+        errors, priors, counts_t = m_step(
+            task, wl, probas_t, n_w, prior, self.class_prior, self.pool_prior
+        )
 
         self.n_iter_ = iterations
         self.loss_history_ = history
@@ -481,7 +502,7 @@ class DawidSkene(Aggregator):
 
         for _ in range(n_iter):
             counts = counts_rest + expected_counts(s_task, s_wl, p_a, n_w * k)
-            errors = normalize_errors(counts, n_w, prior)
+            errors = normalize_errors(counts, n_w, prior, self.pool_prior)
             priors = class_priors(class_rest + p_a.sum(axis=1), self.class_prior)
             new_p, _ = e_step(s_task, s_wl, errors, priors, m, g_a)
             delta = float(np.abs(new_p - p_a).max()) if m else 0.0
@@ -492,7 +513,7 @@ class DawidSkene(Aggregator):
         self._counts_t = counts_rest + expected_counts(s_task, s_wl, p_a, n_w * k)
         self._class_totals = class_rest + p_a.sum(axis=1)
         self._pbuf[:, affected] = p_a
-        self.errors_ = normalize_errors(self._counts_t, n_w, prior)
+        self.errors_ = normalize_errors(self._counts_t, n_w, prior, self.pool_prior)
         self.priors_ = class_priors(self._class_totals, self.class_prior)
         idx = argmax_ties_low(p_a.T)
         self._index_buf[affected] = idx
@@ -517,7 +538,7 @@ class DawidSkene(Aggregator):
         self._counts_t = expected_counts(st.task, wl, probas_t, n_w * k)
         self._class_totals = probas_t.sum(axis=1)
         self._pbuf[:, :n_t] = probas_t
-        self.errors_ = normalize_errors(self._counts_t, n_w, prior)
+        self.errors_ = normalize_errors(self._counts_t, n_w, prior, self.pool_prior)
         self.priors_ = class_priors(self._class_totals, self.class_prior)
         idx = argmax_ties_low(probas_t.T)
         self._index_buf[:n_t] = idx

@@ -117,3 +117,21 @@ def test_em_runs_to_convergence_once_operators_have_many_labels() -> None:
     a = DawidSkene(sample_limit=0).fit(tasks, workers, labels)
     b = DawidSkene(sample_limit=0, tol_converged=1e-12).fit(tasks, workers, labels)
     assert a.n_iter_ == b.n_iter_ and np.array_equal(a.probas_, b.probas_)
+
+
+def test_an_operator_never_seen_to_err_gets_some_of_the_crowds_error_rate() -> None:
+    tasks, workers, labels, _, _, _ = simulate(3000, 20, 2, 3, 8)
+    # one more operator who agrees with the crowd's majority on 100 clips
+    first = {}
+    for t, y in zip(tasks, labels, strict=True):
+        first.setdefault(t, []).append(y)
+    clean = sorted(first)[:100]
+    for t in clean:
+        tasks.append(t), workers.append("clean"), labels.append(max(first[t], key=first[t].count))
+    with_pool = DawidSkene(sample_limit=0).fit(tasks, workers, labels)
+    without = DawidSkene(sample_limit=0, pool_prior=0).fit(tasks, workers, labels)
+    w = with_pool.workers_.index("clean")
+    off = lambda m: float(m.errors_[w][~np.eye(2, dtype=bool)].max())  # noqa: E731
+    crowd = float(1 - np.mean([np.diag(e).mean() for e in with_pool.errors_]))
+    assert off(without) < 1e-3  # ~0: the plain MAP estimate
+    assert 0.1 * crowd / 101 < off(with_pool) < crowd  # one label's worth of the crowd
