@@ -111,3 +111,17 @@ async def test_quality_page_shows_how_far_to_trust_the_confidence(client: TestCl
         artifacts.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(artifacts / "quality-calibration.png"), full_page=True)
         await browser.close()
+
+
+def test_quality_command_writes_the_calibration_figure(service: HubService, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import main
+
+    out = tmp_path / "q"
+    result = CliRunner().invoke(main, ["quality", "--data", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Calibration, held out: gold clips: ECE" in result.output
+    html = (out / "quality.html").read_text()
+    part = html[html.index("How far to trust the confidence") :]
+    assert part.count("<svg") >= 2 and "over 60 clips" in part and "over 240 clips" in part
