@@ -228,11 +228,20 @@ def ingest(paths, data, project, clip_seconds, proxy) -> None:
     help="comma-separated: parquet, jsonl, csv, labelstudio",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="seed of the splits")
-def export(data, out, formats, seed) -> None:
+@click.option(
+    "--media-url", default=None, help="Label Studio: clips' base URL (<base>/<clip_id>.mp4)"
+)
+@click.option("--include-media", is_flag=True, help="copy every clip into the snapshot's media/")
+@click.option(
+    "--annotator-domain", default=None, help="Label Studio: annotators are op-…@DOMAIN users"
+)
+def export(data, out, formats, seed, media_url, include_media, annotator_domain) -> None:
     from .export.snapshot import ExportError, export_command
 
     try:
-        click.echo(export_command(data, out, [formats], seed))
+        click.echo(
+            export_command(data, out, [formats], seed, media_url, annotator_domain, include_media)
+        )
     except ExportError as e:
         raise click.ClickException(str(e)) from None
 

@@ -662,7 +662,8 @@ class HubService:
                 tasks, workers, values, classes, gold or None, method="ds", init=fit.model
             )
             now = store.consensus_state(labelled_only=True)
-            decided = zip(result.tasks, result.label, result.confidence, strict=True)
+            overlap = result.model.overlap_confidence()
+            decided = zip(result.tasks, result.label, result.confidence, overlap, strict=True)
             rows = self._changed(decided, now, gold)
             # the next routine full fit: at most FULL_FIT_SHARE of the time goes to them
             due = began + (time.monotonic() - began) / FULL_FIT_SHARE
@@ -678,26 +679,30 @@ class HubService:
         fit.gold.update(new_gold)
         touched = set(tasks) | new_gold.keys()
         pos = model.task_positions()
+        found = [(clip, pos[clip]) for clip in touched if clip in pos]
+        overlap = model.overlap_confidence([i for _, i in found])
         decided_rows = []
-        for clip in touched:
-            i = pos.get(clip)
-            if i is not None:
-                k = int(model.label_index_[i])
-                decided_rows.append((clip, model.labels_[i], float(model.probas_[i, k])))
+        for (clip, i), share in zip(found, overlap.tolist(), strict=True):
+            k = int(model.label_index_[i])
+            decided_rows.append((clip, model.labels_[i], float(model.probas_[i, k]), share))
         return self._changed(decided_rows, store.consensus_state(clips=touched), gold)
 
     def _changed(
         self,
-        decided: Iterable[tuple[str, str, float]],
+        decided: Iterable[tuple[str, str, float, float]],
         now: dict[str, tuple[int, str | None, float | None, int]],
         gold: dict[str, str],
     ) -> list[tuple[str, float, int, str]]:
+        """Rows to write for the clips whose consensus, confidence or wanted votes moved.
+        `decided` holds (clip, label, confidence, overlap confidence): the second one
+        decides whether the clip needs more labels (Dawid-Skene's confidence once the
+        model is identified for the clip, the vote share before)."""
         rows = []
-        for clip, label, conf in decided:
+        for clip, label, conf, overlap in decided:
             if clip in gold or clip not in now:
                 continue
             n_labels, old_label, old_conf, old_want = now[clip]
-            state = ClipState(clip_id=clip, votes=n_labels, confidence=float(conf))
+            state = ClipState(clip_id=clip, votes=n_labels, confidence=float(overlap))
             want = n_labels + votes_wanted(state, self.policy)
             same_conf = old_conf is not None and abs(float(conf) - old_conf) < 1e-9
             if same_conf and (label, want) == (old_label, old_want):

@@ -34,8 +34,14 @@ __all__ = [
     "quality_report",
 ]
 
-_MV = {"mv", "majority", "majorityvote", "majority-vote"}
-_DS = {"ds", "dawidskene", "dawid-skene"}
+_MV = {"mv", "majority", "majorityvote"}
+_DS = {"ds", "dawidskene"}
+
+
+def method_key(method: str) -> str:
+    """The spelling rule for method names: case, ``-``, ``_`` and spaces do not count
+    (``"dawid_skene"``, ``"Dawid-Skene"`` and ``"ds"`` are all our Dawid–Skene)."""
+    return "".join(ch for ch in method.strip().lower() if ch not in "-_ ")
 
 
 def _build_result(
@@ -48,16 +54,12 @@ def _build_result(
 ) -> ConsensusResult:
     if counts is None:
         counts = vote_counts(enc)
-    classes = enc.classes
-    rows = np.arange(enc.n_tasks)
-    votes = [{classes[j]: c for j, c in enumerate(row) if c} for row in counts.tolist()]
     return ConsensusResult(
         tasks=list(enc.tasks),
-        classes=list(classes),
-        label=[classes[i] for i in index.tolist()],
-        confidence=posterior[rows, index].astype(float).tolist(),
+        classes=list(enc.classes),
+        label_index=np.asarray(index, dtype=np.int64),
         posterior=np.array(posterior, dtype=np.float64),  # a snapshot, not a view into the model
-        votes=votes,
+        counts=counts,
         method=method,
         model=model,
     )
@@ -82,16 +84,27 @@ def aggregate(
     truths while learning the operators). ``method``: ``"mv"`` (majority vote),
     ``"ds"`` (Dawid–Skene, the default) or a crowd-kit aggregator name such as
     ``"GLAD"``, ``"MACE"``, ``"Wawa"``, ``"OneCoinDawidSkene"`` (``"crowdkit:<Name>"``
-    forces crowd-kit, e.g. ``"crowdkit:DawidSkene"``). ``init`` warm-starts
+    forces crowd-kit, e.g. ``"crowdkit:DawidSkene"``). Names follow one spelling
+    rule (:func:`method_key`: case, ``-``, ``_`` and spaces ignored), so
+    ``"dawid_skene"`` is ours as ``"ds"`` is; an unknown name raises ``ValueError``. ``init`` warm-starts
     Dawid–Skene from an earlier fit (``result.model``); ``params`` go to the
     aggregator's constructor.
     """
-    name = method.strip().lower()
-    if name.startswith(("crowdkit:", "crowd-kit:")) or (name not in _MV and name not in _DS):
+    prefix, _, rest = method.partition(":")
+    if rest and method_key(prefix) == "crowdkit":
         from .crowdkit_bridge import run_crowdkit
 
-        ck_name = method.split(":", 1)[1] if ":" in method else method
-        return run_crowdkit(ck_name, task_ids, worker_ids, labels, classes, gold, **params)
+        return run_crowdkit(rest, task_ids, worker_ids, labels, classes, gold, **params)
+    name = method_key(method)
+    if name not in _MV and name not in _DS:
+        from .crowdkit_bridge import AGGREGATORS, run_crowdkit
+
+        if name not in {a.lower() for a in AGGREGATORS}:
+            raise ValueError(
+                f"unknown method {method!r}: use 'mv', 'ds' or one of crowd-kit's "
+                f"{', '.join(AGGREGATORS)} (prefix 'crowdkit:' for crowd-kit's own MV or DS)"
+            )
+        return run_crowdkit(method, task_ids, worker_ids, labels, classes, gold, **params)
     enc = encode(task_ids, worker_ids, labels, classes)
     gidx = gold_index(enc, gold)
     if name in _MV:

@@ -5,7 +5,8 @@
 - Fleiss' kappa by hand. For a varying number of raters per unit the
   generalisation of Gwet (Handbook of Inter-Rater Reliability; R package irrCAC)
   is used: observed agreement averaged over units with two or more ratings,
-  chance agreement from the class shares averaged over all rated units. With the
+  chance agreement from the class shares averaged over the same units (units with a
+  single rating are left out, as alpha does). With the
   same number of raters everywhere it is Fleiss (1971) exactly.
 - Per class: the same statistics on the table collapsed to "this class / any other"
   (for Fleiss' kappa that is Fleiss' own per-category kappa_j).
@@ -64,8 +65,13 @@ def krippendorff_alpha_per_class(counts: np.ndarray) -> np.ndarray:
 
 
 def fleiss_kappa(counts: np.ndarray) -> float:
-    """Fleiss' kappa of a ``(units, classes)`` table (varying raters per unit allowed)."""
+    """Fleiss' kappa of a ``(units, classes)`` table (varying raters per unit allowed).
+
+    Units with a single rating are left out (as Krippendorff's alpha does): they carry
+    no agreement, and mixed into the chance term they could push kappa below -1.
+    """
     counts = np.asarray(counts, dtype=np.float64)
+    counts = counts[counts.sum(axis=1) >= 2]
     r = counts.sum(axis=1)
     rated = r >= 1
     pairable = r >= 2

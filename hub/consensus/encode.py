@@ -40,31 +40,126 @@ def natural_sort(values: Iterable[str]) -> list[str]:
     return sorted(values, key=_natural_key)
 
 
-def factorize(
-    values: Sequence[object], vocabulary: Sequence[str] | None = None
-) -> tuple[np.ndarray, list[str]]:
-    """Map values to integer codes (values are compared as strings).
+def _normalise(values: Sequence[object], column: str) -> list[str]:
+    """Values as strings: numbers written canonically (``1``, ``1.0`` and ``True``-free
+    ``np.int64(1)`` all become ``"1"``; ``0.5`` stays ``"0.5"``). ``None``, NaN and
+    other types are refused with the column and the value named."""
+    out = []
+    for v in values:
+        if type(v) is str:
+            out.append(v)
+        elif isinstance(v, bool | np.bool_) or v is None:
+            raise ValueError(f"{column}: {v!r} is not an id or class (give strings or numbers)")
+        elif isinstance(v, int | np.integer):
+            out.append(str(int(v)))
+        elif isinstance(v, float | np.floating):
+            f = float(v)
+            if f != f or f in (float("inf"), float("-inf")):
+                raise ValueError(f"{column}: {v!r} is not an id or class")
+            out.append(str(int(f)) if f.is_integer() else repr(f))
+        else:
+            raise ValueError(
+                f"{column}: {v!r} ({type(v).__name__}) is not an id or class "
+                "(give strings or numbers)"
+            )
+    return out
 
-    Without a vocabulary the codes index the sorted distinct values. With one, the
-    codes index the vocabulary and unknown values raise ``ValueError``.
-    """
-    distinct = set(values)
-    vals: Sequence[object] = values
-    if not all(type(v) is str for v in distinct):  # only the distinct values are checked
-        vals = [str(v) for v in values]
-        distinct = set(vals)
+
+def _int_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and sorted distinct values of an integer array (dense ids: O(n), no sort)."""
+    n = values.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), values[:0]
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo <= 4 * n + 1024:
+        present = np.zeros(hi - lo + 1, dtype=bool)
+        shifted = values - lo
+        present[shifted] = True
+        remap = np.cumsum(present) - 1
+        return remap[shifted].astype(np.int64, copy=False), np.flatnonzero(present) + lo
+    distinct, codes = np.unique(values, return_inverse=True)
+    return codes.astype(np.int64, copy=False), distinct
+
+
+#: From this many values on strings are dictionary-encoded by pyarrow (C++), below
+#: that a Python dict is as fast and pyarrow is not imported.
+_ARROW_FROM = 20_000
+
+
+def _factorize_small(
+    values: Sequence[object], vocabulary: Sequence[str] | None, column: str
+) -> tuple[np.ndarray, list]:
+    vals = values if all(type(v) is str for v in values) else _normalise(values, column)
     if vocabulary is not None:
         vocab = [str(v) for v in vocabulary]
         if len(set(vocab)) != len(vocab):
             raise ValueError("vocabulary has duplicates")
     else:
-        vocab = sorted(distinct)  # type: ignore[arg-type]
+        vocab = sorted(set(vals))
     index = {v: i for i, v in enumerate(vocab)}
     try:
         codes = np.fromiter(map(index.__getitem__, vals), dtype=np.int64, count=len(vals))
     except KeyError as exc:
-        raise ValueError(f"value {exc.args[0]!r} is not one of {vocab}") from None
+        raise ValueError(f"{column}: value {exc.args[0]!r} is not one of {vocab}") from None
     return codes, vocab
+
+
+def factorize(
+    values: Sequence[object] | np.ndarray,
+    vocabulary: Sequence[str] | None = None,
+    column: str = "values",
+) -> tuple[np.ndarray, list]:
+    """Map values to integer codes.
+
+    An integer numpy array (the hub's clip and operator numbers) is encoded as numbers:
+    the vocabulary is its sorted distinct values, as Python ints. Anything else is
+    compared as strings (numbers normalised, see :func:`_normalise`; ``None`` and NaN
+    refused naming ``column``), dictionary-encoded by pyarrow. Without a vocabulary the
+    codes index the sorted distinct values; with one they index the vocabulary and
+    unknown values raise ``ValueError``.
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        codes, distinct = _int_codes(values)
+        if vocabulary is None:
+            return codes, distinct.tolist()
+        vocab = [str(v) for v in vocabulary]
+        index = {v: i for i, v in enumerate(vocab)}
+        missing = [d for d in distinct.tolist() if str(d) not in index]
+        if missing:
+            raise ValueError(f"{column}: value {missing[0]!r} is not one of {vocab}")
+        if len(set(vocab)) != len(vocab):
+            raise ValueError("vocabulary has duplicates")
+        rank = np.array([index[str(d)] for d in distinct.tolist()], dtype=np.int64)
+        return rank[codes], vocab
+    if len(values) < _ARROW_FROM:
+        return _factorize_small(values, vocabulary, column)
+    import pyarrow as pa  # here, not at import: the kiosk and small fits never need it
+
+    try:
+        arr = pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        arr = pa.array(_normalise(values, column), type=pa.string())
+    if arr.null_count:
+        bad = values[arr.is_null().to_numpy(zero_copy_only=False).argmax()]
+        raise ValueError(f"{column}: {bad!r} is not an id or class")
+    encoded = arr.dictionary_encode()
+    seen: list[str] = encoded.dictionary.to_pylist()
+    if vocabulary is not None:
+        vocab = [str(v) for v in vocabulary]
+        if len(set(vocab)) != len(vocab):
+            raise ValueError("vocabulary has duplicates")
+        index = {v: i for i, v in enumerate(vocab)}
+        missing = [v for v in seen if v not in index]
+        if missing:
+            raise ValueError(f"{column}: value {missing[0]!r} is not one of {vocab}")
+        rank = np.array([index[v] for v in seen], dtype=np.int64)
+    else:
+        vocab = sorted(seen)
+        rank = np.empty(len(seen), dtype=np.int64)
+        rank[np.argsort(np.array(seen, dtype=object), kind="stable")] = np.arange(len(seen))
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    codes = rank[indices] if len(seen) else np.zeros(0, dtype=np.int64)
+    return codes.astype(np.int64, copy=False), vocab
 
 
 @dataclass(frozen=True)
@@ -111,16 +206,17 @@ def encode(
         raise ValueError(
             f"task_ids, worker_ids and labels differ in length ({n}, {len(worker_ids)}, {len(labels)})"
         )
-    task, tasks = factorize(task_ids)
-    worker, workers = factorize(worker_ids)
+    task, tasks = factorize(task_ids, column="task_ids")
+    worker, workers = factorize(worker_ids, column="worker_ids")
     if classes is None:
-        label, seen = factorize(labels)
+        label, seen = factorize(labels, column="labels")
+        seen = [str(c) for c in seen]
         order = natural_sort(seen)
         remap = np.array([order.index(c) for c in seen], dtype=np.int64)
         label = remap[label] if n else label
         classes_list = order
     else:
-        label, classes_list = factorize(labels, classes)
+        label, classes_list = factorize(labels, classes, column="labels")
     if not classes_list:
         raise ValueError("no classes: give classes or at least one label")
     return Encoded(tasks, workers, classes_list, task, worker, label)
@@ -139,9 +235,11 @@ def gold_index(enc: Encoded, gold: Mapping[str, str] | None) -> np.ndarray:
     if not gold:
         return out
     cls = {c: i for i, c in enumerate(enc.classes)}
-    pos = {t: i for i, t in enumerate(enc.tasks)}
+    pos: dict[object, int] = {t: i for i, t in enumerate(enc.tasks)}
     for task, answer in gold.items():
-        i = pos.get(str(task))
+        i = pos.get(task)
+        if i is None:
+            i = pos.get(str(task))
         if i is None:
             continue
         c = cls.get(str(answer))

@@ -1,8 +1,10 @@
 """Majority vote with deterministic ties.
 
 The consensus of a task is the class with the most votes; a tie goes to the class
-that comes first in ``classes_`` (the lowest index), as in crowd-kit, where columns
-are sorted and ``idxmax`` takes the first maximum. ``probas_`` are vote shares.
+that comes first in ``classes_`` (the lowest index: the order the caller gave, or the
+natural sort of the labels), whatever order the labels arrived in. crowd-kit's
+tie-break differs: it takes whichever tied class pandas lists first, which depends on
+the row order. ``probas_`` are vote shares.
 Gold tasks take their gold answer (posterior one-hot).
 """
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from .agreement import (
     worker_pairwise_agreement,
 )
 from .base import argmax_ties_low
+from .calibration import held_out_gold, simulated
 from .dawid_skene import DawidSkene
 from .encode import encode, gold_index, vote_counts
 from .majority import MajorityVote
@@ -68,6 +69,11 @@ def build_report(
 
     ``method`` is the consensus used as reference (``"ds"`` or ``"mv"``);
     ``low_confidence`` the confidence under which a clip counts as uncertain.
+    ``overall.calibration`` (Dawid–Skene only) says how far to trust the confidence:
+    ``held_out_gold`` (the gold clips' consensus fitted without any gold answer, against
+    those answers) and ``simulated`` (labels drawn from the fitted model on the same
+    clips and operators, fitted again): reliability bins, ECE and Brier score each, or
+    None where there is nothing to measure. Each costs one more fit.
     """
     if method not in ("ds", "mv"):
         raise ValueError("method must be 'ds' or 'mv'")
@@ -176,6 +182,7 @@ def build_report(
             "edges": [round(float(e), 2) for e in edges],
             "counts": hist.astype(int).tolist(),
         },
+        "calibration": _calibration(enc, gidx, model) if isinstance(model, DawidSkene) else None,
         "confusion": confusion_matrix(consensus[enc.task], enc.label, k).astype(int).tolist(),
         "gold_confusion": (
             confusion_matrix(gidx[enc.task], enc.label, k).astype(int).tolist()
@@ -191,6 +198,23 @@ def build_report(
         "overall": overall,
         "per_label": per_label,
         "per_operator": per_operator,
+    }
+
+
+def _calibration(enc: Any, gold: np.ndarray, model: DawidSkene) -> dict[str, Any]:
+    def fit(e: Any, g: np.ndarray | None) -> np.ndarray:
+        return DawidSkene().fit_encoded(e, g).probas_
+
+    def rounded(cal: dict[str, Any] | None) -> dict[str, Any] | None:
+        if cal is None:
+            return None
+        for b in cal["bins"]:
+            b["confidence"], b["accuracy"] = _num(b["confidence"]), _num(b["accuracy"])
+        return {**cal, "ece": _num(cal["ece"]), "brier": _num(cal["brier"])}
+
+    return {
+        "held_out_gold": rounded(held_out_gold(enc, gold, fit)),
+        "simulated": rounded(simulated(enc, gold, model.probas_, model.errors_, fit)),
     }
 
 
@@ -275,6 +299,23 @@ def render_text(report: Mapping[str, Any]) -> str:
             for p in report["per_operator"]
         ],
     )
+    for key, (title, _what) in CALIBRATION_TEXT.items() if o.get("calibration") else ():
+        c = o["calibration"].get(key)
+        if c is not None:
+            lines += ["", f"Calibration, {title.lower()}: ECE {_fmt(c['ece'])} over {c['n']} clips"]
+            lines += _table(
+                ["confidence", "clips", "mean conf", "accuracy"],
+                [
+                    [
+                        f"{b['lo']:.1f}-{b['hi']:.1f}",
+                        str(b["n"]),
+                        _fmt(b["confidence"]),
+                        _fmt(b["accuracy"]),
+                    ]
+                    for b in c["bins"]
+                    if b["n"]
+                ],
+            )
     classes = [str(c) for c in report["classes"]]
     lines += ["", "Confusion (rows: consensus, columns: label given)"]
     lines += _table(
@@ -427,8 +468,62 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(report: Mapping[str, Any]) -> str:
-    """One self-contained HTML page (inline CSS and SVG, nothing external, no scripts)."""
+#: The two calibration measures of ``overall.calibration``: key -> (title, what it is).
+CALIBRATION_TEXT = {
+    "held_out_gold": (
+        "Held out: gold clips",
+        "the consensus of the gold clips, fitted without any gold answer, against the answers",
+    ),
+    "simulated": (
+        "Expected: simulated from the model",
+        "labels drawn from the fitted model on the same clips and operators, fitted again",
+    ),
+}
+
+
+def _calibration_html(cal: Mapping[str, Any], draw: Callable[[Any, str], str] | None) -> str:
+    parts = [
+        "<h3>How far to trust the confidence</h3>",
+        '<p class="muted">A calibrated confidence of 0.9 is right 9 times in 10; bars are the '
+        "accuracy per confidence bin, the dashed line is perfect calibration. ECE is the mean "
+        "gap, weighted by clips.</p>",
+    ]
+    for key, (title, what) in CALIBRATION_TEXT.items():
+        c = cal.get(key)
+        if c is None:
+            parts.append(f"<p><b>{_esc(title)}</b>: nothing to measure ({_esc(what)}).</p>")
+            continue
+        parts.append(
+            f"<p><b>{_esc(title)}</b>: ECE {_esc(_fmt(c['ece']))} over {c['n']} clips "
+            f"({_esc(what)}).</p>"
+        )
+        if draw is not None:
+            parts.append(draw(c, title))
+        else:
+            parts.append(
+                _html_table(
+                    ["confidence", "clips", "mean confidence", "accuracy"],
+                    [
+                        [
+                            f"{b['lo']:.1f}–{b['hi']:.1f}",
+                            b["n"],
+                            _fmt(b["confidence"]),
+                            _fmt(b["accuracy"]),
+                        ]
+                        for b in c["bins"]
+                        if b["n"]
+                    ],
+                )
+            )
+    return "\n".join(parts)
+
+
+def render_html(
+    report: Mapping[str, Any], reliability: Callable[[Any, str], str] | None = None
+) -> str:
+    """One self-contained HTML page (inline CSS and SVG, nothing external, no scripts).
+    ``reliability(calibration, title)`` draws a reliability diagram (SVG); without it the
+    calibration bins are a table."""
     o = report["overall"]
     classes = [str(c) for c in report["classes"]]
     title = str(report.get("title", "Quality report"))
@@ -463,6 +558,10 @@ def render_html(report: Mapping[str, Any]) -> str:
             o["confidence_histogram"]["counts"],
             "Clips per consensus confidence",
         ),
+    ]
+    if o.get("calibration"):
+        parts.append(_calibration_html(o["calibration"], reliability))
+    parts += [
         "<h3>Confusion: consensus (rows) against label given (columns)</h3>",
         _heatmap(classes, o["confusion"], "Confusion matrix"),
     ]

@@ -14,6 +14,8 @@ Layout of `vN/`:
     data/predictions.parquet   only when the hub holds model predictions (issue 11)
     clips.jsonl, annotations.jsonl, clips.csv, annotations.csv (predictions.* likewise)
     labelstudio-tasks.json, labelstudio-config.xml
+    labelstudio-annotators.csv   with an annotator domain (see `hub.export.labelstudio`)
+    media/<clip_id>.mp4    only with `include_media`: every clip's file, for Label Studio
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import pyarrow.compute as pc
 
 from ..store import Store
 from .card import ANNOTATIONS_PATH, CLIPS_PATH, PREDICTIONS_PATH, clip_split_path, render_card
-from .labelstudio import write_labelstudio
+from .labelstudio import MEDIA_DIR, MEDIA_SUFFIX, LabelStudioOptions, write_labelstudio
 from .prepare import prepare
 from .source import gc_paused, read_export_data
 from .splits import DEFAULT_RATIOS, SPLITS
@@ -129,8 +131,37 @@ def predictions_for_export(store: Store, classes: list[str]) -> BuiltTable | Non
     return BuiltTable(table, {"scores": lambda: csv.column("scores").combine_chunks()})
 
 
+def copy_media(folder: Path, clip_ids: list[str], media_root: Path) -> dict[Path, str]:
+    """Every clip's file from the hub's media store to `folder/media/<clip_id>.mp4`;
+    returns {copied path: sha256}. A clip without its file raises `ExportError`."""
+    from ..ingest.media import MediaStore
+
+    media = MediaStore(media_root)
+    missing = [c for c in clip_ids if not media.has(c)]
+    if missing:
+        raise ExportError(
+            f"{len(missing)} clip(s) have no file in {media_root} (first: {missing[0]}); "
+            "export without --include-media or restore the media folder"
+        )
+    out = folder / MEDIA_DIR
+    out.mkdir()
+    copied = {}
+    for clip_id in clip_ids:
+        dest = out / f"{clip_id}{MEDIA_SUFFIX}"
+        shutil.copyfile(media.path_for(clip_id), dest)
+        copied[dest] = clip_id  # content-addressed: the id is the file's sha256
+    return copied
+
+
 def _write_all(
-    folder: Path, store: Store, formats: list[str], seed: int, method: str, version: int
+    folder: Path,
+    store: Store,
+    formats: list[str],
+    seed: int,
+    method: str,
+    version: int,
+    labelstudio: LabelStudioOptions,
+    media_root: Path | None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     data = read_export_data(store)
@@ -168,7 +199,9 @@ def _write_all(
             data.project.kind,
             data.project.labels,
             cons.classes,
+            labelstudio,
         )
+    media = {} if media_root is None else copy_media(folder, data.clips["sha256"], media_root)
 
     stats = compute_stats(data, prep, cons)
     stats["predictions"] = 0 if predictions is None else predictions.table.num_rows
@@ -187,6 +220,13 @@ def _write_all(
         "split_ratios": ratios,
         "formats": formats,
         "consensus_method": cons.method,
+        "media": {"folder": MEDIA_DIR, "clips": len(media)} if media else None,
+        "labelstudio": {
+            "media_url": labelstudio.media_url,
+            "annotator_domain": labelstudio.annotator_domain,
+        }
+        if "labelstudio" in formats
+        else None,
         "stats": stats,
         "files": names,
         "build_seconds": round(time.perf_counter() - started, 3),
@@ -205,7 +245,7 @@ def _write_all(
         files=[*names, "SHA256SUMS"],
     )
     (folder / "README.md").write_text(card, encoding="utf-8")
-    write_sha256sums(folder, [folder / n for n in names])
+    write_sha256sums(folder, [folder / n for n in names], media)
     return manifest
 
 
@@ -224,9 +264,13 @@ def create_snapshot(
     formats: Iterable[str] | str | None = None,
     seed: int = 0,
     method: str = "ds",
+    labelstudio: LabelStudioOptions | None = None,
+    media_root: Path | None = None,
 ) -> Snapshot:
-    """Write the next snapshot `root/vN` from the store and return it."""
+    """Write the next snapshot `root/vN` from the store and return it. With
+    `media_root` (the hub's media folder) every clip's file is copied into `vN/media/`."""
     wanted = parse_formats(formats)
+    labelstudio = labelstudio or LabelStudioOptions()
     root = Path(root)
     with export_lock(root):
         for stale in root.glob(".tmp-v*"):  # left by a crash: no other export runs now
@@ -236,7 +280,9 @@ def create_snapshot(
         tmp.mkdir()
         try:
             with gc_paused():  # millions of small objects, none of them cyclic
-                manifest = _write_all(tmp, store, wanted, seed, method, version)
+                manifest = _write_all(
+                    tmp, store, wanted, seed, method, version, labelstudio, media_root
+                )
             _seal(tmp)
             final = root / f"v{version}"
             os.rename(tmp, final)  # atomic; fails rather than replace an existing vN
@@ -246,15 +292,29 @@ def create_snapshot(
     return Snapshot(version, final, manifest)
 
 
-def export_command(data_dir: Path, out: Path | None, formats: list[str], seed: int) -> Path:
+def export_command(
+    data_dir: Path,
+    out: Path | None,
+    formats: list[str],
+    seed: int,
+    media_url: str | None = None,
+    annotator_domain: str | None = None,
+    include_media: bool = False,
+) -> Path:
     """`straat-hub export`: a new snapshot of the hub in `data_dir` under `out` (default
     `data_dir/exports`); returns the snapshot folder. Raises `ExportError` for bad input."""
     data_dir = Path(data_dir)
     db = data_dir / "hub.db"
     if not db.exists():
         raise ExportError(f"{data_dir}: no hub database here (hub.db)")
+    try:
+        options = LabelStudioOptions(media_url, annotator_domain)
+    except ValueError as e:
+        raise ExportError(str(e)) from None
+    media_root = data_dir / "media" if include_media else None
     store = Store(db)
     try:
-        return create_snapshot(store, out or data_dir / "exports", formats, seed).path
+        root = out or data_dir / "exports"
+        return create_snapshot(store, root, formats, seed, "ds", options, media_root).path
     finally:
         store.close()

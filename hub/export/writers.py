@@ -96,11 +96,16 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_sha256sums(folder: Path, files: Iterable[Path]) -> Path:
-    """`sha256sum -c SHA256SUMS` format: hash, two spaces, path relative to `folder`."""
+def write_sha256sums(
+    folder: Path, files: Iterable[Path], known: dict[Path, str] | None = None
+) -> Path:
+    """`sha256sum -c SHA256SUMS` format: hash, two spaces, path relative to `folder`.
+    `known` gives hashes already known (content-addressed clips), not read again."""
+    known = known or {}
+    every = [*files, *known]
     lines = [
-        f"{sha256_file(p)}  {p.relative_to(folder).as_posix()}\n"
-        for p in sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+        f"{known.get(p) or sha256_file(p)}  {p.relative_to(folder).as_posix()}\n"
+        for p in sorted(every, key=lambda p: p.relative_to(folder).as_posix())
     ]
     out = folder / "SHA256SUMS"
     out.write_text("".join(lines), encoding="utf-8")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..consensus.calibration import calibration
 from .scores import probabilities
 
 __all__ = [
@@ -43,35 +44,6 @@ ModelPredictions = Mapping[str, tuple[str, Mapping[str, float]]]  # clip → (la
 
 def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
-
-
-def calibration(
-    confidence: Sequence[float], correct: Sequence[bool], bins: int = 10
-) -> dict[str, Any]:
-    """Equal-width bins over [0, 1] of the model's confidence: per bin the count, mean
-    confidence and accuracy (None when empty); ECE = sum_b n_b / N * |acc_b - conf_b|;
-    Brier score of the predicted label's probability."""
-    conf = np.clip(np.asarray(confidence, dtype=float), 0.0, 1.0)
-    hit = np.asarray(correct, dtype=float)
-    idx = np.minimum((conf * bins).astype(int), bins - 1)
-    out = []
-    ece = 0.0
-    for b in range(bins):
-        mask = idx == b
-        n = int(mask.sum())
-        mean_conf = float(conf[mask].mean()) if n else None
-        acc = float(hit[mask].mean()) if n else None
-        if n:
-            ece += n / len(conf) * abs(acc - mean_conf)  # type: ignore[operator]
-        out.append(
-            {"lo": b / bins, "hi": (b + 1) / bins, "n": n, "confidence": mean_conf, "accuracy": acc}
-        )
-    return {
-        "bins": out,
-        "n": int(len(conf)),
-        "ece": float(ece) if len(conf) else None,
-        "brier": float(np.mean((conf - hit) ** 2)) if len(conf) else None,
-    }
 
 
 def evaluate(

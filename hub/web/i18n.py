@@ -179,6 +179,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "q_gold_accuracy": ("Gold-score (iedereen)", "Gold accuracy (everyone)"),
     "q_majority_vote_gold_accuracy": ("Meerderheidsstem op gold", "Majority vote on gold"),
     "q_consensus_differs": ("Consensus ≠ meerderheid (clips)", "Consensus ≠ majority (clips)"),
+    "calibration": ("Hoe ver de zekerheid te vertrouwen is", "How far to trust the confidence"),
+    "calibration_note": (
+        "Een zekerheid van 0,9 hoort 9 van de 10 keer te kloppen. Staven: het aandeel juist "
+        "per zekerheidsklasse; stippellijn: perfect. ECE: de gemiddelde afwijking.",
+        "A confidence of 0.9 should be right 9 times in 10. Bars: the share right per "
+        "confidence bin; dashed line: perfect. ECE: the mean gap.",
+    ),
+    "cal_held_out_gold": (
+        "Gold-clips, gefit zonder hun antwoorden",
+        "Gold clips, fitted without their answers",
+    ),
+    "cal_simulated": (
+        "Verwacht: gesimuleerd uit het model",
+        "Expected: simulated from the model",
+    ),
+    "cal_figure": ("ECE {ece} over {n} clips", "ECE {ece} over {n} clips"),
     "pairwise": ("Paarsgewijze overeenstemming", "Pairwise agreement"),
     "clips_compared": ("Clips met 2+ stemmen", "Clips with 2+ votes"),
     "source": ("Consensus", "Consensus"),

@@ -219,6 +219,9 @@ def merge_consensus(report: QualityReport, result: Any) -> QualityReport:
         value = _number(overall.get(key))
         if value is not None:
             report.extra[key] = value
+    calibration = overall.get("calibration")
+    if isinstance(calibration, dict):
+        report.extra["calibration"] = calibration
     for row in result.get("per_label") or []:
         if isinstance(row, dict) and "label" in row:
             target = report.per_label.setdefault(str(row["label"]), {"votes": 0})

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -749,6 +750,37 @@ def _no_data(ctx: Ctx) -> Safe:
     return fmt('<p class="empty">{m}</p>', m=ctx.t("no_data"))
 
 
+def _calibration(ctx: Ctx, calibration: Any) -> Safe:
+    """Reliability diagrams of the consensus confidence (see hub.consensus.calibration)."""
+    from ..models.evaluate import reliability_svg
+
+    figures = []
+    for key in ("held_out_gold", "simulated"):
+        cal = calibration.get(key) if isinstance(calibration, dict) else None
+        title = ctx.s(f"cal_{key}")
+        if not cal or not cal.get("n"):
+            figure = _no_data(ctx)
+        else:
+            figure = Safe(reliability_svg(cal, title))
+        figures.append(
+            fmt(
+                "<figure>{svg}<figcaption><b>{t}</b><br>{f}</figcaption></figure>",
+                svg=figure,
+                t=title,
+                f=ctx.t("cal_figure", ece=number(cal.get("ece"), 3), n=number(cal.get("n")))
+                if cal
+                else "",
+            )
+        )
+    return fmt(
+        '<section><h2>{h}</h2><p class="summary">{note}</p><div class="grid2">{figs}</div>'
+        "</section>",
+        h=ctx.t("calibration"),
+        note=ctx.t("calibration_note"),
+        figs=join(figures),
+    )
+
+
 def quality_page(ctx: Ctx, report: QualityReport, names: dict[str, str]) -> str:
     cards = [
         _card(ctx.t("alpha"), number(report.alpha, 3)),
@@ -833,6 +865,7 @@ def quality_page(ctx: Ctx, report: QualityReport, names: dict[str, str]) -> str:
         '<div class="pagehead"><h1>{title}</h1><p class="summary">{src_l}: {src}</p></div>'
         '<div class="cards">{cards}</div>'
         "<section><h2>{pl}</h2>{label_table}</section>"
+        "{calibration}"
         '<div class="grid2"><section><h2>{conf}</h2>{heat}</section>'
         "<section><h2>{gconf}</h2>{gheat}</section></div>"
         "<section><h2>{po}</h2>{op_table}</section>"
@@ -845,6 +878,9 @@ def quality_page(ctx: Ctx, report: QualityReport, names: dict[str, str]) -> str:
         cards=join(cards),
         pl=ctx.t("per_label"),
         label_table=label_table,
+        calibration=_calibration(ctx, report.extra["calibration"])
+        if "calibration" in report.extra
+        else "",
         conf=ctx.t("confusion"),
         heat=heat,
         gconf=ctx.t("gold_confusion"),

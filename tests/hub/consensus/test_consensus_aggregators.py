@@ -234,7 +234,7 @@ def test_crowdkit_gold_and_names() -> None:
     res = run_crowdkit("GoldMajorityVote", tasks, workers, labels, gold={"t00": "b", "t01": "a"})
     assert res.method == "crowdkit:GoldMajorityVote"
     assert "GLAD" in AGGREGATORS
-    with pytest.raises(ValueError, match="unknown crowd-kit aggregator"):
+    with pytest.raises(ValueError, match="unknown method .nonsense."):
         aggregate(tasks, workers, labels, method="nonsense")
 
 
@@ -284,3 +284,27 @@ def test_partial_fit_in_many_small_batches() -> None:
         accuracy(model.tasks_, list(model.labels_), truth)
         > accuracy(full.tasks_, list(full.labels_), truth) - 0.02
     )
+
+
+def test_one_spelling_rule_for_method_names() -> None:
+    tasks, workers, labels = ["t", "t", "t"], ["a", "b", "c"], ["x", "x", "y"]
+    for name in ("ds", "DS", "dawid_skene", "Dawid-Skene", "dawidskene"):
+        assert aggregate(tasks, workers, labels, method=name).method == "ds"
+    for name in ("mv", "majority_vote", "Majority-Vote"):
+        assert aggregate(tasks, workers, labels, method=name).method == "mv"
+    with pytest.raises(ValueError, match="unknown method 'dawid_skeen'"):
+        aggregate(tasks, workers, labels, method="dawid_skeen")
+
+
+def test_numbers_are_normalised_and_missing_values_refused() -> None:
+    res = aggregate(["t", "t", "u"], ["a", "b", "a"], [1, 1.0, "2"], method="mv")
+    assert res.classes == ["1", "2"] and res.label == ["1", "2"]
+    res = aggregate(["t", "t"], ["a", "b"], [1.0, 1], gold={"t": "1"}, method="ds")
+    assert res.label == ["1"]
+    with pytest.raises(ValueError, match=r"labels: nan"):
+        aggregate(["t", "t"], ["a", "b"], ["x", float("nan")])
+    with pytest.raises(ValueError, match=r"worker_ids: None"):
+        aggregate(["t", "t"], ["a", None], ["x", "y"])
+    # integer ids stay numbers (the hub's clip and operator numbers)
+    res = aggregate(np.array([7, 7, 3]), np.array([1, 2, 1]), np.array([0, 0, 1]), method="mv")
+    assert res.tasks == [3, 7] and res.label == ["1", "0"]

@@ -173,3 +173,12 @@ def test_confusion_and_worker_measures() -> None:
     # w1: t1 (a; others a,b -> 1/2), t2 (b; other b -> 1) -> 0.75
     assert mean[enc.workers.index("w1")] == pytest.approx(0.75)
     assert used[enc.workers.index("w2")] == 1  # t3 has no other label
+
+
+def test_fleiss_kappa_leaves_single_vote_clips_out() -> None:
+    from hub.consensus.agreement import fleiss_kappa
+
+    pairs = np.array([[1, 1], [1, 1], [1, 1]])  # every pair disagrees: kappa -1
+    singles = np.array([[1, 0]] * 20)  # one vote each, all the same class
+    assert fleiss_kappa(pairs) == pytest.approx(-1.0)
+    assert fleiss_kappa(np.vstack([pairs, singles])) == pytest.approx(-1.0)
