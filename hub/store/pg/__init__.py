@@ -8,6 +8,8 @@ built on, each part tested against a real throwaway server (tests/hub/store_pg/)
   `SQLITE_VERSION`, translated, with a version row so that a newer database is refused.
 - `work.assign_work`: handing out work clips with `SELECT … FOR UPDATE SKIP LOCKED`, so that
   several hub processes assign at once without giving a clip to more holders than it wants.
+- `connect.open_pool`: a checked psycopg-pool pool; a wrong URL or a server that is down is a
+  clear `DatabaseUnavailable` (password left out).
 - `labels.insert_labels`: a label batch as one `INSERT … ON CONFLICT (uuid) DO NOTHING
   RETURNING uuid`, with the clip counters and assignments moved as `Store.add_labels` does.
 
