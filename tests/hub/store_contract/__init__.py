@@ -16,4 +16,6 @@ What is checked, by file:
   free their slots, gold mixed in and alone while training.
 - test_operators.py: operators, roster, PIN lock-out with its doubling back-off.
 - test_kiosks.py: pairing codes used once, paired keys, kiosk state.
+- test_transactions.py: nested failure rolls back alone, outer failure leaves nothing,
+  committed state seen by a handle opened later (`close` may be called twice).
 """
