@@ -10,9 +10,13 @@ built on, each part tested against a real throwaway server (tests/hub/store_pg/)
   several hub processes assign at once without giving a clip to more holders than it wants.
 - `connect.open_pool`: a checked psycopg-pool pool; a wrong URL or a server that is down is a
   clear `DatabaseUnavailable` (password left out).
+- `feed.labels_since`: new labels in commit order (by transaction id up to the oldest one
+  still running), for incremental consensus with several writers.
 - `labels.insert_labels`: a label batch as one `INSERT … ON CONFLICT (uuid) DO NOTHING
   RETURNING uuid`, with the clip counters and assignments moved as `Store.add_labels` does.
 
-Every function works inside the caller's transaction on a `psycopg.Connection` it is given;
-the package imports psycopg, which only the optional `postgres` extra installs.
+Every function takes a `psycopg.Connection` and runs in a transaction block of its own
+(`conn.transaction()`): a savepoint when the caller has a transaction open, else a
+transaction committed when the function returns. The package imports psycopg, which only
+the optional `postgres` extra installs.
 """

@@ -9,11 +9,11 @@ the unused ones). Where the dialects differ:
   either backend and a copy between them changes nothing.
 - `values`, `segments`, `telemetry` stay JSON *text*, not `jsonb`: jsonb reorders keys and
   drops white space, so a label's bytes (and a copy's checksum) would change.
-- `labels.seq` (an identity column) stands in for SQLite's `rowid` in `labels_since`.
-  Caution for the backend: with several writers a sequence value is taken before its
-  transaction commits, so a reader can see seq 11 before seq 10 commits; reading "after the
-  last seq seen" then skips 10. The backend needs a commit-ordered cursor (e.g. reading up to
-  the oldest seq still in flight, or `pg_snapshot_xmin`), not a bare `seq > ?`.
+- `labels.seq` (an identity column) stands in for SQLite's `rowid` as the append order, and
+  `labels.txid` (the inserting transaction's id, `pg_current_xact_id()`) is what readers of
+  "labels since" follow: with several writers a `seq` is taken before its transaction
+  commits, so "after the last seq seen" can skip a label that commits late
+  (hub/store/pg/feed.py reads by transaction id up to the oldest one still running).
 - The partial index of free clips is written `n_labels + n_open < want`: PostgreSQL matches
   it (SQLite needed the `- want < 0` form, see SQLite migration 5).
 - `WITHOUT ROWID` has no meaning here and is dropped.
@@ -77,6 +77,7 @@ CREATE TABLE assignments (
 CREATE INDEX assignments_open ON assignments(lease_id) WHERE state = 'open';
 CREATE TABLE labels (
     seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
     uuid text PRIMARY KEY, operator text NOT NULL, clip text NOT NULL,
     kiosk text NOT NULL, lease_id text, schema_version integer NOT NULL,
     "values" text NOT NULL, segments text NOT NULL, telemetry text NOT NULL,
@@ -84,6 +85,7 @@ CREATE TABLE labels (
     retracted integer NOT NULL DEFAULT 0, review integer NOT NULL DEFAULT 0);
 CREATE INDEX labels_clip ON labels(clip);
 CREATE INDEX labels_operator ON labels(operator, created_at);
+CREATE INDEX labels_txid ON labels(txid);
 CREATE TABLE alerts (
     uuid text PRIMARY KEY, operator text NOT NULL, clip text NOT NULL,
     kiosk text NOT NULL, created_at double precision NOT NULL,
