@@ -1,7 +1,7 @@
 """Label batches into PostgreSQL: hub/store/pg's `insert_labels` against a raw multi-row
 INSERT and COPY of the same rows into the same schema, on a throwaway server (tests/pg.py).
 
-    python -m benchmarks.pg_labels --labels 40000 --batch 200 --rounds 3
+    python -m benchmarks.pg_labels --labels 40000 --batch 200 --rounds 3 [--statements]
 
 Each round gives every method a fresh database (schema + clips) and the same label rows,
 in batches of `--batch`, one commit per batch (as the hub acks a batch after its commit);
@@ -109,6 +109,38 @@ def run_copy(conn: psycopg.Connection, batches: list[list[NewLabel]]) -> None:
 METHODS = {"insert_labels": run_ours, "raw INSERT": run_raw, "COPY": run_copy}
 
 
+def statement_costs(url: str, batches: list[list[NewLabel]], n: int) -> None:
+    """insert_labels once more, with the wall time of each statement it runs added up and
+    printed per label; the rest is Python and the commit (at the end of insert_labels' own
+    transaction block, not through `execute`)."""
+    spent: dict[str, float] = {}
+    original = psycopg.Connection.execute
+
+    def timed(self, query, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        started = time.perf_counter()
+        try:
+            return original(self, query, *args, **kwargs)
+        finally:
+            key = " ".join(str(query).split()[:3])[:32]
+            spent[key] = spent.get(key, 0.0) + time.perf_counter() - started
+
+    psycopg.Connection.execute = timed  # type: ignore[method-assign]
+    try:
+        with psycopg.connect(url) as conn:
+            started = time.perf_counter()
+            for batch in batches:
+                insert_labels(conn, "k", batch)  # commits at the end of its own block
+            total = time.perf_counter() - started
+    finally:
+        psycopg.Connection.execute = original  # type: ignore[method-assign]
+    print("insert_labels per statement (wall time per label, client included):")
+    for key, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {key:<34} {seconds / n * 1e6:6.1f} µs")
+    rest = total - sum(spent.values())
+    print(f"  {'the rest: Python, the commit':<34} {rest / n * 1e6:6.1f} µs")
+    print(f"  {'all':<34} {total / n * 1e6:6.1f} µs")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--labels", type=int, default=40_000)
@@ -116,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clips", type=int, default=20_000)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--fsync", choices=("on", "off"), default="on")
+    p.add_argument(
+        "--statements", action="store_true", help="also: insert_labels' cost per statement"
+    )
     args = p.parse_args(argv)
     clips = [hashlib.sha256(f"c{i}".encode()).hexdigest() for i in range(args.clips)]
     labels = make_labels(args.labels, clips)
@@ -150,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:>14}: {m:,.0f} labels/s median ({', '.join(f'{v:,.0f}' for v in values)})"
                 f"; {1e6 / m:.1f} µs per label"
             )
+        if args.statements:
+            statement_costs(fresh(server, clips), batches, args.labels)
         ours = median(rates["insert_labels"])
         print(
             f"insert_labels / raw INSERT: {ours / median(rates['raw INSERT']):.2f}×; "
