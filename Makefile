@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := mpv libmpv2 ffmpeg chromium tmux iproute2 systemd tshark python3-venv util-linux adduser xvfb xdotool x11-apps
+APT_PACKAGES := mpv libmpv2 ffmpeg chromium tmux iproute2 systemd tshark python3-venv util-linux adduser xvfb xdotool x11-apps postgresql
 DEMO_DIR ?= demo-data
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 

@@ -12,8 +12,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.pg import PgServer
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = ROOT / "projects"
@@ -160,3 +164,22 @@ def pair_code(hub: HubProc) -> str:
         return store.create_pair_code()
     finally:
         store.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throwaway PostgreSQL server for the whole test session (tests/pg.py): initdb,
+    start and stop take seconds, a database per test takes a fraction of one."""
+    from tests.pg import PgSetupError, running_server
+
+    try:
+        with running_server() as server:
+            yield server
+    except PgSetupError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a new, empty database of its own on the session's server."""
+    return pg_server.create_database()

@@ -1,0 +1,221 @@
+"""The store as the rest of the hub uses it: one `typing.Protocol` per concern, and `HubStore`.
+
+Read from the callers (hub/service.py, hub/server.py, hub/router.py, hub/catalog.py, hub/cli.py,
+hub/export/, hub/web/): these are the `Store` methods they call, with today's signatures.
+A second backend (PostgreSQL, hub/store/pg/) must offer the same methods with the same
+meaning; tests/hub/store_contract/ checks that meaning against every backend it is given, and
+checks that `Store` still has every method listed here with these parameters.
+
+Not in the interface (yet), because a second backend cannot offer them as they are:
+- `Store.conn` / `Store.db` / `Store.path`: SQLite handles that hub/quality.py,
+  hub/export/source.py, hub/web/state.py, hub/web/app.py and hub/server.py still reach
+  through. Their SQL moves into the store before the store can be swapped.
+- `checkpoint` / `defer_checkpoints`: SQLite's WAL, called by hub/server.py only.
+- The module-level readers (`hub.store.dashboard`, `.health`, `.metrics`, `.predictions`,
+  `.accounts`) take a `Store` and run SQLite SQL on its connection.
+- `add_label`: a test-only single-label twin of `add_labels`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from .store import BatchOutcome, Decide, NewLabel
+
+
+class Transactions(Protocol):
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group calls into one commit; nested use rolls back alone (a savepoint)."""
+
+    def close(self) -> None: ...
+
+
+class MetaStore(Protocol):
+    def meta(self, key: str, default: str | None = None) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def hub_id(self) -> str:
+        """This site's id, made once and kept."""
+
+    def project_version(self, name: str, toml_text: str, schema_json: str) -> int:
+        """The version of this project text; a changed text gets the next number."""
+
+    def current_schema_json(self) -> str | None: ...
+
+
+class MediaStore(Protocol):
+    def has_source(self, sha256: str) -> bool: ...
+
+    def add_source(self, sha256: str, name: str, path: str, duration: float, size: int) -> None:
+        """Idempotent by sha256."""
+
+    def add_clip(
+        self,
+        sha256: str,
+        size: int,
+        duration: float,
+        name: str,
+        *,
+        want: int,
+        source_sha256: str | None = None,
+        source_name: str | None = None,
+        start: float = 0.0,
+        end: float | None = None,
+        gold: str | None = None,
+    ) -> bool:
+        """False when a clip with these bytes is already there (nothing changes)."""
+
+    def clip(self, sha256: str) -> dict[str, Any] | None: ...
+
+    def clips(self) -> list[dict[str, Any]]:
+        """Every clip, in the order they were added."""
+
+    def set_gold(self, sha256: str, answer: str | None, want: int = 0) -> bool:
+        """A known answer (not work: want 0) or ordinary again; False for an unknown clip."""
+
+    def has_gold(self) -> bool: ...
+
+
+class WorkStore(Protocol):
+    def assign(
+        self,
+        operator_id: str,
+        kiosk_id: str,
+        count: int,
+        lease_seconds: float,
+        exclude: Iterable[str] = (),
+        gold: int = 0,
+        training: bool = False,
+    ) -> tuple[str, float, list[dict[str, Any]]]:
+        """(lease, expiry, clips): clips this operator never had, never more holders (labels
+        + open leases) than a clip wants; gold mixed in, only gold while training."""
+
+    def expire_leases(self, now: float | None = None) -> int:
+        """Free the open slots of leases expired by `now`; returns how many."""
+
+
+class LabelStore(Protocol):
+    def add_labels(
+        self,
+        kiosk: str,
+        labels: list[NewLabel],
+        now: float | None = None,
+        decide: Decide | None = None,
+    ) -> BatchOutcome:
+        """A batch in one commit: per label STORED, RETRY (uuid seen) or UNKNOWN_CLIP."""
+
+    def retract_label(self, uuid: str, operator: str) -> bool: ...
+
+    def labels(self, include_retracted: bool = False) -> list[dict[str, Any]]: ...
+
+    def last_label_rowid(self) -> int:
+        """A position in the append order of labels (`labels_since` reads after it)."""
+
+    def labels_since(self, rowid: int) -> tuple[int, list[str], list[str], list[str]]:
+        """(position reached, clips, operators, values) of labels stored after `rowid`."""
+
+    def exposure_minutes(self, operator_id: str, since: float) -> float: ...
+
+    def add_alert(
+        self, uuid: str, operator: str, clip: str, kiosk: str, created_at: float
+    ) -> None: ...
+
+    def add_break(
+        self,
+        uuid: str,
+        operator: str,
+        kiosk: str,
+        started_at: float,
+        seconds: float,
+        enforced: bool,
+        kind: str = "",
+    ) -> bool:
+        """False when this uuid is already stored (a resend)."""
+
+
+class ConsensusStore(Protocol):
+    def consensus_state(
+        self, labelled_only: bool = False, clips: Iterable[str] | None = None
+    ) -> dict[str, tuple[int, str | None, float | None, int]]: ...
+
+    def set_consensus(self, rows: Iterable[tuple[str | None, float, int, str]]) -> None:
+        """(consensus, confidence, want, clip) per clip."""
+
+
+class OperatorStore(Protocol):
+    def add_operator(self, operator_id: str, name: str, pin_hash: str) -> None: ...
+
+    def operator(self, operator_id: str) -> dict[str, Any] | None: ...
+
+    def operators(self) -> list[dict[str, Any]]: ...
+
+    def roster(self) -> list[tuple[str, str, str]]:
+        """(id, name, PIN hash) of the active operators."""
+
+    def known_operators(self, operator_ids: Iterable[str]) -> set[str]: ...
+
+    def record_login(self, operator_id: str, ok: bool, now: float | None = None) -> float:
+        """Count an attempt; the time until which the operator is locked (0: not)."""
+
+    def log_session(self, operator_id: str, kiosk: str, kind: str) -> None: ...
+
+    def operator_history(self, operator_id: str) -> tuple[int, int, list[bool], bool]: ...
+
+    def set_passed_training(self, operator_id: str, at: float | None = None) -> None: ...
+
+
+class KioskStore(Protocol):
+    def create_pair_code(self, ttl: float = 600.0) -> str: ...
+
+    def use_pair_code(self, code: str, kiosk_id: str, public_key: str | None = None) -> bool:
+        """True once per unexpired code (the kiosk is paired then)."""
+
+    def pair_kiosk(self, kiosk_id: str, public_key: str | None = None) -> None: ...
+
+    def is_paired(self, kiosk_id: str) -> bool: ...
+
+    def is_key_paired(self, public_key: str) -> bool: ...
+
+    def kiosk(self, kiosk_id: str) -> dict[str, Any] | None: ...
+
+    def kiosks(self) -> list[dict[str, Any]]: ...
+
+    def kiosk_seen(
+        self,
+        kiosk_id: str,
+        *,
+        version: str | None = None,
+        operator: str | None = None,
+        outbox: int | None = None,
+        cache_bytes: int | None = None,
+    ) -> None: ...
+
+
+class HubStore(
+    Transactions,
+    MetaStore,
+    MediaStore,
+    WorkStore,
+    LabelStore,
+    ConsensusStore,
+    OperatorStore,
+    KioskStore,
+    Protocol,
+):
+    """Everything the hub calls on its store."""
+
+
+#: The concerns, for tests that walk them.
+CONCERNS: tuple[type, ...] = (
+    Transactions,
+    MetaStore,
+    MediaStore,
+    WorkStore,
+    LabelStore,
+    ConsensusStore,
+    OperatorStore,
+    KioskStore,
+)

@@ -1,0 +1,46 @@
+"""Operators: add, roster of the active ones, PIN lock-out with a doubling back-off."""
+
+from __future__ import annotations
+
+from hub.store.interface import HubStore
+from hub.store.store import LOCKOUT_AFTER, LOCKOUT_BASE_SECONDS
+
+from .helpers import PIN_HASH, add_operators
+
+
+def test_add_and_roster(store: HubStore) -> None:
+    add_operators(store, 3)
+    store.add_operator("op2", "Renamed", PIN_HASH)  # again: updated, not doubled
+    assert [o["id"] for o in store.operators()] == ["op1", "op2", "op3"]
+    row = store.operator("op2")
+    assert row is not None and row["name"] == "Renamed"
+    assert store.operator("nobody") is None
+    assert [r[:2] for r in store.roster()] == [
+        ("op1", "Operator op1"),
+        ("op2", "Renamed"),
+        ("op3", "Operator op3"),
+    ]
+    assert store.known_operators(["op1", "op3", "ghost"]) == {"op1", "op3"}
+
+
+def test_lockout_after_failed_pins(store: HubStore) -> None:
+    add_operators(store, 1)
+    now = 10_000.0
+    for _ in range(LOCKOUT_AFTER - 1):
+        assert store.record_login("op1", False, now=now) == 0.0
+    assert store.record_login("op1", False, now=now) == now + LOCKOUT_BASE_SECONDS
+    assert store.record_login("op1", False, now=now) == now + 2 * LOCKOUT_BASE_SECONDS
+    row = store.operator("op1")
+    assert row is not None and row["locked_until"] == now + 2 * LOCKOUT_BASE_SECONDS
+    assert store.record_login("op1", True, now=now) == 0.0  # a good PIN clears it
+    assert store.record_login("op1", False, now=now) == 0.0
+    row = store.operator("op1")
+    assert row is not None and (row["failed"], row["locked_until"]) == (1, 0)
+
+
+def test_training_and_history(store: HubStore) -> None:
+    add_operators(store, 1)
+    assert store.operator_history("op1") == (0, 0, [], False)
+    store.set_passed_training("op1", at=5.0)
+    assert store.operator_history("op1")[3] is True
+    store.log_session("op1", "k", "login")  # recorded without error

@@ -1,0 +1,1 @@
+"""hub/store/pg against a real throwaway PostgreSQL server (tests/pg.py)."""

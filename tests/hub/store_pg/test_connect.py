@@ -1,0 +1,50 @@
+"""Connections: a checked pool across a server restart, a transaction lost whole, and clear
+errors for a wrong connection string or a server that is down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from hub.store.pg.connect import DatabaseUnavailable, check_reachable, describe, open_pool
+from hub.store.pg.work import assign_work
+from tests.pg import PgServer
+
+from .conftest import add_clips, holders
+
+
+def test_pool_survives_a_restart_and_a_lost_transaction_changes_nothing(
+    pg_server: PgServer, pg_hub: str
+) -> None:
+    add_clips(pg_hub, 5, want=1)
+    pool = open_pool(pg_hub, min_size=2, max_size=2)
+    try:
+        with pool.connection() as conn:
+            conn.execute("SELECT 1")
+        with pytest.raises(psycopg.OperationalError):
+            with pool.connection() as conn, conn.transaction():
+                got = assign_work(conn, "op1", "k", 3, 60.0)[2]
+                assert len(got) == 3
+                pg_server.restart()  # pg_ctl stop -m immediate + start, before the commit
+        with pool.connection() as conn:  # a checked, fresh connection
+            assert conn.execute("SELECT count(*) FROM leases").fetchone() == (0,)
+            assert all(h[3] == 0 and h[4] == 0 for h in holders(conn))  # nothing half-done
+            assert len(assign_work(conn, "op1", "k", 3, 60.0)[2]) == 3
+    finally:
+        pool.close()
+
+
+def test_wrong_connection_string_and_server_down(tmp_path: Path, pg_server: PgServer) -> None:
+    with pytest.raises(DatabaseUnavailable, match="not a PostgreSQL connection string"):
+        check_reachable("just some words")
+    with pytest.raises(DatabaseUnavailable, match="does not exist"):
+        check_reachable(pg_server.url("no_such_database"))
+    down = f"postgresql://straat:s3cret@/x?host={tmp_path}&port=5432"  # no server there
+    with pytest.raises(DatabaseUnavailable) as err:
+        open_pool(down)
+    assert "cannot use the database" in str(err.value)
+    assert "No such file or directory" in str(err.value)  # libpq's reason, kept
+    assert "s3cret" not in str(err.value) and "***" in str(err.value)
+    assert "s3cret" not in describe(down)
