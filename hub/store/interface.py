@@ -107,7 +107,7 @@ class LabelStore(Protocol):
     ) -> BatchOutcome:
         """A batch in one commit: per label STORED, RETRY (uuid seen) or UNKNOWN_CLIP."""
 
-    def retract_label(self, uuid: str, operator: str) -> bool: ...
+    def retract_label(self, uuid: str, operator: str, kiosk: str | None = None) -> bool: ...
 
     def labels(self, include_retracted: bool = False) -> list[dict[str, Any]]: ...
 
@@ -168,7 +168,9 @@ class OperatorStore(Protocol):
 
 
 class KioskStore(Protocol):
-    def create_pair_code(self, ttl: float = 600.0) -> str: ...
+    def create_pair_code(
+        self, ttl: float = 300.0, digits: int = 6, kiosk: str | None = None
+    ) -> str: ...
 
     def use_pair_code(self, code: str, kiosk_id: str, public_key: str | None = None) -> bool:
         """True once per unexpired code (the kiosk is paired then)."""
