@@ -4,8 +4,8 @@
   per session in every POST form (`csrf` field) or `X-CSRF-Token` header; missing or wrong → 403.
 - Scripts: `Authorization: Bearer <token>` (no cookie, so no CSRF check), read by
   `bearer_token` and nowhere else.
-- Routes are staff-only (`@staff_only`, also the default) unless marked `@public` or
-  `@lead_only`; lead may do what staff may. `@tokens_only` routes refuse a browser session
+- Routes are staff-only unless marked `@public` or `@lead_only`; lead may do what staff
+  may. `@tokens_only` routes refuse a browser session
   (401): scripts only.
 - Unauthenticated: pages redirect to /login, the API answers 401.
 """
@@ -52,11 +52,6 @@ _TOKENS_ATTR = "__straat_tokens_only__"
 
 def public(handler: Handler) -> Handler:
     setattr(handler, _ROLE_ATTR, None)
-    return handler
-
-
-def staff_only(handler: Handler) -> Handler:
-    setattr(handler, _ROLE_ATTR, "staff")
     return handler
 
 

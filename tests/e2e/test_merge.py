@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from hub.export.snapshot import export_command
 from hub.merge import MergeError, duckdb_query, merge
 from tests.conftest import PIN, HubProc, make_hub
 from tests.faults import KioskProc, seed_clips, write_project
@@ -46,10 +47,6 @@ def _labels(db: Path) -> dict[str, tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def sites(tmp_path_factory: pytest.TempPathFactory) -> list[Site]:
-    try:
-        from hub.export.snapshot import export_command
-    except ImportError as e:  # pragma: no cover - depends on the export work landing
-        pytest.skip(f"hub.export.snapshot.export_command is not there yet: {e}")
     root = tmp_path_factory.mktemp("sites")
     hubs: list[HubProc] = []
     kiosks: list[KioskProc] = []

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
-from hub.project import load_project, to_schema
 from hub.service import HubService
-from hub.store import Store
 from hub.store.accounts import add_user, create_token
 from hub.web.app import create_app
 from hub.web.routes import ROUTES
 from hub.web.state import WebSettings
-from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 STAFF = ("sam", "staff-pass-1")
 LEAD = ("lea", "lead-pass-1")
@@ -26,15 +25,13 @@ CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[HubService]:
-    project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(tmp_path / "hub.db")
+def service(tmp_path: Path) -> HubService:
+    store = open_store(tmp_path / "hub.db")
     add_user(store, *STAFF[:1], "staff", STAFF[1])
     add_user(store, *LEAD[:1], "lead", LEAD[1])
     for i in range(3):
         store.add_clip(f"{i:064x}", 100, 2.0, f"clip-{i}", want=2)
-    yield HubService(store, tmp_path / "media", project, to_schema(project, 1))
-    store.close()
+    return make_service(store, tmp_path / "media")
 
 
 @pytest.fixture
