@@ -5,8 +5,7 @@
 - Scripts: `Authorization: Bearer <token>` (no cookie, so no CSRF check), read by
   `bearer_token` and nowhere else.
 - Routes are staff-only unless marked `@public` or `@lead_only`; lead may do what staff
-  may. `@tokens_only` routes refuse a browser session
-  (401): scripts only.
+  may. `@tokens_only` routes refuse a browser session (401): scripts only.
 - Unauthenticated: pages redirect to /login, the API answers 401.
 """
 
