@@ -431,7 +431,7 @@ def test_export_command(tmp_path: Path) -> None:
     path = export_command(tmp_path, None, ["parquet,jsonl"], 0)
     assert path == tmp_path / "exports" / "v1"
     rows = [json.loads(x) for x in (path / "clips.jsonl").read_text().splitlines()]
-    assert {"clip_id", "label", "n_votes"} <= set(rows[0])  # what the walking skeleton reads
+    assert {"clip_id", "label", "n_votes"} <= set(rows[0])  # what the end-to-end tests read
     assert export_command(tmp_path, tmp_path / "elsewhere", [], 1) == tmp_path / "elsewhere/v1"
     with pytest.raises(ExportError, match="unknown export format xml"):
         export_command(tmp_path, None, ["parquet", "xml"], 0)

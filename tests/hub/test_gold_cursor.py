@@ -1,5 +1,6 @@
 """Gold clips for an operator with a long history: each request looks on from the last gold
-the operator got (issue 10, growth), and still finds gold made later on older clips."""
+the operator got (the history is not scanned again), and still finds gold made later on
+older clips."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A LabelBatch is stored in one go (issue 10) with the outcome of one label at a time:
+"""A LabelBatch is stored in one go (one transaction) with the outcome of one label at a time:
 idempotent by uuid, a bad label refused alone, counters, leases and training as before."""
 
 from __future__ import annotations
