@@ -403,3 +403,6 @@ async def test_snapshot_exports_are_for_lead_tokens(client: TestClient, service:
     assert (await client.post("/api/v1/exports")).status == 403
     r = await client.post("/api/v1/exports", headers={"X-CSRF-Token": csrf})
     assert r.status == 401  # snapshots are made with tokens, not browser sessions
+    await client.post("/logout", headers={"X-CSRF-Token": csrf})
+    await login(client, STAFF)
+    assert (await client.get("/api/v1/exports")).status == 403  # and not by staff
