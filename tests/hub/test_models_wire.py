@@ -18,7 +18,7 @@ from protocol.codec import decode, encode
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
 
-from .conftest import open_store
+from .conftest import make_service, open_store
 
 V, N = "gewelddadig", "niet_gewelddadig"
 MODEL = "violence-net"
@@ -42,7 +42,7 @@ def make(tmp_path: Path, review: bool) -> tuple[HubService, dict[str, str]]:
     for i in range(1, 4):
         store.add_operator(f"op{i}", f"Op {i}", hash_pin("1234", n=2**10))
     store.pair_kiosk("k")
-    service = HubService(store, tmp_path, project, schema)
+    service = make_service(store, tmp_path, project)
     service.handle("k", m.Hello(kiosk_id="k", version="t"))
     return service, guesses
 
