@@ -30,6 +30,19 @@ def pytest_configure(config: pytest.Config) -> None:
     protocol.pins.SCRYPT_N = 2**10
 
 
+def needs(*programs: str) -> pytest.MarkDecorator:
+    """Mark a test that runs these programs. One that is missing fails the test with a clear
+    message (`make test` installs them all), never skips it: a skip would hide it."""
+    return pytest.mark.needs(*programs)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        missing = [p for p in mark.args if shutil.which(p) is None]
+        if missing:
+            pytest.fail(f"{', '.join(missing)} not installed: run `make test`, which installs it")
+
+
 @pytest.fixture(scope="session")
 def sample_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("ffmpeg") is None:

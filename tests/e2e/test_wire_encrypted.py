@@ -4,7 +4,6 @@ clear (CurveZMQ), and an unpaired or rogue party gets nothing."""
 from __future__ import annotations
 
 import select
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ import zmq
 
 from protocol import codec
 from protocol import messages as m
-from tests.conftest import PIN, make_hub
+from tests.conftest import PIN, make_hub, needs
 from tests.faults import KioskProc, check, seed_clips
 
 pytestmark = pytest.mark.slow
@@ -33,7 +32,7 @@ def wait_until_capturing(cap: subprocess.Popen[str], timeout: float) -> None:
             said += cap.stderr.readline()
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark missing: make test installs it")
+@needs("tshark")
 def test_capture_shows_no_clip_bytes_labels_or_pins(tmp_path: Path) -> None:
     hub = make_hub(tmp_path)
     shas = seed_clips(hub.data, 5, 50_000)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,13 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PIN, HubProc, make_hub
+from tests.conftest import PIN, HubProc, make_hub, needs
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = needs("tmux")
 
 STRAAT_KIOSK = Path(sys.executable).with_name("straat-kiosk")
 #: how tmux writes a truecolour cell: foreground, maybe background, then the glyph
 TRUECOLOUR_HALF_BLOCK = re.compile(r"\x1b\[38;2;\d+;\d+;\d+m(?:\x1b\[48;2;\d+;\d+;\d+m)?▀")
+
+
+#: The environment of the private tmux server and so of its panes: without pytest's own
+#: COLUMNS and LINES (80 × 24 under a runner without a terminal), or Textual would draw at
+#: that size in a bigger pane.
+PANE_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
 
 
 class Tmux:
@@ -32,16 +37,19 @@ class Tmux:
 
     def run(self, *args: str) -> str:
         proc = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=PANE_ENV,
         )
         return proc.stdout
 
     def start(self, command: str, width: int = 120, height: int = 36) -> None:
-        """`command` in a `width` × `height` pane. pytest's own COLUMNS and LINES (80 × 24
-        under a runner without a terminal) are dropped, or Textual would draw at that size."""
+        """`command` (a shell command line) in a `width` × `height` pane."""
         self.run(
             "new-session", "-d", "-s", "kiosk", "-x", str(width), "-y", str(height),
-            "-e", "COLORTERM=truecolor", f"exec env -u COLUMNS -u LINES {command}",
+            "-e", "COLORTERM=truecolor", command,
         )  # fmt: skip
 
     def text(self) -> str:
