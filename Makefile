@@ -61,10 +61,12 @@ test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
+# Lint, format, layering and types (the tool versions are pinned in the dev extra).
 check: venv
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         batch=args.batch,
     )
     c = base
-    print(f"# active-learning benchmark (issue 11)  ({machine()}, numpy {np.__version__})")
+    print(f"# active-learning benchmark  ({machine()}, numpy {np.__version__})")
     print(
         f"world: {c.pool} pool clips + {c.test} held-out test clips, {c.features} features, "
         f"{c.classes} classes (shares {', '.join(f'{s:.0%}' for s in c.shares)}), "

@@ -13,10 +13,10 @@ Measured in-process (no sockets, so only the hub's own work): the hub's whole Re
 path (`HubService.handle`: expire leases, training and gold policy, `Store.assign`), then
 `Store.assign` alone, then a LabelBatch of 20 labels (one `Store.add_labels` call). Both
 databases are open in the same process and take turns sample by sample (and turns at going
-first), so that a shared machine's load falls on both alike; earlier versions measured the
-small one first and then the big one, minutes apart, and the ratio moved with the load.
+first), so that a shared machine's load falls on both alike (measured one after the other,
+minutes apart, the ratio would move with the load).
 Each latency is p50/p95/p99 over `--samples` requests of `--count` clips, spread over 50
-operators. Target (issue 10): assign at BIG ≤ 1.5× at SMALL.
+operators. Target: assign at BIG ≤ 1.5× at SMALL.
 
 Every SQL statement the RequestWork and LabelBatch paths run on the big database is caught
 with `set_trace_callback` and run through EXPLAIN QUERY PLAN: a `SCAN <table>` that uses no

@@ -16,7 +16,7 @@ synchronous=NORMAL), with the ours/raw ratio.
     python -m benchmarks.load --kiosks 50 --rate 0 --batch 200  # throughput: as fast as acked
 
 `--rate 0` means "as fast as the hub acknowledges": each kiosk keeps at most `--window`
-labels unacknowledged (an outbox draining after an outage). Target (issue 10): ≥ 20 000
+labels unacknowledged (an outbox draining after an outage). Target: ≥ 20 000
 labels/s from 50 kiosks and ≥ 0.25× raw; 200 kiosks: assign p99 ≤ 20 ms, no missed beats.
 """
 

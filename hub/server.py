@@ -161,18 +161,14 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
 
-    from .web.app import create_app
-
-    app = create_app(service)
     from .models.runtime import refresh_priorities
-    from .web.model_routes import add_model_routes
+    from .web.app import ModelSettings, create_app
 
-    add_model_routes(
-        app,
-        lambda request: service.store,
+    models = ModelSettings(
         threshold=project.confidence,
         on_import=lambda st, report: refresh_priorities(st, priority),
     )
+    app = create_app(service, models=models)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.web_host, config.web_port)

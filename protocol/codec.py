@@ -35,7 +35,7 @@ def encode(msg: msgspec.Struct) -> bytes:
     return _encoder.encode((constants.PROTOCOL_VERSION, msg))
 
 
-def decode(frame: bytes, direction: Any = Message, max_size: int | None = None) -> Any:
+def decode(frame: Buffer, direction: Any = Message, max_size: int | None = None) -> Any:
     """Decode a frame into a message of `direction` (KioskToHub, HubToKiosk or Message)."""
     limit = constants.MAX_FRAME if max_size is None else max_size
     if len(frame) > limit:
@@ -105,7 +105,8 @@ def decode_frames(
                 ErrorCode.MALFORMED,
                 f"chunk header says {msg.length} bytes, its data frame has {len(data)}",
             )
-        msg.data = data if isinstance(data, bytes) else memoryview(data)
+        # not copied: a view of the frame stands in for `bytes` (len, slices, os.pwrite)
+        msg.data = data if isinstance(data, bytes) else memoryview(data)  # type: ignore[assignment]
     elif msg.length:
         raise ProtocolError(ErrorCode.MALFORMED, f"chunk of {msg.length} bytes without its data")
     if msg.offset + len(msg.data) > msg.size:

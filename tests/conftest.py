@@ -44,6 +44,19 @@ def _umask_restored() -> Iterator[None]:
     os.umask(kept)
 
 
+def needs(*programs: str) -> pytest.MarkDecorator:
+    """Mark a test that runs these programs. One that is missing fails the test with a clear
+    message (`make test` installs them all), never skips it: a skip would hide it."""
+    return pytest.mark.needs(*programs)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        missing = [p for p in mark.args if shutil.which(p) is None]
+        if missing:
+            pytest.fail(f"{', '.join(missing)} not installed: run `make test`, which installs it")
+
+
 @pytest.fixture(scope="session")
 def sample_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("ffmpeg") is None:
@@ -77,8 +90,13 @@ class HubProc:
     def kiosk_args(self) -> list[str]:
         """Options that point a kiosk at this hub without zeroconf (`--hub-key=KEY`: a Z85 key
         may start with "-", which argparse would take for an option)."""
-        return ["--hub", self.endpoint, f"--hub-key={self.public_key}",
-                "--hub-pair", f"tcp://{self.host}:{self.pair_port}"]
+        return [
+            "--hub",
+            self.endpoint,
+            f"--hub-key={self.public_key}",
+            "--hub-pair",
+            f"tcp://{self.host}:{self.pair_port}",
+        ]
 
     @property
     def db(self) -> Path:
@@ -86,10 +104,24 @@ class HubProc:
 
     def start(self, clips: Path | None = None, timeout: float = 60.0) -> HubProc:
         cmd = [
-            *self.prefix, sys.executable, "-m", "hub.cli", "serve", "--project",
-            str(self.project), "--data", str(self.data), "--bind",
-            f"tcp://{self.host}:{self.port}", "--web-host", self.host, "--web-port",
-            str(self.web_port), "--interface", self.host, *self.extra,
+            *self.prefix,
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "serve",
+            "--project",
+            str(self.project),
+            "--data",
+            str(self.data),
+            "--bind",
+            f"tcp://{self.host}:{self.port}",
+            "--web-host",
+            self.host,
+            "--web-port",
+            str(self.web_port),
+            "--interface",
+            self.host,
+            *self.extra,
         ]
         if self.pair_port:  # a restart keeps both ports (the pairing port was random)
             cmd += ["--pair-bind", f"tcp://{self.host}:{self.pair_port}"]

@@ -1,4 +1,4 @@
-"""Model in the loop (issue 11): predictions in, uncertain clips first, the model
+"""Model in the loop: predictions in, uncertain clips first, the model
 measured against the people.
 
 - :mod:`.importer` — prediction files (CSV, JSONL, JSON, Parquet) per model and version;

@@ -56,7 +56,8 @@ def add_user(store: Store, username: str, role: str, password: str) -> None:
 
 def check_password(store: Store, username: str, password: str) -> Principal | None:
     row = password_row(store, username)
-    return Principal(username, row[0]) if verify_password(row, password) else None
+    ok = verify_password(row, password)  # hashes even for an unknown name: same time
+    return Principal(username, row[0]) if ok and row is not None else None
 
 
 def password_row(store: Store, username: str) -> tuple[str, str] | None:

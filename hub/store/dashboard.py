@@ -289,6 +289,7 @@ def _sessions_and_labels(
     """Session events and (operator, kiosk, created_at, seconds on screen) labels around
     [start, end) (from a day earlier, so that sessions begun before `start` are seen)."""
     since = start - 86400
+    extra: tuple[str, ...]
     if operator is None:
         where_op, extra = "", ()
         events = store.conn.execute(

@@ -1,4 +1,4 @@
-"""SQL for model predictions (issue 11): functions over a `Store`, no logic of their own.
+"""SQL for model predictions: functions over a `Store`, no logic of their own.
 
 Tables (see the migration in `schema.py`):
 

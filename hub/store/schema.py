@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 MIGRATIONS: list[str] = [
-    # 1: the walking skeleton
+    # 1: the project, its videos and clips, operators, kiosks and pairing, leases, labels,
+    # alerts and the login log
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE project_versions (
@@ -76,7 +77,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE operators ADD COLUMN passed_training REAL NOT NULL DEFAULT 0;  -- when (0 = not yet)
     CREATE INDEX clips_gold ON clips(seq) WHERE gold IS NOT NULL;
     """,
-    # model predictions (issue 11): per model and version, the import log (idempotent
+    # model predictions: per model and version, the import log (idempotent
     # re-imports), and a priority per clip for the assignment order (higher = sooner)
     """
     CREATE TABLE model_versions (
@@ -117,7 +118,7 @@ MIGRATIONS: list[str] = [
         kind TEXT NOT NULL DEFAULT '', received_at REAL NOT NULL);
     CREATE INDEX breaks_operator ON breaks(operator, started_at);
     """,
-    # 8 (issue 10): indexes no query uses, each one more write per label or lease (checked
+    # 8: indexes no query uses, each one more write per label or lease (checked
     # with EXPLAIN QUERY PLAN of every statement, benchmarks/growth.py): clips_need and
     # clips_priority (partial indexes the planner cannot match, see 5), clips_free (assign
     # orders by priority and walks clips_free_priority), assignments_lease (lease expiry

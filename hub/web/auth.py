@@ -2,8 +2,10 @@
 
 - Browser: session cookie (HttpOnly, SameSite=Strict, Secure per `WebSettings`), CSRF token
   per session in every POST form (`csrf` field) or `X-CSRF-Token` header; missing or wrong → 403.
-- Scripts: `Authorization: Bearer <token>` (no cookie, so no CSRF check).
-- Routes are staff-only unless marked `@public` or `@lead_only`; lead may do what staff may.
+- Scripts: `Authorization: Bearer <token>` (no cookie, so no CSRF check), read by
+  `bearer_token` and nowhere else.
+- Routes are staff-only unless marked `@public` or `@lead_only`; lead may do what staff
+  may. `@tokens_only` routes refuse a browser session (401): scripts only.
 - Unauthenticated: pages redirect to /login, the API answers 401.
 """
 
@@ -44,6 +46,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _ROLE_ATTR = "__straat_role__"
+_TOKENS_ATTR = "__straat_tokens_only__"
 
 
 def public(handler: Handler) -> Handler:
@@ -54,6 +57,20 @@ def public(handler: Handler) -> Handler:
 def lead_only(handler: Handler) -> Handler:
     setattr(handler, _ROLE_ATTR, "lead")
     return handler
+
+
+def tokens_only(handler: Handler) -> Handler:
+    """A route for scripts: a browser session does not count, only a bearer token."""
+    setattr(handler, _TOKENS_ATTR, True)
+    return handler
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of `Authorization: Bearer <token>`, else None (no header, another scheme,
+    or an empty token)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def required_role(request: web.Request) -> str | None:
@@ -121,12 +138,11 @@ async def lang_middleware(request: web.Request, handler: Handler) -> web.StreamR
 def _authenticate(request: web.Request) -> tuple[accounts.Principal | None, bool, bool]:
     """(principal, via_session, bad_bearer)."""
     store = service(request).store
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    if request.headers.get("Authorization"):
+        token = bearer_token(request)
+        if token is None:
             return None, False, True
-        who = accounts.check_token(store, token.strip())
+        who = accounts.check_token(store, token)
         return who, False, who is None
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
@@ -164,6 +180,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.method not in SAFE_METHODS and via_session:
         if not await _csrf_ok(request, who.csrf):
             return forbidden(request, "CSRF token missing or wrong", key="csrf")
+    if via_session and getattr(request.match_info.handler, _TOKENS_ATTR, False):
+        return _json_error(
+            401,
+            "an API token is needed (Authorization: Bearer …)",
+            **{"WWW-Authenticate": "Bearer"},
+        )
     return await handler(request)
 
 

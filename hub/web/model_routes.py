@@ -13,12 +13,12 @@
     GET  /models                                 → page: the models
     GET  /models/{model}[?version=N&threshold=T] → page: evaluation (inline SVG, no script)
 
-Every route is for project leads: `Authorization: Bearer <lead token>` (or, inside the
-dashboard app, a lead's browser session; its POSTs need the CSRF token as elsewhere).
-No or an unknown token → 401, a staff token → 403.
+Every route is for project leads (`@lead_only`, checked by the auth middleware of
+`hub.web.auth`): `Authorization: Bearer <lead token>` or a lead's browser session (its POSTs
+need the CSRF token as elsewhere). No or an unknown token → 401, a staff token → 403.
 
-Wiring: `add_model_routes(app, lambda request: service.store, threshold=project.confidence,
-on_import=...)`.
+The routes are in `hub.web.routes.ROUTES`; the threshold, upload limit and after-import
+hook are the app's `MODELS` state (`create_app(..., models=ModelSettings(...))`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -37,7 +36,6 @@ from ..models.evaluate import STYLE, STYLE_CSP, render_html
 from ..models.importer import (
     FORMATS,
     ImportFailed,
-    ImportReport,
     Prepared,
     apply_prepared,
     check_model_name,
@@ -47,18 +45,11 @@ from ..models.importer import (
 )
 from ..store import Store
 from ..store import predictions as sql
-from ..store.accounts import Principal, check_token
-from . import auth
-from .state import PRINCIPAL
-
-__all__ = ["MAX_UPLOAD", "add_model_routes"]
+from .auth import lead_only
+from .state import MODELS, principal, service
 
 log = logging.getLogger(__name__)
 
-GetStore = Callable[[web.Request], Store]
-OnImport = Callable[[Store, ImportReport], Any]
-#: Largest prediction upload (bytes); more → 413.
-MAX_UPLOAD = 64 * 1024**2
 API = "/api/v1/models"
 PAGE_CSP = (
     f"default-src 'none'; style-src {STYLE_CSP}; img-src 'self' data:; "
@@ -68,12 +59,6 @@ PAGE_CSP = (
 
 def _error(cls: type[web.HTTPException], message: str, **kw: Any) -> web.HTTPException:
     return cls(text=json.dumps({"error": message}), content_type="application/json", **kw)
-
-
-def _bearer(request: web.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 async def _read_limited(stream: Any, limit: int) -> bytes:
@@ -153,175 +138,151 @@ def _prepare_body(
     return prepare(data, fmt, clips, classes, kind, min_overlap, records=records), version
 
 
-def add_model_routes(
-    app: web.Application,
-    get_store: GetStore,
-    *,
-    threshold: float = 0.9,
-    max_upload: int = MAX_UPLOAD,
-    on_import: OnImport | None = None,
-) -> None:
-    """Register the model API and pages on `app`. `get_store(request)` gives the hub's
-    `Store`; `threshold` is the default consensus confidence for the evaluation (the
-    project's `confidence`); `on_import(store, report)` runs after predictions changed
-    (e.g. `hub.models.runtime.refresh_priorities`)."""
+def _model_name(request: web.Request) -> str:
+    try:
+        return check_model_name(request.match_info["model"])
+    except ImportFailed as e:
+        raise _error(web.HTTPBadRequest, str(e)) from None
 
-    def require_lead(request: web.Request) -> Principal:
-        who: Principal | None = request.get(PRINCIPAL)  # the dashboard's auth middleware
-        if who is None:
-            token = _bearer(request)
-            who = None if token is None else check_token(get_store(request), token)
-        if who is None:
-            raise _error(
-                web.HTTPUnauthorized,
-                "a lead API token is needed (Authorization: Bearer …)",
-                headers={"WWW-Authenticate": 'Bearer realm="annotatiestraat"'},
-            )
-        if not who.can("lead"):
-            raise _error(web.HTTPForbidden, "models need the lead role")
-        return who
 
-    def model_name(request: web.Request) -> str:
-        try:
-            return check_model_name(request.match_info["model"])
-        except ImportFailed as e:
-            raise _error(web.HTTPBadRequest, str(e)) from None
-
-    async def read_upload(request: web.Request) -> tuple[bytes, str | None, str | None, dict]:
-        """(bytes, file name, content type, form fields) of the body or the upload."""
-        if request.content_length is not None and request.content_length > max_upload:
-            raise _error(
-                web.HTTPRequestEntityTooLarge,
-                f"the upload is larger than {max_upload} bytes: split it into batches "
-                "(post them with the same ?version=N)",
-                max_size=max_upload,
-                actual_size=request.content_length,
-            )
-        if request.content_type != "multipart/form-data":
-            data = await _read_limited(request.content, max_upload)
-            return data, None, request.content_type, {}
-        fields: dict[str, str] = {}
-        try:
-            reader = await request.multipart()
-            while (part := await reader.next()) is not None:
-                if part.filename or part.name == "file":
-                    data = await _read_limited(_Part(part), max_upload)
-                    ctype = part.headers.get("Content-Type")
-                    return data, part.filename, ctype, fields
-                fields[part.name or ""] = (await part.text())[:100]
-        except (ValueError, AssertionError) as e:
-            raise _error(web.HTTPBadRequest, f"bad multipart body: {e}") from None
-        raise _error(web.HTTPBadRequest, "the upload has no file (form field 'file')")
-
-    async def post_predictions(request: web.Request) -> web.Response:
-        who = require_lead(request)
-        model = model_name(request)
-        data, filename, ctype, fields = await read_upload(request)
-        if not data.strip():
-            raise _error(web.HTTPBadRequest, "the body is empty: send rows")
-        version = _int_param(request.query.get("version") or fields.get("version"), "version")
-        min_overlap = _float_param(
-            request.query.get("min_overlap") or fields.get("min_overlap"),
-            "min_overlap",
-            0.0,
-            0.0,
-            1.0,
+async def _read_upload(
+    request: web.Request, max_upload: int
+) -> tuple[bytes, str | None, str | None, dict]:
+    """(bytes, file name, content type, form fields) of the body or the upload."""
+    if request.content_length is not None and request.content_length > max_upload:
+        raise _error(
+            web.HTTPRequestEntityTooLarge,
+            f"the upload is larger than {max_upload} bytes: split it into batches "
+            "(post them with the same ?version=N)",
+            max_size=max_upload,
+            actual_size=request.content_length,
         )
-        fmt = (request.query.get("format") or fields.get("format") or "").lower() or None
-        if fmt is not None and fmt not in FORMATS:
-            raise _error(web.HTTPBadRequest, f"format must be one of {', '.join(FORMATS)}")
-        store = get_store(request)
-        clips = sql.clip_rows(store)
-        classes, kind = sql.schema_info(store)
+    if request.content_type != "multipart/form-data":
+        data = await _read_limited(request.content, max_upload)
+        return data, None, request.content_type, {}
+    fields: dict[str, str] = {}
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if part.filename or part.name == "file":
+                data = await _read_limited(_Part(part), max_upload)
+                ctype = part.headers.get("Content-Type")
+                return data, part.filename, ctype, fields
+            fields[part.name or ""] = (await part.text())[:100]
+    except (ValueError, AssertionError) as e:
+        raise _error(web.HTTPBadRequest, f"bad multipart body: {e}") from None
+    raise _error(web.HTTPBadRequest, "the upload has no file (form field 'file')")
+
+
+@lead_only
+async def post_predictions(request: web.Request) -> web.Response:
+    who = principal(request)
+    settings = request.app[MODELS]
+    model = _model_name(request)
+    data, filename, ctype, fields = await _read_upload(request, settings.max_upload)
+    if not data.strip():
+        raise _error(web.HTTPBadRequest, "the body is empty: send rows")
+    version = _int_param(request.query.get("version") or fields.get("version"), "version")
+    min_overlap = _float_param(
+        request.query.get("min_overlap") or fields.get("min_overlap"),
+        "min_overlap",
+        0.0,
+        0.0,
+        1.0,
+    )
+    fmt = (request.query.get("format") or fields.get("format") or "").lower() or None
+    if fmt is not None and fmt not in FORMATS:
+        raise _error(web.HTTPBadRequest, f"format must be one of {', '.join(FORMATS)}")
+    store = service(request).store
+    clips = sql.clip_rows(store)
+    classes, kind = sql.schema_info(store)
+    try:
+        fmt = fmt or detect_format(filename, data, ctype)
+        prepared, body_version = await asyncio.to_thread(
+            _prepare_body, data, fmt, clips, classes, kind, min_overlap
+        )
+        report = apply_prepared(
+            store,
+            prepared,
+            model,
+            version if version is not None else body_version,
+            source=f"api {who.name}" + (f" {filename}" if filename else ""),
+        )
+    except ImportFailed as e:
+        raise _error(web.HTTPBadRequest, str(e)) from None
+    if report.ok and not report.already_imported and settings.on_import is not None:
         try:
-            fmt = fmt or detect_format(filename, data, ctype)
-            prepared, body_version = await asyncio.to_thread(
-                _prepare_body, data, fmt, clips, classes, kind, min_overlap
-            )
-            report = apply_prepared(
-                store,
-                prepared,
-                model,
-                version if version is not None else body_version,
-                source=f"api {who.name}" + (f" {filename}" if filename else ""),
-            )
-        except ImportFailed as e:
-            raise _error(web.HTTPBadRequest, str(e)) from None
-        if report.ok and not report.already_imported and on_import is not None:
-            try:
-                on_import(store, report)
-            except Exception:  # the import stands; a failed hook is logged, not the caller's
-                log.exception("after-import hook failed for %s v%s", model, report.version)
-        status = 422 if not report.ok else 201 if report.new_version else 200
-        body = report.as_dict()
-        if not report.ok:
-            body["error"] = "no row could be imported: see problems and unknown"
-        headers = {"Location": f"{API}/{model}/evaluation?version={report.version}"}
-        return web.json_response(body, status=status, headers=headers if report.ok else None)
+            settings.on_import(store, report)
+        except Exception:  # the import stands; a failed hook is logged, not the caller's
+            log.exception("after-import hook failed for %s v%s", model, report.version)
+    status = 422 if not report.ok else 201 if report.new_version else 200
+    body = report.as_dict()
+    if not report.ok:
+        body["error"] = "no row could be imported: see problems and unknown"
+    headers = {"Location": f"{API}/{model}/evaluation?version={report.version}"}
+    return web.json_response(body, status=status, headers=headers if report.ok else None)
 
-    async def list_models(request: web.Request) -> web.Response:
-        require_lead(request)
-        return web.json_response({"models": [m.as_dict() for m in sql.models(get_store(request))]})
 
-    async def report_of(request: web.Request) -> dict[str, Any]:
-        model = request.match_info["model"]
-        version = _int_param(request.query.get("version"), "version")
-        limit = _float_param(request.query.get("threshold"), "threshold", threshold, 0.0, 1.0)
-        path = get_store(request).path
+@lead_only
+async def list_models(request: web.Request) -> web.Response:
+    models = sql.models(service(request).store)
+    return web.json_response({"models": [m.as_dict() for m in models]})
 
-        def run() -> dict[str, Any]:
-            from ..models.runtime import evaluation
 
-            reader = Store(path, readonly=True)  # own connection for this thread
-            try:
-                return evaluation(reader, model, threshold=limit, version=version)
-            finally:
-                reader.close()
+async def _report_of(request: web.Request) -> dict[str, Any]:
+    model = request.match_info["model"]
+    version = _int_param(request.query.get("version"), "version")
+    default = request.app[MODELS].threshold
+    limit = _float_param(request.query.get("threshold"), "threshold", default, 0.0, 1.0)
+    path = service(request).store.path
 
+    def run() -> dict[str, Any]:
+        from ..models.runtime import evaluation
+
+        reader = Store(path, readonly=True)  # own connection for this thread
         try:
-            return await asyncio.to_thread(run)
-        except LookupError as e:
-            raise _error(web.HTTPNotFound, str(e.args[0] if e.args else e)) from None
+            return evaluation(reader, model, threshold=limit, version=version)
+        finally:
+            reader.close()
 
-    async def get_evaluation(request: web.Request) -> web.Response:
-        require_lead(request)
-        return web.json_response(await report_of(request))
+    try:
+        return await asyncio.to_thread(run)
+    except LookupError as e:
+        raise _error(web.HTTPNotFound, str(e.args[0] if e.args else e)) from None
 
-    async def page(request: web.Request) -> web.Response:
-        require_lead(request)
-        report = await report_of(request)
-        return _html(render_html(report, f"model {report['model']} v{report['version']}"))
 
-    async def index_page(request: web.Request) -> web.Response:
-        require_lead(request)
-        rows = "".join(
-            f'<tr><td><a href="/models/{quote(m.model)}">{_esc(m.model)}</a></td>'
-            f'<td class="num">{m.latest}</td>'
-            f'<td class="num">{m.versions[-1]["clips"] if m.versions else 0}</td></tr>'
-            for m in sql.models(get_store(request))
-        )
-        body = (
-            "<table><thead><tr><th>model</th><th class=num>latest version</th>"
-            f"<th class=num>clips</th></tr></thead><tbody>{rows}</tbody></table>"
-            if rows
-            else '<p class="empty">no predictions yet: '
-            "<code>straat-hub predictions import FILE --model NAME</code></p>"
-        )
-        return _html(
-            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>models</title><style>{STYLE}</style></head><body><main>"
-            f"<h1>models</h1>{body}</main></body></html>"
-        )
+@lead_only
+async def get_evaluation(request: web.Request) -> web.Response:
+    return web.json_response(await _report_of(request))
 
-    for method, path, handler in (
-        ("POST", API + "/{model}/predictions", post_predictions),
-        ("GET", API, list_models),
-        ("GET", API + "/{model}/evaluation", get_evaluation),
-        ("GET", "/models", index_page),
-        ("GET", "/models/{model}", page),
-    ):
-        app.router.add_route(method, path, auth.lead_only(handler))
+
+@lead_only
+async def model_page(request: web.Request) -> web.Response:
+    report = await _report_of(request)
+    return _html(render_html(report, f"model {report['model']} v{report['version']}"))
+
+
+@lead_only
+async def models_page(request: web.Request) -> web.Response:
+    rows = "".join(
+        f'<tr><td><a href="/models/{quote(m.model)}">{_esc(m.model)}</a></td>'
+        f'<td class="num">{m.latest}</td>'
+        f'<td class="num">{m.versions[-1]["clips"] if m.versions else 0}</td></tr>'
+        for m in sql.models(service(request).store)
+    )
+    body = (
+        "<table><thead><tr><th>model</th><th class=num>latest version</th>"
+        f"<th class=num>clips</th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else '<p class="empty">no predictions yet: '
+        "<code>straat-hub predictions import FILE --model NAME</code></p>"
+    )
+    return _html(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>models</title><style>{STYLE}</style></head><body><main>"
+        f"<h1>models</h1>{body}</main></body></html>"
+    )
 
 
 def _esc(value: object) -> str:

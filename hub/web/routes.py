@@ -1,4 +1,5 @@
-"""Every URL of the dashboard and the API in one table."""
+"""Every URL of the dashboard and the API in one table (`create_app` registers it and
+nothing else; who may call each route is marked on its handler, see `hub.web.auth`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import api, auth, events, pages
+from . import api, auth, events, export_routes, model_routes, pages
 from .health import healthz
 
 STATIC = Path(__file__).parent / "static"
@@ -49,6 +50,15 @@ ROUTES: list[tuple[str, str, auth.Handler]] = [
     ("GET", "/api/v1/quality", api.quality),
     ("GET", "/api/v1/export/clips.jsonl", api.export_jsonl),
     ("GET", "/api/v1/export/clips.csv", api.export_csv),
+    ("POST", "/api/v1/exports", export_routes.create_export),
+    ("GET", "/api/v1/exports", export_routes.list_exports),
+    ("GET", "/api/v1/exports/{version}", export_routes.export_manifest),
+    ("GET", "/api/v1/exports/{version}/{path:.+}", export_routes.export_file),
+    ("GET", "/api/v1/models", model_routes.list_models),
+    ("POST", "/api/v1/models/{model}/predictions", model_routes.post_predictions),
+    ("GET", "/api/v1/models/{model}/evaluation", model_routes.get_evaluation),
+    ("GET", "/models", model_routes.models_page),
+    ("GET", "/models/{model}", model_routes.model_page),
 ]
 
 

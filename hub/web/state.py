@@ -7,12 +7,13 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..models.importer import ImportReport
 from ..service import HubService
 from ..store import Store, dashboard
 from ..store.accounts import Principal
@@ -147,7 +148,29 @@ class LoginGate:
             self._pool = None
 
 
+@dataclass
+class Exports:
+    """Where dataset snapshots go, and the lock that makes them one at a time."""
+
+    root: Path
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The model API's settings: `threshold` is the default consensus confidence of an
+    evaluation (the project's `confidence`); a prediction upload over `max_upload` bytes is
+    refused (413); `on_import(store, report)` runs after predictions changed (the server
+    recomputes the assignment priorities there)."""
+
+    threshold: float = 0.9
+    max_upload: int = 64 * 1024**2
+    on_import: Callable[[Store, ImportReport], Any] | None = None
+
+
 SERVICE = web.AppKey("service", HubService)
+EXPORTS = web.AppKey("exports", Exports)
+MODELS = web.AppKey("models", ModelSettings)
 LOGIN_GATE = web.AppKey("login_gate", LoginGate)
 SETTINGS = web.AppKey("settings", WebSettings)
 QUALITY = web.AppKey("quality", QualityCache)

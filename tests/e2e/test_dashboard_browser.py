@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright import async_api as playwright
 
 from hub.store import Store
 from hub.store.accounts import add_user
@@ -25,8 +26,6 @@ from kiosk.runtime import build
 from kiosk.screens.label import LabelScreen
 
 from ..conftest import ROOT, HubProc, make_hub
-
-playwright = pytest.importorskip("playwright.async_api")
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

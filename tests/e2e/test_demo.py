@@ -6,25 +6,21 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import async_api as playwright
 
 from scripts.demo import DEMO_USERS
 from tests.e2e.test_dashboard_browser import ARTIFACTS, CHROMIUM, log_in
 from tests.kiosk.test_tmux_kiosk import Tmux
 
-from ..conftest import ROOT
+from ..conftest import ROOT, needs
 
-playwright = pytest.importorskip("playwright.async_api")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-]
+pytestmark = [pytest.mark.slow, needs("tmux")]
 
 URL = re.compile(r"dashboard (http://127\.0\.0\.1:\d+/)")
 

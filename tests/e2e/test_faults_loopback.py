@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from tests.conftest import PIN, HubProc, make_hub
 from tests.faults import KioskProc, check, kiosk_labels, seed_clips, write_project
 
 pytestmark = pytest.mark.slow
+#: the leases of test_hub_away_longer_than_the_lease
+LEASE_SECONDS = 1.2
 
 
 def start_hub(
@@ -38,6 +41,19 @@ def kiosk(tmp_path: Path, hub: HubProc, name: str, operator: str, *extra: str) -
         tmp_path / name,
         [*hub.kiosk_args(), "--operator", operator, "--pin", PIN, *extra],
     )
+
+
+def cached_clips(k: KioskProc) -> int:
+    """Clips whole in the kiosk's cache folder (a clip still arriving is a .part file)."""
+    return len(list((k.data / "clips").glob("*.mp4")))
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str, k: KioskProc) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} not reached in {timeout} s; {k.tail()}")
+        time.sleep(0.05)
 
 
 def test_kiosk_sigkill_between_store_and_ack(tmp_path: Path) -> None:
@@ -70,7 +86,8 @@ def test_hub_sigkill_during_burst_loses_no_acknowledged_label(tmp_path: Path) ->
         hub.kill(signal.SIGKILL)
         acked_before = set().union(*(kiosk_labels(k.data)[1] for k in kiosks))
         assert acked_before, "no label was acknowledged before the kill"
-        time.sleep(0.5)
+        for k in kiosks:  # labels made while the hub is away wait in the outbox
+            k.wait_event("labelled", k.count("labelled") + 1, timeout=20)
         hub.start()
         for k in kiosks:
             k.kill(signal.SIGTERM)  # drains its outbox first (headless waits for acks)
@@ -90,16 +107,19 @@ def test_hub_sigkill_during_burst_loses_no_acknowledged_label(tmp_path: Path) ->
 
 
 def test_hub_away_longer_than_the_lease(tmp_path: Path) -> None:
-    hub = start_hub(tmp_path, lease_minutes=0.02)  # 1.2 s leases
+    hub = start_hub(tmp_path, lease_minutes=LEASE_SECONDS / 60)
     try:
         k = kiosk(tmp_path, hub, "k1", "op1", "--interval", "0.4", "--prefetch", "8").start()
         k.wait_event("labelled", 2)
-        time.sleep(1.0)  # let the prefetch fill
+        wait_for(lambda: cached_clips(k) >= 6, 10, "six clips in the cache", k)
         hub.kill(signal.SIGKILL)
         before = k.count("labelled")
-        time.sleep(3.0)  # longer than the lease
-        deadline = time.monotonic() + 10  # a busy machine: give the kiosk time, not the hub
-        while k.count("labelled") - before < 3 and time.monotonic() < deadline:
+        leases_over = time.monotonic() + 2 * LEASE_SECONDS
+        deadline = time.monotonic() + 15  # a busy machine: give the kiosk time, not the hub
+        # away longer than the lease, and the kiosk kept labelling meanwhile
+        while time.monotonic() < deadline and (
+            k.count("labelled") - before < 3 or time.monotonic() < leases_over
+        ):
             time.sleep(0.1)
         during = k.count("labelled") - before
         print(f"labelled while the hub was away: {during}")
@@ -118,7 +138,7 @@ def test_kiosk_restart_while_offline_continues_on_cached_work(tmp_path: Path) ->
     try:
         k = kiosk(tmp_path, hub, "k1", "op1", "--interval", "0.2", "--prefetch", "10").start()
         k.wait_event("labelled", 2)
-        time.sleep(1.0)
+        wait_for(lambda: cached_clips(k) >= 6, 10, "six clips in the cache", k)
         hub.kill(signal.SIGKILL)
         k.kill(signal.SIGKILL)
         # restart with no hub: login from the cached roster (hashes), label cached clips
@@ -174,9 +194,9 @@ async def test_corrupt_cache_file_is_fetched_again(tmp_path: Path) -> None:
         )
         engine, link, _ = build(config)
         task = asyncio.create_task(link.run())
-        for _ in range(200):
-            if engine.online:
-                break
+        online_by = time.monotonic() + 10
+        while not engine.online:
+            assert time.monotonic() < online_by, "the kiosk did not reach the hub in 10 s"
             await asyncio.sleep(0.05)
         assert (await engine.login("op1", PIN))[0]
 

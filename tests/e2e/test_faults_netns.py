@@ -117,12 +117,12 @@ def test_link_down_mid_sync_then_back(tmp_path: Path) -> None:
             print(f"at hub when cut mid-sync: {mid}; final: {verdict}")
             assert mid < verdict.labels
             assert verdict.ok and verdict.labels == N, verdict
-            # once the cable is back the kiosk stays connected until the outbox is drained. It
-            # used not to: each work request carried every clip of the shift (13 KB) and an
-            # empty answer brought the next one at once, and the whole outbox went in one go;
-            # the upload queued seconds in front of the kiosk's TCP acknowledgements, the hub's
-            # replies stalled behind them, and the kiosk took the hub for silent and
-            # reconnected, again and again (two clean-clone CI runs on 2026-11-25)
+            # once the cable is back the kiosk stays connected until the outbox is drained: a
+            # work request that carried every clip of the shift, an empty answer that brought
+            # the next request at once, or the whole outbox in one go would queue the upload
+            # seconds in front of the kiosk's TCP acknowledgements, stall the hub's replies
+            # behind them, and make the kiosk take the hub for silent and reconnect, again and
+            # again
             after = [e for e in list(k.events)[mended:] if e.get("event") != "labelled"]
             welcomed = [i for i, e in enumerate(after) if e.get("event") == "welcome"]
             assert welcomed, k.tail(30)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import zmq
+from playwright import async_api as playwright
 
 from hub.store import Store
 from hub.store.accounts import add_user
@@ -22,7 +23,6 @@ from tests.e2e.test_dashboard_browser import ARTIFACTS, STAFF, browser, shot  # 
 from tests.e2e.test_pairing_guard import _ask, _pair_socket
 from tests.faults import seed_clips
 
-playwright = pytest.importorskip("playwright.async_api")
 pytestmark = pytest.mark.slow
 
 

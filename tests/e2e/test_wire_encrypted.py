@@ -3,7 +3,7 @@ clear (CurveZMQ), and an unpaired or rogue party gets nothing."""
 
 from __future__ import annotations
 
-import shutil
+import select
 import subprocess
 import time
 from pathlib import Path
@@ -14,13 +14,25 @@ import zmq
 
 from protocol import codec
 from protocol import messages as m
-from tests.conftest import PIN, make_hub
+from tests.conftest import PIN, make_hub, needs
 from tests.faults import KioskProc, check, seed_clips
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark missing: make test installs it")
+def wait_until_capturing(cap: subprocess.Popen[str], timeout: float) -> None:
+    """Until tshark says on stderr that it captures (it has opened the interface)."""
+    assert cap.stderr is not None
+    end = time.monotonic() + timeout
+    said = ""
+    while "Capturing on" not in said:
+        left = end - time.monotonic()
+        assert left > 0 and cap.poll() is None, f"tshark does not capture: {said}"
+        if select.select([cap.stderr], [], [], left)[0]:
+            said += cap.stderr.readline()
+
+
+@needs("tshark")
 def test_capture_shows_no_clip_bytes_labels_or_pins(tmp_path: Path) -> None:
     hub = make_hub(tmp_path)
     shas = seed_clips(hub.data, 5, 50_000)
@@ -43,17 +55,16 @@ def test_capture_shows_no_clip_bytes_labels_or_pins(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
-        while not pcap.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1.0)
+        wait_until_capturing(cap, 20)
         k = KioskProc(
             "k1",
             tmp_path / "k1",
             [*hub.kiosk_args(), "--operator", "op1", "--pin", PIN, "--count", "5"],
         ).start()
         assert k.wait(120) == 0, k.tail()
-        time.sleep(1.0)
+        deadline = time.monotonic() + 20  # tshark writes the capture file in blocks
+        while pcap.stat().st_size <= 5 * 50_000 and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         cap.terminate()
         cap.wait(timeout=20)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hub.project import load_project, to_schema
+from hub.project import load_project
 from hub.service import HubService
-from hub.store import Store
 from protocol import messages as m
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 V, N = "gewelddadig", "niet_gewelddadig"
 _uuid = itertools.count()
@@ -22,7 +23,7 @@ _uuid = itertools.count()
 
 def make(tmp_path: Path, clips: int = 20, gold: int = 0, operators: int = 6) -> HubService:
     project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(tmp_path / "hub.db")
+    store = open_store(tmp_path / "hub.db")
     for i in range(clips + gold):
         sha = hashlib.sha256(f"clip{i}".encode()).hexdigest()
         store.add_clip(sha, 10, 1.0, f"c{i}", want=project.redundancy)
@@ -31,7 +32,7 @@ def make(tmp_path: Path, clips: int = 20, gold: int = 0, operators: int = 6) -> 
     for i in range(1, operators + 1):
         store.add_operator(f"op{i}", f"Op {i}", hash_pin("1234", n=2**10))
     store.pair_kiosk("k")
-    service = HubService(store, tmp_path, project, to_schema(project, 1))
+    service = make_service(store, tmp_path, project)
     service.handle("k", m.Hello(kiosk_id="k", version="t"))
     return service
 

@@ -14,6 +14,8 @@ from hub.project import load_project, to_schema
 from hub.store import Store
 from tests.conftest import PROJECTS, ROOT
 
+from .conftest import open_store
+
 
 def commands(group: click.Group, prefix: str = "straat-hub") -> list[tuple[str, click.Command]]:
     out = []
@@ -69,7 +71,7 @@ def test_gold_import_refuses_bad_lines_and_sets_the_rest(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["gold", "import", str(csv), "--data", str(data)])
     assert "1 gold clips set, 2 lines refused" in result.output
     assert "line 3" in result.output and "line 4" in result.output
-    store = Store(data / "hub.db")
+    store = open_store(data / "hub.db")
     assert [c["name"] for c in store.clips() if c["gold"]] == ["clip1"]
     assert store.clip(hashlib.sha256(b"c1").hexdigest())["want"] == 0
 

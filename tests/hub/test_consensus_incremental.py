@@ -1,5 +1,5 @@
-"""The hub's Dawid-Skene consensus is incremental (issue 10: a big site's refit no longer
-reads every label every few seconds): new labels go into the last model; a retraction, a
+"""The hub's Dawid-Skene consensus is incremental (a big site's refit does not read every
+label every few seconds): new labels go into the last model; a retraction, a
 changed gold answer or every FULL_FIT_EVERY fits start over with a full fit."""
 
 from __future__ import annotations

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from hub.store import Store
-from hub.store.accounts import Principal, create_token
-from hub.web.export_routes import add_export_routes, resolve_export_file
+from hub.store.accounts import create_token
+from hub.web.app import create_app
+from hub.web.export_routes import resolve_export_file
+from hub.web.state import WebSettings
 
+from .conftest import make_service
 from .test_export_snapshot import build_store
 
 
@@ -33,8 +35,8 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
     store = build_store(tmp_path, sources=10)
     (tmp_path / "secret.txt").write_text("not for you")
     root = tmp_path / "exports"
-    app = web.Application()
-    add_export_routes(app, lambda request: store, root)
+    service = make_service(store, tmp_path / "media")
+    app = create_app(service, WebSettings(secure_cookies=False), export_root=root)
     client = TestClient(TestServer(app))
     await client.start_server()
     lead = {"Authorization": f"Bearer {create_token(store, 'lead', 'ml-team')}"}
@@ -197,24 +199,3 @@ async def test_manifest_json_is_valid(api: Api) -> None:
     manifest = await resp.json()
     on_disk = json.loads((api.root / "v1" / "snapshot.json").read_text())
     assert manifest == on_disk
-
-
-async def test_a_dashboard_session_can_stand_in_for_a_token(tmp_path: Path) -> None:
-    store = build_store(tmp_path, sources=2)
-    who = {"role": "lead"}
-    app = web.Application()
-    add_export_routes(
-        app,
-        lambda request: store,
-        tmp_path / "exports",
-        session_principal=lambda request: Principal("lea", who["role"]),
-    )
-    async with TestClient(TestServer(app)) as c:
-        assert (await c.post("/api/v1/exports")).status == 201
-        assert (await c.get("/api/v1/exports/v1/README.md")).status == 200
-        # a header that is there but wrong is not rescued by the session
-        resp = await c.get("/api/v1/exports", headers={"Authorization": "Bearer st_wrong"})
-        assert resp.status == 401
-        who["role"] = "staff"
-        assert (await c.get("/api/v1/exports")).status == 403
-    store.close()

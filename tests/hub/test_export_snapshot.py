@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -31,6 +32,8 @@ from hub.project import load_project, to_schema
 from hub.store import Store
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
+
+from .conftest import close_after_test
 
 OPERATORS = {f"opzq{i}": f"Zwartmaker {i}" for i in range(1, 6)}  # never in an export
 SEGMENT_CLIP = 5
@@ -124,11 +127,12 @@ def build_store(
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path, Path]:
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path, Path]]:
     tmp = tmp_path_factory.mktemp("export")
     store = build_store(tmp)
     snap = create_snapshot(store, tmp / "exports", None, seed=0)
-    return store, tmp / "exports", snap.path
+    yield store, tmp / "exports", snap.path
+    store.close()
 
 
 def test_layout_and_every_format_reads(exported: tuple[Store, Path, Path]) -> None:
@@ -351,7 +355,7 @@ def test_hugging_face_datasets_loads_the_folder(
 
 
 def test_a_new_export_is_the_next_version_and_leaves_the_old_alone(tmp_path: Path) -> None:
-    store = build_store(tmp_path, sources=12)
+    store = close_after_test(build_store(tmp_path, sources=12))
     root = tmp_path / "exports"
     v1 = create_snapshot(store, root, ["parquet", "jsonl"], seed=3).path
     before = {p: p.read_bytes() for p in v1.rglob("*") if p.is_file()}
@@ -377,7 +381,7 @@ def test_a_new_export_is_the_next_version_and_leaves_the_old_alone(tmp_path: Pat
 
 
 def test_a_failed_export_leaves_no_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = build_store(tmp_path, sources=3)
+    store = close_after_test(build_store(tmp_path, sources=3))
     root = tmp_path / "exports"
 
     def boom(*args: object, **kw: object) -> None:
@@ -392,7 +396,7 @@ def test_a_failed_export_leaves_no_version(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_multi_choice_project(tmp_path: Path) -> None:
-    store = build_store(tmp_path, project="geweldstypen.toml", sources=6)
+    store = close_after_test(build_store(tmp_path, project="geweldstypen.toml", sources=6))
     snap = create_snapshot(store, tmp_path / "exports", ["parquet", "csv"])
     clips = pq.read_table(snap.path / "data/clips.parquet")
     assert clips.schema.field("posterior").type.names[:2] == ["abuse", "car_accident"]
@@ -409,7 +413,7 @@ def test_multi_choice_project(tmp_path: Path) -> None:
 def test_majority_vote_when_the_consensus_package_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = build_store(tmp_path, sources=4)
+    store = close_after_test(build_store(tmp_path, sources=4))
     monkeypatch.setitem(sys.modules, "hub.consensus", None)  # import fails
     snap = create_snapshot(store, tmp_path / "exports", "parquet")
     assert snap.manifest["consensus_method"] == "mv"
@@ -427,7 +431,7 @@ def test_export_command(tmp_path: Path) -> None:
     path = export_command(tmp_path, None, ["parquet,jsonl"], 0)
     assert path == tmp_path / "exports" / "v1"
     rows = [json.loads(x) for x in (path / "clips.jsonl").read_text().splitlines()]
-    assert {"clip_id", "label", "n_votes"} <= set(rows[0])  # what the walking skeleton reads
+    assert {"clip_id", "label", "n_votes"} <= set(rows[0])  # what the end-to-end tests read
     assert export_command(tmp_path, tmp_path / "elsewhere", [], 1) == tmp_path / "elsewhere/v1"
     with pytest.raises(ExportError, match="unknown export format xml"):
         export_command(tmp_path, None, ["parquet", "xml"], 0)
@@ -474,7 +478,7 @@ def test_model_predictions_join_the_snapshot_when_there_are_any(
 ) -> None:
     from hub.export.tables import BuiltTable
 
-    store = build_store(tmp_path, sources=2)
+    store = close_after_test(build_store(tmp_path, sources=2))
     scores = pa.array([{"gewelddadig": 0.9, "niet_gewelddadig": 0.1}])
     table = pa.table(
         {

@@ -7,22 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from hub.project import load_project, to_schema
 from hub.service import MAX_FETCH_BYTES, HubService
-from hub.store import Store
 from protocol import codec
 from protocol import messages as m
 from protocol.constants import MAX_CHUNK, MIN_CHUNK
 from protocol.pins import hash_pin
-from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 SIZE = 3 * MAX_CHUNK + 12345
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> HubService:
-    project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(tmp_path / "hub.db")
+    store = open_store(tmp_path / "hub.db")
     data = bytes(range(251)) * (SIZE // 251) + b"x" * (SIZE % 251)
     sha = hashlib.sha256(data).hexdigest()
     folder = tmp_path / "media" / sha[:2]
@@ -31,7 +29,7 @@ def service(tmp_path: Path) -> HubService:
     store.add_clip(sha, len(data), 2.0, "clip", want=2)
     store.add_operator("op1", "One", hash_pin("1234", n=2**10))
     store.pair_kiosk("k1")
-    service = HubService(store, tmp_path / "media", project, to_schema(project, 1))
+    service = make_service(store, tmp_path / "media")
     assert isinstance(service.handle("k1", m.Hello(kiosk_id="k1", version="t"))[0], m.Welcome)
     return service
 

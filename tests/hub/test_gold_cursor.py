@@ -1,5 +1,6 @@
 """Gold clips for an operator with a long history: each request looks on from the last gold
-the operator got (issue 10, growth), and still finds gold made later on older clips."""
+the operator got (the history is not scanned again), and still finds gold made later on
+older clips."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 
 from hub.store import Store
 
+from .conftest import open_store
+
 
 def sha(i: int) -> str:
     return hashlib.sha256(f"clip{i}".encode()).hexdigest()
 
 
 def make(tmp_path: Path, clips: int = 60, golds: int = 30) -> Store:
-    store = Store(tmp_path / "hub.db")
+    store = open_store(tmp_path / "hub.db")
     for i in range(clips):
         store.add_clip(sha(i), 10, 1.0, f"c{i}", want=3)
     for i in range(0, 2 * golds, 2):  # every other clip is gold, up to `golds` of them

@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from hub.project import load_project, to_schema
 from hub.service import HubService
-from hub.store import Store
 from hub.web import health
 from hub.web.app import create_app
 from hub.web.health import LIMITS, HealthLimits
 from hub.web.state import WebSettings
-from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[HubService]:
-    project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(tmp_path / "hub.db")
-    yield HubService(store, tmp_path / "media", project, to_schema(project, 1))
-    store.close()
+def service(tmp_path: Path) -> HubService:
+    return make_service(open_store(tmp_path / "hub.db"), tmp_path / "media")
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""A LabelBatch is stored in one go (issue 10) with the outcome of one label at a time:
+"""A LabelBatch is stored in one go (one transaction) with the outcome of one label at a time:
 idempotent by uuid, a bad label refused alone, counters, leases and training as before."""
 
 from __future__ import annotations
@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from hub.project import load_project, to_schema
+from hub.project import load_project
 from hub.service import HubService
 from hub.store import Store
 from protocol import messages as m
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 V, N = "gewelddadig", "niet_gewelddadig"
 
@@ -19,7 +21,7 @@ V, N = "gewelddadig", "niet_gewelddadig"
 def make(path: Path, clips: int = 6, gold: int = 0) -> HubService:
     path.mkdir(parents=True, exist_ok=True)
     project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(path / "hub.db")
+    store = open_store(path / "hub.db")
     for i in range(clips + gold):
         sha = hashlib.sha256(f"clip{i}".encode()).hexdigest()
         store.add_clip(sha, 10, 1.0, f"c{i}", want=project.redundancy)
@@ -28,7 +30,7 @@ def make(path: Path, clips: int = 6, gold: int = 0) -> HubService:
     for op in ("op1", "op2", "op3"):
         store.add_operator(op, op, hash_pin("1234", n=2**10))
     store.pair_kiosk("k")
-    service = HubService(store, path, project, to_schema(project, 1))
+    service = make_service(store, path, project)
     service.handle("k", m.Hello(kiosk_id="k", version="t"))
     for op in ("op1", "op2", "op3"):
         assert service.handle("k", m.Login(operator=op, pin="1234"))[0].ok

@@ -1,6 +1,6 @@
 """The model's priority in the hub's assignment: training and gold rules unchanged, never
-the same clip twice, and (once the store orders by `clips.priority`) the most uncertain
-work first."""
+the same clip twice, and the most uncertain work first (the store orders work by
+`clips.priority`)."""
 
 from __future__ import annotations
 
@@ -8,29 +8,25 @@ import hashlib
 import json
 from pathlib import Path
 
-import pytest
-
-import hub.store.store
 from hub.models.importer import import_predictions
 from hub.models.priority import PriorityConfig
 from hub.models.runtime import refresh_priorities
-from hub.project import load_project, to_schema
+from hub.project import load_project
 from hub.service import HubService
-from hub.store import Store
 from protocol import messages as m
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
 
+from .conftest import make_service, open_store
+
 V, N = "gewelddadig", "niet_gewelddadig"
-WIRED = "priority" in Path(hub.store.store.__file__).read_text()
 
 
 def make(tmp_path: Path) -> tuple[HubService, list[str], set[str]]:
     """20 work clips with P(violent) spread from sure to unsure, 6 gold clips, priorities
     by uncertainty. Returns the service, work clips most uncertain first, gold clips."""
     project, text = load_project(PROJECTS / "geweld.toml")
-    store = Store(tmp_path / "hub.db")
-    schema = to_schema(project, 1)
+    store = open_store(tmp_path / "hub.db")
     store.project_version(project.name, text, json.dumps({"labels": [{"value": V}, {"value": N}]}))
     rows, gold = [], set()
     for i in range(26):
@@ -45,7 +41,7 @@ def make(tmp_path: Path) -> tuple[HubService, list[str], set[str]]:
     refresh_priorities(store, PriorityConfig(mode="uncertainty"))
     store.add_operator("op1", "Op 1", hash_pin("1234", n=2**10))
     store.pair_kiosk("k")
-    service = HubService(store, tmp_path, project, schema)
+    service = make_service(store, tmp_path, project)
     service.handle("k", m.Hello(kiosk_id="k", version="t"))
     (ok,) = service.handle("k", m.Login(operator="op1", pin="1234"))
     assert ok.ok
@@ -88,11 +84,6 @@ def test_training_gold_and_never_twice_hold_with_priorities(tmp_path: Path) -> N
     assert any(c in gold for c in seen[service.policy.training_gold :])  # gold still mixed in
 
 
-@pytest.mark.xfail(
-    not WIRED,
-    reason="needs wiring: Store.assign must order work by `clips.priority DESC, seq`",
-    strict=True,
-)
 def test_most_uncertain_work_first(tmp_path: Path) -> None:
     service, order, gold = make(tmp_path)
     train(service, gold)

@@ -22,6 +22,7 @@ from hub.models.importer import import_predictions
 from hub.models.runtime import evaluation
 from protocol.pins import hash_pin
 
+from .conftest import close_after_test
 from .test_models_import import HEADER, N, V, clip_sha, csv_text, models_store
 
 ABC = ["a", "b", "c"]
@@ -138,7 +139,7 @@ def test_html_escapes_labels() -> None:
 
 
 def test_evaluation_from_the_hub_store(tmp_path: Path) -> None:
-    store = models_store(tmp_path, sources=2, per_source=4)
+    store = close_after_test(models_store(tmp_path, sources=2, per_source=4))
     store.set_gold(clip_sha(1, 3), N)
     for i in range(1, 4):
         store.add_operator(f"op{i}", f"Op {i}", hash_pin("1234", n=2**10))

@@ -21,6 +21,7 @@ from hub.models.priority import (
 from hub.models.runtime import priority_config_from_store, refresh_priorities
 from hub.store import predictions as sql
 
+from .conftest import close_after_test
 from .test_models_import import HEADER, N, V, clip_sha, csv_text, models_store
 
 AB = ["a", "b"]
@@ -148,8 +149,10 @@ def test_multi_choice_uncertainty() -> None:
 
 
 def test_stored_priority_reproduces_the_order_in_sql(tmp_path: Path) -> None:
-    store = models_store(
-        tmp_path, sources=2, per_source=4, extra_toml='\n[priority]\nmode = "uncertainty"\n'
+    store = close_after_test(
+        models_store(
+            tmp_path, sources=2, per_source=4, extra_toml='\n[priority]\nmode = "uncertainty"\n'
+        )
     )
     store.set_gold(clip_sha(1, 3), V)
     scores = {  # clip → P(violent)

@@ -8,17 +8,17 @@ import json
 from pathlib import Path
 
 import msgspec
-import pytest
 
 from hub.models.importer import import_predictions
 from hub.models.runtime import suggestions
 from hub.project import load_project, to_schema
 from hub.service import HubService
-from hub.store import Store
 from protocol import messages as m
 from protocol.codec import decode, encode
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 V, N = "gewelddadig", "niet_gewelddadig"
 MODEL = "violence-net"
@@ -29,7 +29,7 @@ def make(tmp_path: Path, review: bool) -> tuple[HubService, dict[str, str]]:
     project, text = load_project(PROJECTS / "geweld.toml")
     project = msgspec.structs.replace(project, review_mode=review)
     schema = to_schema(project, 1)
-    store = Store(tmp_path / "hub.db")
+    store = open_store(tmp_path / "hub.db")
     store.project_version(project.name, text, json.dumps(msgspec.to_builtins(schema)))
     guesses = {}
     for i in range(CLIPS):
@@ -42,7 +42,7 @@ def make(tmp_path: Path, review: bool) -> tuple[HubService, dict[str, str]]:
     for i in range(1, 4):
         store.add_operator(f"op{i}", f"Op {i}", hash_pin("1234", n=2**10))
     store.pair_kiosk("k")
-    service = HubService(store, tmp_path, project, schema)
+    service = make_service(store, tmp_path, project)
     service.handle("k", m.Hello(kiosk_id="k", version="t"))
     return service, guesses
 
@@ -76,12 +76,6 @@ def test_no_model_label_on_the_wire_without_review_mode(tmp_path: Path) -> None:
         assert getattr(c, "suggestion", None) is None
 
 
-@pytest.mark.xfail(
-    "suggestion" not in m.ClipRef.__struct_fields__,
-    reason="needs wiring: protocol ClipRef.suggestion and HubService filling it in review mode "
-    "(hub.models.runtime.suggestions)",
-    strict=True,
-)
 def test_review_mode_sends_the_models_label(tmp_path: Path) -> None:
     service, guesses = make(tmp_path, review=True)
     sent = [c for f in assign_frames(service) for c in decode(f, m.HubToKiosk).clips]

@@ -9,12 +9,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from hub.project import ProjectError, load_project, to_schema
+from hub.project import ProjectError, load_project
 from hub.service import HubService
-from hub.store import Store
 from protocol import messages as m
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 
 def service_for(tmp_path: Path, **wellbeing: object) -> HubService:
@@ -22,13 +23,13 @@ def service_for(tmp_path: Path, **wellbeing: object) -> HubService:
     project = msgspec.structs.replace(
         project, wellbeing=msgspec.structs.replace(project.wellbeing, **wellbeing)
     )
-    store = Store(tmp_path / "hub.db")
+    store = open_store(tmp_path / "hub.db")
     for i in range(4):
         data = bytes([i]) * 100
         store.add_clip(hashlib.sha256(data).hexdigest(), 100, 2.0, f"clip {i}", want=3)
     store.add_operator("op1", "One", hash_pin("1234", n=2**10))
     store.pair_kiosk("k1")
-    return HubService(store, tmp_path / "media", project, to_schema(project, 1))
+    return make_service(store, tmp_path / "media", project)
 
 
 def assign(service: HubService) -> dict[str, str]:

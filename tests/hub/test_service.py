@@ -7,19 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from hub.project import load_project, to_schema
 from hub.service import HubService
-from hub.store import Store
 from protocol import messages as m
 from protocol.constants import CAP_KIOSK_VERIFIER, CHUNK_SIZE
 from protocol.pins import check_verifier, hash_pin, verify_pin
-from tests.conftest import PIN_HASH, PROJECTS
+from tests.conftest import PIN_HASH
+
+from .conftest import make_service, open_store
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> HubService:
-    project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(tmp_path / "hub.db")
+    store = open_store(tmp_path / "hub.db")
     media = tmp_path / "media"
     for i in range(5):
         data = bytes([i]) * (CHUNK_SIZE * 2 + 100 + i)
@@ -31,7 +30,7 @@ def service(tmp_path: Path) -> HubService:
     store.add_operator("op2", "Two", hash_pin("1234", n=2**10))
     store.pair_kiosk("k1")
     store.pair_kiosk("k2")
-    return HubService(store, media, project, to_schema(project, 1))
+    return make_service(store, media)
 
 
 def login(service: HubService, kiosk: str, operator: str) -> None:

@@ -14,12 +14,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.project import load_project, to_schema
 from hub.service import HubService
 from hub.store import Store
 from protocol import messages as m
 from protocol.pins import hash_pin, login_proof
-from tests.conftest import PROJECTS
+
+from .conftest import make_service
 
 PIN = "2468"
 OPERATORS = ["op1", "op2", "op3"]
@@ -29,13 +29,12 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 def _service(folder: Path) -> HubService:
-    project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(folder / "hub.db")
+    store = Store(folder / "hub.db")  # closed by the test (one per Hypothesis example)
     for op in OPERATORS:
         store.add_operator(op, op, hash_pin(PIN, n=2**10))
     for sha in SHAS:
         store.add_clip(sha, 10, 1.0, sha[:6], want=9)
-    return HubService(store, folder / "media", project, to_schema(project, 1))
+    return make_service(store, folder / "media")
 
 
 codes = st.text("0123456789", min_size=1, max_size=8)

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from yarl import URL
 
-from hub.project import load_project, to_schema
 from hub.service import HubService
-from hub.store import Store
 from hub.store.accounts import add_user, create_token
 from hub.web.app import create_app
 from hub.web.routes import ROUTES
 from hub.web.state import WebSettings
-from tests.conftest import PROJECTS
+
+from .conftest import make_service, open_store
 
 STAFF = ("sam", "staff-pass-1")
 LEAD = ("lea", "lead-pass-1")
@@ -26,15 +25,13 @@ CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[HubService]:
-    project, _ = load_project(PROJECTS / "geweld.toml")
-    store = Store(tmp_path / "hub.db")
+def service(tmp_path: Path) -> HubService:
+    store = open_store(tmp_path / "hub.db")
     add_user(store, *STAFF[:1], "staff", STAFF[1])
     add_user(store, *LEAD[:1], "lead", LEAD[1])
     for i in range(3):
         store.add_clip(f"{i:064x}", 100, 2.0, f"clip-{i}", want=2)
-    yield HubService(store, tmp_path / "media", project, to_schema(project, 1))
-    store.close()
+    return make_service(store, tmp_path / "media")
 
 
 @pytest.fixture
@@ -70,15 +67,56 @@ async def test_pages_redirect_to_login(client: TestClient, path: str) -> None:
     assert r.headers["Location"].startswith("/login?next=")
 
 
-@pytest.mark.parametrize("method,path", [(m, p) for m, p, _ in ROUTES if p.startswith("/api/")])
-async def test_api_answers_401_without_credentials(client: TestClient, method: str, path: str):
-    r = await client.request(method, path.format(kiosk="k", operator="o", alert="a"))
-    if path == "/api/v1/openapi.json":
-        assert r.status == 200
-        return
-    assert r.status == 401
-    assert r.headers["WWW-Authenticate"] == "Bearer"
-    assert (await r.json())["error"]
+#: The routes anyone may call; every other route of the app needs a login or a token.
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/api/v1/openapi.json"),
+}
+
+
+def fill(path: str) -> str:
+    """`path` with every `{name}` or `{name:regex}` placeholder filled in."""
+    return re.sub(r"\{(\w+)(:[^}]*)?\}", r"x\1", path)
+
+
+def test_the_table_is_every_route_of_the_app(service: HubService) -> None:
+    """`create_app` registers ROUTES and nothing else, so a sweep of ROUTES is a sweep of the
+    app: a route added beside the table would fail here."""
+    app = create_app(service, WebSettings(secure_cookies=False))
+    routed = {
+        (route.method, fill(route.resource.canonical))
+        for route in app.router.routes()
+        if route.resource is not None
+        and route.method != "HEAD"
+        and not route.resource.canonical.startswith("/static")
+    }
+    assert routed == {(m, fill(p)) for m, p, _ in ROUTES}
+    marked_public = {(m, p) for m, p, h in ROUTES if getattr(h, "__straat_role__", "") is None}
+    assert marked_public == PUBLIC
+
+
+@pytest.mark.parametrize("method,path", [(m, p) for m, p, _ in ROUTES if (m, p) not in PUBLIC])
+async def test_every_route_refuses_without_credentials(
+    client: TestClient, method: str, path: str
+) -> None:
+    r = await client.request(method, fill(path), allow_redirects=False)
+    if path.startswith("/api/") or path == "/events":
+        assert r.status == 401
+        assert r.headers["WWW-Authenticate"] == "Bearer"
+        assert (await r.json())["error"]
+    else:
+        assert r.status == 303
+        assert r.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("method,path", sorted(PUBLIC))
+async def test_public_routes_answer_without_credentials(
+    client: TestClient, method: str, path: str
+) -> None:
+    r = await client.request(method, path, allow_redirects=False)
+    assert r.status != 401 and not r.headers.get("Location", "").startswith("/login?next=")
 
 
 async def test_events_need_a_login(client: TestClient) -> None:
@@ -365,3 +403,6 @@ async def test_snapshot_exports_are_for_lead_tokens(client: TestClient, service:
     assert (await client.post("/api/v1/exports")).status == 403
     r = await client.post("/api/v1/exports", headers={"X-CSRF-Token": csrf})
     assert r.status == 401  # snapshots are made with tokens, not browser sessions
+    await client.post("/logout", headers={"X-CSRF-Token": csrf})
+    await login(client, STAFF)
+    assert (await client.get("/api/v1/exports")).status == 403  # and not by staff

@@ -171,10 +171,7 @@ async def test_statement_dates_at_the_ends_of_the_calendar(client: TestClient, s
 
 
 async def test_deeply_nested_json_and_huge_csv_fields_are_clear_400s(service: HubService) -> None:
-    from hub.web.model_routes import add_model_routes
-
     app = create_app(service, WebSettings(secure_cookies=False))
-    add_model_routes(app, lambda request: service.store)
     lead = create_token(service.store, "lead")
     bearer = {"Authorization": f"Bearer {lead}", "Content-Type": "application/json"}
     nested = "[" * 100_000 + "]" * 100_000
@@ -247,10 +244,7 @@ async def test_405_says_what_is_allowed(client: TestClient, service) -> None:
 
 
 async def test_openapi_lists_every_api_route(service: HubService) -> None:
-    from hub.web.model_routes import add_model_routes
-
     app = create_app(service, WebSettings(secure_cookies=False))
-    add_model_routes(app, lambda request: service.store)
     async with TestClient(TestServer(app)) as c:
         doc = await (await c.get("/api/v1/openapi.json")).json()
         routes = {

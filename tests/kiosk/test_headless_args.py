@@ -1,5 +1,6 @@
 """The hub options the tests hand to the headless kiosk survive a public key that starts with
-"-" (Z85 has "-" in its alphabet: about one hub in 85; it broke a CI run)."""
+"-" (Z85 has "-" in its alphabet: about one hub in 85 has such a key, and an option parser
+would take it for an option)."""
 
 from __future__ import annotations
 

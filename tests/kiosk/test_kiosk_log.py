@@ -6,12 +6,10 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-import shutil
 from pathlib import Path
 
-import pytest
-
 from kiosk.logs import BACKUPS, MAX_BYTES, log_path, setup_logging
+from tests.conftest import needs
 from tests.kiosk.test_tmux_kiosk import STRAAT_KIOSK, Tmux, wait_until
 
 
@@ -34,7 +32,7 @@ def test_the_log_rolls_over(tmp_path: Path) -> None:
         root.setLevel(saved[1])
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@needs("tmux")
 def test_a_warning_of_a_real_kiosk_run_is_in_its_log(tmp_path: Path) -> None:
     data = tmp_path / "kiosk"
     # a hub address without its key: the kiosk warns that it cannot talk to it

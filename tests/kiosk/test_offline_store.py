@@ -5,11 +5,21 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from kiosk.cache import ClipCache
 from kiosk.store import KioskStore
 from protocol import messages as m
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[KioskStore]:
+    opened = KioskStore(tmp_path / "k.db")
+    yield opened
+    opened.close()
 
 
 def clip(data: bytes, name: str = "c") -> m.ClipRef:
@@ -36,17 +46,18 @@ def label(operator: str, sha: str, i: int) -> m.Label:
     )
 
 
-def test_label_is_durable_before_submit_returns(tmp_path: Path) -> None:
-    store = KioskStore(tmp_path / "k.db")
+def test_label_is_durable_before_submit_returns(tmp_path: Path, store: KioskStore) -> None:
     store.record_label(label("op", "a" * 64, 1))
     # another connection (as after a crash) sees it at once
     other = sqlite3.connect(tmp_path / "k.db")
-    assert other.execute("SELECT uuid FROM outbox").fetchall() == [("u1",)]
+    try:
+        assert other.execute("SELECT uuid FROM outbox").fetchall() == [("u1",)]
+    finally:
+        other.close()
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
-def test_outbox_keeps_order_and_acks_remove_once(tmp_path: Path) -> None:
-    store = KioskStore(tmp_path / "k.db")
+def test_outbox_keeps_order_and_acks_remove_once(tmp_path: Path, store: KioskStore) -> None:
     for i in range(5):
         store.record_label(label("op", "a" * 64, i))
     assert [x.uuid for x in store.outbox()] == [f"u{i}" for i in range(5)]
@@ -54,8 +65,7 @@ def test_outbox_keeps_order_and_acks_remove_once(tmp_path: Path) -> None:
     assert [x.uuid for x in store.outbox()] == ["u0", "u2", "u4"]
 
 
-def test_undo_before_sync_takes_the_label_back(tmp_path: Path) -> None:
-    store = KioskStore(tmp_path / "k.db")
+def test_undo_before_sync_takes_the_label_back(tmp_path: Path, store: KioskStore) -> None:
     store.add_assignment(
         m.Assign(operator="op", lease_id="l", expires_at=time.time() + 60, clips=[clip(b"abc")])
     )
@@ -68,9 +78,8 @@ def test_undo_before_sync_takes_the_label_back(tmp_path: Path) -> None:
 
 
 def test_cache_evicts_least_recently_used_but_never_leased_unlabelled_clips(
-    tmp_path: Path,
+    tmp_path: Path, store: KioskStore
 ) -> None:
-    store = KioskStore(tmp_path / "k.db")
     cache = ClipCache(tmp_path / "clips", store, limit_bytes=2500)
     blobs = [bytes([i]) * 1000 for i in range(4)]
     refs = [clip(b) for b in blobs]
@@ -87,8 +96,7 @@ def test_cache_evicts_least_recently_used_but_never_leased_unlabelled_clips(
     assert store.cache_bytes() <= 2500
 
 
-def test_corrupt_and_truncated_files_are_not_ready(tmp_path: Path) -> None:
-    store = KioskStore(tmp_path / "k.db")
+def test_corrupt_and_truncated_files_are_not_ready(tmp_path: Path, store: KioskStore) -> None:
     cache = ClipCache(tmp_path / "clips", store)
     sha = put(cache, b"x" * 5000)
     cache.path(sha).write_bytes(b"x" * 4000)
@@ -96,8 +104,9 @@ def test_corrupt_and_truncated_files_are_not_ready(tmp_path: Path) -> None:
     assert not cache.path(sha).exists()
 
 
-def test_resume_keeps_verified_prefix_and_refuses_out_of_order(tmp_path: Path) -> None:
-    store = KioskStore(tmp_path / "k.db")
+def test_resume_keeps_verified_prefix_and_refuses_out_of_order(
+    tmp_path: Path, store: KioskStore
+) -> None:
     cache = ClipCache(tmp_path / "clips", store)
     data = bytes(range(256)) * 40
     ref = clip(data)
@@ -111,8 +120,7 @@ def test_resume_keeps_verified_prefix_and_refuses_out_of_order(tmp_path: Path) -
     assert w2.finish() and cache.ready(ref.sha256)
 
 
-def test_a_wrong_file_fails_verification_and_is_deleted(tmp_path: Path) -> None:
-    store = KioskStore(tmp_path / "k.db")
+def test_a_wrong_file_fails_verification_and_is_deleted(tmp_path: Path, store: KioskStore) -> None:
     cache = ClipCache(tmp_path / "clips", store)
     ref = clip(b"right bytes")
     w = cache.begin(ref.sha256, ref.size)

@@ -142,7 +142,7 @@ def test_a_project_with_sound_unmutes_every_instance(clip: Path) -> None:
         player.close()
 
 
-# ---- the next clip preloaded on the second mpv instance (issue 7: never wait) ---------------
+# ---- the next clip preloaded on the second mpv instance: the operator never waits ---------
 
 
 def colour_clip(path: Path, colour: str) -> Path:

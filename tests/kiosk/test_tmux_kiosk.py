@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,13 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PIN, HubProc, make_hub
+from tests.conftest import PIN, HubProc, make_hub, needs
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = needs("tmux")
 
 STRAAT_KIOSK = Path(sys.executable).with_name("straat-kiosk")
 #: how tmux writes a truecolour cell: foreground, maybe background, then the glyph
 TRUECOLOUR_HALF_BLOCK = re.compile(r"\x1b\[38;2;\d+;\d+;\d+m(?:\x1b\[48;2;\d+;\d+;\d+m)?▀")
+
+
+#: The environment of the private tmux server and so of its panes: without pytest's own
+#: COLUMNS and LINES (80 × 24 under a runner without a terminal), or Textual would draw at
+#: that size in a bigger pane.
+PANE_ENV = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
 
 
 class Tmux:
@@ -32,11 +37,16 @@ class Tmux:
 
     def run(self, *args: str) -> str:
         proc = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=PANE_ENV,
         )
         return proc.stdout
 
     def start(self, command: str, width: int = 120, height: int = 36) -> None:
+        """`command` (a shell command line) in a `width` × `height` pane."""
         self.run(
             "new-session", "-d", "-s", "kiosk", "-x", str(width), "-y", str(height),
             "-e", "COLORTERM=truecolor", command,
@@ -47,6 +57,10 @@ class Tmux:
 
     def escapes(self) -> str:
         return self.run("capture-pane", "-p", "-e", "-t", "kiosk")
+
+    def cursor_row(self) -> int:
+        """The terminal cursor's row: Textual puts the cursor in the focused input."""
+        return int(self.run("display-message", "-p", "-t", "kiosk", "#{cursor_y}"))
 
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", "kiosk", *keys)
@@ -66,6 +80,11 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str, pane: T
 
 def video_lines(screen: str) -> list[str]:
     return [line for line in screen.splitlines() if len(TRUECOLOUR_HALF_BLOCK.findall(line)) > 8]
+
+
+def picture(pane: Tmux) -> str:
+    """The video part of the screen, with its colours."""
+    return "\n".join(video_lines(pane.escapes()))
 
 
 @pytest.fixture
@@ -96,18 +115,23 @@ def test_kiosk_in_tmux_draws_moving_video_and_a_key_stores_a_label(
     tmux.start(f"{STRAAT_KIOSK} --config {config}")
     wait_until(lambda: "Je nummer" in tmux.text(), 30, "the login screen", tmux)
     wait_until(lambda: "verbonden" in tmux.text(), 30, "a connection to the hub", tmux)
-    tmux.keys("op1", "Enter")
-    time.sleep(1.0)  # the focus moves to the PIN field by a posted message: let it land
+    tmux.keys("op1")
+    wait_until(lambda: "op1" in tmux.text(), 10, "the operator number typed", tmux)
+    operator_row = tmux.cursor_row()
+    tmux.keys("Enter")  # the focus moves down to the PIN field by a posted message
+    wait_until(lambda: tmux.cursor_row() > operator_row, 10, "the focus in the PIN field", tmux)
     tmux.keys(PIN, "Enter")
     wait_until(lambda: "Clip:" in tmux.text(), 30, "the first clip", tmux)
     wait_until(lambda: len(video_lines(tmux.escapes())) > 10, 15, "video in the terminal", tmux)
 
     tmux.keys("r")  # the test clips last 2 s: play this one again and watch it move
-    pictures = []
-    for _ in range(6):
-        pictures.append("\n".join(video_lines(tmux.escapes())))
-        time.sleep(0.15)
-    assert len(set(pictures)) >= 3, "the picture does not move"
+    pictures: list[str] = []
+
+    def moved() -> bool:
+        pictures.append(picture(tmux))
+        return len(set(pictures)) >= 3
+
+    wait_until(moved, 5, "three different pictures of the clip", tmux)
     clip_name = re.compile(r"Clip: (\S+)")
     first_clip = clip_name.findall(tmux.text())
     assert first_clip
@@ -118,11 +142,14 @@ def test_kiosk_in_tmux_draws_moving_video_and_a_key_stores_a_label(
     wait_until(
         lambda: clip_name.findall(tmux.text()) not in ([], first_clip), 5, "the next clip", tmux
     )
-    moving = []
-    for _ in range(6):
-        moving.append("\n".join(video_lines(tmux.escapes())))
-        time.sleep(0.15)
-    assert all(moving) and not set(moving) & set(pictures), "the next clip is not drawn"
+    moving: list[str] = []
+
+    def watched_next_clip() -> bool:  # six looks, every one the next clip's picture
+        moving.append(picture(tmux))
+        assert moving[-1] and moving[-1] not in pictures, "the next clip is not drawn"
+        return len(moving) >= 6
+
+    wait_until(watched_next_clip, 5, "six looks at the next clip", tmux)
 
     def stored() -> bool:
         hub_store = hub.store()
