@@ -56,8 +56,7 @@ demo: setup
 	$(BIN)/python -m scripts.demo --data $(DEMO_DIR)
 
 test: setup
-	$(BIN)/ruff check .
-	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory check
 	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 

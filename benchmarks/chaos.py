@@ -24,8 +24,16 @@ from tests.faults import KioskProc, check, seed_clips, write_project
 from tests.netns import Lan, netns_available
 
 
-def run(duration: float, kiosks: int, fault_rate: float, clips: int, interval: float,
-        seed: int, workdir: Path, quiet: bool = False) -> tuple[str, bool]:
+def run(
+    duration: float,
+    kiosks: int,
+    fault_rate: float,
+    clips: int,
+    interval: float,
+    seed: int,
+    workdir: Path,
+    quiet: bool = False,
+) -> tuple[str, bool]:
     rng = random.Random(seed)
     use_netns = netns_available() is None
     lan = Lan() if use_netns else None
@@ -35,8 +43,9 @@ def run(duration: float, kiosks: int, fault_rate: float, clips: int, interval: f
     try:
         hub = make_hub(workdir, operators=kiosks)
         hub.project = write_project(workdir / "project.toml", redundancy=kiosks)
-        hub.project.write_text(hub.project.read_text().replace("max_votes = 5",
-                                                                f"max_votes = {kiosks}"))
+        hub.project.write_text(
+            hub.project.read_text().replace("max_votes = 5", f"max_votes = {kiosks}")
+        )
         seed_clips(hub.data, clips, 4000, want=kiosks, seed=seed)
         hub.extra = ["--open-pairing"]
         if lan:
@@ -48,8 +57,20 @@ def run(duration: float, kiosks: int, fault_rate: float, clips: int, interval: f
         procs: list[KioskProc] = []
         for i in range(kiosks):
             name = f"k{i}"
-            args = ["--operator", f"op{i + 1}", "--pin", PIN, "--interval", str(interval),
-                    "--prefetch", "20", "--seed", str(seed + i), "--drain", "120"]
+            args = [
+                "--operator",
+                f"op{i + 1}",
+                "--pin",
+                PIN,
+                "--interval",
+                str(interval),
+                "--prefetch",
+                "20",
+                "--seed",
+                str(seed + i),
+                "--drain",
+                "120",
+            ]
             ns = None
             if lan:
                 kh = lan.add_host(name, 11 + i)
@@ -123,8 +144,15 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
-        line, ok = run(args.duration, args.kiosks, args.fault_rate, args.clips, args.interval,
-                       args.seed, Path(tmp))
+        line, ok = run(
+            args.duration,
+            args.kiosks,
+            args.fault_rate,
+            args.clips,
+            args.interval,
+            args.seed,
+            Path(tmp),
+        )
     print(line)
     return 0 if ok else 1
 

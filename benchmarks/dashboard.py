@@ -24,8 +24,15 @@ from benchmarks.common import machine, median
 from benchmarks.growth import build, open_service
 
 PATHS = [
-    "/kiosks", "/operators", "/progress", "/quality", "/operators/op0007/statement",
-    "/api/v1/status", "/api/v1/operators", "/api/v1/progress", "/api/v1/quality",
+    "/kiosks",
+    "/operators",
+    "/progress",
+    "/quality",
+    "/operators/op0007/statement",
+    "/api/v1/status",
+    "/api/v1/operators",
+    "/api/v1/progress",
+    "/api/v1/quality",
     "/api/v1/export/clips.jsonl",
 ]
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -79,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"machine: {machine()}")
         if not (data / "hub.db").exists():
             built = build(data / "hub.db", args.clips, args.labels, args.operators, 0.9)
-            print(f"built: {built['clips']} clips, {built['labels']} labels, "
-                  f"{built['mib']:.0f} MiB in {built['seconds']:.1f} s")
+            print(
+                f"built: {built['clips']} clips, {built['labels']} labels, "
+                f"{built['mib']:.0f} MiB in {built['seconds']:.1f} s"
+            )
         store, service = open_service(data)
         if not store.conn.execute("SELECT 1 FROM users WHERE username = 'lea'").fetchone():
             add_user(store, "lea", "lead", "lead-pass-1")
@@ -88,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         store.close()
     print(f"{'path':32s} status  first ms  median ms  loop stalled ms")
     for path, status, times, stall in rows:
-        print(f"{path:32s} {status:6d} {times[0] * 1000:9.1f} {median(times) * 1000:10.1f}"
-              f" {stall * 1000:16.1f}")
+        print(
+            f"{path:32s} {status:6d} {times[0] * 1000:9.1f} {median(times) * 1000:10.1f}"
+            f" {stall * 1000:16.1f}"
+        )
     worst = max(rows, key=lambda r: r[3])
     print(f"worst loop stall: {worst[3] * 1000:.1f} ms ({worst[0]})")
     return 0

@@ -34,7 +34,13 @@ def install(out: str) -> None:
     from hub.store import Store
 
     data: dict[str, Any] = {
-        "slices": [], "lag": [], "fit": [], "checkpoint": [], "cpu": [], "handle": [], "gc": []
+        "slices": [],
+        "lag": [],
+        "fit": [],
+        "checkpoint": [],
+        "cpu": [],
+        "handle": [],
+        "gc": [],
     }
     init = router_mod.Router.__init__
 

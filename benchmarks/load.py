@@ -530,7 +530,13 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     hub = setup_hub(workdir, args.kiosks, clips, args.want, args.clip_bytes, args.fetch_ratio)
     if args.trace is not None:  # the hub under benchmarks/hubtrace.py
         args.trace.mkdir(parents=True, exist_ok=True)
-        hub.prefix = [sys.executable, "-m", "benchmarks.hubtrace", str(args.trace / "hub.json"), "--"]
+        hub.prefix = [
+            sys.executable,
+            "-m",
+            "benchmarks.hubtrace",
+            str(args.trace / "hub.json"),
+            "--",
+        ]
     say(f"seeded {clips} clips in {time.perf_counter() - t:.1f} s")
     hub.start()
     load_start = os.getloadavg()[0]
@@ -752,16 +758,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fetch-ratio", type=float, default=1.0, help="share of clips fetched")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
-        "--ramp", type=float, default=RAMP,
+        "--ramp",
+        type=float,
+        default=RAMP,
         help="seconds over which the kiosks' shifts start (default 1: nearly in step)",
     )
     p.add_argument(
-        "--jitter", type=float, default=0.0,
+        "--jitter",
+        type=float,
+        default=0.0,
         help="with --rate: each label's interval is 1/rate × (1 ± JITTER), uniform (default 0: "
         "every kiosk labels at exactly --rate, so kiosks ask for work in step)",
     )
     p.add_argument(
-        "--pin", action="store_true",
+        "--pin",
+        action="store_true",
         help="hub on the first CPU, the simulated kiosks on the others (≥ 2 CPUs)",
     )
     p.add_argument(
@@ -769,7 +780,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--profile-format", default="speedscope", help="py-spy format (raw, …)")
     p.add_argument(
-        "--trace", type=Path, default=None,
+        "--trace",
+        type=Path,
+        default=None,
         help="folder: the hub's per-slice time stamps (benchmarks/hubtrace.py) and the clients' "
         "per-request ones, for benchmarks/trace_report.py",
     )

@@ -75,37 +75,57 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     t0 = clients["window"][0]
     totals = [r["total"] for r in rows]
-    print(f"{len(rows)} {args.kind} requests matched; total p50 {pct(totals, 50):.1f} "
-          f"p99 {pct(totals, 99):.1f} ms")
+    print(
+        f"{len(rows)} {args.kind} requests matched; total p50 {pct(totals, 50):.1f} "
+        f"p99 {pct(totals, 99):.1f} ms"
+    )
     for part in PARTS:
         vals = [r[part] for r in rows]
-        print(f"  {part:9s} p50 {pct(vals, 50):6.2f}  p95 {pct(vals, 95):6.2f}  "
-              f"p99 {pct(vals, 99):6.2f}  max {max(vals):6.1f}")
+        print(
+            f"  {part:9s} p50 {pct(vals, 50):6.2f}  p95 {pct(vals, 95):6.2f}  "
+            f"p99 {pct(vals, 99):6.2f}  max {max(vals):6.1f}"
+        )
     slow = sorted((r for r in rows if r["total"] > args.slow), key=lambda r: -r["total"])
-    print(f"{len(slow)} slower than {args.slow:g} ms; share of their time: " + ", ".join(
-        f"{part} {sum(r[part] for r in slow) / max(1e-9, sum(r['total'] for r in slow)):.0%}"
-        for part in PARTS))
+    print(
+        f"{len(slow)} slower than {args.slow:g} ms; share of their time: "
+        + ", ".join(
+            f"{part} {sum(r[part] for r in slow) / max(1e-9, sum(r['total'] for r in slow)):.0%}"
+            for part in PARTS
+        )
+    )
     # hub-wide view
     lens = [(c - b) * 1000 for b, c, _, _ in slices]
     gaps = [(slices[i + 1][0] - slices[i][2]) * 1000 for i in range(len(slices) - 1)]
-    print(f"slices: {len(slices)}; work+commit p50 {pct(lens, 50):.2f} p99 {pct(lens, 99):.2f} "
-          f"max {max(lens):.1f} ms; gap to next slice p99 {pct(gaps, 99):.2f} max "
-          f"{max(gaps):.1f} ms")
+    print(
+        f"slices: {len(slices)}; work+commit p50 {pct(lens, 50):.2f} p99 {pct(lens, 99):.2f} "
+        f"max {max(lens):.1f} ms; gap to next slice p99 {pct(gaps, 99):.2f} max "
+        f"{max(gaps):.1f} ms"
+    )
     lag = hub["lag"]
-    print(f"loop lag events > 2 ms: {len(lag)}; max {max((x[1] for x in lag), default=0) * 1000:.1f} ms")
+    print(
+        f"loop lag events > 2 ms: {len(lag)}; max {max((x[1] for x in lag), default=0) * 1000:.1f} ms"
+    )
     for name in ("fit", "checkpoint"):
         spans = hub[name]
         d = [(b - a) * 1000 for a, b, *_ in spans]
         if d:
             cpu = sum(x[2] for x in spans if len(x) > 2) * 1000
-            print(f"{name}: {len(d)} × p50 {pct(d, 50):.1f} max {max(d):.1f} ms (thread CPU {cpu:.0f} ms in all); at "
-                  + " ".join(f"{a - t0:.1f}" for a, *_ in spans if a >= t0 - 1)[:200])
+            print(
+                f"{name}: {len(d)} × p50 {pct(d, 50):.1f} max {max(d):.1f} ms (thread CPU {cpu:.0f} ms in all); at "
+                + " ".join(f"{a - t0:.1f}" for a, *_ in spans if a >= t0 - 1)[:200]
+            )
     cpu = [x for x in hub["cpu"] if x[0] >= t0]
     wall, used, queued = (sum(x[i] for x in cpu) for i in (1, 2, 3))
-    print(f"router slices in the window: wall {wall:.2f} s = CPU {used:.2f} + run queue "
-          f"{queued:.2f} + blocked (GIL, I/O) {wall - used - queued:.2f}")
-    print("hub threads (CPU s, run-queue wait s): " + ", ".join(
-        f"{k.split(' ', 1)[1]} {v[0]:.2f}/{v[1]:.2f}" for k, v in hub.get("threads", {}).items()))
+    print(
+        f"router slices in the window: wall {wall:.2f} s = CPU {used:.2f} + run queue "
+        f"{queued:.2f} + blocked (GIL, I/O) {wall - used - queued:.2f}"
+    )
+    print(
+        "hub threads (CPU s, run-queue wait s): "
+        + ", ".join(
+            f"{k.split(' ', 1)[1]} {v[0]:.2f}/{v[1]:.2f}" for k, v in hub.get("threads", {}).items()
+        )
+    )
     gcs = [x for x in hub["gc"] if x[0] >= t0]
     for gen in (0, 1, 2):
         d = [(b - a) * 1000 for a, b, g, _ in gcs if g == gen]
@@ -116,14 +136,24 @@ def main(argv: list[str] | None = None) -> int:
         n = r["slice_n"]
         near = [x for x in slices if r["sent"] - 0.001 <= x[0] <= r["sent"] + r["total"] / 1000]
         kinds = collections.Counter(t for x in near for _, t, _ in x[3])
-        overl = [name for name in ("fit", "checkpoint", "gc") for a, b, *_ in hub[name]
-                 if a <= r["sent"] + r["total"] / 1000 and b >= r["sent"]]
-        lags = [round(late * 1000, 1) for t, late in lag
-                if r["sent"] - 0.01 <= t <= r["sent"] + r["total"] / 1000]
-        print(f"  at {at:6.2f}s total {r['total']:6.1f}: " + " ".join(
-            f"{part} {r[part]:.1f}" for part in PARTS)
+        overl = [
+            name
+            for name in ("fit", "checkpoint", "gc")
+            for a, b, *_ in hub[name]
+            if a <= r["sent"] + r["total"] / 1000 and b >= r["sent"]
+        ]
+        lags = [
+            round(late * 1000, 1)
+            for t, late in lag
+            if r["sent"] - 0.01 <= t <= r["sent"] + r["total"] / 1000
+        ]
+        print(
+            f"  at {at:6.2f}s total {r['total']:6.1f}: "
+            + " ".join(f"{part} {r[part]:.1f}" for part in PARTS)
             + f" | slice#{n} {r['frames']} frames; meanwhile {len(near)} slices {dict(kinds)}"
-            + (f" overlaps {overl}" if overl else "") + (f" lag {lags}" if lags else ""))
+            + (f" overlaps {overl}" if overl else "")
+            + (f" lag {lags}" if lags else "")
+        )
     return 0
 
 

@@ -58,8 +58,22 @@ class Lan:
         host = Host(ns=ns, ip=f"{SUBNET}.0.{index}", dev=f"e{name}", bridge_dev=f"b{name}")
         sh("ip", "netns", "add", ns)
         sh("ip", "-n", ns, "link", "set", "dev", "lo", "up")
-        sh("ip", "-n", ns, "link", "add", "name", host.dev, "type", "veth", "peer", "name",
-           host.bridge_dev, "netns", self.bridge_ns)
+        sh(
+            "ip",
+            "-n",
+            ns,
+            "link",
+            "add",
+            "name",
+            host.dev,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            host.bridge_dev,
+            "netns",
+            self.bridge_ns,
+        )
         sh("ip", "-n", ns, "addr", "add", f"{host.ip}/24", "dev", host.dev)
         sh("ip", "-n", ns, "link", "set", "dev", host.dev, "multicast", "on", "up")
         sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", host.dev)
@@ -79,8 +93,25 @@ class Lan:
         """Rate-limit both directions of a host's link (token bucket)."""
         host = self.hosts[name]
         for ns, dev in ((host.ns, host.dev), (self.bridge_ns, host.bridge_dev)):
-            sh("ip", "netns", "exec", ns, "tc", "qdisc", "replace", "dev", dev, "root", "tbf",
-               "rate", rate, "burst", "16kb", "latency", "2s")
+            sh(
+                "ip",
+                "netns",
+                "exec",
+                ns,
+                "tc",
+                "qdisc",
+                "replace",
+                "dev",
+                dev,
+                "root",
+                "tbf",
+                "rate",
+                rate,
+                "burst",
+                "16kb",
+                "latency",
+                "2s",
+            )
 
     def __exit__(self, *exc: object) -> None:
         for host in self.hosts.values():

@@ -12,8 +12,16 @@ pytestmark = pytest.mark.slow
 
 
 def test_short_chaos_run_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    line, ok = run(duration=45, kiosks=3, fault_rate=0.4, clips=400, interval=0.02, seed=11,
-                   workdir=tmp_path, quiet=True)
+    line, ok = run(
+        duration=45,
+        kiosks=3,
+        fault_rate=0.4,
+        clips=400,
+        interval=0.02,
+        seed=11,
+        workdir=tmp_path,
+        quiet=True,
+    )
     print(line)
     assert ok, line
     labels = int(line.split()[0].split("=")[1])

@@ -36,7 +36,8 @@ def hub_on(lan: Lan, tmp_path: Path, clips: int, size: int) -> HubProc:
 def kiosk_on(lan: Lan, tmp_path: Path, name: str, index: int, operator: str, *extra: str):
     host = lan.add_host(name, index)
     return KioskProc(
-        name, tmp_path / name,
+        name,
+        tmp_path / name,
         ["--interface", host.ip, "--tofu", "--operator", operator, "--pin", PIN, *extra],
         netns=host.ns,
     )
@@ -53,14 +54,32 @@ def wait_until(pred, timeout: float = 30.0, what: str = "") -> None:
 def test_link_down_mid_transfer_resumes_and_everything_arrives_once(tmp_path: Path) -> None:
     with Lan() as lan:
         hub = hub_on(lan, tmp_path, clips=6, size=3_000_000)
-        k = kiosk_on(lan, tmp_path, "ka", 11, "op1", "--count", "6", "--prefetch", "6",
-                     "--interval", "0.1", "--drain", "60")
+        k = kiosk_on(
+            lan,
+            tmp_path,
+            "ka",
+            11,
+            "op1",
+            "--count",
+            "6",
+            "--prefetch",
+            "6",
+            "--interval",
+            "0.1",
+            "--drain",
+            "60",
+        )
         lan.slow("ka", "16mbit")  # 3 MB takes ~1.5 s: time to pull the cable mid-way
         try:
             k.start()
             parts = k.data / "clips"
-            wait_until(lambda: parts.exists() and any(
-                p.stat().st_size > 300_000 for p in parts.glob("*.part")), 60, "a transfer")
+            wait_until(
+                lambda: (
+                    parts.exists() and any(p.stat().st_size > 300_000 for p in parts.glob("*.part"))
+                ),
+                60,
+                "a transfer",
+            )
             lan.cut("ka")
             time.sleep(4.5)  # > 3 missed heartbeats: the kiosk declares the hub gone
             assert any(e.get("status") == "offline" for e in k.events), k.tail()
@@ -80,8 +99,23 @@ def test_link_down_mid_sync_then_back(tmp_path: Path) -> None:
     with Lan() as lan:
         # exactly the clips the kiosk labels: no media transfer competes with the label sync
         hub = hub_on(lan, tmp_path, clips=N, size=2_000)
-        k = kiosk_on(lan, tmp_path, "kb", 12, "op1", "--prefetch", str(N), "--interval", "0",
-                     "--count", str(N), "--drain", "120", "--start-after", str(N))
+        k = kiosk_on(
+            lan,
+            tmp_path,
+            "kb",
+            12,
+            "op1",
+            "--prefetch",
+            str(N),
+            "--interval",
+            "0",
+            "--count",
+            str(N),
+            "--drain",
+            "120",
+            "--start-after",
+            str(N),
+        )
         try:
             k.start()
             k.wait_event("ready", N, timeout=60)
@@ -126,7 +160,7 @@ def test_link_down_mid_sync_then_back(tmp_path: Path) -> None:
             after = [e for e in list(k.events)[mended:] if e.get("event") != "labelled"]
             welcomed = [i for i, e in enumerate(after) if e.get("event") == "welcome"]
             assert welcomed, k.tail(30)
-            drained = after[welcomed[0]:]
+            drained = after[welcomed[0] :]
             dropped = [e for e in drained if e.get("status") == "offline" and e.get("outbox")]
             assert not dropped, (
                 "the kiosk dropped the hub mid-drain; since the mend:\n"

@@ -14,8 +14,15 @@ from benchmarks import load, trace_report
 
 def _kiosk(**kw: float) -> load.SimKiosk:
     s = load.Settings(
-        endpoint="tcp://127.0.0.1:9", server_key="0" * 40, duration=1, rate=5, batch=1,
-        window=10, request=20, fetch_ratio=1.0, **kw,
+        endpoint="tcp://127.0.0.1:9",
+        server_key="0" * 40,
+        duration=1,
+        rate=5,
+        batch=1,
+        window=10,
+        request=20,
+        fetch_ratio=1.0,
+        **kw,
     )
     ctx = zmq.Context.instance()
     return load.SimKiosk(ctx, "k1", "op1", s, load.Stats())
@@ -41,10 +48,26 @@ def test_without_jitter_labels_come_at_exactly_the_rate() -> None:
 
 
 def test_a_short_traced_run(tmp_path: Path, capsys) -> None:
-    code = load.main([
-        "--kiosks", "6", "--rate", "5", "--duration", "3", "--procs", "1", "--ramp", "2",
-        "--jitter", "0.3", "--trace", str(tmp_path / "trace"), "--keep", str(tmp_path / "run"),
-    ])
+    code = load.main(
+        [
+            "--kiosks",
+            "6",
+            "--rate",
+            "5",
+            "--duration",
+            "3",
+            "--procs",
+            "1",
+            "--ramp",
+            "2",
+            "--jitter",
+            "0.3",
+            "--trace",
+            str(tmp_path / "trace"),
+            "--keep",
+            str(tmp_path / "run"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "over_assigned=0 repeated_for_operator=0" in out

@@ -120,8 +120,18 @@ def test_a_kiosk_pairs_with_the_hub_that_knows_its_code(tmp_path: Path) -> None:
     store = right.store()
     code = store.create_pair_code()
     store.close()
-    k = kiosk(tmp_path, "k1", "--pair-code", code, "--interval", "0.3", "--prefetch", "5",
-              "--wait-online", "60")
+    k = kiosk(
+        tmp_path,
+        "k1",
+        "--pair-code",
+        code,
+        "--interval",
+        "0.3",
+        "--prefetch",
+        "5",
+        "--wait-online",
+        "60",
+    )
     try:
         wrong.start()
         k.start()

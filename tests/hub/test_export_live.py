@@ -28,8 +28,11 @@ def _label(clip: str, op: str, *values: str) -> dict[str, Any]:
 def test_majority_ties_votes_and_unlabelled_clips() -> None:
     store = _Rows(
         [
-            _label("a", "o1", "geweld"), _label("a", "o2", "geweld"), _label("a", "o3", "geen"),
-            _label("b", "o1", "geen"), _label("b", "o2", "geweld"),  # tie: first project label
+            _label("a", "o1", "geweld"),
+            _label("a", "o2", "geweld"),
+            _label("a", "o3", "geen"),
+            _label("b", "o1", "geen"),
+            _label("b", "o2", "geweld"),  # tie: first project label
             _label("c", "o1", "oud"),  # a value from an older schema version
         ],
         ["a", "b", "c", "d"],

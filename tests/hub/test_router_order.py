@@ -18,8 +18,9 @@ ONE_OF_EACH = [
     m.Login(operator="fetch", pin="1234"),  # the word alone is not a Fetch
     m.Logout(operator="op1"),
     m.RequestWork(operator="op1", count=5),
-    m.Label(uuid=UUID, operator="op1", clip=SHA, schema_version=1, values=["fetch"],
-            created_at=1.0),
+    m.Label(
+        uuid=UUID, operator="op1", clip=SHA, schema_version=1, values=["fetch"], created_at=1.0
+    ),
     m.Retract(uuid=UUID, operator="op1"),
 ]
 
@@ -50,12 +51,20 @@ def test_other_kiosks_go_first_and_each_keeps_its_order() -> None:
     fetch = m.Fetch(sha256=SHA)
     work, beat, logout = ONE_OF_EACH[4], ONE_OF_EACH[1], ONE_OF_EACH[3]
     batch = [
-        _frames(fetch, b"a"), _frames(work, b"b"), _frames(beat, b"a"),  # a's beat after a's fetch
-        _frames(fetch, b"b"), _frames(logout, b"c"), _frames(work, b"b"),
+        _frames(fetch, b"a"),
+        _frames(work, b"b"),
+        _frames(beat, b"a"),  # a's beat after a's fetch
+        _frames(fetch, b"b"),
+        _frames(logout, b"c"),
+        _frames(work, b"b"),
     ]
     assert _kinds(transfers_last(batch)) == [
-        "b:RequestWork", "c:Logout",  # nothing of theirs waits behind a transfer
-        "a:Fetch", "a:Heartbeat", "b:Fetch", "b:RequestWork",  # own order kept
+        "b:RequestWork",
+        "c:Logout",  # nothing of theirs waits behind a transfer
+        "a:Fetch",
+        "a:Heartbeat",
+        "b:Fetch",
+        "b:RequestWork",  # own order kept
     ]
     plain = [_frames(work, b"a"), _frames(beat, b"b")]
     assert transfers_last(plain) == plain
@@ -72,7 +81,10 @@ def test_frames_read_later_go_before_waiting_transfers() -> None:
     backlog.add(_frames(work, b"d"))  # read between slices
     backlog.add(_frames(beat, b"b"))  # b's beat waits behind b's own fetch
     assert _kinds([backlog.pop() for _ in range(len(backlog))]) == [
-        "d:RequestWork", "b:Fetch", "c:Fetch", "b:Heartbeat",
+        "d:RequestWork",
+        "b:Fetch",
+        "c:Fetch",
+        "b:Heartbeat",
     ]
     assert not backlog and backlog.bytes == 0
 
@@ -105,7 +117,12 @@ def test_transfers_waiting_long_take_turns_with_other_work() -> None:
     assert _kinds(fresh) == ["b0:RequestWork", "b1:RequestWork"]  # not waited long yet
     aged = [backlog.pop(now=LATER_MAX_WAIT + 0.01) for _ in range(6)]
     assert _kinds(aged) == [
-        "a:Fetch", "b2:RequestWork", "a:Heartbeat", "b3:RequestWork", "c:Fetch", "b4:RequestWork",
+        "a:Fetch",
+        "b2:RequestWork",
+        "a:Heartbeat",
+        "b3:RequestWork",
+        "c:Fetch",
+        "b4:RequestWork",
     ]
 
 

@@ -74,8 +74,17 @@ def test_consensus_is_fitted_when_labels_change_not_every_round(
 
     def label(db: Store, clip: str) -> str:
         uid = str(uuid.uuid4())
-        db.add_label(uuid=uid, operator="op1", clip=clip, kiosk="k1", schema_version=1,
-                     values=["gewelddadig"], segments=[], telemetry={}, created_at=time.time())
+        db.add_label(
+            uuid=uid,
+            operator="op1",
+            clip=clip,
+            kiosk="k1",
+            schema_version=1,
+            values=["gewelddadig"],
+            segments=[],
+            telemetry={},
+            created_at=time.time(),
+        )
         return uid
 
     async def settle(expected: int) -> int:

@@ -17,9 +17,20 @@ from hub.web.app import create_app
 from hub.web.state import WebSettings
 from tests.hub.test_web_auth import LEAD, login, service  # noqa: F401  (fixture)
 
-READS = ["counts", "throughput", "label_distribution", "operator_stats", "alerts", "votes",
-         "labels_version", "operator_names", "totals", "operator_exists", "first_activity",
-         "statement"]
+READS = [
+    "counts",
+    "throughput",
+    "label_distribution",
+    "operator_stats",
+    "alerts",
+    "votes",
+    "labels_version",
+    "operator_names",
+    "totals",
+    "operator_exists",
+    "first_activity",
+    "statement",
+]
 
 
 @pytest.fixture
@@ -46,16 +57,27 @@ async def client(service: HubService) -> AsyncIterator[TestClient]:  # noqa: F81
 
 
 async def test_pages_and_api_read_in_the_reader_thread(
-    client: TestClient, seen: dict[str, set[str]], service: HubService  # noqa: F811
+    client: TestClient,
+    seen: dict[str, set[str]],
+    service: HubService,  # noqa: F811
 ) -> None:
     from protocol.pins import hash_pin
 
     service.store.add_operator("op1", "Op Een", hash_pin("1234", n=2**10))
     await login(client, LEAD)
-    for path in ["/operators", "/progress", "/quality", "/api/v1/status", "/api/v1/operators",
-                 "/api/v1/progress", "/api/v1/export/clips.jsonl", "/api/v1/export/clips.csv",
-                 "/operators/op1/statement", "/api/v1/operators/op1/statement",
-                 "/operators/op1/statement?from=2026-02-01&to=2026-01-01"]:
+    for path in [
+        "/operators",
+        "/progress",
+        "/quality",
+        "/api/v1/status",
+        "/api/v1/operators",
+        "/api/v1/progress",
+        "/api/v1/export/clips.jsonl",
+        "/api/v1/export/clips.csv",
+        "/operators/op1/statement",
+        "/api/v1/operators/op1/statement",
+        "/operators/op1/statement?from=2026-02-01&to=2026-01-01",
+    ]:
         r = await client.get(path)
         assert r.status == (400 if "from=" in path else 200), path
     for path in ["/operators/nobody/statement", "/api/v1/operators/nobody/statement"]:

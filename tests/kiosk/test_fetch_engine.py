@@ -49,7 +49,9 @@ def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink, list[str]]:
     link = FakeLink()
     engine.attach(link)  # type: ignore[arg-type]
     ready: list[str] = []
-    engine.listeners.append(lambda event, data: ready.append(data["sha256"]) if event == "ready" else None)
+    engine.listeners.append(
+        lambda event, data: ready.append(data["sha256"]) if event == "ready" else None
+    )
     return engine, link, ready
 
 

@@ -15,8 +15,17 @@ def test_a_hub_key_starting_with_a_dash_is_a_value_not_an_option(tmp_path: Path)
     hub.public_key = "-" + "a" * 39
     hub.port, hub.pair_port = 5570, 5571
     args = parser().parse_args(
-        ["--kiosk-id", "k1", "--data", str(tmp_path), *hub.kiosk_args(), "--operator", "op1",
-         "--pin", "1234"]
+        [
+            "--kiosk-id",
+            "k1",
+            "--data",
+            str(tmp_path),
+            *hub.kiosk_args(),
+            "--operator",
+            "op1",
+            "--pin",
+            "1234",
+        ]
     )
     assert args.hub_key == hub.public_key
     assert args.hub == hub.endpoint

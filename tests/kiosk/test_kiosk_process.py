@@ -50,8 +50,11 @@ def test_the_kiosk_runs_without_the_modules_it_leaves_out() -> None:
 def test_a_module_left_out_fails_loudly_not_silently() -> None:
     """Code that really needed one would fail at its import, with the module's name."""
     done = subprocess.run(
-        [sys.executable, "-c", "from kiosk.cli import skip_unused_imports\n"
-         "skip_unused_imports()\nimport ssl"],
+        [
+            sys.executable,
+            "-c",
+            "from kiosk.cli import skip_unused_imports\nskip_unused_imports()\nimport ssl",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
