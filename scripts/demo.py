@@ -112,8 +112,8 @@ def main() -> int:
 
         from kiosk.app import KioskApp
         from kiosk.config import KioskConfig
-        from kiosk.player import MpvPlayer
         from kiosk.runtime import build
+        from kiosk.video_setup import choose, open_player
 
         config = KioskConfig(
             kiosk_id="demo-kiosk",
@@ -124,8 +124,19 @@ def main() -> int:
             hub_id=hub_id.group(1) if hub_id else None,
             language=args.lang,
         )
+        # the video output for this machine, probed in child processes as straat-kiosk does
+        # (with a DISPLAY: a window, falling back to the terminal when no output works)
+        choice = choose(config)
         engine, link, _ = build(config)
-        KioskApp(engine, MpvPlayer(vo=config.vo), link, language=args.lang, hint=hint).run()
+        KioskApp(
+            engine,
+            open_player(config, choice),
+            link,
+            language=args.lang,
+            hint=hint,
+            video_choice=choice,
+            window_layout=config.window_layout,
+        ).run()
     finally:
         if hub.poll() is None:
             os.killpg(hub.pid, signal.SIGTERM)
