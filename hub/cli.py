@@ -335,7 +335,7 @@ def quality(data, out, method, model, model_version, threshold) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "quality.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     (out / "quality.html").write_text(html, encoding="utf-8")
-    from .consensus.report import render_text
+    from .render.quality_report import render_text
 
     click.echo(render_text(report))
     click.echo(f"written: {out / 'quality.json'}, {out / 'quality.html'}")

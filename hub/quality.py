@@ -34,8 +34,7 @@ def gold_answers(store: Store) -> dict[str, str]:
 
 def quality_from_store(store: Store, method: str = "ds") -> tuple[dict[str, Any], str]:
     from .consensus import quality_report
-    from .consensus.report import render_html
-    from .models.evaluate import reliability_svg
+    from .render.quality_report import render_html
 
     tasks, workers, values = long_format(store)
     report = quality_report(
@@ -46,4 +45,4 @@ def quality_from_store(store: Store, method: str = "ds") -> tuple[dict[str, Any]
         gold_answers(store) or None,
         method=method,
     )
-    return report, render_html(report, reliability_svg)
+    return report, render_html(report)

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..consensus.calibration import calibration
+from ..render import svg
+from ..render.html import Safe, fmt, join
 from .scores import probabilities
 
 __all__ = [
@@ -263,160 +264,40 @@ svg{max-width:100%;height:auto}.empty{color:#4a5561;font-style:italic}
 
 STYLE_CSP = "'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() + "'"
 
-INK, MUTED, GRID, BLUE, GREEN = "#1f2933", "#4a5561", "#d9dee4", "#2f6fb2", "#1d7a4f"
 
+def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> Safe:
+    """A table; a header's flag right-aligns its column (numbers)."""
 
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    def cls(num: bool) -> Safe:
+        return Safe(" class=num" if num else "")
 
-
-def _svg(width: int, height: int, title: str, body: str) -> str:
-    return (
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{_e(title)}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="13"><title>{_e(title)}</title>'
-        f"{body}</svg>"
-    )
-
-
-def reliability_svg(cal: dict[str, Any], title: str = "reliability diagram") -> str:
-    """Accuracy per confidence bin (bars) against the diagonal of perfect calibration."""
-    size, left, bottom, top, right = 320, 46, 40, 12, 12
-    w, h = size - left - right, size - top - bottom
-    x = lambda v: left + w * v  # noqa: E731
-    y = lambda v: top + h * (1 - v)  # noqa: E731
-    parts = []
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(
-            f'<line x1="{x(0):.1f}" x2="{x(1):.1f}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            f'stroke="{GRID}"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
-            f'fill="{MUTED}">{t:g}</text><text x="{x(t):.1f}" y="{top + h + 16}" '
-            f'text-anchor="middle" fill="{MUTED}">{t:g}</text>'
+    head = join(fmt('<th scope="col"{c}>{h}</th>', c=cls(num), h=h) for h, num in headers)
+    body = join(
+        fmt(
+            "<tr>{cells}</tr>",
+            cells=join(
+                fmt("<td{c}>{v}</td>", c=cls(headers[i][1]), v=v) for i, v in enumerate(row)
+            ),
         )
-    for b in cal["bins"]:
-        if not b["n"]:
-            continue
-        bx, bw = x(b["lo"]) + 1, w * (b["hi"] - b["lo"]) - 2
-        parts.append(
-            f'<rect x="{bx:.1f}" y="{y(b["accuracy"]):.1f}" width="{bw:.1f}" '
-            f'height="{h * b["accuracy"]:.1f}" fill="{BLUE}" fill-opacity="0.75">'
-            f"<title>{b['lo']:.1f}–{b['hi']:.1f}: {b['n']} clips, confidence "
-            f"{_pct(b['confidence'])}, accuracy {_pct(b['accuracy'])}</title></rect>"
-            f'<circle cx="{x(b["confidence"]):.1f}" cy="{y(b["accuracy"]):.1f}" r="3" '
-            f'fill="{INK}"/>'
-        )
-    parts.append(
-        f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" '
-        f'stroke="{MUTED}" stroke-dasharray="5 4"/>'
-        f'<text x="{left + w / 2:.1f}" y="{size - 6}" text-anchor="middle" fill="{INK}">'
-        "model confidence</text>"
-        f'<text x="12" y="{top + h / 2:.1f}" text-anchor="middle" fill="{INK}" '
-        f'transform="rotate(-90 12 {top + h / 2:.1f})">accuracy</text>'
-    )
-    return _svg(size, size, title, "".join(parts))
-
-
-def confusion_svg(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> str:
-    """Heat map, rows = reference, columns = model; shade = share of the row."""
-    k = len(labels)
-    cell = max(34, min(70, 420 // max(k, 1)))
-    left, top = 140, 110
-    width, height = max(left + cell * k + 110, 360), top + cell * k + 10
-    parts = []
-    for j, label in enumerate(labels):
-        cx = left + j * cell + cell / 2
-        parts.append(
-            f'<text x="{cx:.1f}" y="{top - 8}" fill="{INK}" text-anchor="start" '
-            f'transform="rotate(-45 {cx:.1f} {top - 8})">{_e(label[:18])}</text>'
-        )
-    for i, label in enumerate(labels):
-        row = matrix[i]
-        total = sum(row) or 1
-        cy = top + i * cell
-        parts.append(
-            f'<text x="{left - 8}" y="{cy + cell / 2 + 4:.1f}" text-anchor="end" '
-            f'fill="{INK}">{_e(label[:18])}</text>'
-        )
-        for j, count in enumerate(row):
-            share = count / total
-            ink = "#ffffff" if share > 0.55 else INK
-            parts.append(
-                f'<rect x="{left + j * cell}" y="{cy}" width="{cell - 2}" height="{cell - 2}" '
-                f'fill="{BLUE}" fill-opacity="{0.06 + 0.94 * share:.3f}">'
-                f"<title>{_e(labels[i])} → {_e(labels[j])}: {count}</title></rect>"
-                f'<text x="{left + j * cell + cell / 2 - 1:.1f}" y="{cy + cell / 2 + 4:.1f}" '
-                f'text-anchor="middle" fill="{ink}">{count}</text>'
-            )
-    parts.append(f'<text x="{left}" y="14" fill="{MUTED}">rows: people · columns: model</text>')
-    return _svg(width, height, title, "".join(parts))
-
-
-def curve_svg(curve: Sequence[dict[str, Any]], title: str = "learning curve") -> str:
-    """Accuracy per version against consensus (blue) and gold (green)."""
-    width, height, left, right, top, bottom = 560, 260, 46, 24, 14, 40
-    w, h = width - left - right, height - top - bottom
-    n = len(curve)
-    x = lambda i: left + (w * i / (n - 1) if n > 1 else w / 2)  # noqa: E731
-    y = lambda v: top + h * (1 - v)  # noqa: E731
-    parts = []
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(
-            f'<line x1="{left}" x2="{left + w}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            f'stroke="{GRID}"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
-            f'fill="{MUTED}">{t:g}</text>'
-        )
-    for i, point in enumerate(curve):
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle" fill="{MUTED}">'
-            f"v{point['version']}</text>"
-        )
-    for key, colour in (("consensus", BLUE), ("gold", GREEN)):
-        pts = [
-            (x(i), y(p[key]["accuracy"]), p)
-            for i, p in enumerate(curve)
-            if p[key]["accuracy"] is not None
-        ]
-        if len(pts) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in pts)
-            parts.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
-            )
-        for px, py, p in pts:
-            parts.append(
-                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{colour}"><title>'
-                f"v{p['version']} against {key}: {_pct(p[key]['accuracy'])} "
-                f"(n={p[key]['n']})</title></circle>"
-            )
-    parts.append(
-        f'<text x="{left}" y="{height - 4}" fill="{BLUE}">● against consensus</text>'
-        f'<text x="{left + 180}" y="{height - 4}" fill="{GREEN}">● against gold</text>'
-    )
-    return _svg(width, height, title, "".join(parts))
-
-
-def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(
-        f'<th scope="col"{" class=num" if num else ""}>{_e(h)}</th>' for h, num in headers
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=num' if headers[i][1] else ''}>{_e(v)}</td>" for i, v in enumerate(row)
-        )
-        + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return fmt(
+        "<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", head=head, body=body
+    )
 
 
-def _card(value: str, label: str) -> str:
-    return f'<div class="card"><div class="value">{_e(value)}</div><div class="label">{_e(label)}</div></div>'
+def _card(value: str, label: str) -> Safe:
+    return fmt(
+        '<div class="card"><div class="value">{v}</div><div class="label">{l}</div></div>',
+        v=value,
+        l=label,
+    )
 
 
-def _section_html(title: str, ev: dict[str, Any]) -> str:
+def _section_html(title: str, ev: dict[str, Any]) -> Safe:
     if not ev["n"]:
-        return (
-            f'<section><h2>{_e(title)}</h2><p class="empty">no clips to compare yet</p></section>'
+        return fmt(
+            '<section><h2>{t}</h2><p class="empty">no clips to compare yet</p></section>', t=title
         )
     rows = [
         [
@@ -440,22 +321,33 @@ def _section_html(title: str, ev: dict[str, Any]) -> str:
         ],
         rows,
     )
-    heat = confusion_svg(
-        ev["confusion"]["labels"], ev["confusion"]["matrix"], f"confusion matrix: {title}"
+    heat = svg.heatmap(
+        ev["confusion"]["matrix"], ev["confusion"]["labels"], f"confusion matrix: {title}"
     )
     cal = ev.get("calibration")
     reliability = (
-        reliability_svg(cal, f"reliability diagram: {title}")
-        + f"<p>ECE {_num(cal['ece'])} · Brier {_num(cal['brier'])} · {cal['n']} clips</p>"
+        fmt(
+            "{fig}<p>ECE {ece} · Brier {brier} · {n} clips</p>",
+            fig=svg.reliability(cal, f"reliability diagram: {title}"),
+            ece=_num(cal["ece"]),
+            brier=_num(cal["brier"]),
+            n=cal["n"],
+        )
         if cal and cal["n"]
-        else '<p class="empty">no scores to calibrate</p>'
+        else Safe('<p class="empty">no scores to calibrate</p>')
     )
-    return (
-        f"<section><h2>{_e(title)}</h2>"
-        f"<p>{ev['n']} clips · accuracy {_pct(ev['accuracy'])} · macro F1 "
-        f"{_num(ev['macro_f1'])}</p>{table}"
-        f'<div class="grid2"><div><h3>confusion</h3>{heat}</div>'
-        f"<div><h3>calibration</h3>{reliability}</div></div></section>"
+    return fmt(
+        "<section><h2>{title}</h2>"
+        "<p>{n} clips · accuracy {acc} · macro F1 {f1}</p>{table}"
+        '<div class="grid2"><div><h3>confusion</h3>{heat}</div>'
+        "<div><h3>calibration</h3>{reliability}</div></div></section>",
+        title=title,
+        n=ev["n"],
+        acc=_pct(ev["accuracy"]),
+        f1=_num(ev["macro_f1"]),
+        table=table,
+        heat=heat,
+        reliability=reliability,
     )
 
 
@@ -463,7 +355,7 @@ def render_html(report: dict[str, Any], title: str | None = None) -> str:
     """One page, nothing external: inline CSS (see `STYLE_CSP`) and inline SVG."""
     title = title or f"model {report['model']} v{report['version']}"
     cons, gold = report["against_consensus"], report["against_gold"]
-    cards = "".join(
+    cards = join(
         [
             _card(_pct(cons["accuracy"]), "accuracy vs consensus"),
             _card(_num(cons["macro_f1"]), "macro F1 vs consensus"),
@@ -484,7 +376,7 @@ def render_html(report: dict[str, Any], title: str | None = None) -> str:
         ]
         for p in report["learning_curve"]
     ]
-    curve = curve_svg(report["learning_curve"]) + _table(
+    curve_table = _table(
         [
             ("version", False),
             ("clips", True),
@@ -496,17 +388,30 @@ def render_html(report: dict[str, Any], title: str | None = None) -> str:
         ],
         curve_rows,
     )
-    return (
+    curve = join(
+        [
+            svg.curve(report["learning_curve"], [("consensus", svg.BAR), ("gold", svg.LINE)]),
+            curve_table,
+        ]
+    )
+    return fmt(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body><main>"
-        f"<h1>{_e(title)}</h1>"
-        f'<p class="summary">against the consensus of {report["confident_clips"]} of '
-        f"{report['consensus_clips']} clips with confidence ≥ {report['threshold']:g} "
-        f"(gold clips left out), and against {report['gold_clips']} gold clips</p>"
-        f'<div class="cards">{cards}</div>'
-        f"{_section_html('against confident consensus', cons)}"
-        f"{_section_html('against gold', gold)}"
-        f"<section><h2>learning curve</h2>{curve}</section>"
-        "</main></body></html>"
+        "<title>{title}</title><style>{style}</style></head><body><main>"
+        "<h1>{title}</h1>"
+        '<p class="summary">against the consensus of {confident} of {consensus} clips with '
+        "confidence ≥ {threshold:g} (gold clips left out), and against {gold} gold clips</p>"
+        '<div class="cards">{cards}</div>{against_consensus}{against_gold}'
+        "<section><h2>learning curve</h2>{curve}</section>"
+        "</main></body></html>",
+        title=title,
+        style=Safe(STYLE),
+        confident=report["confident_clips"],
+        consensus=report["consensus_clips"],
+        threshold=report["threshold"],
+        gold=report["gold_clips"],
+        cards=cards,
+        against_consensus=_section_html("against confident consensus", cons),
+        against_gold=_section_html("against gold", gold),
+        curve=curve,
     )

@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from ..render.html import Safe
 from ..store import accounts, dashboard
 from . import actions, security, templates
 from .auth import lead_only, redirect
-from .html import Safe
 from .state import QUALITY, reader, service
 from .templates import Ctx, respond
 

@@ -13,17 +13,8 @@ from urllib.parse import quote
 from aiohttp import web
 from yarl import URL
 
-from ..store.accounts import Principal
-from ..store.dashboard import (
-    AlertRow,
-    Counts,
-    KioskState,
-    OperatorStats,
-    PairCode,
-    Statement,
-)
-from . import svg
-from .html import (
+from ..render import svg
+from ..render.html import (
     DASH,
     Safe,
     clock,
@@ -36,6 +27,15 @@ from .html import (
     number,
     percent,
     seen,
+)
+from ..store.accounts import Principal
+from ..store.dashboard import (
+    AlertRow,
+    Counts,
+    KioskState,
+    OperatorStats,
+    PairCode,
+    Statement,
 )
 from .i18n import TEXTS, tr
 from .quality import QualityReport
@@ -752,8 +752,6 @@ def _no_data(ctx: Ctx) -> Safe:
 
 def _calibration(ctx: Ctx, calibration: Any) -> Safe:
     """Reliability diagrams of the consensus confidence (see hub.consensus.calibration)."""
-    from ..models.evaluate import reliability_svg
-
     figures = []
     for key in ("held_out_gold", "simulated"):
         cal = calibration.get(key) if isinstance(calibration, dict) else None
@@ -761,7 +759,7 @@ def _calibration(ctx: Ctx, calibration: Any) -> Safe:
         if not cal or not cal.get("n"):
             figure = _no_data(ctx)
         else:
-            figure = Safe(reliability_svg(cal, title))
+            figure = svg.reliability(cal, title)
         figures.append(
             fmt(
                 "<figure>{svg}<figcaption><b>{t}</b><br>{f}</figcaption></figure>",

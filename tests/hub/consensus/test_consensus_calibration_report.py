@@ -8,8 +8,7 @@ from consensus_testdata import simulate
 from hub.consensus import DawidSkene, quality_report
 from hub.consensus.calibration import calibration, held_out_gold, simulated
 from hub.consensus.encode import encode, gold_index
-from hub.consensus.report import render_html, render_text
-from hub.models.evaluate import reliability_svg
+from hub.render.quality_report import render_html, render_text
 
 
 def fit(enc, gold):  # noqa: ANN001, ANN201
@@ -65,10 +64,10 @@ def test_report_carries_calibration_and_renders_it() -> None:
     assert 0 <= cal["held_out_gold"]["ece"] <= 1
     text = render_text(report)
     assert "Calibration, held out: gold clips: ECE" in text
-    html = render_html(report, reliability_svg)
+    html = render_html(report)
     part = html[html.index("How far to trust the confidence") :]
+    assert part.count('aria-label="Held out: gold clips"') == 1
     assert part.index("<svg") < part.index("Confusion")
-    assert "<table>" in render_html(report)[render_html(report).index("How far to trust") :]
     assert (
         quality_report(tasks, workers, labels, ["c0", "c1"], gold, method="mv")["overall"][
             "calibration"

@@ -9,7 +9,8 @@ import pytest
 from consensus_testdata import simulate
 
 from hub.consensus import quality_report
-from hub.consensus.report import SCHEMA, render_html, render_text
+from hub.consensus.report import SCHEMA
+from hub.render.quality_report import render_html, render_text
 
 
 @pytest.fixture(scope="module")
