@@ -329,11 +329,15 @@ def quality(data, out, method, model, model_version, threshold) -> None:
         click.echo(render_text(report))
         click.echo(f"written: {out / (stem + '.json')}, {out / (stem + '.html')}")
         return
+    import msgspec
+
     from .quality import quality_from_store
 
     report, html = quality_from_store(store, method=method)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "quality.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (out / "quality.json").write_text(
+        json.dumps(msgspec.to_builtins(report), indent=2, ensure_ascii=False)
+    )
     (out / "quality.html").write_text(html, encoding="utf-8")
     from .render.quality_report import render_text
 

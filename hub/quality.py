@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
+from .consensus.report import QualityReport
 from .store import Store, long_votes
 
 
@@ -32,7 +32,7 @@ def gold_answers(store: Store) -> dict[str, str]:
     }
 
 
-def quality_from_store(store: Store, method: str = "ds") -> tuple[dict[str, Any], str]:
+def quality_from_store(store: Store, method: str = "ds") -> tuple[QualityReport, str]:
     from .consensus import quality_report
     from .render.quality_report import render_html
 

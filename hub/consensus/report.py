@@ -1,9 +1,10 @@
-"""Quality report: the figures that say whether the labels are good enough, as a JSON-ready dict.
+"""Quality report: the figures that say whether the labels are good enough, as typed results.
 
 :func:`build_report` answers "is the data good enough?" per label, per operator
 and overall: agreement (Krippendorff's alpha, Fleiss' kappa), consensus
 confidence, accuracy on gold, agreement with the consensus and with the other
-operators, confusion matrices. Undefined numbers are ``None`` (JSON ``null``).
+operators, confusion matrices, as a :class:`QualityReport` (``msgspec.to_builtins`` makes it
+JSON, schema :data:`SCHEMA`). Undefined numbers are ``None`` (JSON ``null``).
 
 Pure maths: :mod:`hub.render.quality_report` draws it as a page or as text.
 """
@@ -14,6 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from .agreement import (
@@ -27,15 +29,105 @@ from .agreement import (
     worker_pairwise_agreement,
 )
 from .base import argmax_ties_low
-from .calibration import held_out_gold, simulated
+from .calibration import Reliability, held_out_gold, simulated
 from .dawid_skene import DawidSkene
-from .encode import encode, gold_index, vote_counts
+from .encode import Encoded, encode, gold_index, vote_counts
 from .majority import MajorityVote
 
-__all__ = ["SCHEMA", "build_report"]
+__all__ = [
+    "SCHEMA",
+    "Calibration",
+    "Histogram",
+    "LabelQuality",
+    "OperatorQuality",
+    "Overall",
+    "QualityReport",
+    "Spread",
+    "build_report",
+]
 
 SCHEMA = "annotatiestraat.quality/1"
 _HIST_BINS = 10
+
+
+class Spread(msgspec.Struct, frozen=True):
+    mean: float | None
+    min: int | None
+    max: int | None
+
+
+class Histogram(msgspec.Struct, frozen=True):
+    edges: list[float]
+    counts: list[int]
+
+
+class Calibration(msgspec.Struct, frozen=True):
+    """How far to trust the consensus confidence (Dawid–Skene only), None where there is
+    nothing to measure: ``held_out_gold`` (the gold clips' consensus fitted without any gold
+    answer, against those answers), ``simulated`` (labels drawn from the fitted model on the
+    same clips and operators, fitted again)."""
+
+    held_out_gold: Reliability | None
+    simulated: Reliability | None
+
+
+class Overall(msgspec.Struct, frozen=True):
+    clips: int
+    operators: int
+    labels: int
+    labels_per_clip: Spread
+    krippendorff_alpha: float | None
+    fleiss_kappa: float | None
+    mean_confidence: float | None
+    low_confidence_threshold: float
+    low_confidence_clips: int
+    agreement_with_consensus: float | None
+    gold_clips: int
+    gold_labels: int
+    gold_accuracy: float | None
+    majority_vote_gold_accuracy: float | None  # the crowd's majority vote, before gold is truth
+    consensus_differs_from_majority: int
+    confidence_histogram: Histogram
+    calibration: Calibration | None
+    confusion: list[list[int]]  # consensus row × label given column
+    gold_confusion: list[list[int]] | None  # gold answer row × label given column
+
+
+class LabelQuality(msgspec.Struct, frozen=True):
+    label: str
+    consensus_clips: int
+    votes: int
+    prior: float | None
+    krippendorff_alpha: float | None
+    fleiss_kappa: float | None
+    mean_confidence: float | None
+    recall: float | None  # of the labels on clips whose consensus is this, the share saying it
+    precision: float | None  # of the labels saying this, the share on clips whose consensus it is
+    gold_clips: int
+
+
+class OperatorQuality(msgspec.Struct, frozen=True, omit_defaults=True):
+    operator: str
+    labels: int
+    clips: int
+    agreement_with_consensus: float | None
+    agreement_with_others: float | None
+    gold_labels: int
+    gold_correct: int
+    gold_accuracy: float | None
+    confusion: list[list[int]]
+    # expected accuracy under the Dawid–Skene model: sum_k prior_k * P(say k | k)
+    estimated_accuracy: float | None = None
+
+
+class QualityReport(msgspec.Struct, frozen=True):
+    schema: str
+    title: str
+    method: str
+    classes: list[str]
+    overall: Overall
+    per_label: list[LabelQuality]
+    per_operator: list[OperatorQuality]
 
 
 def _num(x: Any, digits: int = 4) -> float | None:
@@ -61,16 +153,12 @@ def build_report(
     method: str = "ds",
     low_confidence: float = 0.9,
     title: str = "Quality report",
-) -> dict[str, Any]:
+) -> QualityReport:
     """The quality report of a set of labels (see the module docstring).
 
     ``method`` is the consensus used as reference (``"ds"`` or ``"mv"``);
     ``low_confidence`` the confidence under which a clip counts as uncertain.
-    ``overall.calibration`` (Dawid–Skene only) says how far to trust the confidence:
-    ``held_out_gold`` (the gold clips' consensus fitted without any gold answer, against
-    those answers) and ``simulated`` (labels drawn from the fitted model on the same
-    clips and operators, fitted again): reliability bins, ECE and Brier score each, or
-    None where there is nothing to measure. Each costs one more fit.
+    ``overall.calibration`` (Dawid–Skene only, see :class:`Calibration`) costs two more fits.
     """
     if method not in ("ds", "mv"):
         raise ValueError("method must be 'ds' or 'mv'")
@@ -116,100 +204,92 @@ def build_report(
         said = enc.label == j
         is_c = consensus[enc.task] == j
         per_label.append(
-            {
-                "label": c,
-                "consensus_clips": int((consensus == j).sum()),
-                "votes": int(said.sum()),
-                "prior": _num(class_share[j]),
-                "krippendorff_alpha": _num(alpha_k[j]),
-                "fleiss_kappa": _num(kappa_k[j]),
-                "mean_confidence": _num(confidence[consensus == j].mean())
+            LabelQuality(
+                label=c,
+                consensus_clips=int((consensus == j).sum()),
+                votes=int(said.sum()),
+                prior=_num(class_share[j]),
+                krippendorff_alpha=_num(alpha_k[j]),
+                fleiss_kappa=_num(kappa_k[j]),
+                mean_confidence=_num(confidence[consensus == j].mean())
                 if (consensus == j).any()
                 else None,
-                # of the labels on clips whose consensus is c, the share saying c
-                "recall": _ratio(float((said & is_c).sum()), float(is_c.sum())),
-                # of the labels saying c, the share on clips whose consensus is c
-                "precision": _ratio(float((said & is_c).sum()), float(said.sum())),
-                "gold_clips": int((gidx == j).sum()),
-            }
+                recall=_ratio(float((said & is_c).sum()), float(is_c.sum())),
+                precision=_ratio(float((said & is_c).sum()), float(said.sum())),
+                gold_clips=int((gidx == j).sum()),
+            )
         )
 
     per_operator = []
     ds_errors = getattr(model, "errors_", None)
     for w, name in enumerate(enc.workers):
-        entry: dict[str, Any] = {
-            "operator": name,
-            "labels": int(agree_judged[w]),
-            "clips": int(worker_tasks[w]),
-            "agreement_with_consensus": _ratio(agree_correct[w], agree_judged[w]),
-            "agreement_with_others": _num(pair_mean[w]),
-            "gold_labels": int(gold_judged[w]),
-            "gold_correct": int(gold_correct[w]),
-            "gold_accuracy": _ratio(gold_correct[w], gold_judged[w]),
-            "confusion": op_conf[w].tolist(),
-        }
-        if ds_errors is not None and priors is not None:
-            # expected accuracy under the Dawid–Skene model: sum_k prior_k * P(say k | k)
-            entry["estimated_accuracy"] = _num(float(np.dot(priors, np.diag(ds_errors[w]))))
-        per_operator.append(entry)
+        per_operator.append(
+            OperatorQuality(
+                operator=name,
+                labels=int(agree_judged[w]),
+                clips=int(worker_tasks[w]),
+                agreement_with_consensus=_ratio(agree_correct[w], agree_judged[w]),
+                agreement_with_others=_num(pair_mean[w]),
+                gold_labels=int(gold_judged[w]),
+                gold_correct=int(gold_correct[w]),
+                gold_accuracy=_ratio(gold_correct[w], gold_judged[w]),
+                confusion=op_conf[w].tolist(),
+                estimated_accuracy=_num(float(np.dot(priors, np.diag(ds_errors[w]))))
+                if ds_errors is not None and priors is not None
+                else None,
+            )
+        )
 
     mv_on_gold = mv.label_index_[has_gold] == gidx[has_gold]
-    overall = {
-        "clips": enc.n_tasks,
-        "operators": enc.n_workers,
-        "labels": enc.n_labels,
-        "labels_per_clip": {
-            "mean": _num(per_task_votes.mean()) if enc.n_tasks else None,
-            "min": int(per_task_votes.min()) if enc.n_tasks else None,
-            "max": int(per_task_votes.max()) if enc.n_tasks else None,
-        },
-        "krippendorff_alpha": _num(krippendorff_alpha(counts)),
-        "fleiss_kappa": _num(fleiss_kappa(counts)),
-        "mean_confidence": _num(confidence.mean()) if enc.n_tasks else None,
-        "low_confidence_threshold": low_confidence,
-        "low_confidence_clips": int((confidence < low_confidence).sum()),
-        "agreement_with_consensus": _ratio(float(label_ok.sum()), float(enc.n_labels)),
-        "gold_clips": gold_tasks,
-        "gold_labels": int(gold_label_mask.sum()),
-        "gold_accuracy": _ratio(float(gold_correct.sum()), float(gold_judged.sum())),
-        # the crowd's majority vote on gold clips, before gold is used as truth
-        "majority_vote_gold_accuracy": _ratio(float(mv_on_gold.sum()), float(gold_tasks)),
-        "consensus_differs_from_majority": int((consensus != mv.label_index_).sum()),
-        "confidence_histogram": {
-            "edges": [round(float(e), 2) for e in edges],
-            "counts": hist.astype(int).tolist(),
-        },
-        "calibration": _calibration(enc, gidx, model) if isinstance(model, DawidSkene) else None,
-        "confusion": confusion_matrix(consensus[enc.task], enc.label, k).astype(int).tolist(),
-        "gold_confusion": (
+    overall = Overall(
+        clips=enc.n_tasks,
+        operators=enc.n_workers,
+        labels=enc.n_labels,
+        labels_per_clip=Spread(
+            mean=_num(per_task_votes.mean()) if enc.n_tasks else None,
+            min=int(per_task_votes.min()) if enc.n_tasks else None,
+            max=int(per_task_votes.max()) if enc.n_tasks else None,
+        ),
+        krippendorff_alpha=_num(krippendorff_alpha(counts)),
+        fleiss_kappa=_num(fleiss_kappa(counts)),
+        mean_confidence=_num(confidence.mean()) if enc.n_tasks else None,
+        low_confidence_threshold=low_confidence,
+        low_confidence_clips=int((confidence < low_confidence).sum()),
+        agreement_with_consensus=_ratio(float(label_ok.sum()), float(enc.n_labels)),
+        gold_clips=gold_tasks,
+        gold_labels=int(gold_label_mask.sum()),
+        gold_accuracy=_ratio(float(gold_correct.sum()), float(gold_judged.sum())),
+        majority_vote_gold_accuracy=_ratio(float(mv_on_gold.sum()), float(gold_tasks)),
+        consensus_differs_from_majority=int((consensus != mv.label_index_).sum()),
+        confidence_histogram=Histogram(
+            edges=[round(float(e), 2) for e in edges], counts=hist.astype(int).tolist()
+        ),
+        calibration=_calibration(enc, gidx, model) if isinstance(model, DawidSkene) else None,
+        confusion=confusion_matrix(consensus[enc.task], enc.label, k).astype(int).tolist(),
+        gold_confusion=(
             confusion_matrix(gidx[enc.task], enc.label, k).astype(int).tolist()
             if gold_tasks
             else None
         ),
-    }
-    return {
-        "schema": SCHEMA,
-        "title": title,
-        "method": method,
-        "classes": list(enc.classes),
-        "overall": overall,
-        "per_label": per_label,
-        "per_operator": per_operator,
-    }
+    )
+    return QualityReport(
+        schema=SCHEMA,
+        title=title,
+        method=method,
+        classes=list(enc.classes),
+        overall=overall,
+        per_label=per_label,
+        per_operator=per_operator,
+    )
 
 
-def _calibration(enc: Any, gold: np.ndarray, model: DawidSkene) -> dict[str, Any]:
-    def fit(e: Any, g: np.ndarray | None) -> np.ndarray:
+def _calibration(enc: Encoded, gold: np.ndarray, model: DawidSkene) -> Calibration:
+    def fit(e: Encoded, g: np.ndarray | None) -> np.ndarray:
         return DawidSkene().fit_encoded(e, g).probas_
 
-    def rounded(cal: dict[str, Any] | None) -> dict[str, Any] | None:
-        if cal is None:
-            return None
-        for b in cal["bins"]:
-            b["confidence"], b["accuracy"] = _num(b["confidence"]), _num(b["accuracy"])
-        return {**cal, "ece": _num(cal["ece"]), "brier": _num(cal["brier"])}
-
-    return {
-        "held_out_gold": rounded(held_out_gold(enc, gold, fit)),
-        "simulated": rounded(simulated(enc, gold, model.probas_, model.errors_, fit)),
-    }
+    held = held_out_gold(enc, gold, fit)
+    sim = simulated(enc, gold, model.probas_, model.errors_, fit)
+    return Calibration(
+        held_out_gold=None if held is None else held.rounded(),
+        simulated=None if sim is None else sim.rounded(),
+    )

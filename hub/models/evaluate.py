@@ -23,9 +23,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 import numpy as np
 
-from ..consensus.calibration import calibration
+from ..consensus.calibration import Reliability, calibration
 from ..render import svg
 from ..render.html import Safe, fmt, join
 from .scores import probabilities
@@ -99,8 +100,10 @@ def evaluate(
     }
     if confidence is not None:
         cal = [c for c in clips if c in confidence]
-        out["calibration"] = calibration(
-            [confidence[c] for c in cal], [predicted[c] == reference[c] for c in cal], bins
+        out["calibration"] = msgspec.to_builtins(
+            calibration(
+                [confidence[c] for c in cal], [predicted[c] == reference[c] for c in cal], bins
+            )
         )
     return out
 
@@ -328,7 +331,7 @@ def _section_html(title: str, ev: dict[str, Any]) -> Safe:
     reliability = (
         fmt(
             "{fig}<p>ECE {ece} · Brier {brier} · {n} clips</p>",
-            fig=svg.reliability(cal, f"reliability diagram: {title}"),
+            fig=svg.reliability(msgspec.convert(cal, Reliability), f"reliability diagram: {title}"),
             ece=_num(cal["ece"]),
             brier=_num(cal["brier"]),
             n=cal["n"],

@@ -4,25 +4,32 @@ Both are pure functions of `hub.consensus.report.build_report`'s report."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from ..consensus.calibration import Reliability
+from ..consensus.report import Calibration, QualityReport
 from . import svg
 from .html import Safe, fmt, join
 
-__all__ = ["CALIBRATION_TEXT", "render_html", "render_text"]
+__all__ = ["render_html", "render_text"]
 
-#: The two calibration measures of ``overall.calibration``: key -> (title, what it is).
-CALIBRATION_TEXT = {
-    "held_out_gold": (
-        "Held out: gold clips",
-        "the consensus of the gold clips, fitted without any gold answer, against the answers",
-    ),
-    "simulated": (
-        "Expected: simulated from the model",
-        "labels drawn from the fitted model on the same clips and operators, fitted again",
-    ),
-}
+
+def _measures(cal: Calibration) -> list[tuple[str, str, Reliability | None]]:
+    """The two calibration measures: (title, what it is, its figures)."""
+    return [
+        (
+            "Held out: gold clips",
+            "the consensus of the gold clips, fitted without any gold answer, against the answers",
+            cal.held_out_gold,
+        ),
+        (
+            "Expected: simulated from the model",
+            "labels drawn from the fitted model on the same clips and operators, fitted again",
+            cal.simulated,
+        ),
+    ]
+
 
 # ---- text ----------------------------------------------------------------------------------
 
@@ -54,22 +61,21 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def render_text(report: Mapping[str, Any]) -> str:
+def render_text(report: QualityReport) -> str:
     """Plain-text rendering for the terminal (``straat-hub quality``)."""
-    o = report["overall"]
+    o = report.overall
     lines = [
-        f"{report.get('title', 'Quality report')} (consensus: {report['method']})",
+        f"{report.title} (consensus: {report.method})",
         "",
-        f"clips {o['clips']}   operators {o['operators']}   labels {o['labels']}   "
-        f"labels/clip {_fmt(o['labels_per_clip']['mean'])}",
-        f"Krippendorff's alpha {_fmt(o['krippendorff_alpha'])}   "
-        f"Fleiss' kappa {_fmt(o['fleiss_kappa'])}",
-        f"mean confidence {_fmt(o['mean_confidence'])}   "
-        f"clips under {o['low_confidence_threshold']}: {o['low_confidence_clips']}",
-        f"labels agreeing with consensus {_fmt(o['agreement_with_consensus'], pct=True)}",
-        f"gold: {o['gold_clips']} clips, {o['gold_labels']} labels, "
-        f"operator accuracy {_fmt(o['gold_accuracy'], pct=True)}, "
-        f"majority vote {_fmt(o['majority_vote_gold_accuracy'], pct=True)}",
+        f"clips {o.clips}   operators {o.operators}   labels {o.labels}   "
+        f"labels/clip {_fmt(o.labels_per_clip.mean)}",
+        f"Krippendorff's alpha {_fmt(o.krippendorff_alpha)}   Fleiss' kappa {_fmt(o.fleiss_kappa)}",
+        f"mean confidence {_fmt(o.mean_confidence)}   "
+        f"clips under {o.low_confidence_threshold}: {o.low_confidence_clips}",
+        f"labels agreeing with consensus {_fmt(o.agreement_with_consensus, pct=True)}",
+        f"gold: {o.gold_clips} clips, {o.gold_labels} labels, "
+        f"operator accuracy {_fmt(o.gold_accuracy, pct=True)}, "
+        f"majority vote {_fmt(o.majority_vote_gold_accuracy, pct=True)}",
         "",
         "Per label",
     ]
@@ -77,16 +83,16 @@ def render_text(report: Mapping[str, Any]) -> str:
         ["label", "clips", "votes", "alpha", "kappa", "conf", "recall", "precision"],
         [
             [
-                str(p["label"]),
-                str(p["consensus_clips"]),
-                str(p["votes"]),
-                _fmt(p["krippendorff_alpha"]),
-                _fmt(p["fleiss_kappa"]),
-                _fmt(p["mean_confidence"]),
-                _fmt(p["recall"], pct=True),
-                _fmt(p["precision"], pct=True),
+                str(p.label),
+                str(p.consensus_clips),
+                str(p.votes),
+                _fmt(p.krippendorff_alpha),
+                _fmt(p.fleiss_kappa),
+                _fmt(p.mean_confidence),
+                _fmt(p.recall, pct=True),
+                _fmt(p.precision, pct=True),
             ]
-            for p in report["per_label"]
+            for p in report.per_label
         ],
     )
     lines += ["", "Per operator"]
@@ -94,39 +100,38 @@ def render_text(report: Mapping[str, Any]) -> str:
         ["operator", "labels", "consensus", "others", "gold", "gold acc", "est. acc"],
         [
             [
-                str(p["operator"]),
-                str(p["labels"]),
-                _fmt(p["agreement_with_consensus"], pct=True),
-                _fmt(p["agreement_with_others"], pct=True),
-                str(p["gold_labels"]),
-                _fmt(p["gold_accuracy"], pct=True),
-                _fmt(p.get("estimated_accuracy"), pct=True),
+                str(p.operator),
+                str(p.labels),
+                _fmt(p.agreement_with_consensus, pct=True),
+                _fmt(p.agreement_with_others, pct=True),
+                str(p.gold_labels),
+                _fmt(p.gold_accuracy, pct=True),
+                _fmt(p.estimated_accuracy, pct=True),
             ]
-            for p in report["per_operator"]
+            for p in report.per_operator
         ],
     )
-    for key, (title, _what) in CALIBRATION_TEXT.items() if o.get("calibration") else ():
-        c = o["calibration"].get(key)
+    for title, _what, c in _measures(o.calibration) if o.calibration else ():
         if c is not None:
-            lines += ["", f"Calibration, {title.lower()}: ECE {_fmt(c['ece'])} over {c['n']} clips"]
+            lines += ["", f"Calibration, {title.lower()}: ECE {_fmt(c.ece)} over {c.n} clips"]
             lines += _table(
                 ["confidence", "clips", "mean conf", "accuracy"],
                 [
                     [
-                        f"{b['lo']:.1f}-{b['hi']:.1f}",
-                        str(b["n"]),
-                        _fmt(b["confidence"]),
-                        _fmt(b["accuracy"]),
+                        f"{b.lo:.1f}-{b.hi:.1f}",
+                        str(b.n),
+                        _fmt(b.confidence),
+                        _fmt(b.accuracy),
                     ]
-                    for b in c["bins"]
-                    if b["n"]
+                    for b in c.bins
+                    if b.n
                 ],
             )
-    classes = [str(c) for c in report["classes"]]
+    classes = [str(c) for c in report.classes]
     lines += ["", "Confusion (rows: consensus, columns: label given)"]
     lines += _table(
         ["", *classes],
-        [[c, *(str(v) for v in row)] for c, row in zip(classes, o["confusion"], strict=True)],
+        [[c, *(str(v) for v in row)] for c, row in zip(classes, o.confusion, strict=True)],
     )
     return "\n".join(lines) + "\n"
 
@@ -159,7 +164,7 @@ def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Safe:
     )
 
 
-def _calibration_html(cal: Mapping[str, Any]) -> Safe:
+def _calibration_html(cal: Calibration) -> Safe:
     parts = [
         Safe(
             "<h3>How far to trust the confidence</h3>"
@@ -168,8 +173,7 @@ def _calibration_html(cal: Mapping[str, Any]) -> Safe:
             "gap, weighted by clips.</p>"
         )
     ]
-    for key, (title, what) in CALIBRATION_TEXT.items():
-        c = cal.get(key)
+    for title, what, c in _measures(cal):
         if c is None:
             parts.append(fmt("<p><b>{t}</b>: nothing to measure ({w}).</p>", t=title, w=what))
             continue
@@ -177,8 +181,8 @@ def _calibration_html(cal: Mapping[str, Any]) -> Safe:
             fmt(
                 "<p><b>{t}</b>: ECE {ece} over {n} clips ({w}).</p>{figure}",
                 t=title,
-                ece=_fmt(c["ece"]),
-                n=c["n"],
+                ece=_fmt(c.ece),
+                n=c.n,
                 w=what,
                 figure=svg.reliability(c, title),
             )
@@ -186,25 +190,25 @@ def _calibration_html(cal: Mapping[str, Any]) -> Safe:
     return join(parts, "\n")
 
 
-def render_html(report: Mapping[str, Any]) -> str:
+def render_html(report: QualityReport) -> str:
     """One self-contained HTML page (inline CSS and SVG, nothing external, no scripts)."""
-    o = report["overall"]
-    classes = [str(c) for c in report["classes"]]
-    title = str(report.get("title", "Quality report"))
+    o = report.overall
+    classes = [str(c) for c in report.classes]
+    title = str(report.title)
     cards = [
-        ("clips", o["clips"]),
-        ("operators", o["operators"]),
-        ("labels", o["labels"]),
-        ("labels per clip", _fmt(o["labels_per_clip"]["mean"])),
-        ("Krippendorff's α", _fmt(o["krippendorff_alpha"])),
-        ("Fleiss' κ", _fmt(o["fleiss_kappa"])),
-        ("mean confidence", _fmt(o["mean_confidence"])),
-        (f"clips under {o['low_confidence_threshold']}", o["low_confidence_clips"]),
-        ("agree with consensus", _fmt(o["agreement_with_consensus"], pct=True)),
-        ("gold accuracy", _fmt(o["gold_accuracy"], pct=True)),
+        ("clips", o.clips),
+        ("operators", o.operators),
+        ("labels", o.labels),
+        ("labels per clip", _fmt(o.labels_per_clip.mean)),
+        ("Krippendorff's α", _fmt(o.krippendorff_alpha)),
+        ("Fleiss' κ", _fmt(o.fleiss_kappa)),
+        ("mean confidence", _fmt(o.mean_confidence)),
+        (f"clips under {o.low_confidence_threshold}", o.low_confidence_clips),
+        ("agree with consensus", _fmt(o.agreement_with_consensus, pct=True)),
+        ("gold accuracy", _fmt(o.gold_accuracy, pct=True)),
     ]
-    hist = o["confidence_histogram"]
-    edges, counts = hist["edges"], hist["counts"]
+    hist = o.confidence_histogram
+    edges, counts = hist.edges, hist.counts
     parts: list[Safe] = [
         fmt(
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
@@ -219,13 +223,13 @@ def render_html(report: Mapping[str, Any]) -> str:
             "<h3>Consensus confidence</h3>\n{histogram}",
             title=title,
             css=Safe(_CSS),
-            method=report["method"],
-            schema=report.get("schema", ""),
+            method=report.method,
+            schema=report.schema,
             cards=join(fmt('<div class="card"><b>{v}</b>{k}</div>', k=k, v=v) for k, v in cards),
-            gold_clips=o["gold_clips"],
-            gold_labels=o["gold_labels"],
-            mv_gold=_fmt(o["majority_vote_gold_accuracy"], pct=True),
-            differs=o["consensus_differs_from_majority"],
+            gold_clips=o.gold_clips,
+            gold_labels=o.gold_labels,
+            mv_gold=_fmt(o.majority_vote_gold_accuracy, pct=True),
+            differs=o.consensus_differs_from_majority,
             histogram=svg.bar_chart(
                 [(f"{edges[i]:.1f}–{edges[i + 1]:.1f}", c) for i, c in enumerate(counts)],
                 "Clips per consensus confidence",
@@ -233,30 +237,30 @@ def render_html(report: Mapping[str, Any]) -> str:
             ),
         )
     ]
-    if o.get("calibration"):
-        parts.append(_calibration_html(o["calibration"]))
+    if o.calibration:
+        parts.append(_calibration_html(o.calibration))
     parts.append(
         fmt(
             "<h3>Confusion: consensus (rows) against label given (columns)</h3>\n{heat}",
-            heat=svg.heatmap(o["confusion"], classes, "Confusion matrix"),
+            heat=svg.heatmap(o.confusion, classes, "Confusion matrix"),
         )
     )
-    if o.get("gold_confusion"):
+    if o.gold_confusion:
         parts.append(
             fmt(
                 "<h3>Confusion on gold: gold answer (rows) against label given (columns)</h3>\n"
                 "{heat}",
-                heat=svg.heatmap(o["gold_confusion"], classes, "Confusion matrix on gold"),
+                heat=svg.heatmap(o.gold_confusion, classes, "Confusion matrix on gold"),
             )
         )
-    per_label = report["per_label"]
+    per_label = report.per_label
     parts.append(
         fmt(
             "</section>\n<section><h2>Per label</h2>\n{chart}\n{table}",
             chart=svg.score_bars(
-                [(p["label"], p["krippendorff_alpha"]) for p in per_label],
+                [(p.label, p.krippendorff_alpha) for p in per_label],
                 "Krippendorff's alpha per label",
-                lo=-1.0 if any((p["krippendorff_alpha"] or 0) < 0 for p in per_label) else 0.0,
+                lo=-1.0 if any((p.krippendorff_alpha or 0) < 0 for p in per_label) else 0.0,
             ),
             table=_html_table(
                 [
@@ -272,25 +276,25 @@ def render_html(report: Mapping[str, Any]) -> str:
                 ],
                 [
                     [
-                        p["label"],
-                        p["consensus_clips"],
-                        p["votes"],
-                        _fmt(p["krippendorff_alpha"]),
-                        _fmt(p["fleiss_kappa"]),
-                        _fmt(p["mean_confidence"]),
-                        _fmt(p["recall"], pct=True),
-                        _fmt(p["precision"], pct=True),
-                        p["gold_clips"],
+                        p.label,
+                        p.consensus_clips,
+                        p.votes,
+                        _fmt(p.krippendorff_alpha),
+                        _fmt(p.fleiss_kappa),
+                        _fmt(p.mean_confidence),
+                        _fmt(p.recall, pct=True),
+                        _fmt(p.precision, pct=True),
+                        p.gold_clips,
                     ]
                     for p in per_label
                 ],
             ),
         )
     )
-    ops = list(report["per_operator"])
+    ops = list(report.per_operator)
     ranked = sorted(
         ops,
-        key=lambda p: (p["agreement_with_consensus"] is None, p["agreement_with_consensus"] or 0.0),
+        key=lambda p: (p.agreement_with_consensus is None, p.agreement_with_consensus or 0.0),
     )
     parts.append(
         fmt(
@@ -298,7 +302,7 @@ def render_html(report: Mapping[str, Any]) -> str:
             "<h3>Agreement with the consensus (lowest first)</h3>\n{chart}{more}\n{table}\n"
             "</section>\n</body></html>\n",
             chart=svg.score_bars(
-                [(p["operator"], p["agreement_with_consensus"]) for p in ranked[:40]],
+                [(p.operator, p.agreement_with_consensus) for p in ranked[:40]],
                 "Agreement with the consensus per operator",
             ),
             more=fmt(
@@ -319,14 +323,14 @@ def render_html(report: Mapping[str, Any]) -> str:
                 ],
                 [
                     [
-                        p["operator"],
-                        p["labels"],
-                        p["clips"],
-                        _fmt(p["agreement_with_consensus"], pct=True),
-                        _fmt(p["agreement_with_others"], pct=True),
-                        p["gold_labels"],
-                        _fmt(p["gold_accuracy"], pct=True),
-                        _fmt(p.get("estimated_accuracy"), pct=True),
+                        p.operator,
+                        p.labels,
+                        p.clips,
+                        _fmt(p.agreement_with_consensus, pct=True),
+                        _fmt(p.agreement_with_others, pct=True),
+                        p.gold_labels,
+                        _fmt(p.gold_accuracy, pct=True),
+                        _fmt(p.estimated_accuracy, pct=True),
                     ]
                     for p in ops
                 ],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..consensus.calibration import Reliability
 from .html import Safe, fmt, join
 
 INK = "#1f2933"
@@ -282,9 +283,9 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
-def reliability(cal: Mapping[str, Any], title: str = "reliability diagram") -> Safe:
+def reliability(cal: Reliability, title: str = "reliability diagram") -> Safe:
     """Accuracy per confidence bin (bars, dot at the bin's mean confidence) against the
-    dashed diagonal of perfect calibration. `cal` is `hub.consensus.calibration`'s bins."""
+    dashed diagonal of perfect calibration."""
     size, left, bottom, top, right = 320, 46, 40, 12, 12
     w, h = size - left - right, size - top - bottom
 
@@ -305,8 +306,8 @@ def reliability(cal: Mapping[str, Any], title: str = "reliability diagram") -> S
         )
         for t in QUARTERS
     ]
-    for b in cal["bins"]:
-        if not b["n"]:
+    for b in cal.bins:
+        if not b.n:
             continue
         parts.append(
             fmt(
@@ -314,17 +315,17 @@ def reliability(cal: Mapping[str, Any], title: str = "reliability diagram") -> S
                 'fill-opacity="0.75"><title>{lo:.1f}–{hi:.1f}: {n} clips, confidence {c}, '
                 "accuracy {a}</title></rect>"
                 '<circle cx="{cx:.1f}" cy="{y:.1f}" r="3" fill="{ink}"/>',
-                x=x(b["lo"]) + 1,
-                y=y(b["accuracy"]),
-                w=w * (b["hi"] - b["lo"]) - 2,
-                h=h * b["accuracy"],
+                x=x(b.lo) + 1,
+                y=y(b.accuracy),
+                w=w * (b.hi - b.lo) - 2,
+                h=h * b.accuracy,
                 fill=BAR,
-                lo=b["lo"],
-                hi=b["hi"],
-                n=b["n"],
-                c=_share(b["confidence"]),
-                a=_share(b["accuracy"]),
-                cx=x(b["confidence"]),
+                lo=b.lo,
+                hi=b.hi,
+                n=b.n,
+                c=_share(b.confidence),
+                a=_share(b.accuracy),
+                cx=x(b.confidence),
                 ink=INK,
             )
         )

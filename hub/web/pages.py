@@ -122,7 +122,7 @@ async def _operators(
 ) -> web.Response:
     svc, read = service(request), reader(request)
     report = await request.app[QUALITY].get(svc)
-    stats = await read(dashboard.operator_stats, time.time(), report.per_operator)
+    stats = await read(dashboard.operator_stats, time.time(), report.operator_figures())
     ctx = Ctx.of(request)
     page = templates.operators_page(
         ctx,
