@@ -331,16 +331,25 @@ def quality(data, out, method, model, model_version, threshold) -> None:
         return
     import msgspec
 
-    from .quality import quality_from_store
+    from .consensus import quality_report
+    from .render.quality_report import render_html, render_text
+    from .store import dashboard
+    from .store.predictions import schema_info
 
-    report, html = quality_from_store(store, method=method)
+    tasks, workers, values = dashboard.long_format(store)
+    report = quality_report(
+        tasks,
+        workers,
+        values,
+        schema_info(store)[0] or None,
+        dashboard.gold_answers(store) or None,
+        method=method,
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "quality.json").write_text(
         json.dumps(msgspec.to_builtins(report), indent=2, ensure_ascii=False)
     )
-    (out / "quality.html").write_text(html, encoding="utf-8")
-    from .render.quality_report import render_text
-
+    (out / "quality.html").write_text(render_html(report), encoding="utf-8")
     click.echo(render_text(report))
     click.echo(f"written: {out / 'quality.json'}, {out / 'quality.html'}")
 
