@@ -309,8 +309,8 @@ def quality(data, out, method, model, model_version, threshold) -> None:
     store = _store(data)
     out = out or data / "quality"
     if model:
-        from .models.evaluate import render_html, render_text
         from .models.runtime import consensus_threshold, evaluation
+        from .render.model_report import render_html, render_text
 
         try:
             report = evaluation(

@@ -4,13 +4,12 @@ Both are pure functions of `hub.consensus.report.build_report`'s report."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ..consensus.calibration import Reliability
 from ..consensus.report import Calibration, QualityReport
 from . import svg
-from .html import Safe, fmt, join
+from .html import Safe, fmt, join, table
 
 __all__ = ["render_html", "render_text"]
 
@@ -154,16 +153,6 @@ svg.chart{width:100%;max-width:760px}
 """
 
 
-def _html_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> Safe:
-    head = join(fmt('<th scope="col">{h}</th>', h=h) for h in headers)
-    body = join(
-        fmt("<tr>{cells}</tr>", cells=join(fmt("<td>{c}</td>", c=c) for c in r)) for r in rows
-    )
-    return fmt(
-        "<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", head=head, body=body
-    )
-
-
 def _calibration_html(cal: Calibration) -> Safe:
     parts = [
         Safe(
@@ -262,7 +251,7 @@ def render_html(report: QualityReport) -> str:
                 "Krippendorff's alpha per label",
                 lo=-1.0 if any((p.krippendorff_alpha or 0) < 0 for p in per_label) else 0.0,
             ),
-            table=_html_table(
+            table=table(
                 [
                     "label",
                     "clips",
@@ -310,7 +299,7 @@ def render_html(report: QualityReport) -> str:
             )
             if len(ranked) > 40
             else "",
-            table=_html_table(
+            table=table(
                 [
                     "operator",
                     "labels",

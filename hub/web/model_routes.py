@@ -32,7 +32,6 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from ..models.evaluate import STYLE, STYLE_CSP, render_html
 from ..models.importer import (
     FORMATS,
     ImportFailed,
@@ -44,6 +43,7 @@ from ..models.importer import (
     prepare,
 )
 from ..render.html import Safe, fmt, join
+from ..render.model_report import STYLE, STYLE_CSP, render_html
 from ..store import Store
 from ..store import predictions as sql
 from .auth import lead_only

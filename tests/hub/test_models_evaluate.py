@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.models.evaluate import (
-    STYLE,
-    STYLE_CSP,
-    calibration,
-    evaluate,
-    model_report,
-    render_html,
-    render_text,
-)
+from hub.models.evaluate import calibration, evaluate, model_report
 from hub.models.importer import import_predictions
 from hub.models.runtime import evaluation
+from hub.render.model_report import STYLE, STYLE_CSP, render_html, render_text
 from protocol.pins import hash_pin
 
 from .conftest import close_after_test
