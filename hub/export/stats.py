@@ -8,22 +8,11 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from ..consensus.agreement import krippendorff_alpha
+from ..consensus.agreement import krippendorff_alpha, pairwise_agreement
 from .prepare import Prepared
 from .source import ExportData
 from .splits import SPLITS
 from .votes import ClipConsensus
-
-
-def pairwise_agreement(counts: np.ndarray) -> float | None:
-    """Share of agreeing pairs of labels on the same clip, averaged over clips with ≥ 2."""
-    m = counts.sum(axis=1)
-    ok = m >= 2
-    if not ok.any():
-        return None
-    c = counts[ok].astype(np.float64)
-    per_clip = (c * (c - 1)).sum(axis=1) / (m[ok] * (m[ok] - 1))
-    return float(per_clip.mean())
 
 
 def _round(x: float | None, digits: int = 4) -> float | None:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from hub.consensus.agreement import krippendorff_alpha
+from hub.consensus.agreement import krippendorff_alpha, pairwise_agreement
 from hub.export.snapshot import (
     ExportError,
     create_snapshot,
@@ -29,7 +29,6 @@ from hub.export.snapshot import (
     parse_formats,
 )
 from hub.export.splits import split_of
-from hub.export.stats import pairwise_agreement
 from hub.project import load_project, to_schema
 from hub.store import Store
 from protocol.pins import hash_pin
