@@ -6,6 +6,8 @@ Entry points for the hub:
   crowd-kit aggregator by name) as a :class:`ConsensusResult`;
 - :func:`quality_report` — the quality report (per label, per operator, overall) as a
   typed :class:`~hub.consensus.report.QualityReport`, drawn by :mod:`hub.render`;
+- :func:`hub.consensus.overview.overview` — the dashboard's quality figures: that report
+  with the pairwise majority-vote figures beside it;
 - :mod:`hub.consensus.assignment` — which clips an operator gets next;
 - :mod:`hub.consensus.multilabel` — multi-choice and segment labels.
 
