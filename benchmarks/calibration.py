@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.consensus import simulate
+from hub.consensus.calibration import Reliability, calibration
 from hub.consensus.dawid_skene import DawidSkene
-from hub.models.evaluate import calibration
 
 #: The model before the calibration work: no class prior, no pooled prior, no sampling,
 #: EM always stopped at tol=1e-5.
@@ -72,7 +72,7 @@ def crowdkit() -> Fit:
     return fit
 
 
-def score(conf: list[np.ndarray], hit: list[np.ndarray]) -> dict:
+def score(conf: list[np.ndarray], hit: list[np.ndarray]) -> Reliability:
     return calibration(np.concatenate(conf).tolist(), np.concatenate(hit).tolist())
 
 
@@ -102,7 +102,7 @@ def table(rows: list[tuple[str, dict[str, tuple[dict, float]]]], names: list[str
         for n in names:
             cal = res[n][0]
             acc = sum(b["n"] * (b["accuracy"] or 0) for b in cal["bins"]) / cal["n"]
-            line += f" {cal['ece']:14.4f} {acc:14.4f}"
+            line += f" {cal.ece:14.4f} {acc:14.4f}"
         print(line + "         " + " ".join(f"{res[n][1]:8.3f}" for n in names), flush=True)
 
 
@@ -165,7 +165,7 @@ def real_sets(methods: dict[str, Fit]) -> None:
                 (chosen == truth[tasks])[keep].tolist(),
             )
             acc = float(np.mean((chosen == truth[tasks])[keep]))
-            line += f" {cal['ece']:14.4f} {acc:14.4f}"
+            line += f" {cal.ece:14.4f} {acc:14.4f}"
         print(line, flush=True)
 
 

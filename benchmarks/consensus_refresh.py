@@ -103,7 +103,7 @@ def main() -> None:
 def breakdown(svc: HubService, repeat: int) -> None:
     from hub.consensus import aggregate
     from hub.consensus.encode import encode
-    from hub.quality import long_format
+    from hub.store.dashboard import long_format
 
     classes = [v.value for v in svc.schema.labels]
     parts: dict[str, list[float]] = {k: [] for k in ("read", "encode", "fit strings", "fit ints")}

@@ -309,8 +309,8 @@ def quality(data, out, method, model, model_version, threshold) -> None:
     store = _store(data)
     out = out or data / "quality"
     if model:
-        from .models.evaluate import render_html, render_text
         from .models.runtime import consensus_threshold, evaluation
+        from .render.model_report import render_html, render_text
 
         try:
             report = evaluation(
@@ -329,14 +329,27 @@ def quality(data, out, method, model, model_version, threshold) -> None:
         click.echo(render_text(report))
         click.echo(f"written: {out / (stem + '.json')}, {out / (stem + '.html')}")
         return
-    from .quality import quality_from_store
+    import msgspec
 
-    report, html = quality_from_store(store, method=method)
+    from .consensus import quality_report
+    from .render.quality_report import render_html, render_text
+    from .store import dashboard
+    from .store.predictions import schema_info
+
+    tasks, workers, values = dashboard.long_format(store)
+    report = quality_report(
+        tasks,
+        workers,
+        values,
+        schema_info(store)[0] or None,
+        dashboard.gold_answers(store) or None,
+        method=method,
+    )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "quality.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    (out / "quality.html").write_text(html, encoding="utf-8")
-    from .consensus.report import render_text
-
+    (out / "quality.json").write_text(
+        json.dumps(msgspec.to_builtins(report), indent=2, ensure_ascii=False)
+    )
+    (out / "quality.html").write_text(render_html(report), encoding="utf-8")
     click.echo(render_text(report))
     click.echo(f"written: {out / 'quality.json'}, {out / 'quality.html'}")
 

@@ -637,7 +637,7 @@ class HubService:
         first time, after a retraction or a changed gold answer, every `FULL_FIT_EVERY`
         fits, or when `full`. Runs in one thread at a time (the hub's housekeeping)."""
         from .consensus import aggregate
-        from .quality import gold_answers, long_format
+        from .store.dashboard import gold_answers, long_format
 
         if self.schema.kind != "single":
             return []

@@ -4,9 +4,10 @@ Entry points for the hub:
 
 - :func:`aggregate` — consensus per clip (majority vote, Dawid–Skene, or any
   crowd-kit aggregator by name) as a :class:`ConsensusResult`;
-- :func:`quality_report` — a JSON-ready quality report (per label, per operator,
-  overall), rendered by :func:`hub.consensus.report.render_html` /
-  :func:`hub.consensus.report.render_text`;
+- :func:`quality_report` — the quality report (per label, per operator, overall) as a
+  typed :class:`~hub.consensus.report.QualityReport`, drawn by :mod:`hub.render`;
+- :func:`hub.consensus.overview.overview` — the dashboard's quality figures: that report
+  with the pairwise majority-vote figures beside it;
 - :mod:`hub.consensus.assignment` — which clips an operator gets next;
 - :mod:`hub.consensus.multilabel` — multi-choice and segment labels.
 
@@ -24,12 +25,14 @@ import numpy as np
 from .dawid_skene import DawidSkene
 from .encode import Encoded, encode, gold_index, vote_counts
 from .majority import MajorityVote
+from .report import QualityReport, build_report
 from .result import ConsensusResult
 
 __all__ = [
     "ConsensusResult",
     "DawidSkene",
     "MajorityVote",
+    "QualityReport",
     "aggregate",
     "quality_report",
 ]
@@ -121,8 +124,7 @@ def quality_report(
     classes: Sequence[str] | None,
     gold: Mapping[str, str] | None = None,
     **options: Any,
-) -> dict[str, Any]:
-    """JSON-ready quality report: overall, per label, per operator (see :mod:`.report`)."""
-    from .report import build_report
+) -> QualityReport:
+    """The quality report: overall, per label, per operator (see :mod:`.report`)."""
 
     return build_report(task_ids, worker_ids, labels, classes, gold, **options)

@@ -33,6 +33,7 @@ __all__ = [
     "krippendorff_alpha_per_class",
     "worker_accuracy",
     "worker_confusion",
+    "pairwise_agreement",
     "worker_pairwise_agreement",
 ]
 
@@ -128,6 +129,17 @@ def worker_confusion(enc: Encoded, reference: np.ndarray) -> np.ndarray:
     flat = (enc.worker[keep] * k + ref[keep]) * k + enc.label[keep]
     out = np.bincount(flat, minlength=enc.n_workers * k * k)
     return out.reshape(enc.n_workers, k, k)
+
+
+def pairwise_agreement(counts: np.ndarray) -> float | None:
+    """Share of agreeing pairs of labels on the same clip, averaged over clips with ≥ 2."""
+    m = counts.sum(axis=1)
+    ok = m >= 2
+    if not ok.any():
+        return None
+    c = counts[ok].astype(np.float64)
+    per_clip = (c * (c - 1)).sum(axis=1) / (m[ok] * (m[ok] - 1))
+    return float(per_clip.mean())
 
 
 def worker_pairwise_agreement(enc: Encoded, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,21 +13,59 @@ and two ways to measure them for a Dawid–Skene fit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
+import msgspec
 import numpy as np
 
 from .base import argmax_ties_low
 from .encode import Encoded
 
-__all__ = ["calibration", "held_out_gold", "simulated"]
+__all__ = ["Bin", "Reliability", "calibration", "held_out_gold", "simulated"]
+
+
+class Bin(msgspec.Struct, frozen=True):
+    """One confidence bin [lo, hi): its clips, their mean confidence and accuracy (None when
+    the bin is empty)."""
+
+    lo: float
+    hi: float
+    n: int
+    confidence: float | None
+    accuracy: float | None
+
+
+class Reliability(msgspec.Struct, frozen=True):
+    """Reliability bins of a confidence column, with the expected calibration error (ECE)
+    and the Brier score (None without clips)."""
+
+    bins: list[Bin]
+    n: int
+    ece: float | None
+    brier: float | None
+
+    def rounded(self, digits: int = 4) -> Reliability:
+        """The same figures rounded for a report."""
+
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(x, digits)
+
+        return Reliability(
+            bins=[
+                msgspec.structs.replace(b, confidence=r(b.confidence), accuracy=r(b.accuracy))
+                for b in self.bins
+            ],
+            n=self.n,
+            ece=r(self.ece),
+            brier=r(self.brier),
+        )
+
 
 Fit = Callable[[Encoded, np.ndarray | None], np.ndarray]  # (encoded, gold) -> posterior
 
 
 def calibration(
     confidence: Sequence[float] | np.ndarray, correct: Sequence[bool] | np.ndarray, bins: int = 10
-) -> dict[str, Any]:
+) -> Reliability:
     """Equal-width bins over [0, 1] of the confidence: per bin the count, mean confidence
     and accuracy (None when empty); ECE = sum_b n_b / N * |acc_b - conf_b|; Brier score of
     the chosen label's probability."""
@@ -39,28 +77,27 @@ def calibration(
     for b in range(bins):
         mask = idx == b
         n = int(mask.sum())
-        mean_conf = float(conf[mask].mean()) if n else None
-        acc = float(hit[mask].mean()) if n else None
         if n:
-            ece += n / len(conf) * abs(acc - mean_conf)  # type: ignore[operator]
-        out.append(
-            {"lo": b / bins, "hi": (b + 1) / bins, "n": n, "confidence": mean_conf, "accuracy": acc}
-        )
-    return {
-        "bins": out,
-        "n": int(len(conf)),
-        "ece": float(ece) if len(conf) else None,
-        "brier": float(np.mean((conf - hit) ** 2)) if len(conf) else None,
-    }
+            mean_conf, acc = float(conf[mask].mean()), float(hit[mask].mean())
+            ece += n / len(conf) * abs(acc - mean_conf)
+            out.append(Bin(b / bins, (b + 1) / bins, n, mean_conf, acc))
+        else:
+            out.append(Bin(b / bins, (b + 1) / bins, 0, None, None))
+    return Reliability(
+        bins=out,
+        n=int(len(conf)),
+        ece=float(ece) if len(conf) else None,
+        brier=float(np.mean((conf - hit) ** 2)) if len(conf) else None,
+    )
 
 
-def _score(posterior: np.ndarray, truth: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+def _score(posterior: np.ndarray, truth: np.ndarray, rows: np.ndarray) -> Reliability:
     chosen = argmax_ties_low(posterior[rows])
     conf = posterior[rows, chosen]
     return calibration(conf, chosen == truth[rows])
 
 
-def held_out_gold(enc: Encoded, gold: np.ndarray, fit: Fit) -> dict[str, Any] | None:
+def held_out_gold(enc: Encoded, gold: np.ndarray, fit: Fit) -> Reliability | None:
     """Reliability of the consensus on the gold clips with votes, fitted without gold;
     None when there are no such clips."""
     voted = np.bincount(enc.task, minlength=enc.n_tasks) > 0
@@ -77,7 +114,7 @@ def simulated(
     errors: np.ndarray,
     fit: Fit,
     seed: int = 0,
-) -> dict[str, Any] | None:
+) -> Reliability | None:
     """Reliability of a refit on labels drawn from the fitted model: each clip's truth
     from its posterior, each (clip, operator) label from that operator's confusion matrix
     ``errors[operator, observed, true]``; gold clips keep their drawn truth as gold."""

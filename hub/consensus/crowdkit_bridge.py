@@ -136,10 +136,10 @@ def run_crowdkit(
         pos = {c: i for i, c in enumerate(enc.classes)}
         idx = np.array([pos[str(v)] for v in theirs], dtype=np.int64)
         posterior = one_hot(idx, k)
-    has = gidx >= 0
-    if has.any():
-        posterior[has] = one_hot(gidx[has], k)
-        idx = np.where(has, gidx, idx)
+    is_gold = gidx >= 0
+    if is_gold.any():
+        posterior[is_gold] = one_hot(gidx[is_gold], k)
+        idx = np.where(is_gold, gidx, idx)
     from . import _build_result
 
     return _build_result(enc, posterior, idx, f"crowdkit:{cls_name}", model, vote_counts(enc))

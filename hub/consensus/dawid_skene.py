@@ -186,15 +186,14 @@ def e_step(
         joint[c] = np.bincount(task, weights=log_e[c][wl], minlength=n_tasks)
         joint[c] += log_p[c]
     has = np.flatnonzero(gold >= 0) if gold is not None else np.zeros(0, dtype=np.int64)
-    gold_ll = float(joint[gold[has], has].sum()) if has.size else 0.0
+    gold_ll = float(joint[gold[has], has].sum()) if gold is not None and has.size else 0.0
     top = joint.max(axis=0) if n_tasks else np.zeros(0)
     joint -= top
     np.exp(joint, out=joint)
     total = joint.sum(axis=0)
     joint /= total
     ll_rows = np.log(total) + top
-    if has.size:
-        assert gold is not None
+    if gold is not None and has.size:
         ll_rows[has] = 0.0
         joint[:, has] = 0.0
         joint[gold[has], has] = 1.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
@@ -40,7 +41,10 @@ def natural_sort(values: Iterable[str]) -> list[str]:
     return sorted(values, key=_natural_key)
 
 
-def _normalise(values: Sequence[object], column: str) -> list[str]:
+Values = Sequence[object] | np.ndarray  # ids or classes, as given or as a numpy column
+
+
+def _normalise(values: Values, column: str) -> list[str]:
     """Values as strings: numbers written canonically (``1``, ``1.0`` and ``True``-free
     ``np.int64(1)`` all become ``"1"``; ``0.5`` stays ``"0.5"``). ``None``, NaN and
     other types are refused with the column and the value named."""
@@ -86,10 +90,14 @@ def _int_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _ARROW_FROM = 20_000
 
 
+def _all_str(values: Values) -> TypeGuard[Sequence[str]]:
+    return all(type(v) is str for v in values)
+
+
 def _factorize_small(
-    values: Sequence[object], vocabulary: Sequence[str] | None, column: str
+    values: Values, vocabulary: Sequence[str] | None, column: str
 ) -> tuple[np.ndarray, list]:
-    vals = values if all(type(v) is str for v in values) else _normalise(values, column)
+    vals = values if _all_str(values) else _normalise(values, column)
     if vocabulary is not None:
         vocab = [str(v) for v in vocabulary]
         if len(set(vocab)) != len(vocab):
@@ -105,7 +113,7 @@ def _factorize_small(
 
 
 def factorize(
-    values: Sequence[object] | np.ndarray,
+    values: Values,
     vocabulary: Sequence[str] | None = None,
     column: str = "values",
 ) -> tuple[np.ndarray, list]:

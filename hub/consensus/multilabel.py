@@ -201,7 +201,7 @@ def aggregate_segments(
     for t, w, segs in zip(task_ids, worker_ids, segments, strict=True):
         per_worker = marks[str(t)][str(w)]
         for seg in segs:
-            cls = str(seg[2]) if len(seg) > 2 else ""  # type: ignore[misc]
+            cls = str(seg[2]) if len(seg) > 2 else ""
             start, end = float(seg[0]), float(seg[1])
             per_worker[cls].append((start, end))
             class_set.add(cls)

@@ -11,7 +11,7 @@ Layout of `vN/`:
     snapshot.json          manifest: version, time, settings, counts, agreement, files
     data/clips.parquet     all clips; data/clips-{train,validation,test}.parquet per split
     data/annotations.parquet
-    data/predictions.parquet   only when the hub holds model predictions (issue 11)
+    data/predictions.parquet   only when the hub holds model predictions
     clips.jsonl, annotations.jsonl, clips.csv, annotations.csv (predictions.* likewise)
     labelstudio-tasks.json, labelstudio-config.xml
     labelstudio-annotators.csv   with an annotator domain (see `hub.export.labelstudio`)
@@ -114,7 +114,7 @@ def export_lock(root: Path) -> Iterator[None]:
 
 
 def predictions_for_export(store: Store, classes: list[str]) -> BuiltTable | None:
-    """Model predictions (`hub.export.predictions_table`, issue 11) when that module and
+    """Model predictions (`hub.export.predictions_table`) when that module and
     its tables are there and hold rows; else None."""
     try:
         from .predictions_table import predictions_csv_table, predictions_table

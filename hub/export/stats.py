@@ -3,41 +3,16 @@
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 import pyarrow.compute as pc
 
+from ..consensus.agreement import krippendorff_alpha, pairwise_agreement
 from .prepare import Prepared
 from .source import ExportData
 from .splits import SPLITS
 from .votes import ClipConsensus
-
-
-def krippendorff_alpha(counts: np.ndarray) -> float | None:
-    """Nominal alpha from a (units, values) vote-count table; None when undefined."""
-    import krippendorff
-
-    counts = np.asarray(counts)
-    counts = counts[counts.sum(axis=1) >= 2]
-    if counts.shape[0] == 0 or (counts.sum(axis=0) > 0).sum() < 2:
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value = float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
-    return None if math.isnan(value) else value
-
-
-def pairwise_agreement(counts: np.ndarray) -> float | None:
-    """Share of agreeing pairs of labels on the same clip, averaged over clips with ≥ 2."""
-    m = counts.sum(axis=1)
-    ok = m >= 2
-    if not ok.any():
-        return None
-    c = counts[ok].astype(np.float64)
-    per_clip = (c * (c - 1)).sum(axis=1) / (m[ok] * (m[ok] - 1))
-    return float(per_clip.mean())
 
 
 def _round(x: float | None, digits: int = 4) -> float | None:
@@ -76,6 +51,7 @@ def compute_stats(data: ExportData, prep: Prepared, cons: ClipConsensus) -> dict
     per_label = {}
     single = data.project.kind == "single"
     for j, value in enumerate(cons.classes):
+        # per label: the labels that chose it against those that did not (multi-choice too)
         binary = np.stack([cons.counts[:, j], n_votes - cons.counts[:, j]], axis=1)
         per_label[value] = {
             "consensus_clips": sum(1 for x in cons.labels if value in x),

@@ -1,4 +1,4 @@
-"""How good is a model against the people? Pure logic and rendering, no I/O.
+"""How good is a model against the people? Pure logic, no I/O.
 
 - :func:`evaluate`: accuracy, per-label precision / recall / F1 (and macro F1), the
   confusion matrix (reference rows x model columns) and calibration bins for a
@@ -7,9 +7,8 @@
 - :func:`model_report`: a model against the *confident* consensus (posterior of the
   leading label at least ``threshold``; gold clips left out) and against gold, for one
   version, plus the learning curve across all its versions. JSON-ready.
-- :func:`render_text` and :func:`render_html` (one self-contained page: inline CSS and
-  inline SVG, no scripts, nothing fetched; :data:`STYLE_CSP` is the CSP source that
-  allows its one ``<style>`` element).
+
+:mod:`hub.render.model_report` draws the report as text and as one self-contained page.
 
 Labels are strings; a multi-choice label set is compared as one class (its values sorted
 and joined by ``+``). Calibration uses the model's probability of the label it
@@ -18,26 +17,16 @@ predicted (single choice only).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from ..consensus.calibration import calibration
 from .scores import probabilities
 
-__all__ = [
-    "STYLE",
-    "STYLE_CSP",
-    "calibration",
-    "evaluate",
-    "model_report",
-    "render_html",
-    "render_text",
-]
+__all__ = ["calibration", "evaluate", "model_report"]
 
 ModelPredictions = Mapping[str, tuple[str, Mapping[str, float]]]  # clip → (label, scores)
 
@@ -98,8 +87,10 @@ def evaluate(
     }
     if confidence is not None:
         cal = [c for c in clips if c in confidence]
-        out["calibration"] = calibration(
-            [confidence[c] for c in cal], [predicted[c] == reference[c] for c in cal], bins
+        out["calibration"] = msgspec.to_builtins(
+            calibration(
+                [confidence[c] for c in cal], [predicted[c] == reference[c] for c in cal], bins
+            )
         )
     return out
 
@@ -177,336 +168,3 @@ def model_report(
         "against_gold": against(versions[version], gold),
         "learning_curve": curve,
     }
-
-
-# ---- text ----------------------------------------------------------------------------------
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
-
-
-def _num(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _section_text(title: str, ev: dict[str, Any]) -> list[str]:
-    lines = [
-        f"{title}: {ev['n']} clips, accuracy {_pct(ev['accuracy'])}, "
-        f"macro F1 {_num(ev['macro_f1'])}"
-    ]
-    if not ev["n"]:
-        return lines
-    width = max(len(x) for x in ev["per_label"]) + 2
-    lines.append(f"  {'label':<{width}}precision  recall     F1  support")
-    for label, row in ev["per_label"].items():
-        lines.append(
-            f"  {label:<{width}}{_pct(row['precision']):>9}{_pct(row['recall']):>8}"
-            f"{_num(row['f1'], 2):>7}{row['support']:>9}"
-        )
-    labels = ev["confusion"]["labels"]
-    lines.append("  confusion (rows: reference, columns: model)")
-    lines.append("  " + " " * width + "".join(f"{x[:10]:>11}" for x in labels))
-    for label, row in zip(labels, ev["confusion"]["matrix"], strict=True):
-        lines.append(f"  {label:<{width}}" + "".join(f"{v:>11}" for v in row))
-    cal = ev.get("calibration")
-    if cal and cal["n"]:
-        lines.append(
-            f"  calibration: ECE {_num(cal['ece'])}, Brier {_num(cal['brier'])} over {cal['n']}"
-        )
-        for b in cal["bins"]:
-            if b["n"]:
-                lines.append(
-                    f"    {b['lo']:.1f}-{b['hi']:.1f}: {b['n']:>6} clips, "
-                    f"confidence {_pct(b['confidence'])}, accuracy {_pct(b['accuracy'])}"
-                )
-    return lines
-
-
-def render_text(report: dict[str, Any]) -> str:
-    lines = [
-        f"model {report['model']} v{report['version']}: {report['clips']} clips predicted "
-        f"(versions {', '.join(map(str, report['versions']))})",
-        f"consensus: {report['confident_clips']} of {report['consensus_clips']} clips with "
-        f"confidence >= {report['threshold']:g}; gold: {report['gold_clips']} clips",
-        "",
-    ]
-    lines += _section_text("against confident consensus", report["against_consensus"])
-    lines.append("")
-    lines += _section_text("against gold", report["against_gold"])
-    lines += ["", "learning curve (accuracy against consensus / gold):"]
-    for point in report["learning_curve"]:
-        lines.append(
-            f"  v{point['version']}: {_pct(point['consensus']['accuracy'])} "
-            f"(n={point['consensus']['n']}) / {_pct(point['gold']['accuracy'])} "
-            f"(n={point['gold']['n']})"
-        )
-    return "\n".join(lines)
-
-
-# ---- HTML ----------------------------------------------------------------------------------
-
-STYLE = """
-body{font-family:system-ui,sans-serif;color:#1f2933;margin:1.5rem;max-width:72rem;
-line-height:1.45;font-size:1.05rem}
-h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.25rem;margin:1.6rem 0 .5rem}
-.summary{color:#4a5561;margin:0 0 1rem}
-.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
-.card{border:1px solid #c7ced6;border-radius:.4rem;padding:.6rem 1rem;min-width:9rem}
-.card .value{font-size:1.5rem;font-weight:600}.card .label{color:#4a5561}
-table{border-collapse:collapse;margin:.4rem 0}
-th,td{border-bottom:1px solid #d9dee4;padding:.3rem .7rem;text-align:left}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(22rem,1fr));gap:1.5rem}
-svg{max-width:100%;height:auto}.empty{color:#4a5561;font-style:italic}
-""".strip()
-
-STYLE_CSP = "'sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode() + "'"
-
-INK, MUTED, GRID, BLUE, GREEN = "#1f2933", "#4a5561", "#d9dee4", "#2f6fb2", "#1d7a4f"
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _svg(width: int, height: int, title: str, body: str) -> str:
-    return (
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{_e(title)}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif" font-size="13"><title>{_e(title)}</title>'
-        f"{body}</svg>"
-    )
-
-
-def reliability_svg(cal: dict[str, Any], title: str = "reliability diagram") -> str:
-    """Accuracy per confidence bin (bars) against the diagonal of perfect calibration."""
-    size, left, bottom, top, right = 320, 46, 40, 12, 12
-    w, h = size - left - right, size - top - bottom
-    x = lambda v: left + w * v  # noqa: E731
-    y = lambda v: top + h * (1 - v)  # noqa: E731
-    parts = []
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(
-            f'<line x1="{x(0):.1f}" x2="{x(1):.1f}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            f'stroke="{GRID}"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
-            f'fill="{MUTED}">{t:g}</text><text x="{x(t):.1f}" y="{top + h + 16}" '
-            f'text-anchor="middle" fill="{MUTED}">{t:g}</text>'
-        )
-    for b in cal["bins"]:
-        if not b["n"]:
-            continue
-        bx, bw = x(b["lo"]) + 1, w * (b["hi"] - b["lo"]) - 2
-        parts.append(
-            f'<rect x="{bx:.1f}" y="{y(b["accuracy"]):.1f}" width="{bw:.1f}" '
-            f'height="{h * b["accuracy"]:.1f}" fill="{BLUE}" fill-opacity="0.75">'
-            f"<title>{b['lo']:.1f}–{b['hi']:.1f}: {b['n']} clips, confidence "
-            f"{_pct(b['confidence'])}, accuracy {_pct(b['accuracy'])}</title></rect>"
-            f'<circle cx="{x(b["confidence"]):.1f}" cy="{y(b["accuracy"]):.1f}" r="3" '
-            f'fill="{INK}"/>'
-        )
-    parts.append(
-        f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(1):.1f}" y2="{y(1):.1f}" '
-        f'stroke="{MUTED}" stroke-dasharray="5 4"/>'
-        f'<text x="{left + w / 2:.1f}" y="{size - 6}" text-anchor="middle" fill="{INK}">'
-        "model confidence</text>"
-        f'<text x="12" y="{top + h / 2:.1f}" text-anchor="middle" fill="{INK}" '
-        f'transform="rotate(-90 12 {top + h / 2:.1f})">accuracy</text>'
-    )
-    return _svg(size, size, title, "".join(parts))
-
-
-def confusion_svg(labels: Sequence[str], matrix: Sequence[Sequence[int]], title: str) -> str:
-    """Heat map, rows = reference, columns = model; shade = share of the row."""
-    k = len(labels)
-    cell = max(34, min(70, 420 // max(k, 1)))
-    left, top = 140, 110
-    width, height = max(left + cell * k + 110, 360), top + cell * k + 10
-    parts = []
-    for j, label in enumerate(labels):
-        cx = left + j * cell + cell / 2
-        parts.append(
-            f'<text x="{cx:.1f}" y="{top - 8}" fill="{INK}" text-anchor="start" '
-            f'transform="rotate(-45 {cx:.1f} {top - 8})">{_e(label[:18])}</text>'
-        )
-    for i, label in enumerate(labels):
-        row = matrix[i]
-        total = sum(row) or 1
-        cy = top + i * cell
-        parts.append(
-            f'<text x="{left - 8}" y="{cy + cell / 2 + 4:.1f}" text-anchor="end" '
-            f'fill="{INK}">{_e(label[:18])}</text>'
-        )
-        for j, count in enumerate(row):
-            share = count / total
-            ink = "#ffffff" if share > 0.55 else INK
-            parts.append(
-                f'<rect x="{left + j * cell}" y="{cy}" width="{cell - 2}" height="{cell - 2}" '
-                f'fill="{BLUE}" fill-opacity="{0.06 + 0.94 * share:.3f}">'
-                f"<title>{_e(labels[i])} → {_e(labels[j])}: {count}</title></rect>"
-                f'<text x="{left + j * cell + cell / 2 - 1:.1f}" y="{cy + cell / 2 + 4:.1f}" '
-                f'text-anchor="middle" fill="{ink}">{count}</text>'
-            )
-    parts.append(f'<text x="{left}" y="14" fill="{MUTED}">rows: people · columns: model</text>')
-    return _svg(width, height, title, "".join(parts))
-
-
-def curve_svg(curve: Sequence[dict[str, Any]], title: str = "learning curve") -> str:
-    """Accuracy per version against consensus (blue) and gold (green)."""
-    width, height, left, right, top, bottom = 560, 260, 46, 24, 14, 40
-    w, h = width - left - right, height - top - bottom
-    n = len(curve)
-    x = lambda i: left + (w * i / (n - 1) if n > 1 else w / 2)  # noqa: E731
-    y = lambda v: top + h * (1 - v)  # noqa: E731
-    parts = []
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(
-            f'<line x1="{left}" x2="{left + w}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            f'stroke="{GRID}"/><text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" '
-            f'fill="{MUTED}">{t:g}</text>'
-        )
-    for i, point in enumerate(curve):
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle" fill="{MUTED}">'
-            f"v{point['version']}</text>"
-        )
-    for key, colour in (("consensus", BLUE), ("gold", GREEN)):
-        pts = [
-            (x(i), y(p[key]["accuracy"]), p)
-            for i, p in enumerate(curve)
-            if p[key]["accuracy"] is not None
-        ]
-        if len(pts) > 1:
-            path = " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in pts)
-            parts.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
-            )
-        for px, py, p in pts:
-            parts.append(
-                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{colour}"><title>'
-                f"v{p['version']} against {key}: {_pct(p[key]['accuracy'])} "
-                f"(n={p[key]['n']})</title></circle>"
-            )
-    parts.append(
-        f'<text x="{left}" y="{height - 4}" fill="{BLUE}">● against consensus</text>'
-        f'<text x="{left + 180}" y="{height - 4}" fill="{GREEN}">● against gold</text>'
-    )
-    return _svg(width, height, title, "".join(parts))
-
-
-def _table(headers: Sequence[tuple[str, bool]], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(
-        f'<th scope="col"{" class=num" if num else ""}>{_e(h)}</th>' for h, num in headers
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=num' if headers[i][1] else ''}>{_e(v)}</td>" for i, v in enumerate(row)
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _card(value: str, label: str) -> str:
-    return f'<div class="card"><div class="value">{_e(value)}</div><div class="label">{_e(label)}</div></div>'
-
-
-def _section_html(title: str, ev: dict[str, Any]) -> str:
-    if not ev["n"]:
-        return (
-            f'<section><h2>{_e(title)}</h2><p class="empty">no clips to compare yet</p></section>'
-        )
-    rows = [
-        [
-            label,
-            _pct(r["precision"]),
-            _pct(r["recall"]),
-            _num(r["f1"], 2),
-            str(r["support"]),
-            str(r["predicted"]),
-        ]
-        for label, r in ev["per_label"].items()
-    ]
-    table = _table(
-        [
-            ("label", False),
-            ("precision", True),
-            ("recall", True),
-            ("F1", True),
-            ("support", True),
-            ("predicted", True),
-        ],
-        rows,
-    )
-    heat = confusion_svg(
-        ev["confusion"]["labels"], ev["confusion"]["matrix"], f"confusion matrix: {title}"
-    )
-    cal = ev.get("calibration")
-    reliability = (
-        reliability_svg(cal, f"reliability diagram: {title}")
-        + f"<p>ECE {_num(cal['ece'])} · Brier {_num(cal['brier'])} · {cal['n']} clips</p>"
-        if cal and cal["n"]
-        else '<p class="empty">no scores to calibrate</p>'
-    )
-    return (
-        f"<section><h2>{_e(title)}</h2>"
-        f"<p>{ev['n']} clips · accuracy {_pct(ev['accuracy'])} · macro F1 "
-        f"{_num(ev['macro_f1'])}</p>{table}"
-        f'<div class="grid2"><div><h3>confusion</h3>{heat}</div>'
-        f"<div><h3>calibration</h3>{reliability}</div></div></section>"
-    )
-
-
-def render_html(report: dict[str, Any], title: str | None = None) -> str:
-    """One page, nothing external: inline CSS (see `STYLE_CSP`) and inline SVG."""
-    title = title or f"model {report['model']} v{report['version']}"
-    cons, gold = report["against_consensus"], report["against_gold"]
-    cards = "".join(
-        [
-            _card(_pct(cons["accuracy"]), "accuracy vs consensus"),
-            _card(_num(cons["macro_f1"]), "macro F1 vs consensus"),
-            _card(_pct(gold["accuracy"]), "accuracy vs gold"),
-            _card(_num((cons.get("calibration") or {}).get("ece")), "ECE (calibration)"),
-            _card(str(report["clips"]), "clips predicted"),
-        ]
-    )
-    curve_rows = [
-        [
-            f"v{p['version']}",
-            str(p["clips"]),
-            _pct(p["consensus"]["accuracy"]),
-            str(p["consensus"]["n"]),
-            _pct(p["gold"]["accuracy"]),
-            str(p["gold"]["n"]),
-            _num(p["consensus"]["macro_f1"]),
-        ]
-        for p in report["learning_curve"]
-    ]
-    curve = curve_svg(report["learning_curve"]) + _table(
-        [
-            ("version", False),
-            ("clips", True),
-            ("acc. consensus", True),
-            ("n", True),
-            ("acc. gold", True),
-            ("n", True),
-            ("macro F1", True),
-        ],
-        curve_rows,
-    )
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body><main>"
-        f"<h1>{_e(title)}</h1>"
-        f'<p class="summary">against the consensus of {report["confident_clips"]} of '
-        f"{report['consensus_clips']} clips with confidence ≥ {report['threshold']:g} "
-        f"(gold clips left out), and against {report['gold_clips']} gold clips</p>"
-        f'<div class="cards">{cards}</div>'
-        f"{_section_html('against confident consensus', cons)}"
-        f"{_section_html('against gold', gold)}"
-        f"<section><h2>learning curve</h2>{curve}</section>"
-        "</main></body></html>"
-    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from protocol.constants import HEARTBEAT_INTERVAL
 
-from .store import Store, StoreError
+from .store import Store, StoreError, long_votes
 
 #: A kiosk is online when its last heartbeat is at most this many beats old.
 ONLINE_BEATS = 3
@@ -659,6 +659,18 @@ def votes(store: Store) -> list[tuple[str, str, list[str], float]]:
             "ORDER BY created_at"
         )
     ]
+
+
+def long_format(store: Store, upto: int | None = None) -> tuple[list[str], list[str], list[str]]:
+    """(clip, operator, value) per vote, the consensus engine's input; a multi-choice label
+    gives one vote per value. `upto`: only labels up to that row (`Store.last_label_rowid`)."""
+    bound = "" if upto is None else f" AND rowid <= {int(upto)}"
+    return long_votes(
+        store.conn.execute(
+            f'SELECT clip, operator, "values" FROM labels WHERE retracted = 0{bound} '
+            "ORDER BY received_at"
+        )
+    )
 
 
 def gold_answers(store: Store) -> dict[str, str]:

@@ -7,7 +7,7 @@ meaning; tests/hub/store_contract/ checks that meaning against every backend it 
 checks that `Store` still has every method listed here with these parameters.
 
 Not in the interface (yet), because a second backend cannot offer them as they are:
-- `Store.conn` / `Store.db` / `Store.path`: SQLite handles that hub/quality.py,
+- `Store.conn` / `Store.db` / `Store.path`: SQLite handles that
   hub/export/source.py, hub/web/state.py, hub/web/app.py and hub/server.py still reach
   through. Their SQL moves into the store before the store can be swapped.
 - `checkpoint` / `defer_checkpoints`: SQLite's WAL, called by hub/server.py only.

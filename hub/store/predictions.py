@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dashboard import gold_answers
 from .store import Store
 
 __all__ = [
@@ -287,10 +288,6 @@ def label_votes(store: Store) -> list[tuple[str, str, list[str]]]:
             "ORDER BY received_at, uuid"
         )
     ]
-
-
-def gold_answers(store: Store) -> dict[str, str]:
-    return dict(store.conn.execute("SELECT sha256, gold FROM clips WHERE gold IS NOT NULL"))
 
 
 def schema_info(store: Store) -> tuple[list[str], str]:

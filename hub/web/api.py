@@ -137,7 +137,7 @@ async def unpair(request: web.Request) -> web.StreamResponse:
 async def operators(request: web.Request) -> web.StreamResponse:
     svc = service(request)
     report = await request.app[QUALITY].get(svc)
-    stats = await reader(request)(dashboard.operator_stats, time.time(), report.per_operator)
+    stats = await reader(request)(dashboard.operator_stats, time.time(), report.operator_figures())
     return _json({"operators": [asdict(o) for o in stats]})
 
 
@@ -224,7 +224,7 @@ async def progress(request: web.Request) -> web.StreamResponse:
 @lead_only
 async def quality(request: web.Request) -> web.StreamResponse:
     report = await request.app[QUALITY].get(service(request))
-    return _json(asdict(report))
+    return _json(report.as_json())
 
 
 def _jsonl(store: Store, order: list[str]) -> bytes:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from ..render.html import DASH, number, percent
 from ..store import Store, dashboard
-from .html import DASH, number, percent
 from .state import READER, Share, reader
 from .templates import Ctx, kiosk_cells
 

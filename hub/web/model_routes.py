@@ -32,7 +32,6 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from ..models.evaluate import STYLE, STYLE_CSP, render_html
 from ..models.importer import (
     FORMATS,
     ImportFailed,
@@ -43,6 +42,8 @@ from ..models.importer import (
     json_records,
     prepare,
 )
+from ..render.html import Safe, fmt, join
+from ..render.model_report import STYLE, STYLE_CSP, render_html
 from ..store import Store
 from ..store import predictions as sql
 from .auth import lead_only
@@ -264,31 +265,37 @@ async def model_page(request: web.Request) -> web.Response:
 
 @lead_only
 async def models_page(request: web.Request) -> web.Response:
-    rows = "".join(
-        f'<tr><td><a href="/models/{quote(m.model)}">{_esc(m.model)}</a></td>'
-        f'<td class="num">{m.latest}</td>'
-        f'<td class="num">{m.versions[-1]["clips"] if m.versions else 0}</td></tr>'
+    rows = join(
+        fmt(
+            '<tr><td><a href="/models/{href}">{name}</a></td><td class="num">{latest}</td>'
+            '<td class="num">{clips}</td></tr>',
+            href=quote(m.model),
+            name=m.model,
+            latest=m.latest,
+            clips=m.versions[-1]["clips"] if m.versions else 0,
+        )
         for m in sql.models(service(request).store)
     )
     body = (
-        "<table><thead><tr><th>model</th><th class=num>latest version</th>"
-        f"<th class=num>clips</th></tr></thead><tbody>{rows}</tbody></table>"
+        fmt(
+            "<table><thead><tr><th>model</th><th class=num>latest version</th>"
+            "<th class=num>clips</th></tr></thead><tbody>{rows}</tbody></table>",
+            rows=rows,
+        )
         if rows
         else '<p class="empty">no predictions yet: '
         "<code>straat-hub predictions import FILE --model NAME</code></p>"
     )
     return _html(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>models</title><style>{STYLE}</style></head><body><main>"
-        f"<h1>models</h1>{body}</main></body></html>"
+        fmt(
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>models</title><style>{style}</style></head><body><main>"
+            "<h1>models</h1>{body}</main></body></html>",
+            style=Safe(STYLE),
+            body=Safe(body),
+        )
     )
-
-
-def _esc(value: object) -> str:
-    import html
-
-    return html.escape(str(value), quote=True)
 
 
 def _html(text: str) -> web.Response:

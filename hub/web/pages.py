@@ -9,10 +9,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiDictProxy
 
+from ..render.html import Safe
 from ..store import accounts, dashboard
 from . import actions, security, templates
 from .auth import lead_only, redirect
-from .html import Safe
 from .state import QUALITY, reader, service
 from .templates import Ctx, respond
 
@@ -122,7 +122,7 @@ async def _operators(
 ) -> web.Response:
     svc, read = service(request), reader(request)
     report = await request.app[QUALITY].get(svc)
-    stats = await read(dashboard.operator_stats, time.time(), report.per_operator)
+    stats = await read(dashboard.operator_stats, time.time(), report.operator_figures())
     ctx = Ctx.of(request)
     page = templates.operators_page(
         ctx,

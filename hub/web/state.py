@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from ..consensus.overview import Overview, overview
 from ..models.importer import ImportReport
 from ..service import HubService
 from ..store import Store, dashboard
 from ..store.accounts import Principal
-from .quality import QualityReport, quality
 
 T = TypeVar("T")
 
@@ -102,11 +102,11 @@ class QualityCache:
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
         self._key: tuple[object, ...] | None = None
-        self._report: QualityReport | None = None
+        self._report: Overview | None = None
         self._lock = asyncio.Lock()
         self._pace = Share(self.SHARE)
 
-    async def get(self, service: HubService) -> QualityReport:
+    async def get(self, service: HubService) -> Overview:
         async with self._lock:
             if self._report is not None and not self._pace.ready(time.monotonic()):
                 return self._report
@@ -115,7 +115,7 @@ class QualityCache:
                 began = time.monotonic()
                 classes = [label.value for label in service.schema.labels]
                 votes, gold = await self.reader(_votes_and_gold)
-                self._report = await asyncio.to_thread(quality, votes, classes, gold)
+                self._report = await asyncio.to_thread(overview, votes, classes, gold)
                 self._key = key
                 self._pace.spent(began, time.monotonic())
             return self._report

@@ -7,23 +7,15 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 from yarl import URL
 
-from ..store.accounts import Principal
-from ..store.dashboard import (
-    AlertRow,
-    Counts,
-    KioskState,
-    OperatorStats,
-    PairCode,
-    Statement,
-)
-from . import svg
-from .html import (
+from ..consensus.overview import Overview
+from ..consensus.report import Calibration
+from ..render import svg
+from ..render.html import (
     DASH,
     Safe,
     clock,
@@ -37,8 +29,16 @@ from .html import (
     percent,
     seen,
 )
+from ..store.accounts import Principal
+from ..store.dashboard import (
+    AlertRow,
+    Counts,
+    KioskState,
+    OperatorStats,
+    PairCode,
+    Statement,
+)
 from .i18n import TEXTS, tr
-from .quality import QualityReport
 from .state import LANG, PRINCIPAL, SERVICE, VIA_SESSION
 
 
@@ -675,7 +675,7 @@ def progress_page(
     counts: Counts,
     throughput: Sequence[tuple[float, int]],
     distribution: dict[str, int],
-    report: QualityReport,
+    report: Overview,
 ) -> str:
     cards = join(
         [
@@ -750,26 +750,20 @@ def _no_data(ctx: Ctx) -> Safe:
     return fmt('<p class="empty">{m}</p>', m=ctx.t("no_data"))
 
 
-def _calibration(ctx: Ctx, calibration: Any) -> Safe:
+def _calibration(ctx: Ctx, calibration: Calibration) -> Safe:
     """Reliability diagrams of the consensus confidence (see hub.consensus.calibration)."""
-    from ..models.evaluate import reliability_svg
-
     figures = []
-    for key in ("held_out_gold", "simulated"):
-        cal = calibration.get(key) if isinstance(calibration, dict) else None
+    for key, cal in (
+        ("held_out_gold", calibration.held_out_gold),
+        ("simulated", calibration.simulated),
+    ):
         title = ctx.s(f"cal_{key}")
-        if not cal or not cal.get("n"):
-            figure = _no_data(ctx)
-        else:
-            figure = Safe(reliability_svg(cal, title))
         figures.append(
             fmt(
                 "<figure>{svg}<figcaption><b>{t}</b><br>{f}</figcaption></figure>",
-                svg=figure,
+                svg=svg.reliability(cal, title) if cal and cal.n else _no_data(ctx),
                 t=title,
-                f=ctx.t("cal_figure", ece=number(cal.get("ece"), 3), n=number(cal.get("n")))
-                if cal
-                else "",
+                f=ctx.t("cal_figure", ece=number(cal.ece, 3), n=number(cal.n)) if cal else "",
             )
         )
     return fmt(
@@ -781,7 +775,7 @@ def _calibration(ctx: Ctx, calibration: Any) -> Safe:
     )
 
 
-def quality_page(ctx: Ctx, report: QualityReport, names: dict[str, str]) -> str:
+def quality_page(ctx: Ctx, report: Overview, names: dict[str, str]) -> str:
     cards = [
         _card(ctx.t("alpha"), number(report.alpha, 3)),
         _card(ctx.t("kappa"), number(report.kappa, 3)),
@@ -789,21 +783,22 @@ def quality_page(ctx: Ctx, report: QualityReport, names: dict[str, str]) -> str:
         _card(ctx.t("clips_compared"), number(report.n_clips_multi)),
         _card(ctx.t("labels"), number(report.n_labels)),
     ]
+    extra = report.extra()
     for key, (text, how) in EXTRA_CARDS.items():
-        if key in report.extra:
-            cards.append(_card(ctx.t(text), _figure(report.extra[key], how)))
+        if key in extra:
+            cards.append(_card(ctx.t(text), _figure(extra[key], how)))
     label_rows = [
         fmt(
             '<tr><th scope="row">{label}</th><td class="num">{n}</td><td class="num">{a}</td>'
             '<td class="num">{alpha}</td><td class="num">{kappa}</td></tr>',
             label=ctx.label(c),
-            n=number(row.get("votes")),
-            a=percent(row.get("agreement")),
-            alpha=number(row.get("alpha"), 3),
-            kappa=number(row.get("kappa"), 3),
+            n=number(row.votes),
+            a=percent(row.agreement),
+            alpha=number(row.alpha, 3),
+            kappa=number(row.kappa, 3),
         )
         for c in report.classes
-        for row in [report.per_label.get(c, {})]
+        for row in [report.per_label[c]]
     ]
     op_rows = [
         fmt(
@@ -812,12 +807,12 @@ def quality_page(ctx: Ctx, report: QualityReport, names: dict[str, str]) -> str:
             '<td class="num">{g}</td><td class="num">{e}</td></tr>',
             name=names.get(op, op),
             op=op,
-            n=number(row.get("labels")),
-            a=percent(row.get("agreement")),
-            o=percent(row.get("agreement_with_others")),
-            gn=number(row.get("gold_labels")),
-            g=percent(row.get("gold_accuracy")),
-            e=percent(row.get("estimated_accuracy")),
+            n=number(row.labels),
+            a=percent(row.agreement),
+            o=percent(row.agreement_with_others),
+            gn=number(row.gold_labels),
+            g=percent(row.gold_accuracy),
+            e=percent(row.estimated_accuracy),
         )
         for op, row in sorted(report.per_operator.items())
     ]
@@ -878,8 +873,8 @@ def quality_page(ctx: Ctx, report: QualityReport, names: dict[str, str]) -> str:
         cards=join(cards),
         pl=ctx.t("per_label"),
         label_table=label_table,
-        calibration=_calibration(ctx, report.extra["calibration"])
-        if "calibration" in report.extra
+        calibration=_calibration(ctx, report.consensus.overall.calibration)
+        if report.consensus is not None and report.consensus.overall.calibration is not None
         else "",
         conf=ctx.t("confusion"),
         heat=heat,

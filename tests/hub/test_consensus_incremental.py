@@ -10,8 +10,8 @@ import pytest
 
 from hub import service as service_module
 from hub.consensus import aggregate
-from hub.quality import gold_answers, long_format
 from hub.service import HubService
+from hub.store.dashboard import gold_answers, long_format
 from protocol import messages as m
 from tests.hub.test_label_batch import N, V, lab, make
 

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from hub.models.evaluate import STYLE_CSP
 from hub.models.importer import ImportReport
+from hub.render.model_report import STYLE_CSP
 from hub.store import Store
 from hub.store import predictions as sql
 from hub.store.accounts import create_token

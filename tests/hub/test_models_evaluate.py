@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from hub.models.evaluate import (
-    STYLE,
-    STYLE_CSP,
-    calibration,
-    evaluate,
-    model_report,
-    render_html,
-    render_text,
-)
+from hub.models.evaluate import calibration, evaluate, model_report
 from hub.models.importer import import_predictions
 from hub.models.runtime import evaluation
+from hub.render.model_report import STYLE, STYLE_CSP, render_html, render_text
 from protocol.pins import hash_pin
 
 from .conftest import close_after_test
@@ -69,13 +62,13 @@ def test_calibration_bins_by_hand() -> None:
     conf = [0.9] * 7 + [0.6] * 3
     hit = [True] * 7 + [False] * 3
     cal = calibration(conf, hit, bins=10)
-    assert cal["ece"] == pytest.approx(0.25)
-    assert cal["brier"] == pytest.approx((7 * 0.01 + 3 * 0.36) / 10)
-    by_bin = {b["lo"]: b for b in cal["bins"] if b["n"]}
+    assert cal.ece == pytest.approx(0.25)
+    assert cal.brier == pytest.approx((7 * 0.01 + 3 * 0.36) / 10)
+    by_bin = {b.lo: b for b in cal.bins if b.n}
     assert set(by_bin) == {0.6, 0.9}
-    assert (by_bin[0.9]["n"], by_bin[0.9]["accuracy"]) == (7, 1.0)
-    assert (by_bin[0.6]["n"], by_bin[0.6]["accuracy"]) == (3, 0.0)
-    assert calibration([1.0], [True])["bins"][-1]["n"] == 1  # 1.0 falls in the last bin
+    assert (by_bin[0.9].n, by_bin[0.9].accuracy) == (7, 1.0)
+    assert (by_bin[0.6].n, by_bin[0.6].accuracy) == (3, 0.0)
+    assert calibration([1.0], [True]).bins[-1].n == 1  # 1.0 falls in the last bin
 
 
 def _report() -> dict:

@@ -1,14 +1,11 @@
-"""The dashboard's quality figures: our majority-vote fallback and the hub.consensus merge."""
+"""The dashboard's quality figures: majority vote, refined by the consensus report."""
 
 from __future__ import annotations
 
-from collections import Counter
-
-import krippendorff
-import numpy as np
 import pytest
 
-from hub.web import quality as q
+from hub.consensus import overview as q
+from hub.consensus.report import build_report
 
 # Krippendorff's own nominal example (Content Analysis, 2004/2011 reliability data:
 # 4 coders, 12 units, some missing); alpha nominal = 0.743
@@ -20,22 +17,21 @@ RELIABILITY = [
 ]
 
 
-def test_alpha_matches_krippendorff_and_the_package() -> None:
-    units = [
-        Counter(str(row[u]) for row in RELIABILITY if row[u] is not None)
-        for u in range(len(RELIABILITY[0]))
+def test_majority_vote_alpha_is_krippendorffs() -> None:
+    votes = [
+        (f"u{u}", f"coder{i}", [str(v)], 0.0)
+        for i, row in enumerate(RELIABILITY)
+        for u, v in enumerate(row)
+        if v is not None
     ]
-    ours = q.krippendorff_alpha_nominal(units)
-    data = np.array([[np.nan if v is None else v for v in row] for row in RELIABILITY], float)
-    theirs = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
-    assert ours == pytest.approx(theirs, abs=1e-9)
-    assert ours == pytest.approx(0.743, abs=1e-3)
+    assert q.pairwise(votes, ["1", "2", "3", "4", "5"]).alpha == pytest.approx(0.743, abs=1e-3)
 
 
 def test_alpha_edge_cases() -> None:
-    assert q.krippendorff_alpha_nominal([]) is None
-    assert q.krippendorff_alpha_nominal([Counter({"a": 1})]) is None
-    assert q.krippendorff_alpha_nominal([Counter({"a": 2}), Counter({"a": 3})]) == 1.0
+    assert q.pairwise([], ["a"]).alpha is None
+    assert q.pairwise([("c", "x", ["a"], 0.0)], ["a"]).alpha is None  # one vote: no pairs
+    one_value = [("c1", "x", ["a"], 0.0), ("c1", "y", ["a"], 0.0)]
+    assert q.pairwise(one_value, ["a"]).alpha is None  # no disagreement possible
 
 
 VOTES = [
@@ -52,76 +48,68 @@ VOTES = [
 
 
 def test_majority_vote_figures() -> None:
-    r = q.compute(VOTES, ["yes", "no"], gold={"c2": "no", "c3": "no"})
+    r = q.pairwise(VOTES, ["yes", "no"], gold={"c2": "no", "c3": "no"})
     assert r.source == "majority vote" and r.n_labels == 8 and r.n_clips == 4
     assert r.n_clips_multi == 3
     # consensus c1 yes, c2 no, c4 yes
-    assert r.per_operator["ann"]["agreement"] == 1.0
-    assert r.per_operator["bob"]["agreement"] == 1.0
-    assert r.per_operator["cas"]["agreement"] == 0.0
-    assert r.per_operator["ann"]["gold_accuracy"] == 0.5  # c2 right, c3 wrong
-    assert r.per_operator["cas"]["gold_accuracy"] is None
+    assert r.per_operator["ann"].agreement == 1.0
+    assert r.per_operator["bob"].agreement == 1.0
+    assert r.per_operator["cas"].agreement == 0.0
+    assert r.per_operator["ann"].gold_accuracy == 0.5  # c2 right, c3 wrong
+    assert r.per_operator["cas"].gold_accuracy is None
     # pairs: c1 (2 of 6 ordered pairs agree), c2 (2 of 2), c4 (0 of 2)
     assert r.percent_agreement == pytest.approx(4 / 10)
     assert r.confusion == [[3, 2], [0, 2]]  # rows: consensus yes/no, columns: given yes/no
     assert r.gold_confusion == [[0, 0], [1, 2]]
-    assert r.per_label["yes"]["votes"] == 4
+    assert r.per_label["yes"].votes == 4
     # specific agreement yes: sum n(n-1) = 2 (c1) / sum n(m-1) = 2*2 + 1*1 = 5
-    assert r.per_label["yes"]["agreement"] == pytest.approx(2 / 5)
+    assert r.per_label["yes"].agreement == pytest.approx(2 / 5)
 
 
 def test_multi_choice_values_become_one_class() -> None:
-    r = q.compute([("c", "a", ["x", "y"], 0.0), ("c", "b", ["y", "x"], 0.0)], ["x", "y"])
-    assert "x+y" in r.classes and r.per_operator["a"]["agreement"] == 1.0
+    r = q.pairwise([("c", "a", ["x", "y"], 0.0), ("c", "b", ["y", "x"], 0.0)], ["x", "y"])
+    assert "x+y" in r.classes and r.per_operator["a"].agreement == 1.0
 
 
-def test_consensus_report_is_merged() -> None:
-    result = {
-        "method": "ds",
-        "classes": ["yes", "no"],
-        "overall": {
-            "krippendorff_alpha": 0.5,
-            "fleiss_kappa": 0.4,
-            "confusion": [[9, 1], [2, 8]],
-            "mean_confidence": 0.93,
-        },
-        "per_label": [{"label": "yes", "krippendorff_alpha": 0.6, "fleiss_kappa": None}],
-        "per_operator": [
-            {
-                "operator": "ann",
-                "agreement_with_consensus": 0.8,
-                "agreement_with_others": 0.7,
-                "gold_accuracy": None,
-            }
-        ],
-    }
-    r = q.merge_consensus(q.compute(VOTES, ["yes", "no"]), result)
+def test_the_consensus_report_replaces_its_figures() -> None:
+    report = build_report(
+        [v[0] for v in VOTES], [v[1] for v in VOTES], [v[2][0] for v in VOTES], ["yes", "no"]
+    )
+    r = q.with_consensus(q.pairwise(VOTES, ["yes", "no"]), report)
+    o = report.overall
+    assert r.source == "hub.consensus (ds)" and r.consensus is report
+    assert (r.alpha, r.kappa) == (o.krippendorff_alpha, o.fleiss_kappa)
+    assert r.confusion == o.confusion
+    assert r.per_label["yes"].alpha == report.per_label[0].krippendorff_alpha
+    assert r.per_label["yes"].votes == 4  # the majority-vote count stays
+    ann = next(p for p in report.per_operator if p.operator == "ann")
+    assert r.per_operator["ann"].agreement == ann.agreement_with_consensus
+    assert r.per_operator["ann"].agreement_with_others == ann.agreement_with_others
+    assert r.per_operator["ann"].compared == 2  # the majority-vote count stays (c1, c2)
+    extra = r.extra()
+    assert extra["mean_confidence"] == o.mean_confidence
+    assert extra["low_confidence_clips"] == o.low_confidence_clips
+    assert "gold_accuracy" not in extra  # no gold: the report has no figure for it
+    doc = r.as_json()
+    assert doc["extra"] == extra and doc["per_operator"]["ann"]["compared"] == 2
+
+
+def test_overview_uses_the_consensus_report() -> None:
+    r = q.overview(VOTES, ["yes", "no"], gold={"c2": "no"})
     assert r.source == "hub.consensus (ds)"
-    assert (r.alpha, r.kappa) == (0.5, 0.4)
-    assert r.confusion == [[9, 1], [2, 8]]
-    assert r.per_label["yes"]["alpha"] == 0.6 and r.per_label["yes"]["votes"] == 4
-    assert r.per_operator["ann"]["agreement"] == 0.8
-    assert r.per_operator["ann"]["gold_accuracy"] is None
-    assert r.extra == {"mean_confidence": 0.93}
+    assert r.kappa is not None
+    assert set(r.per_operator) == {"ann", "bob", "cas"}
+    assert "calibration" in r.extra()
 
 
-def test_quality_uses_hub_consensus_when_it_is_there() -> None:
-    r = q.quality(VOTES, ["yes", "no"], gold={"c2": "no"})
-    if q.consensus_hook() is None:
-        assert r.source == "majority vote"
-    else:
-        assert r.source.startswith("hub.consensus")
-        assert r.kappa is not None
-        assert set(r.per_operator) == {"ann", "bob", "cas"}
-
-
-def test_a_failing_consensus_module_leaves_the_fallback(monkeypatch) -> None:
+def test_a_failing_consensus_report_leaves_the_majority_vote(monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise ValueError("boom")
 
-    monkeypatch.setattr(q, "consensus_hook", lambda: broken)
-    r = q.quality(VOTES, ["yes", "no"])
-    assert r.source == "majority vote" and "boom" in r.extra["consensus_error"]
+    monkeypatch.setattr(q, "build_report", broken)
+    r = q.overview(VOTES, ["yes", "no"])
+    assert r.source == "majority vote" and "boom" in r.extra()["consensus_error"]
+    assert r.consensus is None
 
 
 class _Svc:

@@ -78,7 +78,7 @@ def test_small_crowds_are_calibrated() -> None:
         res = aggregate(tasks, workers, labels, method="ds")
         conf += res.confidence
         hit += [truth[t] == y for t, y in zip(res.tasks, res.label, strict=True)]
-    ece = calibration(conf, hit)["ece"]
+    ece = calibration(conf, hit).ece
     assert ece <= 0.07
     assert np.mean(hit) >= 0.79
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 
@@ -37,6 +37,30 @@ def fmt(template: str, **values: object) -> Safe:
 
 def join(parts: Iterable[object], sep: str = "") -> Safe:
     return Safe(sep.join(esc(p) for p in parts))
+
+
+def table(headers: Sequence[str | tuple[str, bool]], rows: Iterable[Sequence[object]]) -> Safe:
+    """A plain table of values, each escaped; a header given as (text, True) marks a column
+    of numbers (``class=num``, right-aligned by the page's CSS)."""
+    numeric = [isinstance(h, tuple) and h[1] for h in headers]
+
+    def cls(num: bool) -> Safe:
+        return Safe(" class=num" if num else "")
+
+    head = join(
+        fmt('<th scope="col"{c}>{h}</th>', c=cls(num), h=h[0] if isinstance(h, tuple) else h)
+        for h, num in zip(headers, numeric, strict=True)
+    )
+    body = join(
+        fmt(
+            "<tr>{cells}</tr>",
+            cells=join(fmt("<td{c}>{v}</td>", c=cls(numeric[i]), v=v) for i, v in enumerate(row)),
+        )
+        for row in rows
+    )
+    return fmt(
+        "<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", head=head, body=body
+    )
 
 
 DASH = "—"
