@@ -13,13 +13,24 @@ import random
 import signal
 import sys
 import time
+from dataclasses import asdict
 
+from . import engine_events as ev
 from .config import KioskConfig
 from .runtime import build
 
 
 def emit(**data: object) -> None:
     print(json.dumps({"t": round(time.monotonic(), 3), **data}), flush=True)
+
+
+def print_event(event: ev.EngineEvent) -> None:
+    """The engine's events a fault test or load run follows, as JSON lines."""
+    if isinstance(event, PRINTED):
+        emit(event=event.name, **asdict(event))
+
+
+PRINTED = (ev.StatusChanged, ev.Welcomed, ev.HubProblem, ev.FetchStarted, ev.ClipReady)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -35,13 +46,7 @@ async def run(args: argparse.Namespace) -> int:
         prefetch_clips=args.prefetch,
     )
     engine, link, browser = build(config)
-    engine.listeners.append(
-        lambda event, data: (
-            emit(event=event, **{k: v for k, v in data.items() if k != "data"})
-            if event in ("status", "welcome", "hub_problem", "fetch", "ready")
-            else None
-        )
-    )
+    engine.listeners.append(print_event)
     link_task = asyncio.create_task(link.run())
     rng = random.Random(args.seed)
     stop = asyncio.Event()

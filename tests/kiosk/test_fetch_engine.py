@@ -13,6 +13,7 @@ import pytest
 from kiosk import engine as engine_mod
 from kiosk.cache import ClipCache
 from kiosk.engine import MAX_FETCHES, WINDOW_BYTES, KioskEngine, chunk_plan
+from kiosk.engine_events import ClipReady
 from kiosk.store import KioskStore
 from protocol import codec
 from protocol import messages as m
@@ -50,7 +51,7 @@ def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink, list[str]]:
     engine.attach(link)  # type: ignore[arg-type]
     ready: list[str] = []
     engine.listeners.append(
-        lambda event, data: ready.append(data["sha256"]) if event == "ready" else None
+        lambda event: ready.append(event.sha256) if isinstance(event, ClipReady) else None
     )
     return engine, link, ready
 
