@@ -210,7 +210,7 @@ class KioskEngine:
             case m.Assign():
                 # more may be asked for at once after clips came; after an empty answer (the
                 # hub has nothing for this operator now) only when the request interval is up,
-                # not at once: that was a request for every round trip
+                # not at once, which would be a request every round trip
                 if msg.clips:
                     self._work_requested_at = 0.0
                 if msg.operator == self.operator or msg.operator:
@@ -390,9 +390,9 @@ class KioskEngine:
         """Labels first. With nothing left to label here, a work request waits while labels
         are on their way to the hub (at most WORK_WAITS_FOR_LABELS_S). Sent before them, it
         lists every clip whose label the hub has not acknowledged (64 hex characters each:
-        175 labels after a reconnect ≈ 11 KB). On a 32 kbit/s link that queued in front of
-        the kiosk's TCP acknowledgements, the hub's replies stalled for three beats and the
-        kiosk reconnected. Once the labels are in, the hub has those clips on record and the
+        175 labels after a reconnect ≈ 11 KB). On a 32 kbit/s link that queues in front of
+        the kiosk's TCP acknowledgements, the hub's replies stall for three beats and the
+        kiosk reconnects. Once the labels are in, the hub has those clips on record and the
         request is small; on a LAN the wait is one acknowledgement."""
         if not self.store.outbox_count():
             self._labels_first_since = None

@@ -84,8 +84,9 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.05)
             continue
         clip, lease = nxt
-        schema = engine.schema
-        choices = values or [label.value for label in schema.labels]  # type: ignore[union-attr]
+        schema = engine.schema  # stored with the hub's Welcome, before any clip was assigned
+        choices = values or ([label.value for label in schema.labels] if schema else [])
+        assert choices, "no label values: none given and no project schema stored"
         label = engine.submit(clip, lease, [rng.choice(choices)], telemetry={"headless": True})
         labelled += 1
         emit(event="labelled", uuid=label.uuid, clip=clip.sha256, n=labelled)

@@ -113,7 +113,7 @@ class LabelScreen(KioskScreen[None]):
 
     @property
     def current(self) -> tuple[m.ClipRef, str | None] | None:
-        """(clip, lease) on screen, as the walking skeleton's tests read it."""
+        """(clip, lease) on screen, or None between clips."""
         return (self.session.clip, self.session.lease) if self.session else None
 
     def now(self) -> float:

@@ -12,6 +12,9 @@ from .base import KioskScreen
 
 
 class LoginScreen(KioskScreen[None]):
+    #: the translation key of the line under the login button ("" for none)
+    _message_key = ""
+
     def compose(self) -> ComposeResult:
         app = self.app
         t = app.t
@@ -46,14 +49,12 @@ class LoginScreen(KioskScreen[None]):
         ]:
             self.query_one(f"#{widget_id}", Static).update(t(key))
         self.query_one("#login", Button).label = t("login_button")
-        message = self.query_one("#login-message", Static)
-        key = getattr(message, "text_key", "")
-        message.update(t(key) if key else "")
+        key = self._message_key
+        self.query_one("#login-message", Static).update(t(key) if key else "")
 
     def _message(self, key: str) -> None:
-        message = self.query_one("#login-message", Static)
-        message.text_key = key  # type: ignore[attr-defined]
-        message.update(self.app.t(key) if key else "")
+        self._message_key = key  # shown again in the other language by refresh_texts
+        self.query_one("#login-message", Static).update(self.app.t(key) if key else "")
 
     def show_unpaired(self) -> None:
         self._message("unpaired")
