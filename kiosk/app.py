@@ -26,6 +26,7 @@ from .messages import (
     engine_message,
 )
 from .player import Player
+from .screens.base import KioskScreen
 from .screens.label import LabelScreen
 from .screens.login import LoginScreen
 from .screens.summary import SummaryScreen
@@ -198,9 +199,8 @@ class KioskApp(App[None]):
     def action_language(self) -> None:
         self.t.toggle()
         for screen in self.screen_stack:
-            refresh = getattr(screen, "refresh_texts", None)
-            if refresh is not None:
-                refresh()
+            if isinstance(screen, KioskScreen):
+                screen.refresh_texts()
 
     def action_large_text(self) -> None:
         self.large_text = not self.large_text
@@ -215,9 +215,8 @@ class KioskApp(App[None]):
         self.set_class(self.high_contrast, "-high-contrast")
         self.theme = HIGH_CONTRAST.name if self.high_contrast else DEFAULT_THEME
         for screen in self.screen_stack:
-            relayout = getattr(screen, "look_changed", None)
-            if relayout is not None:
-                relayout()
+            if isinstance(screen, KioskScreen):
+                screen.look_changed()
 
     async def on_unmount(self) -> None:
         self.workers.cancel_all()

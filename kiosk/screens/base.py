@@ -19,3 +19,9 @@ class KioskScreen(Screen[ResultT]):
 
     if TYPE_CHECKING:
         app = getters.app(KioskApp)
+
+    def refresh_texts(self) -> None:
+        """The language changed (F2): show every text in the new one."""
+
+    def look_changed(self) -> None:
+        """Large text or high contrast changed (F3, F4): lay out again where sizes matter."""
