@@ -13,7 +13,7 @@ import uuid as uuidlib
 from collections import deque
 from collections.abc import Set
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -24,7 +24,6 @@ from protocol.version import package_version
 
 from . import engine_events as ev
 from .cache import ClipCache, PartWriter
-from .link import HubLink
 from .store import KioskStore
 from .upload import UploadWindow
 
@@ -83,6 +82,16 @@ class _Fetch:
     got_chunk: bool = False
 
 
+class Link(Protocol):
+    """What the engine needs of its way to the hub: `kiosk.link.HubLink` (tests: a fake)."""
+
+    online: bool
+
+    def send(self, msg: msgspec.Struct) -> bool:
+        """Queue `msg` for the hub; False (nothing sent) when offline."""
+        ...
+
+
 @dataclass
 class Settings:
     prefetch_clips: int = 5
@@ -107,7 +116,7 @@ class KioskEngine:
         #: sent in Hello, shown in the hub's kiosk list (default: the installed version)
         self.version = version or package_version()
         self.pair_code = pair_code
-        self.link: HubLink | None = None
+        self.link: Link | None = None
         self.listeners: list[ev.Listener] = []
         self.operator: str | None = None
         self.operator_name = ""
@@ -135,7 +144,7 @@ class KioskEngine:
 
     # ---- wiring ------------------------------------------------------------------------
 
-    def attach(self, link: HubLink) -> None:
+    def attach(self, link: Link) -> None:
         self.link = link
 
     def make_hello(self) -> m.Hello:

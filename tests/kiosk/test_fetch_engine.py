@@ -48,7 +48,7 @@ def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink, list[str]]:
     store = KioskStore(tmp_path / "k.db")
     engine = KioskEngine("k1", store, ClipCache(tmp_path / "clips", store))
     link = FakeLink()
-    engine.attach(link)  # type: ignore[arg-type]
+    engine.attach(link)
     ready: list[str] = []
     engine.listeners.append(
         lambda event: ready.append(event.sha256) if isinstance(event, ClipReady) else None

@@ -27,7 +27,7 @@ def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink]:
     engine = KioskEngine("k1", store, ClipCache(tmp_path / "clips", store))
     link = FakeLink()
     link.online = False
-    engine.attach(link)  # type: ignore[arg-type]
+    engine.attach(link)
     return engine, link
 
 
