@@ -22,7 +22,8 @@ from textual.widgets import Static
 
 from protocol import messages as m
 
-from ..player import PlaybackError
+from ..engine import KioskEngine
+from ..player import PlaybackError, Player
 from ..wellbeing import interleave
 from ..widgets.keys import KeyPanel
 from ..widgets.status import StatusLine
@@ -96,11 +97,11 @@ class LabelScreen(KioskScreen[None]):
     # ---- shortcuts ---------------------------------------------------------------------
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> KioskEngine:
         return self.app.engine
 
     @property
-    def player(self) -> Any:
+    def player(self) -> Player:
         return self.app.player
 
     @property
