@@ -11,6 +11,8 @@ import time
 import typing
 from typing import Any
 
+import pytest
+
 from kiosk import engine_events as ev
 from kiosk.messages import MESSAGES, engine_message
 from kiosk.screens.label import LabelScreen
@@ -50,7 +52,7 @@ def test_every_engine_event_has_a_message_of_its_own_name() -> None:
         assert message.event is event
 
 
-def notes(kiosk: Kiosk) -> list[tuple[str, str]]:
+def notes(kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The app's notifications from now on, as (message, severity)."""
     seen: list[tuple[str, str]] = []
     notify = kiosk.app.notify
@@ -59,7 +61,7 @@ def notes(kiosk: Kiosk) -> list[tuple[str, str]]:
         seen.append((message, kw.get("severity", "information")))
         notify(message, **kw)
 
-    kiosk.app.notify = record  # type: ignore[method-assign]
+    monkeypatch.setattr(kiosk.app, "notify", record)
     return seen
 
 
@@ -70,10 +72,10 @@ async def wait_for(pilot, done, timeout: float = 5.0) -> None:  # noqa: ANN001
         await pilot.pause(0.02)
 
 
-async def test_hub_problems_and_pairing_reach_the_login_screen(kiosk_factory) -> None:
+async def test_hub_problems_and_pairing_reach_the_login_screen(kiosk_factory, monkeypatch) -> None:
     kiosk = kiosk_factory(language="en")
     async with kiosk.app.run_test(size=SIZE) as pilot:
-        seen = notes(kiosk)
+        seen = notes(kiosk, monkeypatch)
         screen = kiosk.app.screen
         assert isinstance(screen, LoginScreen)
         message = screen.query_one("#login-message")
@@ -91,7 +93,9 @@ async def test_hub_problems_and_pairing_reach_the_login_screen(kiosk_factory) ->
         assert "ab:cd:ef" in seen[1][0] and seen[1][1] == "information"
 
 
-async def test_work_from_the_hub_reaches_a_screen_that_waits_for_it(kiosk_factory) -> None:
+async def test_work_from_the_hub_reaches_a_screen_that_waits_for_it(
+    kiosk_factory, monkeypatch
+) -> None:
     kiosk = kiosk_factory(clips=1)
     async with kiosk.app.run_test(size=SIZE) as pilot:
         await login(pilot)
@@ -114,7 +118,7 @@ async def test_work_from_the_hub_reaches_a_screen_that_waits_for_it(kiosk_factor
             arrived.append(True)
             work_arrived()
 
-        screen.work_arrived = spy  # type: ignore[method-assign]
+        monkeypatch.setattr(screen, "work_arrived", spy)
         kiosk.engine.on_message(assign)  # the engine says QueueGrew; the screen plays it
         await wait_for(pilot, lambda: arrived and screen.session is not None)
         assert screen.session is not None and screen.session.clip.sha256 == sha
