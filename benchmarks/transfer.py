@@ -34,6 +34,7 @@ import zmq
 
 from benchmarks.common import machine
 from kiosk.config import KioskConfig
+from kiosk.engine_events import ClipReady, EngineEvent, FetchStarted
 from kiosk.runtime import build
 from protocol import messages as m
 from tests.conftest import PIN, make_hub
@@ -232,10 +233,10 @@ async def zmq_fetch(endpoint: str, data: Path, n: int, operator: str = "op1") ->
     marks: list[float] = []
     ready = asyncio.Event()
 
-    def on_event(event: str, _data: dict) -> None:
-        if event == "fetch" and not marks:
+    def on_event(event: EngineEvent) -> None:
+        if isinstance(event, FetchStarted) and not marks:
             marks.append(time.perf_counter())
-        elif event == "ready":
+        elif isinstance(event, ClipReady):
             marks.append(time.perf_counter())
             if len(marks) == n + 1:
                 ready.set()

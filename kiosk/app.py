@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,10 +13,20 @@ from textual.theme import Theme
 
 from .display import OutputChoice, textual_key
 from .engine import KioskEngine
+from .engine_events import EngineEvent
 from .i18n import Translator
 from .link import HubLink
-from .messages import EngineEvent, WindowKey
+from .messages import (
+    ClipReady,
+    HubProblem,
+    Paired,
+    QueueGrew,
+    TrainingFeedback,
+    WindowKey,
+    engine_message,
+)
 from .player import Player
+from .screens.base import KioskScreen
 from .screens.label import LabelScreen
 from .screens.login import LoginScreen
 from .screens.summary import SummaryScreen
@@ -41,7 +50,7 @@ HIGH_CONTRAST = Theme(
 DEFAULT_THEME = "textual-dark"
 
 
-class KioskApp(App):
+class KioskApp(App[None]):
     CSS_PATH = ["app.tcss", "themes.tcss"]
     TITLE = "Annotatiestraat"
     BINDINGS = [
@@ -78,7 +87,6 @@ class KioskApp(App):
         self.shift: Shift | None = None
         self.large_text = large_text
         self.high_contrast = high_contrast
-        self._link_task: asyncio.Task[None] | None = None
         self.register_theme(HIGH_CONTRAST)
 
     def run(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401 - App.run's return
@@ -99,12 +107,15 @@ class KioskApp(App):
         self.engine.listeners.append(self._engine_event)
         if self.link is not None:
             self.engine.attach(self.link)
-            self._link_task = asyncio.create_task(self.link.run())
+            # the link reports through the engine, whose events come back as messages; a
+            # link that fails leaves the kiosk offline, labelling from its cache
+            self.run_worker(self.link.run(), name="hub link", exit_on_error=False)
         self.set_interval(1.0, self.engine.tick)
         self.push_screen(LoginScreen())
 
-    def _engine_event(self, event: str, data: dict[str, Any]) -> None:
-        self.post_message(EngineEvent(event, data))
+    def _engine_event(self, event: EngineEvent) -> None:
+        """The engine does not know Textual: its events become messages here."""
+        self.post_message(engine_message(event))
 
     def on_window_key(self, message: WindowKey) -> None:
         """A key pressed in the video window acts as the same key pressed in the terminal."""
@@ -125,26 +136,33 @@ class KioskApp(App):
         output = "video_output_window" if choice.output.windowed else "video_output_terminal"
         return self.t("video_fallback", output=self.t(output), reason=choice.reason())
 
-    def on_engine_event(self, message: EngineEvent) -> None:
-        screen = self.screen
-        if message.event in ("ready", "queue") and isinstance(screen, LabelScreen):
-            screen.work_arrived()
-        elif message.event == "training_feedback" and isinstance(screen, LabelScreen):
-            screen.training_feedback(message.data["answer"], bool(message.data["correct"]))
-        elif message.event == "hub_problem":
-            code = message.data.get("code", "")
-            if code == "hub_key_mismatch":  # a hub that is not ours: never talked to
-                self.notify(
-                    self.t("hub_key_mismatch", detail=message.data.get("detail", "")),
-                    severity="error",
-                    timeout=10,
-                )
-            elif isinstance(screen, LoginScreen):
-                screen.show_unpaired()
-        elif message.event == "paired":
+    # ---- engine events ------------------------------------------------------------------
+
+    def on_clip_ready(self, _message: ClipReady) -> None:
+        self._work_arrived()
+
+    def on_queue_grew(self, _message: QueueGrew) -> None:
+        self._work_arrived()
+
+    def _work_arrived(self) -> None:
+        if isinstance(self.screen, LabelScreen):
+            self.screen.work_arrived()
+
+    def on_training_feedback(self, message: TrainingFeedback) -> None:
+        if isinstance(self.screen, LabelScreen):
+            self.screen.training_feedback(message.event.answer, message.event.correct)
+
+    def on_hub_problem(self, message: HubProblem) -> None:
+        problem = message.event
+        if problem.code == "hub_key_mismatch":  # a hub that is not ours: never talked to
             self.notify(
-                self.t("paired", fingerprint=message.data.get("fingerprint", "")), timeout=30
+                self.t("hub_key_mismatch", detail=problem.detail), severity="error", timeout=10
             )
+        elif isinstance(self.screen, LoginScreen):
+            self.screen.show_unpaired()
+
+    def on_paired(self, message: Paired) -> None:
+        self.notify(self.t("paired", fingerprint=message.event.fingerprint), timeout=30)
 
     # ---- shift -------------------------------------------------------------------------
 
@@ -181,9 +199,8 @@ class KioskApp(App):
     def action_language(self) -> None:
         self.t.toggle()
         for screen in self.screen_stack:
-            refresh = getattr(screen, "refresh_texts", None)
-            if refresh is not None:
-                refresh()
+            if isinstance(screen, KioskScreen):
+                screen.refresh_texts()
 
     def action_large_text(self) -> None:
         self.large_text = not self.large_text
@@ -198,13 +215,10 @@ class KioskApp(App):
         self.set_class(self.high_contrast, "-high-contrast")
         self.theme = HIGH_CONTRAST.name if self.high_contrast else DEFAULT_THEME
         for screen in self.screen_stack:
-            relayout = getattr(screen, "look_changed", None)
-            if relayout is not None:
-                relayout()
+            if isinstance(screen, KioskScreen):
+                screen.look_changed()
 
     async def on_unmount(self) -> None:
-        if self._link_task is not None:
-            self._link_task.cancel()
         self.workers.cancel_all()
         on_window_key = getattr(self.player, "on_window_key", None)
         if on_window_key is not None:

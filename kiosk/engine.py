@@ -1,6 +1,7 @@
 """The kiosk's work loop without a screen: login, leases, prefetch, labels, outbox sync.
 
-Runs on the asyncio loop the UI also runs on; the UI listens through `on_event`.
+Runs on the asyncio loop the UI also runs on; the UI and the headless kiosk listen through
+`listeners`, which receive the typed events of `kiosk.engine_events`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import logging
 import time
 import uuid as uuidlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Set
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -21,8 +22,8 @@ from protocol.constants import CAP_KIOSK_VERIFIER, DEFAULT_CREDIT, MAX_CHUNK, MI
 from protocol.pins import VERIFIER_SCHEME, check_verifier, login_proof, verify_pin
 from protocol.version import package_version
 
+from . import engine_events as ev
 from .cache import ClipCache, PartWriter
-from .link import HubLink
 from .store import KioskStore
 from .upload import UploadWindow
 
@@ -81,6 +82,16 @@ class _Fetch:
     got_chunk: bool = False
 
 
+class Link(Protocol):
+    """What the engine needs of its way to the hub: `kiosk.link.HubLink` (tests: a fake)."""
+
+    online: bool
+
+    def send(self, msg: msgspec.Struct) -> bool:
+        """Queue `msg` for the hub; False (nothing sent) when offline."""
+        ...
+
+
 @dataclass
 class Settings:
     prefetch_clips: int = 5
@@ -105,8 +116,8 @@ class KioskEngine:
         #: sent in Hello, shown in the hub's kiosk list (default: the installed version)
         self.version = version or package_version()
         self.pair_code = pair_code
-        self.link: HubLink | None = None
-        self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
+        self.link: Link | None = None
+        self.listeners: list[ev.Listener] = []
         self.operator: str | None = None
         self.operator_name = ""
         self._pin: str | None = None  # in memory only, to log in again after a reconnect
@@ -133,7 +144,7 @@ class KioskEngine:
 
     # ---- wiring ------------------------------------------------------------------------
 
-    def attach(self, link: HubLink) -> None:
+    def attach(self, link: Link) -> None:
         self.link = link
 
     def make_hello(self) -> m.Hello:
@@ -151,12 +162,15 @@ class KioskEngine:
             operator=self.operator,
         )
 
-    def emit(self, event: str, **data: Any) -> None:
+    def emit(self, event: ev.EngineEvent) -> None:
         for listener in list(self.listeners):
             try:
-                listener(event, data)
+                listener(event)
             except Exception:  # a listener must not break the engine
-                log.exception("listener for %s", event)
+                log.exception("listener for %s", event.name)
+
+    def _status_changed(self) -> None:
+        self.emit(ev.StatusChanged(status=self.status, outbox=self.store.outbox_count()))
 
     @property
     def online(self) -> bool:
@@ -183,14 +197,14 @@ class KioskEngine:
             self._rate = None  # the next link may be another one
             self._work_requested_at = 0.0
             self._labels_first_since = None
-        self.emit("status", status=self.status, outbox=self.store.outbox_count())
+        self._status_changed()
 
     def on_message(self, msg: msgspec.Struct) -> None:
         match msg:
             case m.Welcome():
                 self.store.save_welcome(msg)
                 self.hub_error = ""
-                self.emit("welcome", hub_id=msg.hub_id)
+                self.emit(ev.Welcomed(hub_id=msg.hub_id))
                 if self.operator and self._pin:
                     self._send(m.Login(operator=self.operator, pin=self._pin))
                 self._go_back()  # a new connection: what was in flight on the last one is not
@@ -205,13 +219,13 @@ class KioskEngine:
             case m.Assign():
                 # more may be asked for at once after clips came; after an empty answer (the
                 # hub has nothing for this operator now) only when the request interval is up,
-                # not at once: that was a request for every round trip
+                # not at once, which would be a request every round trip
                 if msg.clips:
                     self._work_requested_at = 0.0
                 if msg.operator == self.operator or msg.operator:
                     added = self.store.add_assignment(msg)
                     if added:
-                        self.emit("queue", added=len(added))
+                        self.emit(ev.QueueGrew(added=len(added)))
                 self.pump()
             case m.Chunk():
                 self._on_chunk(msg)
@@ -222,7 +236,7 @@ class KioskEngine:
                     self._sent_at.pop(uuid, None)
                 self.sync()  # the window has room again
                 outbox = self.store.outbox_count()
-                self.emit("status", status=self.status, outbox=outbox)
+                self.emit(ev.StatusChanged(status=self.status, outbox=outbox))
                 if not outbox and self._labels_first_since is not None:
                     self.pump()  # the work request that waited for the labels goes now
             case m.Error():
@@ -263,7 +277,7 @@ class KioskEngine:
             if err.detail != self.hub_error:  # once per problem, not once per retry
                 log.warning("hub problem %s: %s", err.code, err.detail)
             self.hub_error = err.detail
-            self.emit("hub_problem", code=err.code, detail=err.detail)
+            self.emit(ev.HubProblem(code=err.code, detail=err.detail))
         else:
             log.warning("hub error %s: %s", err.code, err.detail)
 
@@ -307,7 +321,7 @@ class KioskEngine:
                 return False, "bad_pin" if entry or self.store.schema() else "no_hub"
         self._failed_pins.pop(operator, None)
         self.operator, self.operator_name, self._pin = operator, name, pin
-        self.emit("login", operator=operator, name=name)
+        self.emit(ev.LoggedIn(operator=operator, operator_name=name))
         self.pump()
         return True, ""
 
@@ -332,14 +346,14 @@ class KioskEngine:
             self._send(m.Logout(operator=self.operator))
         self.operator = self._pin = None
         self._hub_logged_in = False
-        self.emit("logout")
+        self.emit(ev.LoggedOut())
 
     # ---- work --------------------------------------------------------------------------
 
     def pending(self) -> list[tuple[m.ClipRef, str]]:
         return self.store.pending(self.operator) if self.operator else []
 
-    def next_ready(self, skip: set[str] = frozenset()) -> tuple[m.ClipRef, str] | None:  # type: ignore[assignment]
+    def next_ready(self, skip: Set[str] = frozenset()) -> tuple[m.ClipRef, str] | None:
         """The first pending clip whose verified file is here (a corrupt one is refetched)."""
         for clip, lease in self.pending():
             if clip.sha256 in skip:
@@ -385,9 +399,9 @@ class KioskEngine:
         """Labels first. With nothing left to label here, a work request waits while labels
         are on their way to the hub (at most WORK_WAITS_FOR_LABELS_S). Sent before them, it
         lists every clip whose label the hub has not acknowledged (64 hex characters each:
-        175 labels after a reconnect ≈ 11 KB). On a 32 kbit/s link that queued in front of
-        the kiosk's TCP acknowledgements, the hub's replies stalled for three beats and the
-        kiosk reconnected. Once the labels are in, the hub has those clips on record and the
+        175 labels after a reconnect ≈ 11 KB). On a 32 kbit/s link that queues in front of
+        the kiosk's TCP acknowledgements, the hub's replies stall for three beats and the
+        kiosk reconnects. Once the labels are in, the hub has those clips on record and the
         request is small; on a LAN the wait is one acknowledgement."""
         if not self.store.outbox_count():
             self._labels_first_since = None
@@ -408,7 +422,7 @@ class KioskEngine:
         if writer.complete:
             self._finish(writer)
             return
-        self.emit("fetch", sha256=clip.sha256, offset=writer.offset)
+        self.emit(ev.FetchStarted(sha256=clip.sha256, offset=writer.offset))
         state = _Fetch(writer, writer.offset)
         self._fetches[clip.sha256] = state
         self._ask(clip.sha256, state)
@@ -428,7 +442,7 @@ class KioskEngine:
 
     def _finish(self, writer: PartWriter) -> None:
         if writer.finish():
-            self.emit("ready", sha256=writer.sha256)
+            self.emit(ev.ClipReady(sha256=writer.sha256))
         else:
             log.warning("clip %s failed verification; fetching again", writer.sha256[:12])
 
@@ -503,11 +517,10 @@ class KioskEngine:
         self.store.record_label(label)  # durable before anything else happens
         self.last_label = label
         self.sync()  # sent now unless the outbox is still draining (then in its turn)
-        self.emit("labelled", uuid=label.uuid, outbox=self.store.outbox_count())
+        self.emit(ev.Labelled(uuid=label.uuid, outbox=self.store.outbox_count()))
         if clip.answer is not None:  # training: show the right answer after the label
-            self.emit(
-                "training_feedback", answer=clip.answer, correct=list(values) == [clip.answer]
-            )
+            correct = list(values) == [clip.answer]
+            self.emit(ev.TrainingFeedback(answer=clip.answer, correct=correct))
         self.pump()
         return label
 
@@ -530,7 +543,7 @@ class KioskEngine:
                 self.store.set_queue_state(label.operator, label.clip, "pending")
             self.sync()  # sends what is new (the retraction), not everything in flight
         self._sent_at.pop(label.uuid, None)
-        self.emit("status", status=self.status, outbox=self.store.outbox_count())
+        self._status_changed()
         return label
 
     def alert(self, clip: m.ClipRef) -> None:
@@ -616,5 +629,5 @@ class KioskEngine:
                 sent += 1
             flush()
         if sent:
-            self.emit("status", status=self.status, outbox=self.store.outbox_count())
+            self._status_changed()
         return sent

@@ -13,13 +13,24 @@ import random
 import signal
 import sys
 import time
+from dataclasses import asdict
 
+from . import engine_events as ev
 from .config import KioskConfig
 from .runtime import build
 
 
 def emit(**data: object) -> None:
     print(json.dumps({"t": round(time.monotonic(), 3), **data}), flush=True)
+
+
+def print_event(event: ev.EngineEvent) -> None:
+    """The engine's events a fault test or load run follows, as JSON lines."""
+    if isinstance(event, PRINTED):
+        emit(event=event.name, **asdict(event))
+
+
+PRINTED = (ev.StatusChanged, ev.Welcomed, ev.HubProblem, ev.FetchStarted, ev.ClipReady)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -35,13 +46,7 @@ async def run(args: argparse.Namespace) -> int:
         prefetch_clips=args.prefetch,
     )
     engine, link, browser = build(config)
-    engine.listeners.append(
-        lambda event, data: (
-            emit(event=event, **{k: v for k, v in data.items() if k != "data"})
-            if event in ("status", "welcome", "hub_problem", "fetch", "ready")
-            else None
-        )
-    )
+    engine.listeners.append(print_event)
     link_task = asyncio.create_task(link.run())
     rng = random.Random(args.seed)
     stop = asyncio.Event()
@@ -79,8 +84,9 @@ async def run(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.05)
             continue
         clip, lease = nxt
-        schema = engine.schema
-        choices = values or [label.value for label in schema.labels]  # type: ignore[union-attr]
+        schema = engine.schema  # stored with the hub's Welcome, before any clip was assigned
+        choices = values or ([label.value for label in schema.labels] if schema else [])
+        assert choices, "no label values: none given and no project schema stored"
         label = engine.submit(clip, lease, [rng.choice(choices)], telemetry={"headless": True})
         labelled += 1
         emit(event="labelled", uuid=label.uuid, clip=clip.sha256, n=labelled)

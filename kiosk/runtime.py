@@ -11,6 +11,7 @@ from .cache import ClipCache
 from .config import KioskConfig
 from .discovery import HubAddress, HubBrowser
 from .engine import KioskEngine, Settings
+from .engine_events import Paired
 from .link import HubLink
 from .store import KioskStore
 
@@ -58,7 +59,7 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
     def pin(key: str) -> None:
         """Pairing done: keep the hub's key, and show its fingerprint for staff to compare."""
         store.pin_hub_key(key)
-        engine.emit("paired", fingerprint=fingerprint(key))
+        engine.emit(Paired(fingerprint=fingerprint(key)))
 
     link = HubLink(
         config.kiosk_id,

@@ -10,15 +10,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Digits, Static
 
 from ..widgets.status import StatusLine, clock_text
+from .base import KioskScreen
 
 KINDS = ("enforced", "voluntary", "offered")
 
 
-class BreakScreen(Screen[tuple[str, float]]):
+class BreakScreen(KioskScreen[tuple[str, float]]):
     BINDINGS = [
         Binding("enter", "continue", show=False),
         Binding("escape", "back", show=False),
@@ -50,7 +50,7 @@ class BreakScreen(Screen[tuple[str, float]]):
         self.set_interval(0.25, self.tick)
 
     def now(self) -> float:
-        return self.app.clock()  # type: ignore[attr-defined]
+        return self.app.clock()
 
     @property
     def state(self) -> str:
@@ -72,7 +72,7 @@ class BreakScreen(Screen[tuple[str, float]]):
         self._render_hint()
 
     def refresh_texts(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         minutes = max(1, round(self.length_s / 60))
         self.query_one("#break-title", Static).update(t(f"break_title_{self.kind}"))
         self.query_one("#break-message", Static).update(
@@ -81,7 +81,7 @@ class BreakScreen(Screen[tuple[str, float]]):
         self.tick()
 
     def _render_hint(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         state = self.state
         if state == "asking":
             key = "break_hint_offer"
@@ -118,4 +118,4 @@ class BreakScreen(Screen[tuple[str, float]]):
         self.dismiss(("end", self.elapsed()))
 
     def action_language(self) -> None:
-        self.app.action_language()  # type: ignore[attr-defined]
+        self.app.action_language()

@@ -18,16 +18,17 @@ from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from protocol import messages as m
 
-from ..player import PlaybackError
+from ..engine import KioskEngine
+from ..player import PlaybackError, Player
 from ..wellbeing import interleave
 from ..widgets.keys import KeyPanel
 from ..widgets.status import StatusLine
 from ..widgets.video import VideoView
+from .base import KioskScreen
 from .break_screen import BreakScreen
 from .clip_state import ClipSession
 
@@ -75,7 +76,7 @@ CONTROL_KEYS: dict[str, str] = {
 }
 
 
-class LabelScreen(Screen):
+class LabelScreen(KioskScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.session: ClipSession | None = None
@@ -86,7 +87,7 @@ class LabelScreen(Screen):
         self._affected: str | None = None  # the clip "this affected me" was pressed on
         self.speed_index = SPEEDS.index(1.0)
         self.greyscale = False
-        self.blur = False
+        self.blurred = False
         self.on_break = False
         self._break_kind = ""  # of the break on screen (its result says "end" if it ends the shift)
         self._away_since: float | None = None
@@ -96,12 +97,12 @@ class LabelScreen(Screen):
     # ---- shortcuts ---------------------------------------------------------------------
 
     @property
-    def engine(self) -> Any:
-        return self.app.engine  # type: ignore[attr-defined]
+    def engine(self) -> KioskEngine:
+        return self.app.engine
 
     @property
-    def player(self) -> Any:
-        return self.app.player  # type: ignore[attr-defined]
+    def player(self) -> Player:
+        return self.app.player
 
     @property
     def schema(self) -> m.ProjectSchema | None:
@@ -113,11 +114,11 @@ class LabelScreen(Screen):
 
     @property
     def current(self) -> tuple[m.ClipRef, str | None] | None:
-        """(clip, lease) on screen, as the walking skeleton's tests read it."""
+        """(clip, lease) on screen, or None between clips."""
         return (self.session.clip, self.session.lease) if self.session else None
 
     def now(self) -> float:
-        return self.app.clock()  # type: ignore[attr-defined]
+        return self.app.clock()
 
     # ---- layout ------------------------------------------------------------------------
 
@@ -145,7 +146,7 @@ class LabelScreen(Screen):
         self.query_one("#label-main").set_class(windowed, "-windowed")
         schema = self.schema
         if schema:
-            self.greyscale, self.blur = schema.greyscale, schema.blur
+            self.greyscale, self.blurred = schema.greyscale, schema.blur
             self.player.set_muted(schema.muted)
         self.refresh_texts()
         self.show_next()
@@ -153,7 +154,7 @@ class LabelScreen(Screen):
         self.set_interval(1.0, self.wellbeing_tick)
 
     def refresh_texts(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         self.query_one(KeyPanel).refresh_texts()
         hint = t(f"kind_{self.kind}")
         if self.schema and self.schema.watch_fraction > 0:
@@ -173,7 +174,7 @@ class LabelScreen(Screen):
         if isinstance(video, Static):
             windowed = getattr(self.player, "windowed", False)
             text = t("video_window") if windowed else t("video_none")
-            note = self.app.video_note()  # type: ignore[attr-defined]
+            note = self.app.video_note()
             video.update(escape(text + ("\n\n" + note if note else "")))
         self._render_clip()
         self._render_choices()
@@ -183,13 +184,13 @@ class LabelScreen(Screen):
 
     def _overlay_text(self) -> str:
         """The label keys, drawn over a full-screen video window (one line)."""
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         labels = self.schema.labels if self.schema else []
         keys = "   ".join(f"[{lab.key}] {t.label(lab.nl, lab.en)}" for lab in labels)
         return f"{keys}   ·   {t('keys_overlay')}"
 
     def _render_clip(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         if self.session is None:
             text = t("waiting_for_work")
         else:
@@ -205,7 +206,7 @@ class LabelScreen(Screen):
         self.query_one("#clip-name", Static).update(text)
 
     def _render_choices(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         session = self.session
         panel = self.query_one(KeyPanel)
         if session is None or self.kind == "single":
@@ -230,7 +231,7 @@ class LabelScreen(Screen):
         self.query_one("#choices", Static).update("\n".join(lines))
 
     def _render_info(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         session = self.session
         if session is None:
             self.query_one("#video-info", Static).update("")
@@ -251,7 +252,7 @@ class LabelScreen(Screen):
         ]
         if self.greyscale:
             parts.append(t("greyscale_on"))
-        if self.blur:
+        if self.blurred:
             parts.append(t("blur_on"))
         self.query_one("#video-info", Static).update("  ·  ".join(parts))
 
@@ -261,13 +262,13 @@ class LabelScreen(Screen):
 
     def _show_feedback(self, key: str, kwargs: dict[str, Any], level: str) -> None:
         widget = self.query_one("#feedback", Static)
-        widget.update(self.app.t(key, **kwargs) if key else "")  # type: ignore[attr-defined]
+        widget.update(self.app.t(key, **kwargs) if key else "")
         widget.set_class(level == "warning", "-warning")
         widget.display = bool(key)
 
     def training_feedback(self, answer: str, correct: bool) -> None:
         """Training mode: after the label, the right answer (as the engine reports it)."""
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         labels = self.schema.labels if self.schema else []
         name = next((t.label(lab.nl, lab.en) for lab in labels if lab.value == answer), answer)
         key = "training_right" if correct else "training_wrong"
@@ -346,7 +347,7 @@ class LabelScreen(Screen):
 
     def start_clip(self, clip: m.ClipRef, lease: str | None) -> None:
         player = self.player
-        player.set_filters(self.greyscale, self.blur)
+        player.set_filters(self.greyscale, self.blurred)
         try:
             player.play(self.engine.cache.path(clip.sha256))
         except PlaybackError as exc:
@@ -407,11 +408,11 @@ class LabelScreen(Screen):
 
     def finish_clip(self) -> None:
         """After a label or a skip: a due break, the budget, or straight on to the next clip."""
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         now = self.now()
         if shift is not None and shift.exposure.reached():
             self._clear_clip()
-            self.app.end_shift("budget")  # type: ignore[attr-defined]
+            self.app.end_shift("budget")
             return
         if shift is not None and shift.break_due(now):
             self._clear_clip()
@@ -441,7 +442,7 @@ class LabelScreen(Screen):
         assert session is not None
         now = self.now()
         self.poll()
-        telemetry = session.telemetry(now, self.greyscale, self.blur)
+        telemetry = session.telemetry(now, self.greyscale, self.blurred)
         self.engine.submit(
             session.clip,
             session.lease,
@@ -452,7 +453,7 @@ class LabelScreen(Screen):
         )
         self.last_disturbing = self._was_disturbing(session.clip, values)
         correct = None if session.clip.answer is None else values == [session.clip.answer]
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         if shift is not None:
             shift.labelled(session.shown_s(now), correct)
         self.feedback("labelled")
@@ -611,7 +612,7 @@ class LabelScreen(Screen):
             return
         self.engine.skip(session.clip)
         self.last_disturbing = self._was_disturbing(session.clip, [])
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         if shift is not None:
             shift.skipped_clip(session.shown_s(self.now()))
         self.feedback("skipped")
@@ -622,7 +623,7 @@ class LabelScreen(Screen):
         if label is None:
             self.feedback("nothing_to_undo", "warning")
             return
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         if shift is not None:
             shift.undid()
         self.query_one(StatusLine).refresh_status()
@@ -637,12 +638,12 @@ class LabelScreen(Screen):
 
     def action_greyscale(self) -> None:
         self.greyscale = not self.greyscale
-        self.player.set_filters(self.greyscale, self.blur)
+        self.player.set_filters(self.greyscale, self.blurred)
         self._render_info()
 
     def action_blur(self) -> None:
-        self.blur = not self.blur
-        self.player.set_filters(self.greyscale, self.blur)
+        self.blurred = not self.blurred
+        self.player.set_filters(self.greyscale, self.blurred)
         self._render_info()
 
     def action_affected(self) -> None:
@@ -652,7 +653,7 @@ class LabelScreen(Screen):
         self.player.pause(True)
         self.engine.alert(self.session.clip)
         self._affected = self.session.clip.sha256
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         if shift is not None:
             shift.alerts += 1
         self.start_break("offered")
@@ -662,18 +663,18 @@ class LabelScreen(Screen):
         self.start_break("voluntary")
 
     def action_language(self) -> None:
-        self.app.action_language()  # type: ignore[attr-defined]
+        self.app.action_language()
 
     def action_end_shift(self) -> None:
         self.player.pause(True)
         self._away()
-        self.app.end_shift()  # type: ignore[attr-defined]
+        self.app.end_shift()
 
     # ---- wellbeing ---------------------------------------------------------------------
 
     def wellbeing_tick(self) -> None:
         """An enforced break waits for the clip's end, but not past the grace period."""
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         if shift is None or self.on_break or self.app.screen is not self:
             return
         now = self.now()
@@ -684,7 +685,7 @@ class LabelScreen(Screen):
             self.start_break("enforced")
 
     def start_break(self, kind: str) -> None:
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         schema = self.schema
         length_s = (schema.break_min if schema else 10.0) * 60.0
         self.on_break = True
@@ -722,14 +723,14 @@ class LabelScreen(Screen):
         self.on_break = False
         self._back()
         kind, seconds = result or ("", 0.0)
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         if shift is not None and seconds > 0:
             shift.record_break(kind, seconds)
         if seconds > 0:  # staff see it on the dashboard and the statement
             self.engine.break_taken(time.time() - seconds, seconds, self._break_kind or kind)
         if kind == "end":
             self._away()
-            self.app.end_shift()  # type: ignore[attr-defined]
+            self.app.end_shift()
             return
         if shift is not None:
             shift.resume(self.now())

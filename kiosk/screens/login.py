@@ -5,16 +5,19 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from ..widgets.status import StatusLine
+from .base import KioskScreen
 
 
-class LoginScreen(Screen):
+class LoginScreen(KioskScreen[None]):
+    #: the translation key of the line under the login button ("" for none)
+    _message_key = ""
+
     def compose(self) -> ComposeResult:
         app = self.app
-        t = app.t  # type: ignore[attr-defined]
+        t = app.t
         yield StatusLine(id="status")
         with Center():
             with Vertical(id="login-box"):
@@ -26,17 +29,17 @@ class LoginScreen(Screen):
                 yield Input(id="pin", password=True, max_length=8)
                 yield Button(t("login_button"), id="login", variant="primary")
                 yield Static("", id="login-message")
-                if app.hint:  # type: ignore[attr-defined]
-                    yield Static(app.hint, id="hint")  # type: ignore[attr-defined]
+                if app.hint:
+                    yield Static(app.hint, id="hint")
         yield Static(t("keys_login"), id="help")
 
     def on_mount(self) -> None:
         self.query_one("#operator", Input).focus()
-        if self.app.engine.hub_error:  # type: ignore[attr-defined]
+        if self.app.engine.hub_error:
             self.show_unpaired()
 
     def refresh_texts(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         for widget_id, key in [
             ("title", "app_title"),
             ("login-title", "login_title"),
@@ -46,14 +49,12 @@ class LoginScreen(Screen):
         ]:
             self.query_one(f"#{widget_id}", Static).update(t(key))
         self.query_one("#login", Button).label = t("login_button")
-        message = self.query_one("#login-message", Static)
-        key = getattr(message, "text_key", "")
-        message.update(t(key) if key else "")
+        key = self._message_key
+        self.query_one("#login-message", Static).update(t(key) if key else "")
 
     def _message(self, key: str) -> None:
-        message = self.query_one("#login-message", Static)
-        message.text_key = key  # type: ignore[attr-defined]
-        message.update(self.app.t(key) if key else "")  # type: ignore[attr-defined]
+        self._message_key = key  # shown again in the other language by refresh_texts
+        self.query_one("#login-message", Static).update(self.app.t(key) if key else "")
 
     def show_unpaired(self) -> None:
         self._message("unpaired")
@@ -79,10 +80,10 @@ class LoginScreen(Screen):
     @work(exclusive=True)
     async def _login(self, operator: str, pin: str) -> None:
         app = self.app
-        ok, reason = await app.engine.login(operator, pin)  # type: ignore[attr-defined]
+        ok, reason = await app.engine.login(operator, pin)
         if ok:
             self.query_one("#pin", Input).value = ""
-            app.start_labelling()  # type: ignore[attr-defined]
+            app.start_labelling()
             return
         key = {"locked": "login_locked", "no_hub": "login_no_hub"}.get(reason, "login_bad_pin")
         self._message(key)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from ..widgets.status import StatusLine, clock_text
+from .base import KioskScreen
 
 
-class SummaryScreen(Screen[None]):
+class SummaryScreen(KioskScreen[None]):
     BINDINGS = [
         Binding("enter", "logout", show=False),
         Binding("escape", "back", show=False),
@@ -40,11 +40,11 @@ class SummaryScreen(Screen[None]):
     def figures(self) -> list[tuple[str, str]]:
         """(label key, value) rows shown on the screen."""
         app = self.app
-        shift = app.shift  # type: ignore[attr-defined]
+        shift = app.shift
         if shift is None:
             return []
-        now = app.clock()  # type: ignore[attr-defined]
-        t = app.t  # type: ignore[attr-defined]
+        now = app.clock()
+        t = app.t
         rows = [
             ("sum_clips", str(shift.clips_done)),
             ("sum_skipped", str(shift.skipped)),
@@ -72,8 +72,8 @@ class SummaryScreen(Screen[None]):
         return rows
 
     def refresh_texts(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
-        name = self.app.engine.operator_name or self.app.engine.operator or ""  # type: ignore[attr-defined]
+        t = self.app.t
+        name = self.app.engine.operator_name or self.app.engine.operator or ""
         self.query_one("#summary-title", Static).update(t("summary_title", name=name))
         reason = self.query_one("#summary-reason", Static)
         reason.update(t("summary_budget") if self.reason == "budget" else "")
@@ -86,15 +86,15 @@ class SummaryScreen(Screen[None]):
         self.query_one("#summary-hint", Static).update(t(hint))
 
     def action_logout(self) -> None:
-        self.app.logout()  # type: ignore[attr-defined]
+        self.app.logout()
 
     def action_back(self) -> None:
         if self.reason == "budget":
             return  # the day's viewing is over
-        shift = self.app.shift  # type: ignore[attr-defined]
+        shift = self.app.shift
         if shift is not None:
-            shift.resume(self.app.clock())  # type: ignore[attr-defined]
+            shift.resume(self.app.clock())
         self.app.pop_screen()
 
     def action_language(self) -> None:
-        self.app.action_language()  # type: ignore[attr-defined]
+        self.app.action_language()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
 from protocol import messages as m
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from ..app import KioskApp
+
 
 class KeyPanel(Vertical):
+    if TYPE_CHECKING:  # `self.app` is the kiosk's app (engine, translator, clock, shift)
+        app = getters.app(KioskApp)
+
     DEFAULT_CSS = """
     KeyPanel {
         height: auto;
@@ -30,7 +40,7 @@ class KeyPanel(Vertical):
         self.refresh_texts()
 
     def refresh_texts(self) -> None:
-        t = self.app.t  # type: ignore[attr-defined]
+        t = self.app.t
         self.query_one("#keys-title", Static).update(t("keys_labels"))
         for index, label in enumerate(self.labels):
             row = self.query_one(f"#key-{index}", Static)

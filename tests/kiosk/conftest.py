@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,23 @@ TYPES = [
     m.LabelDef(value="shooting", nl="schietpartij", en="shooting", key="3"),
     m.LabelDef(value="none", nl="geen geweld", en="no violence", key="0"),
 ]
+
+
+_opened: list[KioskStore] = []
+
+
+def open_kiosk_store(path: Path) -> KioskStore:
+    """`KioskStore(path)`, closed by `_close_kiosk_stores` when the running test ends."""
+    store = KioskStore(path)
+    _opened.append(store)
+    return store
+
+
+@pytest.fixture(autouse=True)
+def _close_kiosk_stores() -> Iterator[None]:
+    yield
+    while _opened:
+        _opened.pop().close()
 
 
 @dataclass

@@ -13,10 +13,11 @@ import pytest
 from kiosk import engine as engine_mod
 from kiosk.cache import ClipCache
 from kiosk.engine import MAX_FETCHES, WINDOW_BYTES, KioskEngine, chunk_plan
-from kiosk.store import KioskStore
+from kiosk.engine_events import ClipReady
 from protocol import codec
 from protocol import messages as m
 from protocol.constants import DEFAULT_CREDIT, MAX_CHUNK, MIN_CHUNK
+from tests.kiosk.conftest import open_kiosk_store
 from tests.kiosk.fake_link import FakeLink
 
 
@@ -44,13 +45,13 @@ class FakeHub:
 
 
 def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink, list[str]]:
-    store = KioskStore(tmp_path / "k.db")
+    store = open_kiosk_store(tmp_path / "k.db")
     engine = KioskEngine("k1", store, ClipCache(tmp_path / "clips", store))
     link = FakeLink()
-    engine.attach(link)  # type: ignore[arg-type]
+    engine.attach(link)
     ready: list[str] = []
     engine.listeners.append(
-        lambda event, data: ready.append(data["sha256"]) if event == "ready" else None
+        lambda event: ready.append(event.sha256) if isinstance(event, ClipReady) else None
     )
     return engine, link, ready
 
@@ -178,7 +179,7 @@ def test_chunk_plan(rate: float | None, fetches: int, chunk: int, credit: int) -
 def test_the_cache_knows_which_clips_are_here_and_rejects_what_is_no_hash(
     tmp_path: Path,
 ) -> None:
-    store = KioskStore(tmp_path / "k.db")
+    store = open_kiosk_store(tmp_path / "k.db")
     cache = ClipCache(tmp_path / "clips", store)
     here, gone = hashlib.sha256(b"here").hexdigest(), hashlib.sha256(b"gone").hexdigest()
     cache.path(here).write_bytes(b"here")

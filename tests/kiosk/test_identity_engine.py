@@ -11,6 +11,7 @@ from kiosk.engine import KioskEngine
 from kiosk.store import KioskStore
 from protocol import messages as m
 from protocol.pins import hash_pin, kiosk_verifier, verify_login_proof
+from tests.kiosk.conftest import open_kiosk_store
 from tests.kiosk.fake_link import FakeLink
 
 PIN = "2468"
@@ -21,13 +22,13 @@ SCHEMA = m.ProjectSchema(
 
 
 def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink]:
-    store = KioskStore(tmp_path / "kiosk.db")
+    store = open_kiosk_store(tmp_path / "kiosk.db")
     roster = [m.RosterEntry(operator="op1", name="One", pin_hash=kiosk_verifier(STORED, "k1"))]
     store.save_welcome(m.Welcome(hub_id="h", project=SCHEMA, roster=roster))
     engine = KioskEngine("k1", store, ClipCache(tmp_path / "clips", store))
     link = FakeLink()
     link.online = False
-    engine.attach(link)  # type: ignore[arg-type]
+    engine.attach(link)
     return engine, link
 
 

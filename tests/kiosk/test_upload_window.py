@@ -15,9 +15,9 @@ import pytest
 from kiosk import engine as engine_mod
 from kiosk.cache import ClipCache
 from kiosk.engine import SYNC_BATCH, KioskEngine
-from kiosk.store import KioskStore
 from kiosk.upload import FIRST_WINDOW, LATE_DELAY, MIN_WINDOW, UploadWindow
 from protocol import messages as m
+from tests.kiosk.conftest import open_kiosk_store
 from tests.kiosk.fake_link import FakeLink
 
 # ---- the window alone ------------------------------------------------------------------
@@ -72,11 +72,11 @@ def test_a_new_connection_starts_small_and_forgets_what_was_in_flight() -> None:
 
 
 def make_engine(tmp_path: Path) -> tuple[KioskEngine, FakeLink]:
-    store = KioskStore(tmp_path / "k.db")
+    store = open_kiosk_store(tmp_path / "k.db")
     engine = KioskEngine("k1", store, ClipCache(tmp_path / "clips", store))
     link = FakeLink()
     link.online = False
-    engine.attach(link)  # type: ignore[arg-type]
+    engine.attach(link)
     return engine, link
 
 
