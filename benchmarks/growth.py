@@ -126,7 +126,7 @@ def build(path: Path, clips: int, labels: int, operators: int, done: float) -> d
 
 
 def open_service(data: Path) -> tuple[Any, Any]:
-    from hub.server import HubConfig, open_hub
+    from hub.site.server import HubConfig, open_hub
     from tests.faults import write_project
 
     project = write_project(data / "project.toml", redundancy=3)
@@ -135,7 +135,7 @@ def open_service(data: Path) -> tuple[Any, Any]:
     text = re.sub(r"(?m)^gold_rate = .*$", f"gold_rate = {GOLD_EVERY**-1}", project.read_text())
     project.write_text(text)
     store, _project, service = open_hub(HubConfig(project=project, data=data, open_pairing=True))
-    # as the hub runs it (hub/server.py): commits never checkpoint; without this a commit now
+    # as the hub runs it (hub/site/server.py): commits never checkpoint; without this a commit now
     # and then copies the freshly built database's WAL (a 370 ms "request" at 1M clips)
     store.checkpoint("TRUNCATE")
     store.defer_checkpoints()

@@ -28,9 +28,9 @@ from typing import Any
 
 
 def install(out: str) -> None:
-    from hub import router as router_mod
-    from hub import server as server_mod
     from hub.service import HubService
+    from hub.site import router as router_mod
+    from hub.site import server as server_mod
     from hub.store import Store
 
     data: dict[str, Any] = {

@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
 
 from hub.ingest import MediaStore, ingest, probe  # noqa: E402
 from hub.ingest.cut import default_jobs  # noqa: E402
-from hub.samples import make_long_video  # noqa: E402
+from scripts.samples import make_long_video  # noqa: E402
 
 
 def machine() -> list[str]:

@@ -16,8 +16,8 @@ import click
 from protocol.pins import hash_pin
 from protocol.version import package_version
 
-from .logs import setup_logging
 from .project import ProjectError
+from .site.logs import setup_logging
 
 #: Where a site's hub keeps its data (the Debian package's and the systemd unit's folder).
 DEFAULT_DATA = Path("/var/lib/annotatiestraat")
@@ -145,7 +145,7 @@ def serve(
     metrics_port,
     metrics_host,
 ) -> None:
-    from .server import HubConfig, run_hub
+    from .site.server import HubConfig, run_hub
 
     config = HubConfig(
         project=project,
@@ -182,7 +182,7 @@ def serve(
     help="proxy height like 480p, or 'none' to keep the files as they are",
 )
 def ingest(paths, data, project, clip_seconds, proxy) -> None:
-    from .catalog import ingest_into
+    from .ingest.catalog import ingest_into
     from .project import load_project
 
     try:
@@ -256,8 +256,8 @@ def export(data, out, formats, seed, media_url, include_media, annotator_domain)
 )
 @hub_data
 def backup(dest, keep, data) -> None:
-    from .backup import BackupError, prune
-    from .backup import backup as make_backup
+    from .store.backup import BackupError, prune
+    from .store.backup import backup as make_backup
 
     if keep is not None and not (dest.endswith(("/", os.sep)) or Path(dest).is_dir()):
         raise click.UsageError("--keep needs DEST to be a folder (end it with /)")
@@ -276,8 +276,8 @@ def backup(dest, keep, data) -> None:
 @hub_data
 @click.option("--force", is_flag=True, help="even if the database looks in use (nothing may run)")
 def restore(src, data, force) -> None:
-    from .backup import BackupError
-    from .backup import restore as do_restore
+    from .store.backup import BackupError
+    from .store.backup import restore as do_restore
 
     try:
         kept = do_restore(src, data / "hub.db", force=force)
@@ -432,8 +432,8 @@ def predictions_prioritise(data) -> None:
 @click.argument("snapshots", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def merge(snapshots, out) -> None:
-    from .merge import MergeError
-    from .merge import merge as do_merge
+    from .export.merge import MergeError
+    from .export.merge import merge as do_merge
 
     try:
         result = do_merge(list(snapshots), out)

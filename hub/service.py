@@ -1,5 +1,5 @@
 """What the hub does with each message from a kiosk. No sockets: `handle` maps a message to
-replies, so the rules are tested fast; `hub.router` moves the bytes."""
+replies, so the rules are tested fast; `hub.site.router` moves the bytes."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ def main() -> int:
     data: Path = args.data.resolve()
     clips = data / "clips"
     if not clips.exists() or not any(clips.iterdir()):
-        from hub.samples import make_sample_clips
+        from scripts.samples import make_sample_clips
 
         print(f"making {args.clips} sample clips with ffmpeg in {clips} …", flush=True)
         make_sample_clips(clips, count=args.clips, seconds=6.0)

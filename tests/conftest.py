@@ -61,7 +61,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def sample_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("ffmpeg") is None:
         pytest.fail("ffmpeg is not installed: run `make test`, which installs it")
-    from hub.samples import make_sample_clips
+    from scripts.samples import make_sample_clips
 
     out = tmp_path_factory.mktemp("clips")
     make_sample_clips(out, count=6, seconds=2.0)

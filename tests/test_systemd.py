@@ -1,4 +1,4 @@
-"""systemd units (systemd/) and the hub's sd_notify client (hub/sdnotify.py).
+"""systemd units (systemd/) and the hub's sd_notify client (hub/site/sdnotify.py).
 
 `systemd-analyze verify` insists that ExecStart= binaries exist, and the units point at the
 site install (/opt/annotatiestraat/.venv/bin/…). The tests verify copies whose ExecStart= is
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import sdnotify
+from hub.site import sdnotify
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = ROOT / "systemd"
@@ -212,7 +212,7 @@ def test_notify_sends_ready_and_watchdog(listener: socket.socket) -> None:
 
 
 def test_notify_from_another_process(listener: socket.socket) -> None:
-    code = "from hub.sdnotify import notify; raise SystemExit(0 if notify('READY=1') else 1)"
+    code = "from hub.site.sdnotify import notify; raise SystemExit(0 if notify('READY=1') else 1)"
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=os.environ.copy())
     assert done.returncode == 0
     assert listener.recv(4096) == b"READY=1"

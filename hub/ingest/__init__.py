@@ -1,6 +1,7 @@
 """Hub ingest: check videos with ffprobe, cut them into proxy clips, store them by sha256.
 
-Library only: :func:`ingest` returns records; the caller stores them in its database.
+`ingest` returns records and touches no database; `catalog.ingest_into` runs it and records
+the sources and clips in the hub's store.
 """
 
 from .cut import Segment, cut_video, plan_cuts

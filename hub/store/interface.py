@@ -1,16 +1,16 @@
 """The store as the rest of the hub uses it: one `typing.Protocol` per concern, and `HubStore`.
 
-Read from the callers (hub/service.py, hub/server.py, hub/router.py, hub/catalog.py, hub/cli.py,
-hub/export/, hub/web/): these are the `Store` methods they call, with today's signatures.
+Read from the callers (hub/service.py, hub/site/server.py, hub/site/router.py,
+hub/ingest/catalog.py, hub/cli.py, hub/export/, hub/web/): these are the `Store` methods they call, with today's signatures.
 A second backend (PostgreSQL, hub/store/pg/) must offer the same methods with the same
 meaning; tests/hub/store_contract/ checks that meaning against every backend it is given, and
 checks that `Store` still has every method listed here with these parameters.
 
 Not in the interface (yet), because a second backend cannot offer them as they are:
 - `Store.conn` / `Store.db` / `Store.path`: SQLite handles that
-  hub/export/source.py, hub/web/state.py, hub/web/app.py and hub/server.py still reach
+  hub/export/source.py, hub/web/state.py, hub/web/app.py and hub/site/server.py still reach
   through. Their SQL moves into the store before the store can be swapped.
-- `checkpoint` / `defer_checkpoints`: SQLite's WAL, called by hub/server.py only.
+- `checkpoint` / `defer_checkpoints`: SQLite's WAL, called by hub/site/server.py only.
 - The module-level readers (`hub.store.dashboard`, `.health`, `.metrics`, `.predictions`,
   `.accounts`) take a `Store` and run SQLite SQL on its connection.
 - `add_label`: a test-only single-label twin of `add_labels`.

@@ -30,7 +30,7 @@ MIN_CODE_DIGITS, MAX_CODE_DIGITS = 6, 12
 
 def private_folder(folder: Path) -> None:
     """Make `folder` (and its parents) if needed, readable by the owner only (0700), whatever
-    the umask; the hub's database and key in it are 0600 (`Store`, `hub.keys`)."""
+    the umask; the hub's database and key in it are 0600 (`Store`, `hub.site.keys`)."""
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
 

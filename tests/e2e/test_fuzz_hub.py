@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import zmq
 
-from hub.router import HARD_MAX_FRAME
+from hub.site.router import HARD_MAX_FRAME
 from protocol.constants import MAX_FRAME
 from protocol.errors import ErrorCode
 from tests import fuzzframes as ff

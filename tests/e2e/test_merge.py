@@ -1,5 +1,5 @@
 """Three sites, one dataset: three real hubs on loopback with the same project (distinct hub
-ids) take labels from headless kiosks, each exports a snapshot, `hub.merge` combines them."""
+ids) take labels from headless kiosks, each exports a snapshot, `hub.export.merge` combines them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from hub.export.merge import MergeError, duckdb_query, merge
 from hub.export.snapshot import export_command
-from hub.merge import MergeError, duckdb_query, merge
 from tests.conftest import PIN, HubProc, make_hub
 from tests.faults import KioskProc, seed_clips, write_project
 

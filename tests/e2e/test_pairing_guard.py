@@ -164,8 +164,8 @@ def test_pairing_listens_where_staff_choose_not_everywhere(tmp_path: Path) -> No
 
 async def test_pairing_defaults_to_loopback(tmp_path: Path) -> None:
     """With no interface named, the pairing socket listens on loopback only."""
-    from hub.router import Router
-    from hub.server import HubConfig, open_hub
+    from hub.site.router import Router
+    from hub.site.server import HubConfig, open_hub
     from tests.conftest import PROJECTS
 
     store, _project, service = open_hub(

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from hub.server import HubConfig, run_hub
+from hub.site.server import HubConfig, run_hub
 from tests.faults import write_project
 
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Backup and restore of the hub database (hub/backup.py).
+"""Backup and restore of the hub database (hub/store/backup.py).
 
 The end-to-end test takes backups from a real hub process while real headless kiosks send a
 burst of labels, and restores one: it passes `PRAGMA integrity_check`, is transactionally
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.backup import BackupError, backup, check_integrity, in_use, restore
 from hub.store import Store
+from hub.store.backup import BackupError, backup, check_integrity, in_use, restore
 from tests.e2e.test_faults_loopback import kiosk, start_hub
 from tests.faults import check, kiosk_labels
 

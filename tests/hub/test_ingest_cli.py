@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hub.samples import make_corrupt_video, make_long_video
 from hub.store import Store
+from scripts.samples import make_corrupt_video, make_long_video
 from tests.conftest import PROJECTS, ROOT
 
 

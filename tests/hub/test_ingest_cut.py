@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.ingest import IngestError, Probe, cut_video, plan_cuts
-from hub.samples import make_corrupt_video, make_long_video
+from scripts.samples import make_corrupt_video, make_long_video
 
 
 @settings(deadline=None, derandomize=True)

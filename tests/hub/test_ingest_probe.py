@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.ingest import IngestError, probe
-from hub.samples import make_corrupt_video, make_long_video
+from scripts.samples import make_corrupt_video, make_long_video
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 
 from hub.ingest import MediaStore, discover, ingest
 from hub.ingest import run as run_module
-from hub.samples import make_corrupt_video, make_long_video
+from scripts.samples import make_corrupt_video, make_long_video
 
 pytestmark = pytest.mark.slow
 

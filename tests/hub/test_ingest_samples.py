@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from hub.ingest import probe, sha256_file
-from hub.samples import make_sample_clips
+from scripts.samples import make_sample_clips
 
 
 def test_sample_clips_differ_and_repeat(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_sample_clips_differ_and_repeat(tmp_path: Path) -> None:
 
 def test_command_line(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "hub.samples", str(tmp_path), "--count", "2", "--seconds", "1"],
+        [sys.executable, "-m", "scripts.samples", str(tmp_path), "--count", "2", "--seconds", "1"],
         capture_output=True,
         text=True,
         check=True,

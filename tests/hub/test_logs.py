@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.logs import priority, setup_logging
+from hub.site.logs import priority, setup_logging
 from tests.conftest import ROOT, make_hub
 
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")

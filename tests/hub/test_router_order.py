@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zmq
 
-from hub.router import LATER_MAX_WAIT, Backlog, _is_fetch, transfers_last
+from hub.site.router import LATER_MAX_WAIT, Backlog, _is_fetch, transfers_last
 from protocol import codec
 from protocol import messages as m
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.server import BACKGROUND_NICE, background_executor
+from hub.site.server import BACKGROUND_NICE, background_executor
 from tests.hub.in_process_hub import loopback_config, while_running
 
 
@@ -29,7 +29,7 @@ def test_background_threads_are_niced() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
 def test_the_hub_checkpoints_on_a_background_thread(tmp_path: Path, monkeypatch) -> None:
-    import hub.server as server
+    import hub.site.server as server
 
     monkeypatch.setattr(server, "CHECKPOINT_SECONDS", 0.1)
     here = os.getpriority(os.PRIO_PROCESS, 0)
@@ -55,7 +55,7 @@ def test_consensus_is_fitted_when_labels_change_not_every_round(
     import time
     import uuid
 
-    import hub.server as server
+    import hub.site.server as server
     from hub.service import HubService
     from hub.store import Store
 

@@ -1,6 +1,6 @@
 """Test videos made with ffmpeg's lavfi generators: sample clips, long videos, broken files.
 
-``python -m hub.samples OUT_DIR [--count 6] [--seconds 4] [--size 320x180]``
+``python -m scripts.samples OUT_DIR [--count 6] [--seconds 4] [--size 320x180]``
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from protocol.constants import HEARTBEAT_INTERVAL
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import Error, Heartbeat, KioskToHub
 
-from .service import HubService
+from ..service import HubService
 
 log = logging.getLogger(__name__)
 

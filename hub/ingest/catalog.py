@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .ingest import ClipRecord, IngestReport, MediaStore, SourceRecord, ingest
-from .store import Store
+from ..store import Store
+from .media import MediaStore
+from .run import ClipRecord, IngestReport, SourceRecord, ingest
 
 
 def ingest_into(

@@ -23,16 +23,16 @@ from aiohttp import web
 
 from protocol.keys import fingerprint
 
+from ..models.priority import priority_config
+from ..models.runtime import compute_priorities
+from ..project import ProjectConfig, load_project, to_schema
+from ..service import HUB_VERSION, HubService
+from ..store import Store, private_folder
+from ..store.predictions import set_priorities
 from . import sdnotify
 from .discovery import Advertiser
 from .keys import load_or_create
-from .models.priority import priority_config
-from .models.runtime import compute_priorities
-from .project import ProjectConfig, load_project, to_schema
 from .router import Router
-from .service import HUB_VERSION, HubService
-from .store import Store, private_folder
-from .store.predictions import set_priorities
 
 T = TypeVar("T")
 
@@ -112,7 +112,7 @@ def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
 async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None:
     store, project, service = open_hub(config)
     if config.clips:
-        from .catalog import ingest_into
+        from ..ingest.catalog import ingest_into
 
         report = ingest_into(
             store,
@@ -161,8 +161,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
 
-    from .models.runtime import refresh_priorities
-    from .web.app import ModelSettings, create_app
+    from ..models.runtime import refresh_priorities
+    from ..web.app import ModelSettings, create_app
 
     models = ModelSettings(
         threshold=project.confidence,
@@ -177,8 +177,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     print(f"hub {service.hub_id}: web on http://{config.web_host}:{web_port}/", flush=True)
     metrics = metrics_runner = None
     if config.metrics_port is not None:
-        from .metrics import HubMetrics
-        from .web.metrics import metrics_app
+        from ..metrics import HubMetrics
+        from ..web.metrics import metrics_app
 
         metrics = HubMetrics(store.path, config.data)
         service.on_assign = metrics.assign_seconds.observe
