@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .ratelimit import TokenBucket
+
 SOURCE_RATE = 1.0
 SOURCE_BURST = 5.0
 GLOBAL_RATE = 5.0
@@ -32,28 +34,8 @@ MAX_SOURCES = 10_000
 
 
 @dataclass
-class Bucket:
-    """At most `rate` events a second on average, `burst` at once."""
-
-    rate: float
-    burst: float
-    tokens: float = -1.0
-    at: float = 0.0
-
-    def take(self, now: float) -> bool:
-        if self.tokens < 0:
-            self.tokens, self.at = self.burst, now
-        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-@dataclass
 class _Source:
-    bucket: Bucket = field(default_factory=lambda: Bucket(SOURCE_RATE, SOURCE_BURST))
+    bucket: TokenBucket = field(default_factory=lambda: TokenBucket(SOURCE_RATE, SOURCE_BURST))
     wrong: int = 0
     locked_until: float = 0.0
     #: the wrong codes this source sent: a kiosk that retries its one code is not guessing
@@ -76,7 +58,7 @@ class PairingAlarm:
 class PairingGuard:
     def __init__(self) -> None:
         self._sources: dict[str, _Source] = {}
-        self._global = Bucket(GLOBAL_RATE, GLOBAL_BURST)
+        self._global = TokenBucket(GLOBAL_RATE, GLOBAL_BURST)
         self.wrong = 0  # toward withdrawing the open codes (since the last burn)
         self.total_wrong = 0  # since start, for staff
         self.wrong_sources: set[str] = set()

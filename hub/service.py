@@ -25,6 +25,7 @@ from protocol.version import package_version
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
 from .pairing import BURN_AFTER, PairingGuard
 from .project import ProjectConfig, to_policy
+from .ratelimit import TokenBucket
 from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
 
 log = logging.getLogger(__name__)
@@ -72,26 +73,6 @@ class KioskLock:
 
     failed: int = 0
     locked_until: float = 0.0
-
-
-@dataclass
-class TokenBucket:
-    """At most `rate` messages a second on average, `burst` at once."""
-
-    rate: float
-    burst: float
-    tokens: float = -1.0
-    at: float = 0.0
-
-    def take(self, now: float) -> bool:
-        if self.tokens < 0:
-            self.tokens, self.at = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
