@@ -28,7 +28,7 @@ import zmq.asyncio
 from protocol import codec
 from protocol import messages as m
 
-from .common import machine, pct
+from .common import machine, pct, source_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 16
@@ -164,13 +164,7 @@ def main() -> None:
     p.add_argument("--base", default="HEAD", help="git revision of the 'before' hub")
     args = p.parse_args()
     print(machine())
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        base.mkdir()
-        archive = subprocess.run(
-            ["git", "archive", args.base], cwd=ROOT, check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+    with source_tree(args.base) as base:
         trees = {"before": base, "after": ROOT}
         got: dict[str, list[dict]] = {"before": [], "after": []}
         for r in range(args.rounds):

@@ -29,7 +29,7 @@ import zmq
 from protocol import codec
 from protocol import messages as m
 
-from .common import machine
+from .common import machine, source_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = 50
@@ -126,13 +126,7 @@ def main() -> None:
     p.add_argument("--base", default="HEAD", help="git revision of the 'before' hub")
     args = p.parse_args()
     print(machine())
-    with tempfile.TemporaryDirectory() as tmp:
-        base = Path(tmp) / "base"
-        base.mkdir()
-        archive = subprocess.run(
-            ["git", "archive", args.base], cwd=ROOT, check=True, capture_output=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+    with source_tree(args.base) as base:
         trees = {"before": base, "after": ROOT}
         for sources in (1, SOURCES):
             got: dict[str, list[float]] = {"before": [], "after": []}
