@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 PROJECTS = ROOT / "projects"
 PIN = "2468"
+#: Debian's Chromium for page tests (Playwright drives it; no browser download), and the flags
+#: that keep it off every network but loopback (no background requests, updates or sync).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 #: A stored PIN as protocol.pins writes it: scheme, parameters, then salt and digest in hex, so
 #: nothing in it can hold a PIN in clear (a short PIN may still turn up by chance in the hex).
 PIN_HASH = re.compile(r"scrypt\$\d+\$\d+\$\d+\$[0-9a-f]{32}\$[0-9a-f]{64}")

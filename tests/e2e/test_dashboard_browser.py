@@ -25,17 +25,8 @@ from kiosk.player import MpvPlayer
 from kiosk.runtime import build
 from kiosk.screens.label import LabelScreen
 
-from ..conftest import ROOT, HubProc, make_hub
+from ..conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, HubProc, make_hub
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 STAFF = ("sam", "staff-pass-1")
 LEAD = ("lea", "lead-pass-1")
@@ -72,7 +63,7 @@ async def browser() -> AsyncIterator:
         pytest.fail("chromium is not installed: run `make test`, which installs it")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     async with playwright.async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         await b.close()
 

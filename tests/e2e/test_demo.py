@@ -15,10 +15,10 @@ import pytest
 from playwright import async_api as playwright
 
 from scripts.demo import DEMO_USERS
-from tests.e2e.test_dashboard_browser import ARTIFACTS, CHROMIUM, log_in
+from tests.e2e.test_dashboard_browser import ARTIFACTS, log_in
 from tests.kiosk.test_tmux_kiosk import Tmux
 
-from ..conftest import ROOT, needs
+from ..conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, needs
 
 pytestmark = [pytest.mark.slow, needs("tmux")]
 
@@ -67,15 +67,18 @@ async def test_demo_shows_working_dashboard_accounts(demo: Tmux) -> None:
     assert found, screen
     base = found.group(1).rstrip("/")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
     async with playwright.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         try:
             for name, role, password in DEMO_USERS:
                 context = await browser.new_context()
                 page = await context.new_page()
                 await log_in(page, base, (name, password))
-                assert role in (await page.content()).lower()
+                # the page may still be loading its live parts: wait for the text, not the DOM
+                body = page.locator("body")
+                await playwright.expect(body).to_contain_text(re.compile(role, re.IGNORECASE))
                 # the demo's own kiosk is listed (it looked for this hub, not the first one)
                 await page.wait_for_selector("text=demo-kiosk", timeout=30_000)
                 await page.screenshot(path=str(ARTIFACTS / f"demo-{role}.png"), full_page=True)

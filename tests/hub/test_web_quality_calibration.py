@@ -18,22 +18,13 @@ from hub.store import Store
 from hub.store.accounts import add_user
 from hub.web.app import create_app
 from hub.web.state import WebSettings
-from tests.conftest import PROJECTS, ROOT
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PROJECTS, ROOT
 
 sys.path.insert(0, str(Path(__file__).parent / "consensus"))
 from consensus_testdata import simulate  # noqa: E402
 
 LEAD = ("lea", "lead-pass-1")
 CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -95,7 +86,9 @@ async def test_quality_page_shows_how_far_to_trust_the_confidence(client: TestCl
         pytest.fail("chromium is not installed: run `make test`, which installs it")
     base = str(client.make_url("/"))
     async with playwright.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         context = await browser.new_context(viewport={"width": 1280, "height": 900})
         page = await context.new_page()
         await page.goto(f"{base}login?next=/quality")
