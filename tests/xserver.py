@@ -12,8 +12,9 @@ import os
 import shutil
 import struct
 import subprocess
-import time
 from dataclasses import dataclass
+
+from tests import waiting
 
 TOOLS = ("Xvfb", "xdotool", "xwd")
 
@@ -166,16 +167,7 @@ class Image:
         return sum(1 for p in pixels if max(p) > threshold) / max(1, len(pixels))
 
 
-def wait_for(predicate, timeout: float, what: str):  # noqa: ANN001, ANN201 - test helper
-    """The first true value of `predicate()` within `timeout` seconds, else AssertionError."""
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} not reached in {timeout} s")
-        time.sleep(0.05)
+wait_for = waiting.wait_until  # the first true value of a predicate, with a deadline
 
 
 class _ClientMessage(ctypes.Structure):

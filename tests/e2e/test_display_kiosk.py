@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +18,7 @@ from typing import TypeVar
 import pytest
 
 from benchmarks.kiosk_latency import make_clips
+from tests import waiting
 from tests.conftest import PIN, HubProc, make_hub
 from tests.kiosk.test_tmux_kiosk import Tmux
 from tests.xserver import Image, Xvfb, request_close
@@ -51,16 +51,8 @@ def tmux() -> Iterator[Tmux]:
 
 
 def wait_until(predicate: Callable[[], T], timeout: float, what: str, pane: Tmux) -> T:
-    """The first true value of `predicate()`; AssertionError with the terminal's text if
-    there is none within `timeout` seconds."""
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} not reached in {timeout} s; the screen:\n{pane.text()}")
-        time.sleep(0.05)
+    """The first true value of `predicate()`, else an AssertionError with the screen."""
+    return waiting.wait_until(predicate, timeout, what, pane.text)
 
 
 def login(tmux: Tmux) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from kiosk.config import KioskConfig
 from kiosk.runtime import build
+from tests import waiting
 from tests.conftest import PIN, HubProc, make_hub
 from tests.faults import KioskProc, check, kiosk_labels, seed_clips, write_project
 
@@ -48,12 +49,8 @@ def cached_clips(k: KioskProc) -> int:
     return len(list((k.data / "clips").glob("*.mp4")))
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str, k: KioskProc) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"{what} not reached in {timeout} s; {k.tail()}")
-        time.sleep(0.05)
+def wait_for(predicate: Callable[[], object], timeout: float, what: str, k: KioskProc) -> None:
+    waiting.wait_until(predicate, timeout, what, k.tail)
 
 
 def test_kiosk_sigkill_between_store_and_ack(tmp_path: Path) -> None:

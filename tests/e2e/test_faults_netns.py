@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import waiting
 from tests.conftest import PIN, HubProc, make_hub
 from tests.faults import KioskProc, check, seed_clips, write_project
 from tests.netns import Lan, netns_available
@@ -44,11 +45,7 @@ def kiosk_on(lan: Lan, tmp_path: Path, name: str, index: int, operator: str, *ex
 
 
 def wait_until(pred, timeout: float = 30.0, what: str = "") -> None:
-    end = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out: {what}")
-        time.sleep(0.05)
+    waiting.wait_until(pred, timeout, what)
 
 
 def test_link_down_mid_transfer_resumes_and_everything_arrives_once(tmp_path: Path) -> None:

@@ -8,12 +8,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import waiting
 from tests.conftest import PIN, HubProc, make_hub, needs
 
 pytestmark = needs("tmux")
@@ -69,13 +69,8 @@ class Tmux:
         self.run("kill-server")
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str, pane: Tmux) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached in {timeout} s; the screen:\n{pane.text()}")
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, pane: Tmux) -> None:
+    waiting.wait_until(predicate, timeout, what, pane.text)
 
 
 def video_lines(screen: str) -> list[str]:
