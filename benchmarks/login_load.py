@@ -27,6 +27,7 @@ import zmq.asyncio
 
 from protocol import codec
 from protocol import messages as m
+from tests.conftest import HubProc
 
 from .common import machine, pct, source_tree
 
@@ -45,36 +46,17 @@ store.close()
 """
 
 
-def start_hub(
-    tree: Path, data: Path, kiosk_key: str
-) -> tuple[subprocess.Popen[str], int, int, str]:
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONUNBUFFERED": "1"}
+def start_hub(tree: Path, data: Path, kiosk_key: str) -> HubProc:
+    """The hub of `tree` with a staff user and the paired kiosk `k1` (made by that tree's own
+    store code), on loopback."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     data.mkdir(parents=True)
     subprocess.run(
         [sys.executable, "-c", SETUP, str(data / "hub.db"), kiosk_key],
         cwd=tree, env=env, check=True,
     )  # fmt: skip
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "hub.cli", "serve", "--project",
-            str(ROOT / "projects" / "geweld.toml"), "--data", str(data), "--bind",
-            "tcp://127.0.0.1:0", "--web-host", "0.0.0.0", "--web-port", "0", "--no-zeroconf",
-        ],
-        cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    port = web = 0
-    key = ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if g := re.search(r"ZeroMQ on port (\d+)", line):
-            port = int(g.group(1))
-        if g := re.search(r"public key (\S+) fingerprint", line):
-            key = g.group(1)
-        if g := re.search(r"web on http://[^:]+:(\d+)/", line):
-            web = int(g.group(1))
-        if line.rstrip().endswith(": ready"):
-            break
-    return proc, port, web, key
+    project = ROOT / "projects" / "geweld.toml"
+    return HubProc(data=data, project=project, tree=tree, extra=["--no-zeroconf"]).start()
 
 
 async def beats(
@@ -149,12 +131,11 @@ async def measure(port: int, web: int, hub_key: str, keys, seconds: float) -> di
 def run_one(tree: Path, seconds: float) -> dict:
     keys = zmq.curve_keypair()
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, web, hub_key = start_hub(tree, Path(tmp) / "hub", keys[0].decode())
+        hub = start_hub(tree, Path(tmp) / "hub", keys[0].decode())
         try:
-            return asyncio.run(measure(port, web, hub_key, keys, seconds))
+            return asyncio.run(measure(hub.port, hub.web_port, hub.public_key, keys, seconds))
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            hub.kill(signal.SIGTERM)
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ import zmq
 
 from protocol import codec
 from protocol import messages as m
+from tests.conftest import HubProc
 
 from .common import machine, source_tree
 
@@ -38,7 +38,8 @@ CODE_SPACE = 10**6
 CODE_LIFE_S = 300.0
 
 
-def start_hub(tree: Path, data: Path) -> tuple[subprocess.Popen[str], int, str]:
+def start_hub(tree: Path, data: Path) -> HubProc:
+    """The hub of `tree` with one operator and an open pairing code, on loopback."""
     from hub.store import Store
     from protocol.pins import hash_pin
 
@@ -46,29 +47,14 @@ def start_hub(tree: Path, data: Path) -> tuple[subprocess.Popen[str], int, str]:
     store = Store(data / "hub.db")
     store.add_operator("op1", "Op", hash_pin("2468"))
     store.close()
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "hub.cli", "serve", "--project",
-            str(ROOT / "projects" / "geweld.toml"), "--data", str(data), "--bind",
-            "tcp://127.0.0.1:0", "--web-host", "127.0.0.1", "--web-port", "0", "--no-zeroconf",
-        ],
-        cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    port, key = 0, ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if g := re.search(r"pairing on port (\d+)", line):
-            port = int(g.group(1))
-        if g := re.search(r"public key (\S+) fingerprint", line):
-            key = g.group(1)
-        if line.rstrip().endswith(": ready"):
-            break
+    project = ROOT / "projects" / "geweld.toml"
+    hub = HubProc(data=data, project=project, tree=tree, extra=["--no-zeroconf"]).start()
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     subprocess.run(
         [sys.executable, "-m", "hub.cli", "kiosk", "pair-code", "--data", str(data)],
         cwd=tree, env=env, check=True, capture_output=True,
     )  # fmt: skip
-    return proc, port, key
+    return hub
 
 
 def attack(port: int, key: str, seconds: float, sources: int) -> tuple[float, float, dict]:
@@ -111,12 +97,11 @@ def attack(port: int, key: str, seconds: float, sources: int) -> tuple[float, fl
 
 def run_one(tree: Path, seconds: float, sources: int) -> tuple[float, float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, key = start_hub(tree, Path(tmp) / "hub")
+        hub = start_hub(tree, Path(tmp) / "hub")
         try:
-            return attack(port, key, seconds, sources)
+            return attack(hub.pair_port, hub.public_key, seconds, sources)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
+            hub.kill(signal.SIGTERM)
 
 
 def main() -> None:

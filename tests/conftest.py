@@ -93,6 +93,7 @@ class HubProc:
     host: str = "127.0.0.1"
     pair_port: int = 0
     public_key: str = ""
+    tree: Path = ROOT  # the source tree it runs from (a benchmark's "before" tree: another)
 
     @property
     def endpoint(self) -> str:
@@ -140,7 +141,12 @@ class HubProc:
             cmd += ["--clips", str(clips)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=self.tree,
+            env=env,
         )
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
