@@ -232,8 +232,7 @@ class HubService:
     def _note_login(self, kiosk_id: str, operator: str, at: float | None = None) -> None:
         """Record a login seen at a kiosk, as of `at` (never later than now)."""
         now = time.time() if at is None else min(at, time.time())
-        self.store.note_kiosk_login(kiosk_id, operator, now)
-        self._logins[(kiosk_id, operator)] = self.store.kiosk_login_at(kiosk_id, operator) or now
+        self._logins[(kiosk_id, operator)] = self.store.note_kiosk_login(kiosk_id, operator, now)
 
     def _refuse(self, kiosk_id: str, operator: str, ref: str, what: str) -> m.Error:
         """A message for an operator with no login seen at this kiosk: refused, counted."""

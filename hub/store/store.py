@@ -558,14 +558,16 @@ class Store:
         with self.transaction():
             self.conn.execute(f"UPDATE kiosks SET {', '.join(sets)} WHERE id = ?", params)
 
-    def note_kiosk_login(self, kiosk_id: str, operator: str, at: float | None = None) -> None:
-        """The hub has seen `operator` log in at `kiosk_id` (online, or a proven offline one)."""
+    def note_kiosk_login(self, kiosk_id: str, operator: str, at: float | None = None) -> float:
+        """The hub has seen `operator` log in at `kiosk_id` (online, or a proven offline one).
+        Returns the latest such login now on record (an older `at` does not move it back)."""
         with self.transaction():
-            self.conn.execute(
+            (latest,) = self.conn.execute(
                 "INSERT INTO kiosk_logins VALUES (?, ?, ?) ON CONFLICT(kiosk, operator) "
-                "DO UPDATE SET at = max(at, excluded.at)",
+                "DO UPDATE SET at = max(at, excluded.at) RETURNING at",
                 (kiosk_id, operator, time.time() if at is None else at),
-            )
+            ).fetchone()
+        return float(latest)
 
     def kiosk_login_at(self, kiosk_id: str, operator: str) -> float | None:
         """When the hub last saw `operator` log in at `kiosk_id` (None: never)."""
