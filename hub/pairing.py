@@ -41,6 +41,11 @@ class _Source:
     #: the wrong codes this source sent: a kiosk that retries its one code is not guessing
     codes: set[str] = field(default_factory=set)
 
+    def forgive(self) -> None:
+        """Wrong codes and lock-out forgotten (a good code, or staff lifting it)."""
+        self.wrong, self.locked_until = 0, 0.0
+        self.codes.clear()
+
 
 @dataclass(frozen=True)
 class PairingAlarm:
@@ -112,17 +117,14 @@ class PairingGuard:
 
     def paired(self, source: str) -> None:
         """A good code: the source's wrong count starts again."""
-        state = self._source(source)
-        state.wrong, state.locked_until = 0, 0.0
-        state.codes.clear()
+        self._source(source).forgive()
 
     def lift(self, source: str | None = None) -> int:
         """Staff lift the lock-out of one source (or all). Returns how many were lifted."""
         lifted = 0
         for name, state in self._sources.items():
             if (source is None or name == source) and (state.locked_until or state.wrong):
-                state.wrong, state.locked_until = 0, 0.0
-                state.codes.clear()
+                state.forgive()
                 lifted += 1
         return lifted
 
