@@ -25,7 +25,13 @@ PIN = "2468"
 OPERATORS = ["op1", "op2", "op3"]
 KIOSKS = ["k1", "k2", "k3"]
 SHAS = [f"{i:064x}" for i in range(4)]
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomized: a new random case must not turn CI red by itself
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def _service(folder: Path) -> HubService:
@@ -131,12 +137,18 @@ def test_no_label_without_a_seen_login(actions) -> None:
                 service.handle(kiosk, m.LabelBatch(labels=[label]))
             elif kind == "retract" and made:
                 target = next(iter(made))
+
+                def retracted(target: str = target) -> tuple[str, str] | None:
+                    row = store.conn.execute(
+                        "SELECT kiosk, operator, retracted FROM labels WHERE uuid = ?", (target,)
+                    ).fetchone()
+                    return (row[0], row[1]) if row and row[2] else None
+
+                before = retracted()
                 service.handle(kiosk, m.Retract(uuid=target, operator=op))
-                row = store.conn.execute(
-                    "SELECT kiosk, operator, retracted FROM labels WHERE uuid = ?", (target,)
-                ).fetchone()
-                if row and row[2]:
-                    assert (row[0], row[1]) == (kiosk, op) and (kiosk, op) in seen
+                after = retracted()
+                if after and not before:  # this Retract took the label back: only its maker
+                    assert after == (kiosk, op) and (kiosk, op) in seen
             elif kind in ("alert", "break"):
                 msg = (
                     m.Alert(uuid=uid, operator=op, clip=sha, created_at=1.0)
