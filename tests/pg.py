@@ -66,12 +66,26 @@ class PgServer:
     bindir: Path
     root: Path  # holds data/, the socket and the log
     settings: dict[str, str] = field(default_factory=dict)
-    port: int = 5432  # only names the socket file: nothing listens on TCP
+    port: int = 5432  # names the socket file; the TCP port too when `listen` is set
+    #: A TCP address to listen on besides the socket (None: the socket only). With `netns`,
+    #: an address inside that network namespace (tests/netns.py), so that hub processes on
+    #: other test hosts reach the server over a link a test can cut; the tests themselves
+    #: keep using the Unix socket, which no network namespace hides.
+    listen: str | None = None
+    netns: str | None = None
     _owner: str | None = None  # user the server runs as (None: the current one)
 
     @classmethod
-    def create(cls, *, fsync: bool = False, **settings: str) -> PgServer:
-        """initdb a new cluster in a fresh folder and start it."""
+    def create(
+        cls,
+        *,
+        fsync: bool = False,
+        listen: str | None = None,
+        netns: str | None = None,
+        **settings: str,
+    ) -> PgServer:
+        """initdb a new cluster in a fresh folder and start it (listening on TCP at `listen`,
+        inside network namespace `netns`, when given; password-less for `listen`'s /16)."""
         bindir = find_bindir()
         root = Path(tempfile.mkdtemp(prefix="straat-pg-", dir="/tmp"))
         owner = None
@@ -90,6 +104,8 @@ class PgServer:
             bindir=bindir,
             root=root,
             settings={"fsync": "on" if fsync else "off", **settings},
+            listen=listen,
+            netns=netns,
             _owner=owner,
         )
         try:
@@ -107,6 +123,10 @@ class PgServer:
                 "--no-sync",
                 "--no-instructions",
             )
+            if listen is not None:
+                net = ".".join(listen.split(".")[:2]) + ".0.0/16"
+                with open(server.datadir / "pg_hba.conf", "a") as hba:
+                    hba.write(f"host all all {net} trust\n")
             server.start()
         except BaseException:
             server.stop()
@@ -127,9 +147,17 @@ class PgServer:
             f"postgresql://{USER}@/{dbname}?host={quote(str(self.root), safe='')}&port={self.port}"
         )
 
+    def tcp_url(self, dbname: str = "postgres") -> str:
+        """The URL over TCP at `listen` (for processes in the test hosts' namespaces)."""
+        if self.listen is None:
+            raise ValueError("this server listens on its socket only")
+        return f"postgresql://{USER}@{self.listen}:{self.port}/{dbname}"
+
     def _cmd(self, tool: str, *args: str) -> list[str]:
         cmd = [str(self.bindir / tool), *args]
-        return ["runuser", "-u", self._owner, "--", *cmd] if self._owner else cmd
+        if self._owner:
+            cmd = ["runuser", "-u", self._owner, "--", *cmd]
+        return ["ip", "netns", "exec", self.netns, *cmd] if self.netns else cmd
 
     def _run(self, tool: str, *args: str) -> str:
         out = subprocess.run(
@@ -157,7 +185,8 @@ class PgServer:
         return out.returncode == 0
 
     def start(self) -> None:
-        options = [f"-k {self.root}", "-c listen_addresses=''", f"-p {self.port}"]
+        addresses = self.listen or "''"
+        options = [f"-k {self.root}", f"-c listen_addresses={addresses}", f"-p {self.port}"]
         options += [f"-c {key}={value}" for key, value in self.settings.items()]
         self._run(
             "pg_ctl",
@@ -199,20 +228,23 @@ class PgServer:
         )
         self.start()
 
-    def create_database(self, prefix: str = "t") -> str:
-        """A new empty database (a test's own); returns its URL."""
+    def create_database(self, prefix: str = "t", *, tcp: bool = False) -> str:
+        """A new empty database (a test's own); returns its URL (over TCP at `listen` if
+        `tcp`, else over the socket)."""
         import psycopg
 
         name = f"{prefix}_{time.monotonic_ns()}_{os.getpid()}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
+        return self.tcp_url(name) if tcp else self.url(name)
 
 
 @contextmanager
-def running_server(**settings: str) -> Iterator[PgServer]:
+def running_server(
+    *, listen: str | None = None, netns: str | None = None, **settings: str
+) -> Iterator[PgServer]:
     """A server for the length of the block, stopped and deleted at the end (also on error)."""
-    server = PgServer.create(**settings)
+    server = PgServer.create(listen=listen, netns=netns, **settings)
     try:
         yield server
     finally:

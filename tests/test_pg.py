@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import psycopg
@@ -57,3 +58,35 @@ def test_stopped_and_deleted_also_on_failure() -> None:
     assert not root.exists()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=2)
+
+
+def test_server_in_a_namespace_over_a_link_that_can_be_cut() -> None:
+    """A server on a test host's address (tests/netns.py): another host reaches it over TCP
+    until the link is cut, and again after it is mended; the test reaches it on its socket
+    all along."""
+    from tests.netns import Lan, netns_available
+
+    if (reason := netns_available()) is not None:
+        pytest.skip(reason)
+    with Lan() as lan:
+        db_host = lan.add_host("db", 5)
+        site = lan.add_host("site", 6)
+        with running_server(listen=db_host.ip, netns=db_host.ns) as server:
+            url = server.create_database(tcp=True)
+            assert url.startswith(f"postgresql://straat@{db_host.ip}:")
+            query = [*site.exec_prefix(), "psql", "-XAtq", "-c", "SELECT 1", url]
+            probe = subprocess.run(query, capture_output=True, text=True, timeout=30)
+            assert probe.stdout.strip() == "1", probe.stderr
+            lan.cut("site")
+            cut = subprocess.run(
+                [*query[:-1], url + "?connect_timeout=2"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert cut.returncode != 0
+            with psycopg.connect(server.url()) as conn:  # the socket still answers
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+            lan.mend("site")
+            again = subprocess.run(query, capture_output=True, text=True, timeout=30)
+            assert again.stdout.strip() == "1", again.stderr
