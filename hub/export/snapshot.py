@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import shutil
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -120,11 +119,7 @@ def predictions_for_export(store: Store, classes: list[str]) -> BuiltTable | Non
         from .predictions_table import predictions_csv_table, predictions_table
     except ImportError:
         return None
-    try:
-        table = predictions_table(store, classes)
-    except sqlite3.OperationalError as e:  # no prediction tables in this hub
-        log.debug("no predictions in the export: %s", e)
-        return None
+    table = predictions_table(store, classes)
     if not table.num_rows:
         return None
     csv = predictions_csv_table(table)

@@ -254,7 +254,7 @@ def clip_rows(store: Store) -> list[dict[str, Any]]:
 
 
 def _columns(store: Store, table: str) -> set[str]:
-    return {row[1] for row in store.conn.execute(f"PRAGMA table_info({table})")}
+    return {d[0] for d in store.conn.execute(f"SELECT * FROM {table} LIMIT 0").description}
 
 
 def clip_consensus(store: Store) -> list[dict[str, Any]]:

@@ -51,8 +51,7 @@ class Reader:
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._store is None:
             store = Store(self.path, readonly=True)
-            store.conn.execute("PRAGMA query_only=1")
-            store.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB beside the router's
+            store.reads_only(cache_mib=64)  # its own cache beside the router's
             self._store = store
         return fn(self._store, *args)
 

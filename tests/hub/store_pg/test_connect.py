@@ -9,10 +9,9 @@ import psycopg
 import pytest
 
 from hub.store.pg.connect import DatabaseUnavailable, check_reachable, describe, open_pool
-from hub.store.pg.work import assign_work
 from tests.pg import PgServer
 
-from .conftest import add_clips, holders
+from .conftest import add_clips, assign_work, holders
 
 
 def test_pool_survives_a_restart_and_a_lost_transaction_changes_nothing(
