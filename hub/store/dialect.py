@@ -37,6 +37,8 @@ class Dialect:
     json_number: str
     #: `{0}` an expression, `{1}` a separator: the values of a group joined into one text
     group_concat: str
+    #: `{}` a non-negative number: its whole part as an integer (PostgreSQL's CAST rounds)
+    integer_part: str
 
     def elements(self, column: str) -> str:
         return self.json_elements.format(column)
@@ -46,6 +48,9 @@ class Dialect:
 
     def concat(self, expr: str, sep: str) -> str:
         return self.group_concat.format(expr, sep)
+
+    def to_int(self, expr: str) -> str:
+        return self.integer_part.format(expr)
 
 
 SQLITE = Dialect(
@@ -57,6 +62,7 @@ SQLITE = Dialect(
     json_elements="json_each({})",
     json_number="json_extract({0}, '$.{1}')",
     group_concat="group_concat({0}, '{1}')",
+    integer_part="CAST({} AS INTEGER)",
 )
 POSTGRES = Dialect(
     name="postgresql",
@@ -67,6 +73,7 @@ POSTGRES = Dialect(
     json_elements="json_array_elements_text(({})::json)",
     json_number="(({0})::json ->> '{1}')::double precision",
     group_concat="string_agg({0}, '{1}')",
+    integer_part="CAST(floor({}) AS bigint)",
 )
 
 _PLACEHOLDER = re.compile(r"\?")

@@ -156,7 +156,7 @@ class Kiosks(StoreBase):
             self.conn.execute(
                 "INSERT INTO refusals (kiosk, reason, n, last_at, last_detail) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT(kiosk, reason) DO UPDATE SET "
-                "n = n + excluded.n, last_at = excluded.last_at, "
+                "n = refusals.n + excluded.n, last_at = excluded.last_at, "
                 "last_detail = excluded.last_detail",
                 (kiosk_id, reason, n, time.time(), detail[:200]),
             )
