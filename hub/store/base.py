@@ -104,7 +104,9 @@ class StoreBase:
     conn: Any  # sqlite3.Connection or PgConnection: the same calls on both
     dialect: Dialect
 
-    def __init__(self, location: Path | str, *, readonly: bool = False) -> None:
+    def __init__(
+        self, location: Path | str, *, readonly: bool = False, read_location: str | None = None
+    ) -> None:
         if is_postgres_url(location):
             self.location: str = str(location)
             self.path: Path | None = None
@@ -116,6 +118,8 @@ class StoreBase:
             self.conn = _open_sqlite(self.path, readonly)
             self.dialect = SQLITE
         self.readonly = readonly
+        #: where reads that need not be the newest may go (a PostgreSQL read replica)
+        self.read_location = read_location or self.location
         self._init_state()
 
     def _init_state(self) -> None:

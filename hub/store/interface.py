@@ -34,6 +34,8 @@ class SqlAccess(Protocol):
 class Transactions(Protocol):
     #: where the database is: a SQLite file path or a `postgresql://` URL
     location: str
+    #: where reads that may lag go (a read replica; else `location`)
+    read_location: str
 
     def transaction(self) -> AbstractContextManager[None]:
         """Group calls into one commit; nested use rolls back alone (a savepoint)."""
@@ -43,6 +45,9 @@ class Transactions(Protocol):
 
     def reopen(self, *, readonly: bool = True) -> HubStore:
         """Another handle (connection) on the same database, for another thread."""
+
+    def reader(self, cache_mib: int = 64) -> HubStore:
+        """A read-only handle, on the read replica when there is one."""
 
     def reads_only(self, cache_mib: int = 64) -> None:
         """This handle refuses writes from now on."""

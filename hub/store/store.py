@@ -61,10 +61,20 @@ class Store(Meta, Media, Work, Labels, Consensus, Operators, Kiosks, ExportReads
     `Store("postgresql://…")`."""
 
     def reopen(self, *, readonly: bool = True) -> Store:
-        """Another handle on the same database (another connection: worker threads, readers)."""
-        return Store(self.location, readonly=readonly)
+        """Another handle on the same database (another connection: worker threads)."""
+        return Store(self.location, readonly=readonly, read_location=self.read_location)
+
+    def reader(self, cache_mib: int = 64) -> Store:
+        """A handle for reads only, on the read replica when there is one (dashboard,
+        background reads: a replica may be a moment behind)."""
+        store = Store(self.read_location, readonly=True)
+        store.reads_only(cache_mib)
+        return store
 
 
-def open_store(location: Path | str, *, readonly: bool = False) -> Store:
-    """The hub's store at `location`: a `postgresql://` URL, else a SQLite file path."""
-    return Store(location, readonly=readonly)
+def open_store(
+    location: Path | str, *, readonly: bool = False, read_location: str | None = None
+) -> Store:
+    """The hub's store at `location`: a `postgresql://` URL, else a SQLite file path
+    (`read_location`: a PostgreSQL read replica for `Store.reader`)."""
+    return Store(location, readonly=readonly, read_location=read_location)
