@@ -93,7 +93,7 @@ def _open_postgres(url: str, readonly: bool) -> PgConnection:
     except BaseException:
         raw.close()
         raise
-    return PgConnection(raw)
+    return PgConnection(raw, url=url)
 
 
 class StoreBase:

@@ -92,26 +92,82 @@ def is_postgres_url(location: object) -> bool:
 
 class PgConnection:
     """A psycopg connection with the sqlite3 calls the store makes. Autocommit: the store
-    opens and ends its transactions itself with BEGIN/COMMIT/SAVEPOINT, as on SQLite."""
+    opens and ends its transactions itself with BEGIN/COMMIT/SAVEPOINT, as on SQLite.
 
-    def __init__(self, conn: psycopg.Connection, *, autocommit: bool = True) -> None:
+    A lost connection (the server restarted, the link dropped) raises `DatabaseUnavailable`
+    for the statement that found it out, and for every statement after it until the store's
+    transaction has ended (what it did is gone with the server's rollback: nothing of it may
+    be taken for done). The next statement outside a transaction connects again (`url`)."""
+
+    def __init__(
+        self, conn: psycopg.Connection, *, autocommit: bool = True, url: str | None = None
+    ) -> None:
         if autocommit:
             conn.autocommit = True
         self.raw = conn
+        self.url = url
+        self._in_txn = False  # a BEGIN of the store's own is open
+
+    def _conn(self) -> psycopg.Connection:
+        if not self.raw.closed:
+            return self.raw
+        from .records import DatabaseUnavailable
+
+        if self._in_txn or self.url is None:
+            raise DatabaseUnavailable("the database connection was lost; nothing uncommitted kept")
+        import psycopg
+
+        from .pg.connect import CONNECT_TIMEOUT, describe
+
+        try:
+            self.raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        except psycopg.OperationalError as exc:
+            reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
+            raise DatabaseUnavailable(
+                f"cannot use the database {describe(self.url)}: {reason}"
+            ) from None
+        return self.raw
+
+    def _run(self, fn: Any, *args: Any) -> Any:
+        import psycopg
+
+        from .records import DatabaseUnavailable
+
+        try:
+            return fn(*args)
+        except psycopg.OperationalError as exc:
+            if not self.raw.closed:
+                raise  # the statement failed, the connection is fine (e.g. a deadlock)
+            raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
-        return self.raw.execute(to_psycopg(sql), params)
+        word = sql[:8].upper()
+        if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
+            ending, self._in_txn = self._in_txn, False
+            if self.raw.closed and word.startswith("ROLLBACK"):
+                return self.raw.cursor()  # the server has rolled it back already
+            if self.raw.closed and ending:
+                from .records import DatabaseUnavailable
+
+                raise DatabaseUnavailable("the database connection was lost before COMMIT")
+        cursor = self._run(self._conn().execute, to_psycopg(sql), params)
+        if word.startswith("BEGIN"):
+            self._in_txn = True
+        return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor:
-        cur = self.raw.cursor()
-        cur.executemany(to_psycopg(sql), rows)
+        cur = self._conn().cursor()
+        self._run(cur.executemany, to_psycopg(sql), rows)
         return cur
 
     @property
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        if self._in_txn:
+            return True
+        status = self.raw.info.transaction_status
+        return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
     def close(self) -> None:
         self.raw.close()

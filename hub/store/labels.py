@@ -6,7 +6,8 @@ import json
 import time
 from typing import Any
 
-from .base import StoreBase, chunks, marks
+from .base import chunks, marks
+from .consensus import Consensus
 from .records import RETRY, STORED, UNKNOWN_CLIP, BatchOutcome, Decide, NewLabel
 
 #: A label row's columns as `Store.labels` gives them (the same on every backend).
@@ -16,7 +17,7 @@ LABEL_COLUMNS = (
 )
 
 
-class Labels(StoreBase):
+class Labels(Consensus):
     def add_labels(
         self,
         kiosk: str,

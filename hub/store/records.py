@@ -14,6 +14,11 @@ class StoreError(Exception):
     """A request the store refuses (unknown operator, unknown clip, …)."""
 
 
+class DatabaseUnavailable(StoreError):
+    """The database cannot be reached or refuses us, or the connection was lost (what was
+    not committed is not there); the message says where and why."""
+
+
 @dataclass(frozen=True)
 class NewLabel:
     """One label for `Store.add_labels` (`values`, `segments`, `telemetry`: JSON text)."""

@@ -12,6 +12,7 @@ import pytest
 
 from hub.store import Store, accounts, dashboard, health, predictions
 from hub.store import metrics as metric_reads
+from hub.store.audit import audit_connection
 from hub.store.interface import HubStore
 
 from .helpers import N, V, add_clips, add_operators, label
@@ -113,6 +114,7 @@ def answers(store: HubStore, made: dict[str, Any]) -> dict[str, Any]:
         "history": store.operator_history(ops[1]),
         "labels": [{k: v for k, v in row.items()} for row in store.labels(include_retracted=True)],
         "refusals": store.refusals(),
+        "audit": audit_connection(store.conn, now=NOW),
     }
     out["lifted"] = accounts.lift_lockouts(store, source="10.0.0.9")
     out["ended"] = accounts.end_sessions(store, "lead")

@@ -47,3 +47,27 @@ def test_wrong_connection_string_and_server_down(tmp_path: Path, pg_server: PgSe
     assert "No such file or directory" in str(err.value)  # libpq's reason, kept
     assert "s3cret" not in str(err.value) and "***" in str(err.value)
     assert "s3cret" not in describe(down)
+
+
+def test_store_after_a_restart_loses_the_open_transaction_then_reconnects(
+    pg_server: PgServer, pg_url: str
+) -> None:
+    from hub.store import DatabaseUnavailable as Lost
+    from hub.store import Store
+
+    store = Store(pg_url)
+    try:
+        store.set_meta("before", "1")
+        with pytest.raises(Lost):
+            with store.transaction():
+                store.set_meta("inside", "1")
+                pg_server.restart()  # the server rolls the open transaction back
+                store.set_meta("after_restart", "1")  # refused: the transaction is gone
+        assert store.meta("before") == "1"  # a new connection, made for this read
+        assert store.meta("inside") is None and store.meta("after_restart") is None
+        pg_server.restart()  # outside a transaction: the statement that finds it out fails
+        with pytest.raises(Lost):
+            store.meta("before")
+        assert store.meta("before") == "1"  # and the next one connects again
+    finally:
+        store.close()
