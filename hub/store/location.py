@@ -11,6 +11,7 @@ only (mode 0600), like the hub's key: otherwise it is refused, with its path and
 
 from __future__ import annotations
 
+import re
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -84,6 +85,8 @@ def _checked(value: str, what: str) -> str:
         raise LocationError(
             f"{what}: unknown database kind {scheme!r} (use postgresql://… or a SQLite file)"
         )
+    if re.match(r"\s*\w+\s*=", value):  # libpq's key=value form, not a file name
+        raise LocationError(f"{what}: write the connection as a URL, postgresql://USER@HOST/NAME")
     return value
 
 

@@ -79,6 +79,7 @@ def test_wrong_connection_string_and_server_down(tmp_path: Path) -> None:
         ("postgresql://straat@/hub?host=/nonexistent-socket-dir&port=5", "cannot use the database"),
         ("postgresql://straat@/hub?sslmode=sometimes", "cannot use the database"),
         ("mysql://hub", "unknown database kind 'mysql'"),
+        ("host=localhost dbname=hub password=s3cret", "write the connection as a URL"),
     ):
         result = add_user(data, "--db", db)
         assert result.exit_code == 1, (db, result.output)
