@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from hub.cli import main
 from hub.store import Store
+from tests.conftest import ROOT
 
 PASSWORD = "correct horse battery"
 
@@ -117,3 +118,13 @@ def test_default_stays_sqlite_and_backup_refuses_postgresql(tmp_path: Path, pg_u
     result = run("backup", str(tmp_path / "b.db"), "--data", str(data), env={"STRAAT_DB": pg_url})
     assert result.exit_code == 1 and "pg_dump" in result.output
     assert not (tmp_path / "b.db").exists()
+
+
+def test_read_replica_is_for_postgresql_only(tmp_path: Path) -> None:
+    data = tmp_path / "site"
+    assert add_user(data, "--init").exit_code == 0
+    result = run(
+        "serve", "--project", str(ROOT / "projects" / "geweld.toml"), "--data", str(data),
+        "--read-db", "postgresql://straat@/replica",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "for a PostgreSQL database only" in result.output

@@ -71,3 +71,25 @@ def test_store_after_a_restart_loses_the_open_transaction_then_reconnects(
         assert store.meta("before") == "1"  # and the next one connects again
     finally:
         store.close()
+
+
+def test_reads_go_to_the_read_replica(pg_server: PgServer) -> None:
+    """`reader()` (dashboard, background reads) opens the read location, writes stay on the
+    primary; a second database stands in for a replica here."""
+    from hub.store import open_store
+
+    primary, replica = pg_server.create_database(), pg_server.create_database()
+    open_store(replica).close()  # the replica has the schema (as streaming replication gives it)
+    store = open_store(primary, read_location=replica)
+    try:
+        store.set_meta("where", "primary")
+        reader = store.reader()
+        try:
+            assert reader.location == replica and reader.meta("where") is None
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                reader.set_meta("where", "replica")  # a reader never writes
+        finally:
+            reader.close()
+        assert store.reopen().meta("where") == "primary"
+    finally:
+        store.close()
