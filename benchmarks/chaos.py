@@ -33,6 +33,7 @@ def run(
     seed: int,
     workdir: Path,
     quiet: bool = False,
+    db_url: str | None = None,
 ) -> tuple[str, bool]:
     rng = random.Random(seed)
     use_netns = netns_available() is None
@@ -41,12 +42,12 @@ def run(
     if lan:
         lan.__enter__()
     try:
-        hub = make_hub(workdir, operators=kiosks)
+        hub = make_hub(workdir, operators=kiosks, db_url=db_url)
         hub.project = write_project(workdir / "project.toml", redundancy=kiosks)
         hub.project.write_text(
             hub.project.read_text().replace("max_votes = 5", f"max_votes = {kiosks}")
         )
-        seed_clips(hub.data, clips, 4000, want=kiosks, seed=seed)
+        seed_clips(hub.data, clips, 4000, want=kiosks, seed=seed, db=db_url)
         hub.extra = ["--open-pairing"]
         if lan:
             host = lan.add_host("hub", 1)
@@ -126,7 +127,7 @@ def run(
         time.sleep(1.0)
         for p in procs:  # stop labelling; each drains its outbox before it exits
             p.kill(signal.SIGTERM)
-        verdict = check(hub.db, [p.data for p in procs])
+        verdict = check(hub.location, [p.data for p in procs])
         hub.kill(signal.SIGTERM)
         return verdict.line(faults), verdict.ok
     finally:
@@ -142,6 +143,9 @@ def main() -> int:
     p.add_argument("--clips", type=int, default=3000)
     p.add_argument("--interval", type=float, default=0.02, help="seconds between labels")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--db", default=None, help="the hub's database: an empty PostgreSQL one (default SQLite)"
+    )
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
         line, ok = run(
@@ -152,6 +156,7 @@ def main() -> int:
             args.interval,
             args.seed,
             Path(tmp),
+            db_url=args.db,
         )
     print(line)
     return 0 if ok else 1

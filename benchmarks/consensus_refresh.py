@@ -34,6 +34,7 @@ from benchmarks.consensus import simulate
 from hub.project import load_project, to_schema
 from hub.service import HubService
 from hub.store import Store
+from tests.labelling import add_label
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +50,8 @@ def build(folder: Path, n_ops: int, per_op: int) -> HubService:
         for c in range(n_clips):
             store.add_clip(f"{c:064x}", 100, 10.0, f"c{c}.mp4", want=3)
         for i, (c, o, y) in enumerate(zip(clip.tolist(), op.tolist(), lab.tolist(), strict=True)):
-            store.add_label(
+            add_label(
+                store,
                 uuid=f"{i:032x}",
                 operator=f"op{o}",
                 clip=f"{c:064x}",

@@ -21,7 +21,7 @@ import psycopg
 
 from benchmarks.common import machine, median, pct
 from hub.store.pg.schema import apply_schema
-from hub.store.pg.work import assign_work
+from tests.hub.store_pg.conftest import assign_work
 from tests.pg import PgServer
 
 

@@ -24,8 +24,9 @@ import psycopg
 
 from benchmarks.common import machine, median
 from hub.store import NewLabel
-from hub.store.pg.labels import INSERT, insert_labels
+from hub.store.pg.labels import INSERT
 from hub.store.pg.schema import apply_schema
+from tests.hub.store_pg.conftest import insert_labels
 from tests.pg import PgServer
 
 RAW_INSERT = INSERT.replace("ON CONFLICT (uuid) DO NOTHING\nRETURNING uuid\n", "")

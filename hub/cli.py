@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,24 +19,53 @@ from protocol.version import package_version
 from .project import ProjectError
 from .site.logs import setup_logging
 
+if TYPE_CHECKING:
+    from .store.location import Database
+
 #: Where a site's hub keeps its data (the Debian package's and the systemd unit's folder).
 DEFAULT_DATA = Path("/var/lib/annotatiestraat")
 #: Environment variable that replaces `DEFAULT_DATA` (a command's `--data` wins over both).
 DATA_ENV = "STRAAT_DATA"
-#: The file whose presence makes a folder a hub's data folder.
+#: The file whose presence makes a folder a hub's data folder (with the default SQLite store).
 HUB_DB = "hub.db"
 DATA_HELP = f"hub data folder (database, media, exports); default ${DATA_ENV} or {DEFAULT_DATA}"
+#: Environment variable naming the hub's database (a command's `--db` wins over it).
+DB_ENV = "STRAAT_DB"
+DB_HELP = (
+    "the hub's database: postgresql://USER@HOST/NAME, or a SQLite file; default the `db` key "
+    "of DATA/hub.toml, else DATA/hub.db"
+)
+#: Where `hub_data` keeps the command's database (`click.Context.meta`).
+DB_META = "straat.database"
 
 
 def hub_data(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`--data` and `--init` for a command that works on a hub's data folder; the command gets
-    `data` (a Path) only. A folder without a hub database is refused unless `--init` is given,
-    so that a mistyped `--data` does not silently start a second, empty hub."""
+    """`--data`, `--db` and `--init` for a command that works on a hub's data folder; the
+    command gets `data` (a Path) only, and opens the store with `_store(data)`. A folder
+    without a hub database is refused unless `--init` is given, so that a mistyped `--data`
+    does not silently start a second, empty hub. A database that cannot be used (a wrong
+    connection string, a server that is down, a newer schema) is a one-line error."""
 
     @functools.wraps(fn)
-    def command(*args: Any, data: Path, init: bool, **kwargs: Any) -> Any:
-        return fn(*args, data=hub_folder(data, init), **kwargs)
+    def command(*args: Any, data: Path, init: bool, db: str | None, **kwargs: Any) -> Any:
+        from .store import StoreError
+        from .store.location import find_database
 
+        try:
+            database = find_database(data, db)
+            click.get_current_context().meta[DB_META] = database
+            return fn(*args, data=hub_folder(data, init, database), **kwargs)
+        except StoreError as e:
+            raise click.ClickException(str(e)) from None
+
+    command = click.option(
+        "--db",
+        default=None,
+        envvar=DB_ENV,
+        show_envvar=True,
+        metavar="URL",
+        help=DB_HELP,
+    )(command)
     command = click.option(
         "--init",
         is_flag=True,
@@ -52,18 +81,31 @@ def hub_data(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
-def hub_folder(data: Path, init: bool) -> Path:
+def hub_folder(data: Path, init: bool, database: Database | None = None) -> Path:
     """`data` if it holds a hub (or `init` asks for one: the folder is made); else a clear
-    error that changes nothing."""
-    if (data / HUB_DB).is_file():
+    error that changes nothing. With a PostgreSQL database the folder (key, media, exports)
+    must be there; with SQLite its database file."""
+    sqlite = None if database is not None and database.postgres else data / HUB_DB
+    if database is not None and database.sqlite_path is not None:
+        sqlite = database.sqlite_path
+    if sqlite is None and data.is_dir() or sqlite is not None and sqlite.is_file():
         return data
     if not init:
+        missing = f"{sqlite} is missing" if sqlite is not None else "the folder is missing"
         raise click.UsageError(
-            f"{data} holds no hub ({HUB_DB} is missing): check --data or ${DATA_ENV}, "
+            f"{data} holds no hub ({missing}): check --data or ${DATA_ENV}, "
             "or give --init to make a new hub there"
         )
     data.mkdir(parents=True, exist_ok=True)
     return data
+
+
+def _database(data: Path) -> Database:
+    """The database `hub_data` found for this command (the default for `data` otherwise)."""
+    from .store.location import find_database
+
+    found = click.get_current_context().meta.get(DB_META)
+    return found if found is not None else find_database(data)
 
 
 @click.group(help="Annotatiestraat hub: assigns work to kiosks, keeps labels, makes datasets.")
@@ -75,9 +117,26 @@ def main(verbose: bool) -> None:
 
 
 def _store(data: Path):
-    from .store import Store
+    from .store import StoreError, open_store
 
-    return Store(data / HUB_DB)
+    database = _database(data)
+    try:
+        return open_store(database.location, read_location=database.read_location)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _sqlite_only(data: Path, what: str) -> Path:
+    """The SQLite file of this command's hub; a clear error for a PostgreSQL hub."""
+    from .store.location import mask
+
+    database = _database(data)
+    if database.sqlite_path is None:
+        raise click.ClickException(
+            f"the hub's database is PostgreSQL ({mask(database.location)}): {what} works on "
+            "a SQLite hub; use pg_dump and pg_restore (docs/postgresql.md)"
+        )
+    return database.sqlite_path
 
 
 @main.command(help="Run the hub: ZeroMQ for kiosks, zeroconf, web dashboard.")
@@ -129,6 +188,13 @@ def _store(data: Path):
     help="serve Prometheus metrics at http://METRICS-HOST:PORT/metrics (default: off)",
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--read-db",
+    default=None,
+    metavar="URL",
+    help="PostgreSQL read replica for the dashboard's and background reads "
+    "(default: the `read_db` key of DATA/hub.toml, else the database itself)",
+)
 def serve(
     project,
     data,
@@ -144,8 +210,12 @@ def serve(
     clip_seconds,
     metrics_port,
     metrics_host,
+    read_db,
 ) -> None:
     from .site.server import HubConfig, run_hub
+    from .store.location import with_replica
+
+    database = with_replica(_database(data), read_db)
 
     config = HubConfig(
         project=project,
@@ -162,6 +232,8 @@ def serve(
         clip_seconds=clip_seconds,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
+        db=database.location,
+        read_db=database.read_location,
     )
     try:
         asyncio.run(run_hub(config))
@@ -240,7 +312,16 @@ def export(data, out, formats, seed, media_url, include_media, annotator_domain)
 
     try:
         click.echo(
-            export_command(data, out, [formats], seed, media_url, annotator_domain, include_media)
+            export_command(
+                data,
+                out,
+                [formats],
+                seed,
+                media_url,
+                annotator_domain,
+                include_media,
+                db=_database(data).location,
+            )
         )
     except ExportError as e:
         raise click.ClickException(str(e)) from None
@@ -262,7 +343,7 @@ def backup(dest, keep, data) -> None:
     if keep is not None and not (dest.endswith(("/", os.sep)) or Path(dest).is_dir()):
         raise click.UsageError("--keep needs DEST to be a folder (end it with /)")
     try:
-        written = make_backup(data / HUB_DB, dest)
+        written = make_backup(_sqlite_only(data, "backup"), dest)
         click.echo(written)
         if keep is not None:
             for old in prune(written.parent, keep):
@@ -280,7 +361,7 @@ def restore(src, data, force) -> None:
     from .store.backup import restore as do_restore
 
     try:
-        kept = do_restore(src, data / "hub.db", force=force)
+        kept = do_restore(src, _sqlite_only(data, "restore"), force=force)
     except BackupError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"restored {src}" + (f"; the old database is {kept}" if kept else ""))

@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 
 from .store import Store, dashboard
 from .store import metrics as reads
+from .store.location import is_postgres
 
 #: Seconds; an assignment is a few SQLite statements, normally well under 10 ms.
 ASSIGN_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
@@ -30,11 +31,12 @@ CONSENSUS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.
 class StoreCollector(Collector):
     """Metrics read from the hub's database at each scrape."""
 
-    def __init__(self, db: Path) -> None:
-        self.db = db
+    def __init__(self, db: Path | str) -> None:
+        self.db = str(db)  # a SQLite path or a PostgreSQL URL (the read replica, if any)
 
     def collect(self) -> Iterator[Metric]:
-        if not self.db.is_file():  # opening it would make an empty one; /healthz reports it
+        # a SQLite file that is gone: opening it would make an empty one; /healthz reports it
+        if not is_postgres(self.db) and not Path(self.db).is_file():
             return
         store = Store(self.db, readonly=True)
         try:
@@ -66,7 +68,7 @@ class StoreCollector(Collector):
 class HubMetrics:
     """One hub's metrics in a registry of its own (several hubs may share a test process)."""
 
-    def __init__(self, db: Path, data: Path) -> None:
+    def __init__(self, db: Path | str, data: Path) -> None:
         self.registry = CollectorRegistry()
         self.assign_seconds = Histogram(
             "straat_assign_seconds",

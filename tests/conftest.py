@@ -94,6 +94,7 @@ class HubProc:
     pair_port: int = 0
     public_key: str = ""
     tree: Path = ROOT  # the source tree it runs from (a benchmark's "before" tree: another)
+    db_url: str | None = None  # a PostgreSQL database (`--db`); None: SQLite in `data`
 
     @property
     def endpoint(self) -> str:
@@ -113,6 +114,11 @@ class HubProc:
     @property
     def db(self) -> Path:
         return self.data / "hub.db"
+
+    @property
+    def location(self) -> str:
+        """The hub's database: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url or str(self.db)
 
     def start(self, clips: Path | None = None, timeout: float = 60.0) -> HubProc:
         cmd = [
@@ -135,6 +141,8 @@ class HubProc:
             self.host,
             *self.extra,
         ]
+        if self.db_url:
+            cmd += ["--db", self.db_url]
         if self.pair_port:  # a restart keeps both ports (the pairing port was random)
             cmd += ["--pair-bind", f"tcp://{self.host}:{self.pair_port}"]
         if clips is not None:
@@ -183,20 +191,24 @@ class HubProc:
     def store(self):  # noqa: ANN201
         from hub.store import Store
 
-        return Store(self.db)
+        return Store(self.location)
 
 
-def make_hub(tmp_path: Path, project: str = "geweld.toml", operators: int = 2) -> HubProc:
+def make_hub(
+    tmp_path: Path, project: str = "geweld.toml", operators: int = 2, db_url: str | None = None
+) -> HubProc:
+    """A hub's data folder with `operators` operators, its database in SQLite (default) or
+    the PostgreSQL database `db_url`."""
     from hub.store import Store
     from protocol.pins import hash_pin
 
     data = tmp_path / "hub"
     data.mkdir()
-    store = Store(data / "hub.db")
+    store = Store(db_url or data / "hub.db")
     for i in range(1, operators + 1):
         store.add_operator(f"op{i}", f"Operator {i}", hash_pin(PIN))
     store.close()
-    return HubProc(data=data, project=PROJECTS / project)
+    return HubProc(data=data, project=PROJECTS / project, db_url=db_url)
 
 
 @pytest.fixture

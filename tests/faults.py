@@ -118,26 +118,30 @@ class Verdict:
         return self.lost == 0 and self.duplicated == 0 and self.repeated_for_operator == 0
 
 
-def check(hub_db: Path, kiosk_dirs: list[Path], acked_only: bool = False) -> Verdict:
-    """Invariants 2 and 3 over the hub database and the kiosks' own stores.
+def check(hub_db: Path | str, kiosk_dirs: list[Path], acked_only: bool = False) -> Verdict:
+    """Invariants 2 and 3 over the hub database (a SQLite file or a PostgreSQL URL) and the
+    kiosks' own stores.
 
     lost: a label a kiosk made (or, with acked_only, one the hub acknowledged) that the hub
     does not hold. duplicated: a clip's vote counter that differs from its stored labels, or
     one label stored twice. repeated_for_operator: an operator with two labels on one clip.
     """
-    db = sqlite3.connect(hub_db)
+    from hub.store import Store
+
+    store = Store(hub_db, readonly=True)
+    db = store.conn
     try:
         at_hub = [r[0] for r in db.execute("SELECT uuid FROM labels")]
         repeated = db.execute(
             "SELECT count(*) FROM (SELECT operator, clip FROM labels WHERE retracted = 0 "
-            "GROUP BY operator, clip HAVING count(*) > 1)"
+            "GROUP BY operator, clip HAVING count(*) > 1) AS twice"
         ).fetchone()[0]
         counter_off = db.execute(
             "SELECT count(*) FROM clips c WHERE c.n_labels != (SELECT count(*) FROM labels l "
             "WHERE l.clip = c.sha256 AND l.retracted = 0)"
         ).fetchone()[0]
     finally:
-        db.close()
+        store.close()
     hub_set = set(at_hub)
     lost = 0
     for data in kiosk_dirs:
@@ -147,8 +151,11 @@ def check(hub_db: Path, kiosk_dirs: list[Path], acked_only: bool = False) -> Ver
     return Verdict(len(hub_set), lost, duplicated, repeated)
 
 
-def seed_clips(hub_data: Path, n: int, size: int, want: int = 3, seed: int = 0) -> list[str]:
-    """Put `n` clips of random bytes straight into a hub's media store and database.
+def seed_clips(
+    hub_data: Path, n: int, size: int, want: int = 3, seed: int = 0, db: str | None = None
+) -> list[str]:
+    """Put `n` clips of random bytes straight into a hub's media store and database (`db`:
+    a PostgreSQL URL; default the SQLite file in `hub_data`).
 
     The fault tests move bytes and labels; what the bytes show does not matter to them.
     """
@@ -158,7 +165,7 @@ def seed_clips(hub_data: Path, n: int, size: int, want: int = 3, seed: int = 0) 
     from hub.store import Store
 
     rng = random.Random(seed)
-    store = Store(hub_data / "hub.db")
+    store = Store(db or hub_data / "hub.db")
     shas = []
     try:
         with store.transaction():

@@ -19,6 +19,7 @@ from hub.project import load_project, to_schema
 from hub.store import Store
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS, ROOT
+from tests.labelling import add_label
 from tests.test_systemd import INSTALL_BIN, UNITS, values
 
 README = ROOT / "systemd" / "README.md"
@@ -45,7 +46,8 @@ def seeded(tmp_path: Path) -> Path:
         sha = hashlib.sha256(f"c{i}".encode()).hexdigest()
         store.add_clip(sha, 1, 1.0, f"clip{i}", want=3)
         for op in ("a", "b", "c"):
-            store.add_label(
+            add_label(
+                store,
                 uuid=f"{i}{op}",
                 operator=op,
                 clip=sha,

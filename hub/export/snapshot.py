@@ -27,7 +27,6 @@ import os
 import re
 import secrets
 import shutil
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -120,11 +119,7 @@ def predictions_for_export(store: Store, classes: list[str]) -> BuiltTable | Non
         from .predictions_table import predictions_csv_table, predictions_table
     except ImportError:
         return None
-    try:
-        table = predictions_table(store, classes)
-    except sqlite3.OperationalError as e:  # no prediction tables in this hub
-        log.debug("no predictions in the export: %s", e)
-        return None
+    table = predictions_table(store, classes)
     if not table.num_rows:
         return None
     csv = predictions_csv_table(table)
@@ -300,13 +295,16 @@ def export_command(
     media_url: str | None = None,
     annotator_domain: str | None = None,
     include_media: bool = False,
+    db: str | None = None,
 ) -> Path:
-    """`straat-hub export`: a new snapshot of the hub in `data_dir` under `out` (default
+    """`straat-hub export`: a new snapshot of the hub in `data_dir` (its database: `db`, a
+    SQLite path or a PostgreSQL URL; default `data_dir/hub.db`) under `out` (default
     `data_dir/exports`); returns the snapshot folder. Raises `ExportError` for bad input."""
     data_dir = Path(data_dir)
-    db = data_dir / "hub.db"
-    if not db.exists():
-        raise ExportError(f"{data_dir}: no hub database here (hub.db)")
+    if db is None:
+        if not (data_dir / "hub.db").exists():
+            raise ExportError(f"{data_dir}: no hub database here (hub.db)")
+        db = str(data_dir / "hub.db")
     try:
         options = LabelStudioOptions(media_url, annotator_domain)
     except ValueError as e:

@@ -100,14 +100,7 @@ def gc_paused() -> Iterator[None]:
 
 def pseudonym_key(store: Store) -> bytes:
     """The per-hub secret behind pseudonymous operator ids; made once, kept in `meta`."""
-    with store.transaction():
-        store.conn.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
-            (PSEUDONYM_KEY, secrets.token_hex(32)),
-        )
-    value = store.meta(PSEUDONYM_KEY)
-    assert value is not None
-    return bytes.fromhex(value)
+    return bytes.fromhex(store.meta_once(PSEUDONYM_KEY, secrets.token_hex(32)))
 
 
 def _columns(rows: list[tuple[Any, ...]], names: tuple[str, ...]) -> dict[str, list[Any]]:
@@ -153,29 +146,8 @@ def _project(rows: list[tuple[Any, ...]]) -> ProjectInfo:
 def read_export_data(store: Store) -> ExportData:
     key = pseudonym_key(store)
     hub_id = store.hub_id()
-    conn = store.conn
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")  # deferred: a read snapshot (WAL), writers go on
-    try:
-        project = conn.execute(
-            "SELECT version, name, toml, schema_json FROM project_versions ORDER BY version"
-        ).fetchall()
-        clips = conn.execute(
-            'SELECT sha256, name, source_sha256, source_name, start, "end", duration, gold '
-            "FROM clips ORDER BY seq"
-        ).fetchall()
-        labels = _arrow_columns(
-            conn.execute(
-                'SELECT uuid, operator, clip, kiosk, schema_version, "values", segments, '
-                "telemetry, created_at, review FROM labels WHERE retracted = 0 "
-                "ORDER BY rowid"  # arrival order, as Store.labels(), without a sort
-            ),
-            LABEL_COLUMNS,
-        )
-    finally:
-        if own:
-            conn.execute("COMMIT")
+    with store.export_rows() as (project, clips, label_rows):
+        labels = _arrow_columns(label_rows, LABEL_COLUMNS)
     return ExportData(
         hub_id=hub_id,
         project=_project(project),

@@ -31,8 +31,11 @@ from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import Error, Heartbeat, KioskToHub
 
 from ..service import HubService
+from ..store import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+#: Pause after the database was found unavailable (a PostgreSQL restart), before the next try.
+DB_RETRY_SECONDS = 0.5
 
 #: Most frames (and bytes) read from the kiosk socket and not handled yet.
 BACKLOG_FRAMES = 2048
@@ -166,7 +169,13 @@ class Router:
                 except zmq.Again:
                     break
             began = time.monotonic()
-            replies, handled = self.handle_some(backlog)
+            try:
+                replies, handled = self.handle_some(backlog)
+            except DatabaseUnavailable as e:
+                # nothing of this slice was committed: no replies, the kiosks send again
+                log.warning("database unavailable, kiosk messages dropped (they are sent again): %s", e)
+                await asyncio.sleep(DB_RETRY_SECONDS)
+                continue
             now = time.monotonic()
             for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
                 raw.send_multipart(frames, zmq.NOBLOCK, copy=False)

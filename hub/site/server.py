@@ -27,7 +27,8 @@ from ..models.priority import priority_config
 from ..models.runtime import compute_priorities
 from ..project import ProjectConfig, load_project, to_schema
 from ..service import HUB_VERSION, HubService
-from ..store import Store, private_folder
+from ..store import Store, open_store, private_folder
+from ..store.location import SQLITE_FILE
 from ..store.predictions import set_priorities
 from . import sdnotify
 from .discovery import Advertiser
@@ -93,12 +94,16 @@ class HubConfig:
     #: Prometheus metrics on their own port (None: off); port 0 = any free port
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
+    #: the hub's database (a SQLite path or a PostgreSQL URL; None: `data`/hub.db) and a
+    #: read replica for the dashboard and background reads (PostgreSQL only)
+    db: str | None = None
+    read_db: str | None = None
 
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
     project, text = load_project(config.project)
     private_folder(config.data)
-    store = Store(config.data / "hub.db")
+    store = open_store(config.db or config.data / SQLITE_FILE, read_location=config.read_db)
     version = store.project_version(
         project.name, text, json.dumps(msgspec.to_builtins(to_schema(project, 0)))
     )
@@ -127,9 +132,9 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     priority = priority_config(project.priority)
 
     def own_connection(fn: Callable[..., T], *args: Any) -> T:
-        """`fn(store, *args)` on a connection of its own, for worker threads (sqlite3
-        objects stay in the thread that made them)."""
-        reader = Store(config.data / "hub.db", readonly=True)
+        """`fn(store, *args)` on a connection of its own (to the read replica, if any), for
+        worker threads (sqlite3 objects stay in the thread that made them)."""
+        reader = store.reader()
         try:
             return fn(reader, *args)
         finally:
@@ -180,7 +185,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         from ..metrics import HubMetrics
         from ..web.metrics import metrics_app
 
-        metrics = HubMetrics(store.path, config.data)
+        metrics = HubMetrics(store.read_location, config.data)
         service.on_assign = metrics.assign_seconds.observe
         metrics_runner = web.AppRunner(metrics_app(metrics), access_log=None)
         await metrics_runner.setup()
@@ -243,7 +248,11 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
                 log.exception("housekeeping")
 
     def checkpoint() -> None:
-        own_connection(Store.checkpoint, "PASSIVE")  # PASSIVE never waits for the writer
+        handle = store.reopen()  # a connection of its own that may write (not a reader)
+        try:
+            handle.checkpoint("PASSIVE")  # PASSIVE never waits for the writer
+        finally:
+            handle.close()
 
     async def checkpoints() -> None:
         while True:
@@ -258,7 +267,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
     tasks = [
         asyncio.create_task(router.run()),
         asyncio.create_task(housekeeping()),
-        asyncio.create_task(checkpoints()),
+        *([] if store.postgres else [asyncio.create_task(checkpoints())]),  # SQLite's WAL
         asyncio.create_task(sdnotify.watchdog_loop()),
     ]
     print(f"hub {service.hub_id}: ready", flush=True)

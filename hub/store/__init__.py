@@ -1,6 +1,8 @@
 """The hub's store: every SQL statement of the hub lives in this package.
 
-One module boundary (`Store`) so that a later PostgreSQL store is a swap, not a rewrite.
+`open_store(location)` opens it: a SQLite file (the default, `<data>/hub.db`) or a
+PostgreSQL database (`postgresql://…`); the rest of the hub uses it through
+`hub.store.interface.HubStore`.
 """
 
 from .store import (
@@ -8,11 +10,13 @@ from .store import (
     STORED,
     UNKNOWN_CLIP,
     BatchOutcome,
-    LabelOutcome,
+    DatabaseUnavailable,
     NewLabel,
+    SchemaError,
     Store,
     StoreError,
     long_votes,
+    open_store,
     private_folder,
 )
 
@@ -22,7 +26,9 @@ __all__ = [
     "STORED",
     "UNKNOWN_CLIP",
     "BatchOutcome",
-    "LabelOutcome",
+    "DatabaseUnavailable",
+    "SchemaError",
+    "open_store",
     "NewLabel",
     "Store",
     "StoreError",

@@ -49,7 +49,7 @@ def add_user(store: Store, username: str, role: str, password: str) -> None:
             "INSERT INTO users (username, role, password_hash, created_at, pw_version) "
             "VALUES (?, ?, ?, ?, 1) ON CONFLICT(username) DO UPDATE SET "
             "role = excluded.role, password_hash = excluded.password_hash, "
-            "pw_version = pw_version + 1",
+            "pw_version = users.pw_version + 1",
             (username, role, hash_pin(password), time.time()),
         )
 
@@ -97,7 +97,8 @@ def login_failed(store: Store, username: str, source: str, now: float | None = N
     now = time.time() if now is None else now
     with store.transaction():
         store.conn.execute(
-            "INSERT INTO web_login_failures VALUES (?, ?, ?)", (username[:200], source, now)
+            "INSERT INTO web_login_failures (username, source, at) VALUES (?, ?, ?)",
+            (username[:200], source, now),
         )
         store.conn.execute("DELETE FROM web_login_failures WHERE at < ?", (now - FAILURE_WINDOW,))
 
@@ -127,8 +128,8 @@ def lift_lockouts(store: Store, username: str | None = None, source: str | None 
     """Forget failed logins (of one user name and/or source; all when neither is given)."""
     with store.transaction():
         cur = store.conn.execute(
-            "DELETE FROM web_login_failures WHERE (? IS NULL OR username = ?) "
-            "AND (? IS NULL OR source = ?)",
+            "DELETE FROM web_login_failures WHERE (CAST(? AS TEXT) IS NULL OR username = ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR source = ?)",
             (username, username, source, source),
         )
     return cur.rowcount
@@ -140,7 +141,8 @@ def create_token(store: Store, role: str, name: str = "") -> str:
     token = "st_" + secrets.token_urlsafe(32)
     with store.transaction():
         store.conn.execute(
-            "INSERT INTO api_tokens VALUES (?, ?, ?, ?, 0)",
+            "INSERT INTO api_tokens (token_hash, role, name, created_at, revoked) "
+            "VALUES (?, ?, ?, ?, 0)",
             (_digest(token), role, name or role, time.time()),
         )
     return token

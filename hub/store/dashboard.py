@@ -214,11 +214,12 @@ def totals(store: Store) -> dict[str, int]:
 def counts(store: Store, now: float | None = None) -> Counts:
     now = time.time() if now is None else now
     clips, done, votes_needed = store.conn.execute(
-        "SELECT count(*), coalesce(sum(n_labels >= want), 0), "
-        "coalesce(sum(max(want - n_labels, 0)), 0) FROM clips"
+        "SELECT count(*), coalesce(sum(CASE WHEN n_labels >= want THEN 1 ELSE 0 END), 0), "
+        "coalesce(sum(CASE WHEN want > n_labels THEN want - n_labels ELSE 0 END), 0) FROM clips"
     ).fetchone()
     labels, last_hour = store.conn.execute(
-        "SELECT count(*), coalesce(sum(received_at > ?), 0) FROM labels WHERE retracted = 0",
+        "SELECT count(*), coalesce(sum(CASE WHEN received_at > ? THEN 1 ELSE 0 END), 0) "
+        "FROM labels WHERE retracted = 0",
         (now - 3600,),
     ).fetchone()
     alerts_open = store.conn.execute(
@@ -244,7 +245,7 @@ def throughput(store: Store, now: float | None = None, hours: int = 24) -> list[
     first = top - (hours - 1) * 3600
     got = dict(
         store.conn.execute(
-            "SELECT CAST(received_at / 3600 AS INTEGER) * 3600, count(*) FROM labels "
+            f"SELECT {store.dialect.to_int('received_at / 3600')} * 3600, count(*) FROM labels "
             "WHERE retracted = 0 AND received_at >= ? GROUP BY 1",
             (first,),
         ).fetchall()
@@ -255,7 +256,8 @@ def throughput(store: Store, now: float | None = None, hours: int = 24) -> list[
 def label_counts_by_operator(store: Store, since: float) -> tuple[dict[str, int], dict[str, int]]:
     """(labels since `since`, labels in total) per operator."""
     rows = store.conn.execute(
-        "SELECT operator, coalesce(sum(created_at >= ?), 0), count(*) FROM labels "
+        "SELECT operator, coalesce(sum(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0), "
+        "count(*) FROM labels "
         "WHERE retracted = 0 GROUP BY operator",
         (since,),
     ).fetchall()
@@ -272,9 +274,10 @@ def open_alerts_by_operator(store: Store) -> dict[str, int]:
 
 def label_distribution(store: Store) -> dict[str, int]:
     """Votes per label value (a multi-choice label counts once for each value)."""
+    elements = store.dialect.elements('labels."values"')
     return dict(
         store.conn.execute(
-            'SELECT j.value, count(*) FROM labels, json_each(labels."values") j '
+            f"SELECT j.value, count(*) FROM labels, {elements} j "
             "WHERE labels.retracted = 0 GROUP BY j.value"
         ).fetchall()
     )
@@ -308,7 +311,7 @@ def _sessions_and_labels(
         ).fetchall()
     labels = store.conn.execute(
         "SELECT operator, kiosk, created_at, "
-        "coalesce(json_extract(telemetry, '$.time_to_label_s'), 0) FROM labels "
+        f"coalesce({store.dialect.number('telemetry', 'time_to_label_s')}, 0) FROM labels "
         f"WHERE retracted = 0 AND created_at >= ? AND created_at < ?{where_op}",
         (since, end, *extra),
     ).fetchall()
@@ -397,10 +400,11 @@ def operator_stats(
         _label_counts(store, week),
         _label_counts(store, 0.0),
     )
+    shown = store.dialect.number("telemetry", "time_to_label_s")
     exposure = dict(
         store.conn.execute(
-            "SELECT operator, sum(min(coalesce(json_extract(telemetry, '$.time_to_label_s'), 0), "
-            "?)) / 60.0 FROM labels WHERE retracted = 0 AND created_at >= ? GROUP BY operator",
+            f"SELECT operator, sum({store.dialect.least}(coalesce({shown}, 0), ?)) / 60.0 "
+            "FROM labels WHERE retracted = 0 AND created_at >= ? GROUP BY operator",
             (EXPOSURE_CAP_S, today),
         ).fetchall()
     )
@@ -417,7 +421,8 @@ def operator_stats(
     alerts: dict[str, tuple[int, int]] = {
         op: (n_open, n)
         for op, n_open, n in store.conn.execute(
-            "SELECT operator, sum(acknowledged_at IS NULL), count(*) FROM alerts GROUP BY operator"
+            "SELECT operator, sum(CASE WHEN acknowledged_at IS NULL THEN 1 ELSE 0 END), "
+            "count(*) FROM alerts GROUP BY operator"
         )
     }
     quality = quality or {}
@@ -558,7 +563,7 @@ class Statement:
 def first_activity(store: Store, operator_id: str) -> float | None:
     row = store.conn.execute(
         "SELECT min(t) FROM (SELECT min(created_at) AS t FROM labels WHERE operator = ? "
-        "UNION ALL SELECT min(at) FROM sessions_log WHERE operator = ?)",
+        "UNION ALL SELECT min(at) FROM sessions_log WHERE operator = ?) AS firsts",
         (operator_id, operator_id),
     ).fetchone()
     return row[0]
@@ -579,9 +584,9 @@ def statement(
         raise NotFound(f"no operator {operator_id!r}")
     intervals = work_intervals(store, start, end, now, operator_id).get(operator_id, [])
     inside = [(max(a, start), min(b, end)) for a, b in intervals if b > start and a < end]
+    shown = store.dialect.number("telemetry", "time_to_label_s")
     rows = store.conn.execute(
-        "SELECT created_at, kiosk, min(coalesce(json_extract(telemetry, '$.time_to_label_s'), 0),"
-        " ?) FROM labels WHERE operator = ? AND retracted = 0 AND created_at >= ? "
+        f"SELECT created_at, kiosk, {store.dialect.least}(coalesce({shown}, 0), ?) FROM labels WHERE operator = ? AND retracted = 0 AND created_at >= ? "
         "AND created_at < ? ORDER BY created_at",
         (EXPOSURE_CAP_S, operator_id, start, end),
     ).fetchall()
@@ -664,7 +669,12 @@ def votes(store: Store) -> list[tuple[str, str, list[str], float]]:
 def long_format(store: Store, upto: int | None = None) -> tuple[list[str], list[str], list[str]]:
     """(clip, operator, value) per vote, the consensus engine's input; a multi-choice label
     gives one vote per value. `upto`: only labels up to that row (`Store.last_label_rowid`)."""
-    bound = "" if upto is None else f" AND rowid <= {int(upto)}"
+    if upto is None:
+        bound = ""
+    elif store.postgres:  # a position of hub.store.pg.feed: transactions before it
+        bound = f" AND txid < '{int(upto)}'::xid8"
+    else:
+        bound = f" AND rowid <= {int(upto)}"
     return long_votes(
         store.conn.execute(
             f'SELECT clip, operator, "values" FROM labels WHERE retracted = 0{bound} '
@@ -683,7 +693,8 @@ def labels_version(store: Store) -> tuple[Any, ...]:
         store.conn.execute(
             "SELECT (SELECT count(*) FROM labels), (SELECT max(received_at) FROM labels), "
             "(SELECT count(*) FROM labels WHERE retracted = 1), "
-            "(SELECT count(*) || ':' || coalesce(group_concat(gold, ','), '') FROM clips "
+            f"(SELECT count(*) || ':' || coalesce({store.dialect.concat('gold', ',')}, '') "
+            "FROM clips "
             "WHERE gold IS NOT NULL)"
         ).fetchone()
     )

@@ -6,5 +6,5 @@ from .store import Store
 
 
 def database_readable(store: Store) -> None:
-    """Raises (sqlite3.Error) unless the hub's tables can be read."""
+    """Raises (the driver's error) unless the hub's tables can be read."""
     store.conn.execute("SELECT count(*) FROM meta").fetchone()

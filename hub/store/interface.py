@@ -1,19 +1,16 @@
 """The store as the rest of the hub uses it: one `typing.Protocol` per concern, and `HubStore`.
 
-Read from the callers (hub/service.py, hub/site/server.py, hub/site/router.py,
-hub/ingest/catalog.py, hub/cli.py, hub/export/, hub/web/): these are the `Store` methods they call, with today's signatures.
-A second backend (PostgreSQL, hub/store/pg/) must offer the same methods with the same
-meaning; tests/hub/store_contract/ checks that meaning against every backend it is given, and
-checks that `Store` still has every method listed here with these parameters.
+Read from the callers (hub/service.py, hub/site/, hub/ingest/catalog.py, hub/cli.py,
+hub/export/, hub/web/, hub/metrics.py, hub/models/): these are the `Store` methods they
+call. `Store` (hub/store/store.py) implements them once for both engines, SQLite and
+PostgreSQL; tests/hub/store_contract/ checks their meaning against both, and that `Store`
+has every method listed here with these parameters.
 
-Not in the interface (yet), because a second backend cannot offer them as they are:
-- `Store.conn` / `Store.db` / `Store.path`: SQLite handles that
-  hub/export/source.py, hub/web/state.py, hub/web/app.py and hub/site/server.py still reach
-  through. Their SQL moves into the store before the store can be swapped.
-- `checkpoint` / `defer_checkpoints`: SQLite's WAL, called by hub/site/server.py only.
-- The module-level readers (`hub.store.dashboard`, `.health`, `.metrics`, `.predictions`,
-  `.accounts`) take a `Store` and run SQLite SQL on its connection.
-- `add_label`: a test-only single-label twin of `add_labels`.
+The module-level readers in this package (`hub.store.dashboard`, `.accounts`,
+`.predictions`, `.metrics`, `.health`) take a `HubStore` and run their SQL through
+`SqlAccess` (the connection and its dialect): they are part of the store, written in the
+SQL both engines share, with the dialect's fragments where the engines differ. Nothing
+outside hub/store touches `conn`.
 """
 
 from __future__ import annotations
@@ -22,12 +19,44 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from .store import BatchOutcome, Decide, NewLabel
+from .dialect import Dialect
+from .records import BatchOutcome, Decide, NewLabel
+
+
+class SqlAccess(Protocol):
+    """For the store's own modules only: the connection (sqlite3's calls, on either engine)
+    and the dialect's fragments."""
+
+    conn: Any
+    dialect: Dialect
 
 
 class Transactions(Protocol):
+    #: where the database is: a SQLite file path or a `postgresql://` URL
+    location: str
+    #: where reads that may lag go (a read replica; else `location`)
+    read_location: str
+
     def transaction(self) -> AbstractContextManager[None]:
         """Group calls into one commit; nested use rolls back alone (a savepoint)."""
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Reads inside see one state of the database."""
+
+    def reopen(self, *, readonly: bool = True) -> HubStore:
+        """Another handle (connection) on the same database, for another thread."""
+
+    def reader(self, cache_mib: int = 64) -> HubStore:
+        """A read-only handle, on the read replica when there is one."""
+
+    def reads_only(self, cache_mib: int = 64) -> None:
+        """This handle refuses writes from now on."""
+
+    def defer_checkpoints(self) -> None:
+        """Commits never checkpoint (SQLite's WAL; nothing on PostgreSQL)."""
+
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+        """SQLite's WAL checkpoint; (0, 0, 0) on PostgreSQL."""
 
     def close(self) -> None: ...
 
@@ -36,6 +65,9 @@ class MetaStore(Protocol):
     def meta(self, key: str, default: str | None = None) -> str | None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
+
+    def meta_once(self, key: str, value: str) -> str:
+        """The value under `key`, `value` stored first if there is none."""
 
     def hub_id(self) -> str:
         """This site's id, made once and kept."""
@@ -96,6 +128,9 @@ class WorkStore(Protocol):
     def expire_leases(self, now: float | None = None) -> int:
         """Free the open slots of leases expired by `now`; returns how many."""
 
+    def open_assignments(self, operator_id: str) -> list[dict[str, Any]]:
+        """Clips leased to this operator, not yet labelled, lease still running."""
+
 
 class LabelStore(Protocol):
     def add_labels(
@@ -110,6 +145,17 @@ class LabelStore(Protocol):
     def retract_label(self, uuid: str, operator: str, kiosk: str | None = None) -> bool: ...
 
     def labels(self, include_retracted: bool = False) -> list[dict[str, Any]]: ...
+
+    def count_labels(self) -> int: ...
+
+    def alerts(self) -> list[dict[str, Any]]: ...
+
+    def breaks(self, operator: str | None = None) -> list[dict[str, Any]]: ...
+
+    def export_rows(
+        self,
+    ) -> AbstractContextManager[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], Any]]:
+        """Project versions, clips and a cursor over the labels, from one snapshot."""
 
     def last_label_rowid(self) -> int:
         """A position in the append order of labels (`labels_since` reads after it)."""
@@ -144,6 +190,10 @@ class ConsensusStore(Protocol):
     def set_consensus(self, rows: Iterable[tuple[str | None, float, int, str]]) -> None:
         """(consensus, confidence, want, clip) per clip."""
 
+    def clip_votes(self, sha256: str) -> dict[str, int]: ...
+
+    def clip_votes_many(self, clips: Iterable[str]) -> dict[str, dict[str, int]]: ...
+
 
 class OperatorStore(Protocol):
     def add_operator(self, operator_id: str, name: str, pin_hash: str) -> None: ...
@@ -166,6 +216,8 @@ class OperatorStore(Protocol):
 
     def set_passed_training(self, operator_id: str, at: float | None = None) -> None: ...
 
+    def set_operator_active(self, operator_id: str, active: bool) -> None: ...
+
 
 class KioskStore(Protocol):
     def create_pair_code(
@@ -175,7 +227,23 @@ class KioskStore(Protocol):
     def use_pair_code(self, code: str, kiosk_id: str, public_key: str | None = None) -> bool:
         """True once per unexpired code (the kiosk is paired then)."""
 
+    def claim_pair_code(self, code: str, kiosk_id: str, public_key: str | None = None) -> str:
+        """'' when paired, else why not: 'wrong', 'in_use' or 'other_kiosk'."""
+
+    def withdraw_pair_codes(self, now: float | None = None) -> int: ...
+
     def pair_kiosk(self, kiosk_id: str, public_key: str | None = None) -> None: ...
+
+    def unpair_kiosk(self, kiosk_id: str) -> None: ...
+
+    def note_kiosk_login(self, kiosk_id: str, operator: str, at: float | None = None) -> float:
+        """The latest login of `operator` at `kiosk_id` on record after noting this one."""
+
+    def kiosk_login_at(self, kiosk_id: str, operator: str) -> float | None: ...
+
+    def refuse(self, kiosk_id: str, reason: str, detail: str = "", n: int = 1) -> None: ...
+
+    def refusals(self) -> list[dict[str, Any]]: ...
 
     def is_paired(self, kiosk_id: str) -> bool: ...
 

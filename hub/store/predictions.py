@@ -111,7 +111,8 @@ def write_predictions(
     now = time.time() if now is None else now
     with store.transaction():
         store.conn.execute(
-            "INSERT OR IGNORE INTO model_versions (model, version, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO model_versions (model, version, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (model, version, now),
         )
         values = [
@@ -126,8 +127,8 @@ def write_predictions(
         )
         n = len(values)
         store.conn.execute(
-            "INSERT OR IGNORE INTO prediction_imports (model, version, fingerprint, source, "
-            "rows, clips, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO prediction_imports (model, version, fingerprint, source, "
+            "rows, clips, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (model, version, fingerprint, source, n_rows, n, now),
         )
     return n
@@ -254,7 +255,7 @@ def clip_rows(store: Store) -> list[dict[str, Any]]:
 
 
 def _columns(store: Store, table: str) -> set[str]:
-    return {row[1] for row in store.conn.execute(f"PRAGMA table_info({table})")}
+    return {d[0] for d in store.conn.execute(f"SELECT * FROM {table} LIMIT 0").description}
 
 
 def clip_consensus(store: Store) -> list[dict[str, Any]]:

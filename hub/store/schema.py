@@ -158,8 +158,14 @@ MIGRATIONS: list[str] = [
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Bring `conn` to the newest schema; returns the version reached."""
+    """Bring `conn` to the newest schema; returns the version reached. A database at a newer
+    version than this code knows is refused unchanged (ValueError)."""
     (current,) = conn.execute("PRAGMA user_version").fetchone()
+    if current > len(MIGRATIONS):
+        raise ValueError(
+            f"the database has hub schema version {current}, newer than this code's "
+            f"{len(MIGRATIONS)}: upgrade the hub before using this database"
+        )
     for number, script in enumerate(MIGRATIONS, start=1):
         if number <= current:
             continue

@@ -47,7 +47,7 @@ def create_app(
     )
     app[SERVICE] = service
     app[SETTINGS] = settings or WebSettings.from_env()
-    app[READER] = Reader(service.store.path)
+    app[READER] = Reader(service.store)
     app[QUALITY] = QualityCache(app[READER])
     app[LOGIN_GATE] = LoginGate(LOGIN_THREADS)
     app[EXPORTS] = Exports(export_root or service.media_root.parent / "exports")

@@ -26,7 +26,6 @@ from typing import Any
 from aiohttp import web
 
 from ..export.snapshot import VERSION_DIR, ExportError, create_snapshot, list_snapshots
-from ..store import Store
 from .auth import lead_only, tokens_only
 from .state import EXPORTS, service
 
@@ -111,10 +110,10 @@ async def create_export(request: web.Request) -> web.Response:
         or (isinstance(formats, list) and all(isinstance(f, str) for f in formats))
     ):
         raise _error(web.HTTPBadRequest, "formats must be a list of names")
-    db_path = service(request).store.path
+    hub_store = service(request).store
 
     def run() -> dict[str, Any]:
-        store = Store(db_path, readonly=True)  # own connection for this thread
+        store = hub_store.reopen()  # own connection for this thread (it may write the key)
         try:
             return create_snapshot(store, exports.root, formats, seed).manifest
         finally:

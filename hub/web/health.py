@@ -13,7 +13,6 @@ import shutil
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from aiohttp import web
 
@@ -76,8 +75,8 @@ async def _loop_lag_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _database(app: web.Application) -> str | None:
-    path = Path(app[SERVICE].store.path)
-    if not path.is_file():
+    path = app[SERVICE].store.path  # None: PostgreSQL
+    if path is not None and not path.is_file():
         return f"the database {path} is gone"
     try:
         await asyncio.wait_for(app[READER](database_readable), DB_TIMEOUT)
@@ -98,7 +97,7 @@ async def healthz(request: web.Request) -> web.Response:
     lag = app[LAG].worst
     if lag > limits.max_loop_lag:
         problems.append(f"the event loop ran {lag:.2f} s late (limit {limits.max_loop_lag} s)")
-    data = Path(app[SERVICE].store.path).parent
+    data = app[SERVICE].media_root.parent  # the data folder (media, key, exports)
     try:
         free = shutil.disk_usage(data).free
     except OSError as e:

@@ -44,7 +44,6 @@ from ..models.importer import (
 )
 from ..render.html import Safe, fmt, join
 from ..render.model_report import STYLE, STYLE_CSP, render_html
-from ..store import Store
 from ..store import predictions as sql
 from .auth import lead_only
 from .state import MODELS, principal, service
@@ -235,12 +234,12 @@ async def _report_of(request: web.Request) -> dict[str, Any]:
     version = _int_param(request.query.get("version"), "version")
     default = request.app[MODELS].threshold
     limit = _float_param(request.query.get("threshold"), "threshold", default, 0.0, 1.0)
-    path = service(request).store.path
+    hub_store = service(request).store
 
     def run() -> dict[str, Any]:
         from ..models.runtime import evaluation
 
-        reader = Store(path, readonly=True)  # own connection for this thread
+        reader = hub_store.reader()  # own connection for this thread
         try:
             return evaluation(reader, model, threshold=limit, version=version)
         finally:

@@ -39,21 +39,19 @@ class Reader:
     """Dashboard reads off the event loop. The hub's router (every kiosk's labels and
     heartbeats) runs on that loop: a page that scans millions of labels there would stall the
     whole line. Reads run in one worker thread on its own read-only connection to the hub's
-    database (WAL: a reader sees the last commit and never blocks the router's writes).
+    database, or its read replica (`Store.reader`; SQLite's WAL: a reader sees the last
+    commit and never blocks the router's writes).
 
     `await reader(fn, *args)` runs `fn(store, *args)` there."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, store: Store) -> None:
+        self.writer = store  # opens the reads' connection (never used in the thread)
         self._pool: ThreadPoolExecutor | None = None  # made on first use, again after close
         self._store: Store | None = None
 
     def _call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         if self._store is None:
-            store = Store(self.path, readonly=True)
-            store.conn.execute("PRAGMA query_only=1")
-            store.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB beside the router's
-            self._store = store
+            self._store = self.writer.reader(cache_mib=64)  # its own cache beside the router's
         return fn(self._store, *args)
 
     async def __call__(self, fn: Callable[..., T], *args: Any) -> T:

@@ -11,7 +11,11 @@ from benchmarks.chaos import run
 pytestmark = pytest.mark.slow
 
 
-def test_short_chaos_run_loses_and_doubles_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_short_chaos_run_loses_and_doubles_nothing(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    db_url = request.getfixturevalue("pg_url") if backend == "postgresql" else None
     line, ok = run(
         duration=45,
         kiosks=3,
@@ -21,6 +25,7 @@ def test_short_chaos_run_loses_and_doubles_nothing(tmp_path: Path) -> None:
         seed=11,
         workdir=tmp_path,
         quiet=True,
+        db_url=db_url,
     )
     print(line)
     assert ok, line

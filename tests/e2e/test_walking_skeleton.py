@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from kiosk.app import KioskApp
 from kiosk.config import KioskConfig
@@ -14,7 +18,16 @@ from kiosk.player import MpvPlayer
 from kiosk.runtime import build
 from kiosk.screens.label import LabelScreen
 from kiosk.screens.login import LoginScreen
-from tests.conftest import PIN, ROOT, HubProc
+from tests.conftest import PIN, ROOT, HubProc, make_hub
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub(request: pytest.FixtureRequest, tmp_path: Path, sample_clips: Path) -> Iterator[HubProc]:
+    """The hub process, its database in SQLite or in a fresh PostgreSQL database (`--db`)."""
+    db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
+    proc = make_hub(tmp_path, db_url=db_url).start(clips=sample_clips)
+    yield proc
+    proc.kill(signal.SIGTERM)
 
 
 async def wait_for(predicate, timeout: float = 20.0, step: float = 0.05, why=None) -> None:
@@ -84,7 +97,8 @@ async def test_three_labels_reach_the_hub_once_and_the_export(
 
     out = tmp_path / "export"
     subprocess.run(
-        [sys.executable, "-m", "hub.cli", "export", "--data", str(hub.data), "--out", str(out)],
+        [sys.executable, "-m", "hub.cli", "export", "--data", str(hub.data), "--out", str(out)]
+        + (["--db", hub.db_url] if hub.db_url else []),
         check=True,
         cwd=ROOT,
         capture_output=True,

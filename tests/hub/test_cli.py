@@ -13,6 +13,7 @@ from hub.cli import main
 from hub.project import load_project, to_schema
 from hub.store import Store
 from tests.conftest import PROJECTS, ROOT
+from tests.labelling import add_label
 
 from .conftest import open_store
 
@@ -49,7 +50,8 @@ def seeded(tmp_path: Path) -> Path:
         store.add_clip(sha, 1, 1.0, f"clip{i}", want=3)
         for j, op in enumerate(("a", "b", "c")):
             value = "gewelddadig" if (i + (j == 2 and i % 3 == 0)) % 2 else "niet_gewelddadig"
-            store.add_label(
+            add_label(
+                store,
                 uuid=f"{i}{op}",
                 operator=op,
                 clip=sha,

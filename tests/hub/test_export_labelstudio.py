@@ -36,6 +36,7 @@ from hub.project import load_project, to_schema
 from hub.store import Store
 from tests.conftest import PROJECTS
 from tests.hub.test_export_snapshot import OPERATORS, build_store
+from tests.labelling import add_label
 
 # ---- the import format, as Label Studio's bulk task import reads it ------------------
 # (label_studio/tasks/serializers.py: BaseTaskSerializerBulk; data and meta are kept
@@ -156,7 +157,8 @@ def test_ties_are_not_exported_as_near_certain(tmp_path: Path) -> None:
         sha = hashlib.sha256(f"tie-{t}".encode()).hexdigest()
         store.add_clip(sha, 5, 10.0, f"tie{t}.mp4", want=3, source_sha256=sha)
         for k, op in enumerate(alike):
-            store.add_label(
+            add_label(
+                store,
                 uuid=str(uuid.uuid4()),
                 operator=op,
                 clip=sha,
@@ -192,7 +194,8 @@ def media_store(tmp_path: Path, clips_dir: Path) -> tuple[Path, list[str]]:
         sha, size, _ = media.put_file(path)
         store.add_clip(sha, size, 2.0, path.name, want=3, source_sha256=sha, source_name=path.name)
         for k, op in enumerate(list(OPERATORS)[:3]):
-            store.add_label(
+            add_label(
+                store,
                 uuid=str(uuid.uuid4()),
                 operator=op,
                 clip=sha,

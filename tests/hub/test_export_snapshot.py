@@ -33,6 +33,7 @@ from hub.project import load_project, to_schema
 from hub.store import Store
 from protocol.pins import hash_pin
 from tests.conftest import PROJECTS
+from tests.labelling import add_label
 
 from .conftest import close_after_test
 
@@ -97,7 +98,8 @@ def build_store(
                     }
                     if n == 7 and k == 0:
                         telemetry = {"speed": "fast", "replays": "many"}
-                    store.add_label(
+                    add_label(
+                        store,
                         uuid=str(uuid.UUID(int=rng.getrandbits(128))),
                         operator=op,
                         clip=sha,
@@ -112,7 +114,8 @@ def build_store(
             n += 1
     # an operator's undo: labelled clip 3 once more, then took it back
     extra = "00000000-0000-4000-8000-000000000003"
-    store.add_label(
+    add_label(
+        store,
         uuid=extra,
         operator="opzq-undo",
         clip=clip_sha(3),

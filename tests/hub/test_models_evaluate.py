@@ -14,6 +14,7 @@ from hub.models.importer import import_predictions
 from hub.models.runtime import evaluation
 from hub.render.model_report import STYLE, STYLE_CSP, render_html, render_text
 from protocol.pins import hash_pin
+from tests.labelling import add_label
 
 from .conftest import close_after_test
 from .test_models_import import HEADER, N, V, clip_sha, csv_text, models_store
@@ -141,7 +142,8 @@ def test_evaluation_from_the_hub_store(tmp_path: Path) -> None:
     for clip, answer in truth.items():
         for op in ("op1", "op2", "op3"):
             n += 1
-            store.add_label(
+            add_label(
+                store,
                 uuid=f"u{n}",
                 operator=op,
                 clip=clip,

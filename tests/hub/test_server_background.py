@@ -13,6 +13,7 @@ import pytest
 
 from hub.site.server import BACKGROUND_NICE, background_executor
 from tests.hub.in_process_hub import loopback_config, while_running
+from tests.labelling import add_label
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
@@ -74,7 +75,8 @@ def test_consensus_is_fitted_when_labels_change_not_every_round(
 
     def label(db: Store, clip: str) -> str:
         uid = str(uuid.uuid4())
-        db.add_label(
+        add_label(
+            db,
             uuid=uid,
             operator="op1",
             clip=clip,

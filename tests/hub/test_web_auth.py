@@ -16,6 +16,7 @@ from hub.store.accounts import add_user, create_token
 from hub.web.app import create_app
 from hub.web.routes import ROUTES
 from hub.web.state import WebSettings
+from tests.labelling import add_label
 
 from .conftest import make_service, open_store
 
@@ -334,7 +335,8 @@ async def test_hostile_kiosk_ids_and_label_values_are_escaped(
     service.store.pair_kiosk(kiosk)
     service.store.kiosk_seen(kiosk, version="<b>1</b>")
     service.store.add_operator("op1", "One", "x")
-    service.store.add_label(
+    add_label(
+        service.store,
         uuid="u1",
         operator="op1",
         clip=f"{0:064x}",

@@ -12,6 +12,7 @@ import pytest
 from hub.store import Store
 from hub.store import dashboard as d
 from protocol.constants import HEARTBEAT_INTERVAL
+from tests.labelling import add_label
 
 
 @pytest.fixture
@@ -30,7 +31,8 @@ def clip(i: int) -> str:
 
 
 def label(store: Store, uuid: str, op: str, i: int, value: str, at: float, shown: float = 5.0):
-    store.add_label(
+    add_label(
+        store,
         uuid=uuid,
         operator=op,
         clip=clip(i),

@@ -17,6 +17,7 @@ from hub.web import events
 from hub.web.routes import ROUTES
 from protocol.constants import CAP_KIOSK_VERIFIER
 from protocol.pins import verify_pin
+from tests.labelling import add_label
 
 from .test_web_auth import LEAD, STAFF, client, login, service
 
@@ -111,7 +112,8 @@ async def test_language_by_query_then_cookie(client: TestClient) -> None:
 async def test_statement_in_both_languages(client: TestClient, service: HubService) -> None:
     service.store.add_operator("op1", "Ada Lovelace", "h")
     service.store.log_session("op1", "k1", "login")
-    service.store.add_label(
+    add_label(
+        service.store,
         uuid="u1",
         operator="op1",
         clip=f"{0:064x}",
@@ -210,7 +212,8 @@ async def test_events_stream_snapshots_and_counts_move(
     first = await next_snapshot()
     assert first["values"]["counts.labels"] == "0"
     assert first["states"]["kiosk:k1"] == "online" and first["kiosk_ids"] == ["k1"]
-    service.store.add_label(
+    add_label(
+        service.store,
         uuid="u1",
         operator="op1",
         clip=f"{0:064x}",
@@ -235,7 +238,8 @@ async def test_pages_mark_the_live_fields(client: TestClient, service: HubServic
     service.store.pair_kiosk("k1")
     service.store.kiosk_seen("k1")
     service.store.add_operator("op1", "One", "h")
-    service.store.add_label(
+    add_label(
+        service.store,
         uuid="u1",
         operator="op1",
         clip=f"{0:064x}",

@@ -23,6 +23,8 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PROJECTS, ROOT
 sys.path.insert(0, str(Path(__file__).parent / "consensus"))
 from consensus_testdata import simulate  # noqa: E402
 
+from tests.labelling import add_label
+
 LEAD = ("lea", "lead-pass-1")
 CSRF_INPUT = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -41,7 +43,8 @@ def service(tmp_path: Path) -> Iterator[HubService]:
             f"{int(t[1:]):064x}", 100, 2.0, t, want=3, gold=answer if t in gold else None
         )
     for i, (t, w, y) in enumerate(zip(tasks, workers, labels, strict=True)):
-        store.add_label(
+        add_label(
+            store,
             uuid=str(uuid.UUID(int=i + 1)),
             operator=w,
             clip=f"{int(t[1:]):064x}",

@@ -20,6 +20,7 @@ from hub.service import HubService
 from hub.store.accounts import add_user, create_token
 from hub.web.app import create_app
 from hub.web.state import WebSettings
+from tests.labelling import add_label
 
 from .test_web_auth import CSRF_INPUT, LEAD, STAFF, client, login, service  # noqa: F401
 
@@ -222,7 +223,8 @@ def test_snapshot_csv_does_not_carry_formulas(tmp_path: Path, service: HubServic
 
     store = service.store
     sha = store.clips()[0]["sha256"]
-    store.add_label(
+    add_label(
+        store,
         uuid="u1", operator="op1", clip=sha, kiosk="=cmd|' /C calc'!A0", schema_version=1,
         values=["gewelddadig"], segments=[], telemetry={}, created_at=1.0,
     )  # fmt: skip

@@ -17,12 +17,12 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
+from ..records import DatabaseUnavailable
+
+__all__ = ["CONNECT_TIMEOUT", "DatabaseUnavailable", "check_reachable", "describe", "open_pool"]
+
 #: Seconds to wait for the first connection (a server on the LAN answers in milliseconds).
 CONNECT_TIMEOUT = 5
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or refuses us; the message says where and why."""
 
 
 def describe(url: str) -> str:

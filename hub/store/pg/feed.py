@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ..store import long_votes
+from ..records import long_votes
 
 SINCE = """
 WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
@@ -28,6 +28,12 @@ FROM s LEFT JOIN labels l
   ON l.txid >= %(after)s::text::xid8 AND l.txid < s.xmin AND l.retracted = 0
 ORDER BY l.txid, l.seq
 """
+
+
+def position(conn: psycopg.Connection) -> int:
+    """The position a reader that has seen nothing new would reach now."""
+    row = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()
+    return int(row[0]) if row else 0
 
 
 def labels_since(

@@ -1,7 +1,7 @@
 """The hub's tables in PostgreSQL's dialect, and applying them once.
 
 Translated from `hub.store.schema.MIGRATIONS` as they stand after SQLite migration
-`SQLITE_VERSION` (tables, columns and the indexes still in use after migration 8 dropped
+`BASE_VERSION` (tables, columns and the indexes still in use after migration 8 dropped
 the unused ones). Where the dialects differ:
 
 - `REAL` -> `double precision`, `INTEGER` -> `bigint` for sizes and ids, `integer` for counts
@@ -19,17 +19,18 @@ the unused ones). Where the dialects differ:
 - `WITHOUT ROWID` has no meaning here and is dropped.
 
 `apply_schema` creates everything in one transaction under an advisory lock (two processes
-starting at once: one creates, the other waits and finds it), records `SQLITE_VERSION` in
-`schema_version`, and refuses a database whose version is newer than this code.
+starting at once: one creates, the other waits and finds it), then applies the translations
+of later SQLite migrations (`STEPS`), recording each version in `schema_version`, and
+refuses a database whose version is newer than this code.
 """
 
 from __future__ import annotations
 
 import psycopg
 
-#: The SQLite migration number whose schema this DDL reproduces (hub.store.schema). A later
-#: SQLite migration needs its translation appended here, as a numbered step.
-SQLITE_VERSION = 8
+#: The SQLite migration number whose schema `DDL` reproduces (hub.store.schema); each later
+#: SQLite migration has its translation in `STEPS` under the same number.
+BASE_VERSION = 8
 #: Key of the advisory lock held while the schema is applied.
 LOCK_KEY = 0x5354_5241_4154  # "STRAAT"
 
@@ -124,6 +125,32 @@ CREATE INDEX breaks_operator ON breaks(operator, started_at);
 """
 
 
+#: SQLite migration number -> its translation (applied in order after `DDL`).
+STEPS: dict[int, str] = {
+    9: """
+    ALTER TABLE pair_codes ADD COLUMN kiosk text;
+    ALTER TABLE users ADD COLUMN pw_version integer NOT NULL DEFAULT 0;
+    ALTER TABLE web_sessions ADD COLUMN pw_version integer NOT NULL DEFAULT 0;
+    CREATE TABLE refusals (
+        kiosk text NOT NULL, reason text NOT NULL, n integer NOT NULL,
+        last_at double precision NOT NULL, last_detail text NOT NULL DEFAULT '',
+        PRIMARY KEY (kiosk, reason));
+    CREATE TABLE web_login_failures (
+        username text NOT NULL, source text NOT NULL, at double precision NOT NULL);
+    CREATE INDEX web_login_failures_key ON web_login_failures(username, source, at);
+    CREATE INDEX web_login_failures_source ON web_login_failures(source, at);
+    CREATE TABLE kiosk_logins (
+        kiosk text NOT NULL, operator text NOT NULL, at double precision NOT NULL,
+        PRIMARY KEY (kiosk, operator));
+    INSERT INTO kiosk_logins (kiosk, operator, at)
+        SELECT kiosk, operator, max(at) FROM sessions_log WHERE kind = 'login'
+        GROUP BY kiosk, operator;
+    """,
+}
+#: The SQLite migration number this code's PostgreSQL schema matches.
+SQLITE_VERSION = max([BASE_VERSION, *STEPS])
+
+
 class SchemaError(Exception):
     """The database's schema is newer than this code (or not the hub's)."""
 
@@ -155,5 +182,10 @@ def apply_schema(conn: psycopg.Connection) -> int:
                 "CREATE TABLE schema_version (version integer PRIMARY KEY, "
                 "applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SQLITE_VERSION,))
+            conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (BASE_VERSION,))
+            current = BASE_VERSION
+        for number in sorted(STEPS):
+            if number > current:
+                conn.execute(STEPS[number])
+                conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
     return SQLITE_VERSION

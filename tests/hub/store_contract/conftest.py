@@ -33,18 +33,26 @@ class StoreFactory:
             store.close()
 
 
-def _sqlite(tmp_path: Path) -> Callable[[], HubStore]:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], HubStore]:
     path = tmp_path / "hub.db"
     return lambda: Store(path)
 
 
-#: backend name -> maker of an opener, given the test's tmp_path.
-BACKENDS: dict[str, Callable[[Path], Callable[[], HubStore]]] = {"sqlite": _sqlite}
+def _postgresql(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], HubStore]:
+    url = request.getfixturevalue("pg_url")  # a fresh database on the session's server
+    return lambda: Store(url)
+
+
+#: backend name -> maker of an opener, given the test's request and tmp_path.
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Callable[[], HubStore]]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgresql,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    factory = StoreFactory(request.param, BACKENDS[request.param](tmp_path))
+    factory = StoreFactory(request.param, BACKENDS[request.param](request, tmp_path))
     try:
         yield factory
     finally:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from hub.store import NewLabel, Store
+from hub.store.dialect import POSTGRES, PgConnection
 from hub.store.pg.schema import apply_schema
 
 
@@ -43,3 +45,34 @@ def holders(conn: psycopg.Connection) -> list[tuple[str, int, int, int, int]]:
         "(SELECT count(*) FROM assignments a WHERE a.clip = c.sha256 AND a.state = 'open'), "
         "c.n_open FROM clips c ORDER BY c.seq"
     ).fetchall()
+
+
+def store_on(conn: psycopg.Connection) -> Store:
+    """A `Store` on this psycopg connection as the test holds it (its autocommit setting and
+    any transaction it has open stay: the store's calls become savepoints in it)."""
+    store = object.__new__(Store)
+    store.conn = PgConnection(conn, autocommit=False)
+    store.dialect = POSTGRES
+    store.location, store.path, store.readonly = "", None, False
+    store._init_state()
+    return store
+
+
+def assign_work(
+    conn: psycopg.Connection,
+    operator_id: str,
+    kiosk_id: str,
+    count: int,
+    lease_seconds: float,
+    exclude: tuple[str, ...] | list[str] = (),
+) -> tuple[str, float, list[dict]]:
+    """`Store.assign` of work on this connection."""
+    return store_on(conn).assign(operator_id, kiosk_id, count, lease_seconds, exclude)
+
+
+def insert_labels(
+    conn: psycopg.Connection, kiosk: str, labels: list[NewLabel], now: float | None = None
+) -> tuple[list[str], list[float]]:
+    """`Store.add_labels` on this connection: (status, received_at) per label."""
+    outcome = store_on(conn).add_labels(kiosk, labels, now=now)
+    return outcome.status, outcome.received_at

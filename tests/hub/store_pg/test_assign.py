@@ -7,9 +7,7 @@ from collections import Counter
 
 import psycopg
 
-from hub.store.pg.work import assign_work
-
-from .conftest import add_clips, holders
+from .conftest import add_clips, assign_work, holders
 
 
 def test_assigns_free_clips_in_order_never_twice(pg_hub: str) -> None:

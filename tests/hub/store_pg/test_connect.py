@@ -9,10 +9,9 @@ import psycopg
 import pytest
 
 from hub.store.pg.connect import DatabaseUnavailable, check_reachable, describe, open_pool
-from hub.store.pg.work import assign_work
 from tests.pg import PgServer
 
-from .conftest import add_clips, holders
+from .conftest import add_clips, assign_work, holders
 
 
 def test_pool_survives_a_restart_and_a_lost_transaction_changes_nothing(
@@ -48,3 +47,49 @@ def test_wrong_connection_string_and_server_down(tmp_path: Path, pg_server: PgSe
     assert "No such file or directory" in str(err.value)  # libpq's reason, kept
     assert "s3cret" not in str(err.value) and "***" in str(err.value)
     assert "s3cret" not in describe(down)
+
+
+def test_store_after_a_restart_loses_the_open_transaction_then_reconnects(
+    pg_server: PgServer, pg_url: str
+) -> None:
+    from hub.store import DatabaseUnavailable as Lost
+    from hub.store import Store
+
+    store = Store(pg_url)
+    try:
+        store.set_meta("before", "1")
+        with pytest.raises(Lost):
+            with store.transaction():
+                store.set_meta("inside", "1")
+                pg_server.restart()  # the server rolls the open transaction back
+                store.set_meta("after_restart", "1")  # refused: the transaction is gone
+        assert store.meta("before") == "1"  # a new connection, made for this read
+        assert store.meta("inside") is None and store.meta("after_restart") is None
+        pg_server.restart()  # outside a transaction: the statement that finds it out fails
+        with pytest.raises(Lost):
+            store.meta("before")
+        assert store.meta("before") == "1"  # and the next one connects again
+    finally:
+        store.close()
+
+
+def test_reads_go_to_the_read_replica(pg_server: PgServer) -> None:
+    """`reader()` (dashboard, background reads) opens the read location, writes stay on the
+    primary; a second database stands in for a replica here."""
+    from hub.store import open_store
+
+    primary, replica = pg_server.create_database(), pg_server.create_database()
+    open_store(replica).close()  # the replica has the schema (as streaming replication gives it)
+    store = open_store(primary, read_location=replica)
+    try:
+        store.set_meta("where", "primary")
+        reader = store.reader()
+        try:
+            assert reader.location == replica and reader.meta("where") is None
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                reader.set_meta("where", "replica")  # a reader never writes
+        finally:
+            reader.close()
+        assert store.reopen().meta("where") == "primary"
+    finally:
+        store.close()

@@ -6,9 +6,8 @@ from __future__ import annotations
 import psycopg
 
 from hub.store.pg.feed import labels_since
-from hub.store.pg.labels import insert_labels
 
-from .conftest import add_clips
+from .conftest import add_clips, insert_labels
 from .test_labels import label
 
 

@@ -9,10 +9,8 @@ import uuid as uuidlib
 import psycopg
 
 from hub.store import RETRY, STORED, UNKNOWN_CLIP, NewLabel
-from hub.store.pg.labels import insert_labels
-from hub.store.pg.work import assign_work
 
-from .conftest import add_clips, holders, sha
+from .conftest import add_clips, assign_work, holders, insert_labels, sha
 
 
 def label(

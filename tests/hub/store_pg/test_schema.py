@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from hub.store.pg.schema import SQLITE_VERSION, SchemaError, apply_schema, schema_version
+from hub.store.pg.schema import SQLITE_VERSION, STEPS, SchemaError, apply_schema, schema_version
 from hub.store.schema import MIGRATIONS
 
 
@@ -48,7 +48,7 @@ def test_applies_once_and_indexes(pg_url: str) -> None:
         apply_schema(conn)
         apply_schema(conn)  # again: nothing to do, no error
         assert schema_version(conn) == SQLITE_VERSION
-        assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (1 + len(STEPS),)
         indexes = {
             name
             for (name,) in conn.execute(
@@ -92,3 +92,7 @@ def test_free_clips_use_the_partial_index(pg_hub: str) -> None:
             for r in conn.execute("EXPLAIN " + PICK, {"operator": "op", "exclude": [], "count": 5})
         )
     assert "clips_free_priority" in plan
+
+
+def test_every_sqlite_migration_has_a_postgresql_translation() -> None:
+    assert SQLITE_VERSION == len(MIGRATIONS)

@@ -1,0 +1,240 @@
+"""The store's connection: opening SQLite or PostgreSQL, transactions, small query helpers.
+
+`StoreBase` is what every concern's module (meta, media, work, labels, consensus, operators,
+kiosks) builds on: `self.conn` (a sqlite3 connection, or `PgConnection` in its shape),
+`self.dialect` for the fragments where the engines differ, `transaction()`, `_one` and
+`_rows`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .dialect import POSTGRES, SQLITE, Dialect, PgConnection, is_postgres_url
+from .records import StoreError
+from .schema import migrate
+
+#: Size the WAL file is cut back to when it restarts (with `defer_checkpoints`).
+WAL_KEEP_BYTES = 64 * 2**20
+#: Most parameters in one `IN (…)` list.
+IN_CHUNK = 500
+
+
+class SchemaError(StoreError):
+    """The database's schema is newer than this code (or not the hub's): nothing changed."""
+
+
+def private_folder(folder: Path) -> None:
+    """Make `folder` (and its parents) if needed, readable by the owner only (0700), whatever
+    the umask; the hub's database and key in it are 0600 (`Store`, `hub.site.keys`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+
+
+def _private_file(path: Path) -> None:
+    """`path` (and SQLite's -wal and -shm beside it) readable by the owner only."""
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists() and p.stat().st_mode & 0o077:
+            os.chmod(p, 0o600)
+
+
+def chunks(items: list[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def marks(n: int) -> str:
+    """`?, ?, …` for an `IN (…)` list of `n`."""
+    return ",".join("?" * n)
+
+
+def _open_sqlite(path: Path, readonly: bool) -> sqlite3.Connection:
+    if not readonly:  # it holds PIN hashes and open pairing codes: owner only
+        _private_file(path)
+    conn = sqlite3.connect(str(path))
+    conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages (default: 2 MB)
+    conn.execute("PRAGMA mmap_size=4294967296")  # reads straight from the page cache
+    if not readonly:
+        try:
+            migrate(conn)
+        except ValueError as exc:
+            conn.close()
+            raise SchemaError(f"{path}: {exc}") from None
+    return conn
+
+
+def _open_postgres(url: str, readonly: bool) -> PgConnection:
+    import psycopg
+
+    from .pg.connect import CONNECT_TIMEOUT, check_reachable, describe
+    from .pg.schema import SchemaError as PgSchemaError
+    from .pg.schema import apply_schema
+
+    check_reachable(url)
+    raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    try:
+        if not readonly:
+            apply_schema(raw)
+    except PgSchemaError as exc:
+        raw.close()
+        raise SchemaError(f"{describe(url)}: {exc}") from None
+    except BaseException:
+        raw.close()
+        raise
+    return PgConnection(raw, url=url)
+
+
+class StoreBase:
+    """One connection to the hub's database, SQLite (a file path) or PostgreSQL (a
+    `postgresql://` URL). `readonly`: a second handle on a database the hub has opened (no
+    migration, no file mode change; `reads_only` makes it refuse writes)."""
+
+    conn: Any  # sqlite3.Connection or PgConnection: the same calls on both
+    dialect: Dialect
+
+    def __init__(
+        self, location: Path | str, *, readonly: bool = False, read_location: str | None = None
+    ) -> None:
+        if is_postgres_url(location):
+            self.location: str = str(location)
+            self.path: Path | None = None
+            self.conn = _open_postgres(str(location), readonly)
+            self.dialect = POSTGRES
+        else:
+            self.path = Path(location)
+            self.location = str(self.path)
+            self.conn = _open_sqlite(self.path, readonly)
+            self.dialect = SQLITE
+        self.readonly = readonly
+        #: where reads that need not be the newest may go (a PostgreSQL read replica)
+        self.read_location = read_location or self.location
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._depth = 0
+        #: expire_leases() has handled every lease expiring at or before this (None: not
+        #: known, e.g. after a rollback: the next sweep walks all open assignments)
+        self._swept_to: float | None = None
+        #: per operator, the gold `seq` to look from next (see `Work._unseen_gold`; in memory,
+        #: a restart looks from the start once)
+        self._gold_from: dict[str, int] = {}
+
+    @property
+    def postgres(self) -> bool:
+        return self.dialect is POSTGRES
+
+    def reopen(self, *, readonly: bool = True) -> StoreBase:
+        """Another handle on the same database (another connection: worker threads, readers)."""
+        return type(self)(self.location, readonly=readonly)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def reads_only(self, cache_mib: int = 64) -> None:
+        """This handle refuses writes from now on (a reader beside the hub's writer; SQLite:
+        with its own page cache of `cache_mib`)."""
+        if self.postgres:
+            self.conn.execute("SET default_transaction_read_only = on")
+            return
+        self.conn.execute("PRAGMA query_only=1")
+        self.conn.execute(f"PRAGMA cache_size={-1024 * int(cache_mib)}")
+
+    def defer_checkpoints(self) -> None:
+        """Commits on this connection never run a WAL checkpoint (they would pay for copying
+        pages and an fsync); someone must call `checkpoint` instead (the hub: a thread with
+        its own connection, every CHECKPOINT_SECONDS). The WAL file is cut back to
+        `WAL_KEEP_BYTES` when it restarts. PostgreSQL checkpoints itself: nothing to do."""
+        if self.postgres:
+            return
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self.conn.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
+
+    def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
+        """Copy committed WAL pages into the database: PASSIVE never waits for (nor blocks)
+        the writer; TRUNCATE (at shutdown) also empties the WAL file. Returns SQLite's
+        (busy, frames in the WAL, frames checkpointed); (0, 0, 0) on PostgreSQL."""
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise ValueError(mode)
+        if self.postgres:
+            return 0, 0, 0
+        busy, log, done = self.conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+        return int(busy), int(log), int(done)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several calls into one commit (group commit: ack only after this exits).
+
+        Nested use becomes a savepoint, so one failed message in a batch rolls back alone.
+        """
+        if self.conn.in_transaction:
+            self._depth += 1
+            name = f"sp{self._depth}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self._swept_to = None  # the rollback may undo a lease sweep
+                self.conn.execute(f"ROLLBACK TO {name}")
+                self.conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth -= 1
+            self.conn.execute(f"RELEASE {name}")
+            return
+        self.conn.execute(self.dialect.begin)
+        try:
+            yield
+        except BaseException:
+            self._swept_to = None  # the rollback may undo a lease sweep
+            self._rollback()
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self._swept_to = None
+            if self.conn.in_transaction:
+                self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            self.conn.execute("ROLLBACK")
+        except Exception:
+            if not self.postgres:  # a PostgreSQL connection that broke has nothing to undo
+                raise
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the database (a read transaction; writers go on)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if self.postgres else "BEGIN"
+        )
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = self.conn.execute(sql, tuple(params)).fetchone()
+        return None if row is None else row[0]
+
+    def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts by column name."""
+        cursor = self.conn.execute(sql, tuple(params))
+        cols = [d[0] for d in cursor.description]
+        return [dict(zip(cols, row, strict=True)) for row in cursor]

@@ -1,0 +1,109 @@
+"""Operators: the roster, PIN lock-out, sessions, training and gold history."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from .base import StoreBase, chunks
+
+LOCKOUT_AFTER = 5
+LOCKOUT_BASE_SECONDS = 30.0
+
+
+class Operators(StoreBase):
+    def operator_history(self, operator_id: str) -> tuple[int, int, list[bool], bool]:
+        """(labels since training, of those on gold, correct/wrong per gold answer oldest
+        first, passed training)."""
+        passed_at = float(
+            self._one("SELECT passed_training FROM operators WHERE id = ?", [operator_id]) or 0
+        )
+        rows = self.conn.execute(
+            'SELECT l."values", c.gold, l.received_at FROM labels l '
+            "JOIN clips c ON c.sha256 = l.clip WHERE l.operator = ? AND l.retracted = 0 "
+            "ORDER BY l.received_at",
+            (operator_id,),
+        ).fetchall()
+        results = [json.loads(v) == [g] for v, g, _ in rows if g is not None]
+        after = [g for _v, g, at in rows if passed_at and at > passed_at]
+        gold_after = sum(1 for g in after if g is not None)
+        return len(after), gold_after, results, passed_at > 0
+
+    def set_passed_training(self, operator_id: str, at: float | None = None) -> None:
+        """Mark training passed `at` (default now): labels received after it count."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE operators SET passed_training = ? WHERE id = ?",
+                (time.time() if at is None else at, operator_id),
+            )
+
+    def add_operator(self, operator_id: str, name: str, pin_hash: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO operators (id, name, pin_hash, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+                "pin_hash = excluded.pin_hash, active = 1, failed = 0, locked_until = 0",
+                (operator_id, name, pin_hash, time.time()),
+            )
+
+    def operator(self, operator_id: str) -> dict[str, Any] | None:
+        rows = list(self._rows("SELECT * FROM operators WHERE id = ?", [operator_id]))
+        return rows[0] if rows else None
+
+    def operators(self) -> list[dict[str, Any]]:
+        return list(self._rows("SELECT * FROM operators ORDER BY id"))
+
+    def roster(self) -> list[tuple[str, str, str]]:
+        return [
+            (r["id"], r["name"], r["pin_hash"])
+            for r in self._rows("SELECT * FROM operators WHERE active = 1 ORDER BY id")
+        ]
+
+    def set_operator_active(self, operator_id: str, active: bool) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE operators SET active = ? WHERE id = ?", (int(active), operator_id)
+            )
+
+    def record_login(self, operator_id: str, ok: bool, now: float | None = None) -> float:
+        """Count a login attempt; returns the time until which the operator is locked (0 = not)."""
+        now = time.time() if now is None else now
+        with self.transaction():
+            if ok:
+                self.conn.execute(
+                    "UPDATE operators SET failed = 0, locked_until = 0 WHERE id = ?",
+                    (operator_id,),
+                )
+                return 0.0
+            failed = (
+                self._one("SELECT failed FROM operators WHERE id = ?", [operator_id]) or 0
+            ) + 1
+            locked = 0.0
+            if failed >= LOCKOUT_AFTER:
+                locked = now + LOCKOUT_BASE_SECONDS * 2 ** (failed - LOCKOUT_AFTER)
+            self.conn.execute(
+                "UPDATE operators SET failed = ?, locked_until = ? WHERE id = ?",
+                (failed, locked, operator_id),
+            )
+            return locked
+
+    def log_session(self, operator_id: str, kiosk: str, kind: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO sessions_log (operator, kiosk, kind, at) VALUES (?, ?, ?, ?)",
+                (operator_id, kiosk, kind, time.time()),
+            )
+
+    def known_operators(self, operator_ids: Iterable[str]) -> set[str]:
+        """Which of these operator ids exist (active or not)."""
+        found: set[str] = set()
+        for part in chunks(list(set(operator_ids))):
+            found.update(
+                o
+                for (o,) in self.conn.execute(
+                    f"SELECT id FROM operators WHERE id IN ({','.join('?' * len(part))})", part
+                )
+            )
+        return found
