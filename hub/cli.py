@@ -697,7 +697,15 @@ def db_migrate(db, data) -> None:
     "in one snapshot and never changed; what the hub writes after it is not copied.",
 )
 @click.option("--from", "source", required=True, help="SQLite file (or data folder) or URL")
-@click.option("--to", "target", required=True, help="SQLite file or postgresql://… URL")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    envvar=DB_ENV,
+    show_envvar=True,
+    help="SQLite file or postgresql://… URL (from the environment, a password stays off "
+    "the command line)",
+)
 @click.option("--force", is_flag=True, help="replace the rows a non-empty target holds")
 def db_copy(source, target, force) -> None:
     from .store.copy import copy_database
