@@ -224,6 +224,9 @@ class SqliteDatabase(Database):
                 self.conn = sqlite3.connect(path)
             self.conn.isolation_level = None  # BEGIN/COMMIT are ours
             self.conn.execute("PRAGMA busy_timeout=10000")
+            # the page cache the hub's Store uses: a million index entries are written without
+            # spilling pages to the file mid-transaction
+            self.conn.execute("PRAGMA cache_size=-262144")
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path} is not a usable SQLite database: {exc}") from None
