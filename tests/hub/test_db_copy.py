@@ -435,3 +435,28 @@ def test_sqlite_target_killed_mid_copy_is_left_empty(tmp_path: Path) -> None:
     report = copy_database(str(source), str(target))
     assert checksums(str(target))[2] == checksums(str(source))[2]
     assert report.tables["labels"].rows == 100_000 - 2
+
+
+def test_a_target_that_changes_a_value_is_caught_and_nothing_kept(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """The read-back comparison is what decides: a target whose trigger alters one value of
+    one label fails the copy, and the rolled-back target holds no rows."""
+    from hub.store.pg.schema import apply_schema
+
+    source = old_hub(tmp_path / "hub.db")
+    with psycopg.connect(pg_url) as conn:
+        apply_schema(conn)
+        conn.execute(
+            "CREATE FUNCTION nudge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.uuid = 'u0000020' THEN NEW.created_at := NEW.created_at + 1e-6; END IF; "
+            "RETURN NEW; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER nudge BEFORE INSERT ON labels FOR EACH ROW EXECUTE FUNCTION nudge()"
+        )
+    with pytest.raises(CopyError, match=r"differ.*labels \(source 48 rows"):
+        copy_database(str(source), pg_url)
+    assert pg_rows(
+        pg_url, "SELECT (SELECT count(*) FROM labels), (SELECT count(*) FROM clips)"
+    ) == [(0, 0)]
