@@ -40,7 +40,9 @@ grep -rlIF "$ROOT" "$VENV" | while read -r f; do sed -i "s#$ROOT##g" "$f"; done
 
 mkdir -p "$ROOT$PREFIX/systemd" "$ROOT/$UNITS" "$ROOT/etc/annotatiestraat" "$ROOT/usr/bin"
 cp "$SRC/systemd/README.md" "$ROOT$PREFIX/systemd/"
-cp "$SRC/packaging/systemd/straat-hub-postgresql.conf" "$ROOT$PREFIX/systemd/"  # opt-in drop-in
+# a hub on PostgreSQL (opt-in, README "Running on PostgreSQL"): the hub unit's drop-in, pg_dump
+cp "$SRC"/packaging/systemd/straat-hub-postgresql.conf "$SRC"/packaging/systemd/straat-hub-pgdump.* \
+    "$ROOT$PREFIX/systemd/"
 cp "$SRC"/systemd/*.service "$SRC"/systemd/*.timer "$ROOT/$UNITS/"
 for unit in straat-hub.service straat-hub-backup.service; do
     mkdir -p "$ROOT/$UNITS/$unit.d"

@@ -166,6 +166,8 @@ def test_deb_installs_starts_and_upgrades_keeping_data(
     # package's venv has psycopg for `straat-hub db copy` and a hub on PostgreSQL
     shipped = machine.read("/opt/annotatiestraat/systemd/straat-hub-postgresql.conf")
     assert "EnvironmentFile=/etc/annotatiestraat/hub.env" in shipped
+    assert "pg_dump" in machine.read("/opt/annotatiestraat/systemd/straat-hub-pgdump.service")
+    assert "OnCalendar" in machine.read("/opt/annotatiestraat/systemd/straat-hub-pgdump.timer")
     assert "straat-hub-postgresql" not in machine.ok('ls -R "$R/lib/systemd/system"')
     machine.ok(
         'chroot "$R" /opt/annotatiestraat/.venv/bin/python -c "import psycopg, psycopg_pool"'

@@ -11,10 +11,12 @@ systemctl) are not run.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,9 @@ from tests.pg import PgServer
 from tests.test_systemd import UNITS, exposure, needs_analyze, values
 
 README = ROOT / "README.md"
-DROP_IN = ROOT / "packaging" / "systemd" / "straat-hub-postgresql.conf"
+PACKAGING = ROOT / "packaging" / "systemd"
+DROP_IN = PACKAGING / "straat-hub-postgresql.conf"
+PGDUMP = PACKAGING / "straat-hub-pgdump.service"
 SKIPPED = ("apt-get ", "systemctl ")
 PASSWORD = "0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -67,7 +71,7 @@ def test_readme_postgresql_steps_and_restore_drill(tmp_path: Path, pg_server: Pg
         for name in ("annotatiestraat_drill", "annotatiestraat"):
             conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute("DROP ROLE IF EXISTS straat_hub")
-    for folder in ("conf", "data", "units", "cron"):
+    for folder in ("conf", "data", "units", "pgdump"):
         (tmp_path / folder).mkdir()
     old_hub(tmp_path / "data" / "hub.db", labels=500)
     url = pg_server.url("annotatiestraat").replace("straat@", f"straat_hub:{PASSWORD}@")
@@ -79,10 +83,9 @@ def test_readme_postgresql_steps_and_restore_drill(tmp_path: Path, pg_server: Pg
         "postgresql://straat_hub:PASSWORD@localhost/annotatiestraat": url,
         "/opt/annotatiestraat/systemd/": f"{DROP_IN.parent}/",
         "/etc/systemd/system/": f"{tmp_path}/units/",
-        "/etc/cron.d/": f"{tmp_path}/cron/",
         "/etc/annotatiestraat/": f"{tmp_path}/conf/",
         "/var/lib/annotatiestraat/": f"{tmp_path}/data/",
-        "/var/backups/annotatiestraat": f"{tmp_path}/backups",
+        "/var/lib/annotatiestraat-pgdump": f"{tmp_path}/pgdump",  # systemd's StateDirectory=
     }
     env = {
         "PATH": f"{pg_server.bindir}:{Path(sys.executable).parent}:/usr/bin:/bin",
@@ -118,14 +121,22 @@ def test_readme_postgresql_steps_and_restore_drill(tmp_path: Path, pg_server: Pg
     assert (tmp_path / "units" / "straat-hub.service.d" / "postgresql.conf").read_text() == (
         DROP_IN.read_text()
     )
-    # the nightly dump line of /etc/cron.d runs as cron runs it (`\%` is a literal %)
-    cron = (tmp_path / "cron" / "annotatiestraat-pgdump").read_text().strip()
-    minute, hour, _d, _m, _w, user, command = cron.split(" ", 6)
-    assert (minute, hour, user) == ("30", "2", "postgres")
-    run(command.replace("\\%", "%"), env, tmp_path)
-    dumps = sorted((tmp_path / "backups").glob("annotatiestraat-*.dump"))
-    assert len(dumps) == 1
-    listed = run(f"pg_restore --list {dumps[0]}", env, tmp_path)
+    # the nightly dump unit's command, as systemd runs it (`$$` is `$`, `%%` is `%`), twice
+    # on one day: one complete dump of that date, no `.part` left
+    for unit in ("straat-hub-pgdump.service", "straat-hub-pgdump.timer"):
+        assert (tmp_path / "units" / unit).read_text() == (PACKAGING / unit).read_text()
+    (exec_start,) = values(PGDUMP, "ExecStart")
+    assert exec_start.startswith("/bin/sh -c '") and exec_start.endswith("'")
+    command = exec_start[len("/bin/sh -c '") : -1].replace("$$", "$").replace("%%", "%")
+    command = command.replace("/var/lib/annotatiestraat-pgdump", f"{tmp_path}/pgdump")
+    old = tmp_path / "pgdump" / "annotatiestraat-2000-01-01.dump"
+    old.write_bytes(b"an old dump")
+    os.utime(old, (946_684_800, 946_684_800))
+    for _ in range(2):
+        run(command, env, tmp_path)
+    dumps = sorted(p.name for p in (tmp_path / "pgdump").iterdir())
+    assert dumps == ["annotatiestraat-" + time.strftime("%Y-%m-%d") + ".dump", "drill.dump"]
+    listed = run(f"pg_restore --list {tmp_path / 'pgdump' / dumps[0]}", env, tmp_path)
     assert "TABLE DATA public labels" in listed
 
 
@@ -179,3 +190,24 @@ def test_drop_in_settings() -> None:
     from hub.cli import DB_ENV
 
     assert DB_ENV == "STRAAT_DB"
+
+
+@needs_analyze
+def test_pgdump_units_verify_and_are_hardened(tmp_path: Path) -> None:
+    for unit in ("straat-hub-pgdump.service", "straat-hub-pgdump.timer"):
+        shutil.copy(PACKAGING / unit, tmp_path / unit)
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "./straat-hub-pgdump.service", "./straat-hub-pgdump.timer"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 0 and "straat" not in said, said
+    assert exposure(tmp_path / "straat-hub-pgdump.service") <= 2.0
+    timer = PACKAGING / "straat-hub-pgdump.timer"
+    assert values(timer, "Persistent") == ["true"]
+    assert values(timer, "Unit") == ["straat-hub-pgdump.service"]
+    assert values(PGDUMP, "User") == ["postgres"]
+    assert values(PGDUMP, "StateDirectory") == ["annotatiestraat-pgdump"]
