@@ -25,7 +25,7 @@ locale). Any lost, added or changed row changes it. The row key (`Table.key`: SQ
 hidden rowid, PostgreSQL's `labels.seq`) is left out of the printed checksum, so that the
 same data gives the same checksum in either kind of database (`straat-hub db checksum` of the
 source, of the target, of a backup restored elsewhere, and what the copy printed); the copy
-also compares a second checksum over the whole row, key included, before it commits.
+also compares a second sum, of each row's hash times (its key + 1), before it commits.
 """
 
 from __future__ import annotations
@@ -52,10 +52,21 @@ class TableDigest:
     rows: int = 0
     total: int = 0  # sum of the rows' SHA-256 values, modulo 2**256
 
-    def add(self, row: tuple[Any, ...]) -> None:
+    def add(self, row: tuple[Any, ...]) -> int:
+        """Count `row` in; returns its SHA-256 as an integer."""
         self.rows += 1
         digest = hashlib.sha256(repr(row).encode("utf-8", "surrogatepass")).digest()
-        self.total = (self.total + int.from_bytes(digest, "big")) % MODULUS
+        value = int.from_bytes(digest, "big")
+        self.total = (self.total + value) % MODULUS
+        return value
+
+    def add_keyed(self, value: int, key: Any) -> None:
+        """Count in a row whose content hashed to `value` under the row key `key`: the sum of
+        value × (key + 1) changes when a key moves to another row, without a second hash."""
+        self.rows += 1
+        if not isinstance(key, int):
+            key = int.from_bytes(hashlib.sha256(repr(key).encode()).digest(), "big")
+        self.total = (self.total + value * (key + 1)) % MODULUS
 
     @property
     def hex(self) -> str:
@@ -177,16 +188,17 @@ def _hashed(
     normal: Callable[..., tuple[Any, ...]],
 ) -> Iterator[tuple[Any, ...]]:
     """`rows` as they are, adding each to the content digest (without the row key) and,
-    when there is a key, to the digest of the whole row."""
+    when there is a key, its content hash with its key to the keyed digest."""
     n = len(plan.pairs)
-    for row in rows:
-        canon = normal(row)
-        if plan.key:
-            content.add(canon[:n])
-            keyed.add(canon)
-        else:
-            content.add(canon)
-        yield row
+    if plan.key:
+        for row in rows:
+            canon = normal(row)
+            keyed.add_keyed(content.add(canon[:n]), canon[n])
+            yield row
+    else:
+        for row in rows:
+            content.add(normal(row))
+            yield row
 
 
 def _digests(

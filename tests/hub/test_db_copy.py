@@ -437,11 +437,17 @@ def test_sqlite_target_killed_mid_copy_is_left_empty(tmp_path: Path) -> None:
     assert report.tables["labels"].rows == 100_000 - 2
 
 
+@pytest.mark.parametrize(
+    "change",
+    ["NEW.created_at := NEW.created_at + 1e-6", "NEW.seq := NEW.seq + 1000"],
+    ids=["a value", "a label's seq (its SQLite rowid)"],
+)
 def test_a_target_that_changes_a_value_is_caught_and_nothing_kept(
-    tmp_path: Path, pg_url: str
+    tmp_path: Path, pg_url: str, change: str
 ) -> None:
     """The read-back comparison is what decides: a target whose trigger alters one value of
-    one label fails the copy, and the rolled-back target holds no rows."""
+    one label, or only its row key, fails the copy, and the rolled-back target holds no
+    rows."""
     from hub.store.pg.schema import apply_schema
 
     source = old_hub(tmp_path / "hub.db")
@@ -449,7 +455,7 @@ def test_a_target_that_changes_a_value_is_caught_and_nothing_kept(
         apply_schema(conn)
         conn.execute(
             "CREATE FUNCTION nudge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            "IF NEW.uuid = 'u0000020' THEN NEW.created_at := NEW.created_at + 1e-6; END IF; "
+            f"IF NEW.uuid = 'u0000020' THEN {change}; END IF; "
             "RETURN NEW; END $$"
         )
         conn.execute(
