@@ -252,6 +252,8 @@ def copy_database(
 def _copy(
     source: Database, target: Database, force: bool, say: Callable[[str], None], started: float
 ) -> CopyReport:
+    if source.identity == target.identity:
+        raise CopyError(f"the source and the target are the same database ({target.describe()})")
     source.begin()
     version = source.version()
     if version == 0:

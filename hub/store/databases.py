@@ -37,6 +37,8 @@ ROWID = "rowid"
 FETCH = 10_000
 #: The hub's file in a data folder (hub.cli.HUB_DB).
 HUB_DB = "hub.db"
+#: Seconds a copy waits for a lock on the target before it gives up.
+LOCK_TIMEOUT = 30
 #: Tables that hold a backend's own bookkeeping, not the hub's data: never copied.
 BOOKKEEPING = frozenset({"schema_version"})
 
@@ -116,6 +118,8 @@ class Database:
 
     kind: str
     where: str  # for messages: the path, or the URL without its password
+    #: what makes two locations the same database (a resolved path; host, port and name)
+    identity: tuple[str | None, ...]
     #: the version this code's migrations bring this kind of database to
     code_version: int
 
@@ -209,6 +213,7 @@ class SqliteDatabase(Database):
         self.path = path
         self.where = str(path)
         self.readonly = readonly
+        self.identity = ("sqlite", str(path.resolve()))
         if path.is_dir():
             raise DatabaseError(f"{path} is a folder without a hub database ({HUB_DB})")
         if not path.exists():
@@ -343,6 +348,7 @@ class PgDatabase(Database):
     def __init__(self, url: str, *, readonly: bool) -> None:
         try:
             import psycopg
+            from psycopg.conninfo import conninfo_to_dict
 
             from .pg.connect import DatabaseUnavailable, check_reachable, describe
             from .pg.schema import SQLITE_VERSION
@@ -358,6 +364,8 @@ class PgDatabase(Database):
             check_reachable(url)  # a clear message for a wrong URL or a server that is down
         except DatabaseUnavailable as exc:
             raise DatabaseError(str(exc)) from None
+        params = conninfo_to_dict(url)
+        self.identity = ("postgresql", *(str(params.get(k)) for k in ("host", "port", "dbname")))
         self.conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
         self._psycopg = psycopg
 
@@ -368,6 +376,8 @@ class PgDatabase(Database):
             self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         else:
             self.conn.execute("BEGIN")
+            # a table held by someone else (a hub still running on it) is an error, not a wait
+            self.conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}s'")
             # one copy or schema change at a time (apply_schema takes the same lock)
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
 

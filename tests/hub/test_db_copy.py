@@ -466,3 +466,22 @@ def test_a_target_that_changes_a_value_is_caught_and_nothing_kept(
     assert pg_rows(
         pg_url, "SELECT (SELECT count(*) FROM labels), (SELECT count(*) FROM clips)"
     ) == [(0, 0)]
+
+
+def test_same_database_refused_and_postgres_to_postgres(
+    tmp_path: Path, pg_server: PgServer, pg_url: str
+) -> None:
+    source = old_hub(tmp_path / "hub.db")
+    before = sha256(source)
+    with pytest.raises(CopyError, match="the same database"):
+        copy_database(str(tmp_path), str(source), force=True)  # its folder and the file
+    assert sha256(source) == before
+    copy_database(str(source), pg_url)
+    with pytest.raises(CopyError, match="the same database"):
+        copy_database(pg_url, pg_url, force=True)
+    other = pg_server.create_database()
+    report = copy_database(pg_url, other)
+    assert report.tables["labels"].rows == 48
+    assert checksums(other)[2] == checksums(pg_url)[2] == checksums(str(source))[2]
+    seqs = "SELECT seq, uuid FROM labels ORDER BY seq"
+    assert pg_rows(other, seqs) == pg_rows(pg_url, seqs)
