@@ -696,7 +696,15 @@ def db_migrate(db, data) -> None:
     "verified by row counts and checksums. Stop the hub or let it run: the source is read "
     "in one snapshot and never changed; what the hub writes after it is not copied.",
 )
-@click.option("--from", "source", required=True, help="SQLite file (or data folder) or URL")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    envvar=DB_ENV,
+    show_envvar=True,
+    help="SQLite file (or data folder) or postgresql://… URL (give --from or --to and the "
+    "other comes from the environment)",
+)
 @click.option(
     "--to",
     "target",

@@ -181,6 +181,12 @@ def test_cli_copy_prints_counts_and_checksum_equal_to_db_checksum(
         assert summed.stdout.splitlines()[-1].endswith(f"checksum {printed}")
     # the password-free description of the target, never the URL's secrets
     assert "(PostgreSQL)" in done.stdout
+    # the way back: --to given, --from from $STRAAT_DB (as the README's command has it)
+    back = tmp_path / "back.db"
+    done = CliRunner().invoke(main, ["db", "copy", "--to", str(back)], env={"STRAAT_DB": pg_url})
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines()[-1] == f"checksum {printed} (source and target agree)"
+    assert content(back) == content(source)
 
 
 def test_non_empty_target_refused_unless_force(tmp_path: Path, pg_url: str) -> None:
