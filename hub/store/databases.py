@@ -214,6 +214,7 @@ class SqliteDatabase(Database):
         self.where = str(path)
         self.readonly = readonly
         self.identity = ("sqlite", str(path.resolve()))
+        self.made = False
         if path.is_dir():
             raise DatabaseError(f"{path} is a folder without a hub database ({HUB_DB})")
         if not path.exists():
@@ -222,6 +223,7 @@ class SqliteDatabase(Database):
             if not path.parent.is_dir():
                 raise DatabaseError(f"no folder {path.parent} for the database {path.name}")
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            self.made = True  # removed again by close() unless a commit filled it
         try:
             if readonly:  # the file is opened read-only: no statement can change it
                 self.conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
@@ -312,6 +314,7 @@ class SqliteDatabase(Database):
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
+        self.made = False
         # what the hub runs its database in (Store sets it too); outside the copy's transaction
         self.conn.execute("PRAGMA journal_mode=WAL")
 
@@ -322,6 +325,8 @@ class SqliteDatabase(Database):
     def close(self) -> None:
         self.rollback()
         self.conn.close()
+        if self.made and self.path.exists() and self.path.stat().st_size == 0:
+            self.path.unlink()  # a target this copy made and never filled: as it was
 
 
 # ---- PostgreSQL -----------------------------------------------------------------------------

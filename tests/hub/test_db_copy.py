@@ -257,6 +257,9 @@ def test_newer_schemas_refused_and_nothing_changed(tmp_path: Path, pg_url: str) 
     before = sha256(newer)
     with pytest.raises(CopyError, match="newer than this code"):
         copy_database(str(newer), pg_url)
+    with pytest.raises(CopyError, match="newer than this code"):
+        copy_database(str(newer), str(tmp_path / "new.db"))
+    assert not (tmp_path / "new.db").exists()  # the refused copy leaves no empty file behind
     with pytest.raises(DatabaseError, match="newer than this code's .*nothing was changed"):
         migrate_database(str(newer))
     assert sha256(newer) == before
