@@ -719,6 +719,8 @@ def db_copy(source, target, force) -> None:
     from .store.copy import copy_database
     from .store.databases import DatabaseError
 
+    # psycopg warns that it could not end a COPY on a lost connection; the error says it
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     try:
         report = copy_database(
             source, target, force=force, progress=lambda line: click.echo(line, err=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -494,3 +495,39 @@ def test_same_database_refused_and_postgres_to_postgres(
     assert checksums(other)[2] == checksums(pg_url)[2] == checksums(str(source))[2]
     seqs = "SELECT seq, uuid FROM labels ORDER BY seq"
     assert pg_rows(other, seqs) == pg_rows(pg_url, seqs)
+
+
+def test_server_crash_mid_copy_is_one_line_and_a_rerun_succeeds(
+    tmp_path: Path, pg_server: PgServer, pg_url: str
+) -> None:
+    """PostgreSQL stopped the hard way (`pg_ctl stop -m immediate`, then started) while the
+    labels are being copied: the command says so in one line and exits 1, the target holds
+    nothing, and the same command then succeeds."""
+    source = old_hub(tmp_path / "hub.db", labels=100_000)
+    dbname = pg_url.split("/")[-1].split("?")[0]
+    command = [sys.executable, "-m", "hub.cli", "db", "copy", "--from", str(source), "--to", pg_url]
+    proc = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+    def copying() -> bool:
+        with psycopg.connect(pg_server.url(), autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT p.tuples_processed FROM pg_stat_progress_copy p "
+                "JOIN pg_database d ON d.oid = p.datid WHERE d.datname = %s",
+                (dbname,),
+            ).fetchone()
+        return bool(row and row[0] >= 5_000)
+
+    wait_until(copying, 60, "the copy of labels under way", poll=0.01)
+    pg_server.restart()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out + err
+    # stderr: the progress lines (`TABLE: N rows`) and one line saying what happened
+    said = [line for line in err.splitlines() if not re.fullmatch(r"\w+: [\d,]+ rows", line)]
+    assert len(said) == 1, err
+    assert said[0].startswith("Error: the copy failed, the target is as it was: "), err
+    assert pg_rows(pg_url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == [(0,)]
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert checksums(pg_url)[2] == checksums(str(source))[2]
