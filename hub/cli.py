@@ -724,5 +724,105 @@ def token_list(data) -> None:
         click.echo(f"{t['name']}\t{t['role']}\t{'revoked' if t['revoked'] else 'active'}")
 
 
+def _db_location(db: str | None, data: Path) -> str:
+    return db if db else str(data / HUB_DB)
+
+
+def _db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--db` (default $STRAAT_DB, else the data folder's hub.db) and `--data`."""
+    fn = click.option(
+        "--data",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=DEFAULT_DATA,
+        envvar=DATA_ENV,
+        show_envvar=True,
+        help=DATA_HELP,
+    )(fn)
+    return click.option(
+        "--db",
+        default=None,
+        envvar=DB_ENV,
+        show_envvar=True,
+        help="the database: postgresql://USER@HOST/NAME or a SQLite file (default: DATA/hub.db)",
+    )(fn)
+
+
+@main.group(help="The hub's database: migrate it, copy it between SQLite and PostgreSQL.")
+def db() -> None:
+    pass
+
+
+@db.command("migrate", help="Bring the database to this hub version's schema.")
+@_db_option
+def db_migrate(db, data) -> None:
+    from .store.databases import DatabaseError, migrate_database
+
+    try:
+        where, before, after = migrate_database(_db_location(db, data))
+    except DatabaseError as e:
+        raise click.ClickException(str(e)) from None
+    if before == after:
+        click.echo(f"{where}: schema version {after}, already current")
+    else:
+        click.echo(f"{where}: schema version {before} -> {after}")
+
+
+@db.command(
+    "copy",
+    help="Copy a hub's database to another (SQLite <-> PostgreSQL) in one transaction, "
+    "verified by row counts and checksums. Stop the hub or let it run: the source is read "
+    "in one snapshot and never changed; what the hub writes after it is not copied.",
+)
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    envvar=DB_ENV,
+    show_envvar=True,
+    help="SQLite file (or data folder) or postgresql://… URL (give --from or --to and the "
+    "other comes from the environment)",
+)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    envvar=DB_ENV,
+    show_envvar=True,
+    help="SQLite file or postgresql://… URL (from the environment, a password stays off "
+    "the command line)",
+)
+@click.option("--force", is_flag=True, help="replace the rows a non-empty target holds")
+def db_copy(source, target, force) -> None:
+    from .store.copy import copy_database
+    from .store.databases import DatabaseError
+
+    # psycopg warns that it could not end a COPY on a lost connection; the error says it
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
+    try:
+        report = copy_database(
+            source, target, force=force, progress=lambda line: click.echo(line, err=True)
+        )
+    except DatabaseError as e:
+        raise click.ClickException(str(e)) from None
+    for line in report.lines():
+        click.echo(line)
+
+
+@db.command("checksum", help="Row counts and checksums of every table (as db copy prints).")
+@_db_option
+def db_checksum(db, data) -> None:
+    from .store.copy import checksums, combined
+    from .store.databases import DatabaseError
+
+    try:
+        where, version, tables = checksums(_db_location(db, data))
+    except DatabaseError as e:
+        raise click.ClickException(str(e)) from None
+    width = max([len(t) for t in tables] + [5])
+    for name, d in tables.items():
+        click.echo(f"{name:<{width}}  {d.rows:>12,}  {d.hex[:16]}")
+    click.echo(f"{where}: schema version {version}, checksum {combined(tables)}")
+
+
 if __name__ == "__main__":
     main()

@@ -32,7 +32,7 @@ ROOT="$STAGE/root"
 VENV="$ROOT$PREFIX/.venv"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-compile \
-    -c "$STAGE/src/constraints.txt" "$STAGE/src"
+    -c "$STAGE/src/constraints.txt" "$STAGE/src[postgres]"  # psycopg: a site may move to PostgreSQL
 "$VENV/bin/pip" uninstall --quiet --yes pip  # no installer inside the service's venv
 rm -f "$VENV"/bin/Activate.ps1 "$VENV"/lib/python3.11/site-packages/annotatiestraat-*.dist-info/direct_url.json
 grep -rlIF "$ROOT" "$VENV" | while read -r f; do sed -i "s#$ROOT##g" "$f"; done
@@ -40,6 +40,9 @@ grep -rlIF "$ROOT" "$VENV" | while read -r f; do sed -i "s#$ROOT##g" "$f"; done
 
 mkdir -p "$ROOT$PREFIX/systemd" "$ROOT/$UNITS" "$ROOT/etc/annotatiestraat" "$ROOT/usr/bin"
 cp "$SRC/systemd/README.md" "$ROOT$PREFIX/systemd/"
+# a hub on PostgreSQL (opt-in, README "Running on PostgreSQL"): the hub unit's drop-in, pg_dump
+cp "$SRC"/packaging/systemd/straat-hub-postgresql.conf "$SRC"/packaging/systemd/straat-hub-pgdump.* \
+    "$ROOT$PREFIX/systemd/"
 cp "$SRC"/systemd/*.service "$SRC"/systemd/*.timer "$ROOT/$UNITS/"
 for unit in straat-hub.service straat-hub-backup.service; do
     mkdir -p "$ROOT/$UNITS/$unit.d"

@@ -162,6 +162,17 @@ def test_deb_installs_starts_and_upgrades_keeping_data(
     assert verify.returncode == 0 and "straat" not in said, said
     dropin = machine.read("/lib/systemd/system/straat-hub.service.d/package-user.conf")
     assert "User=annotatiestraat" in dropin and "DynamicUser=no" in dropin
+    # PostgreSQL: the hub unit's drop-in is shipped for staff to install, not active; the
+    # package's venv has psycopg for `straat-hub db copy` and a hub on PostgreSQL
+    shipped = machine.read("/opt/annotatiestraat/systemd/straat-hub-postgresql.conf")
+    assert "EnvironmentFile=/etc/annotatiestraat/hub.env" in shipped
+    assert "pg_dump" in machine.read("/opt/annotatiestraat/systemd/straat-hub-pgdump.service")
+    assert "OnCalendar" in machine.read("/opt/annotatiestraat/systemd/straat-hub-pgdump.timer")
+    assert "straat-hub-postgresql" not in machine.ok('ls -R "$R/lib/systemd/system"')
+    machine.ok(
+        'chroot "$R" /opt/annotatiestraat/.venv/bin/python -c "import psycopg, psycopg_pool"'
+    )
+    assert "--from" in machine.ok('chroot "$R" straat-hub db copy --help')
 
     out = hub_until_ready(machine)
     assert re.search(r"hub \S+: ready", out), out
