@@ -38,7 +38,7 @@ import psycopg
 from benchmarks.common import machine, median
 from hub.store.copy import copy_database
 from hub.store.pg.schema import SQLITE_VERSION, apply_schema
-from hub.store.schema import MIGRATIONS
+from hub.store.schema import migrate
 from tests.pg import PgServer
 
 LABEL_COLUMNS = [
@@ -62,8 +62,7 @@ LABEL_COLUMNS = [
 def build(path: Path, clips: int, labels: int) -> None:
     conn = sqlite3.connect(path)
     conn.isolation_level = None
-    for number, script in enumerate(MIGRATIONS[:SQLITE_VERSION], start=1):
-        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    migrate(conn, upto=SQLITE_VERSION)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("BEGIN")
     shas = [hashlib.sha256(f"clip-{i}".encode()).hexdigest() for i in range(clips)]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,16 +49,38 @@ def hub_data(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def command(*args: Any, data: Path, init: bool, db: str | None, **kwargs: Any) -> Any:
-        from .store import StoreError
         from .store.location import find_database
 
-        try:
+        with _one_line_errors():
             database = find_database(data, db)
             click.get_current_context().meta[DB_META] = database
             return fn(*args, data=hub_folder(data, init, database), **kwargs)
-        except StoreError as e:
-            raise click.ClickException(str(e)) from None
 
+    command = click.option(
+        "--init",
+        is_flag=True,
+        help="make a new hub in the data folder if it holds none (first start)",
+    )(command)
+    return _data_and_db_options(command)
+
+
+def hub_database(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--data` and `--db` for a command that works on the hub's database itself (`db
+    migrate`, `db checksum`): it gets `database`, found as for every other command
+    (`--db`, `$STRAAT_DB`, the site file's `db`, `<data>/hub.db`), but no folder is needed
+    beside it. Errors are one line, as with `hub_data`."""
+
+    @functools.wraps(fn)
+    def command(*args: Any, data: Path, db: str | None, **kwargs: Any) -> Any:
+        from .store.location import find_database
+
+        with _one_line_errors():
+            return fn(*args, database=find_database(data, db), **kwargs)
+
+    return _data_and_db_options(command)
+
+
+def _data_and_db_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = click.option(
         "--db",
         default=None,
@@ -65,11 +88,6 @@ def hub_data(fn: Callable[..., Any]) -> Callable[..., Any]:
         show_envvar=True,
         metavar="URL",
         help=DB_HELP,
-    )(command)
-    command = click.option(
-        "--init",
-        is_flag=True,
-        help="make a new hub in the data folder if it holds none (first start)",
     )(command)
     return click.option(
         "--data",
@@ -79,6 +97,18 @@ def hub_data(fn: Callable[..., Any]) -> Callable[..., Any]:
         show_envvar=True,
         help=DATA_HELP,
     )(command)
+
+
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """A store error (the database cannot be used as asked: the message says why) as one
+    `Error: …` line and exit status 1."""
+    from .store import StoreError
+
+    try:
+        yield
+    except StoreError as e:
+        raise click.ClickException(str(e)) from None
 
 
 def hub_folder(data: Path, init: bool, database: Database | None = None) -> Path:
@@ -724,43 +754,17 @@ def token_list(data) -> None:
         click.echo(f"{t['name']}\t{t['role']}\t{'revoked' if t['revoked'] else 'active'}")
 
 
-def _db_location(db: str | None, data: Path) -> str:
-    return db if db else str(data / HUB_DB)
-
-
-def _db_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`--db` (default $STRAAT_DB, else the data folder's hub.db) and `--data`."""
-    fn = click.option(
-        "--data",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_DATA,
-        envvar=DATA_ENV,
-        show_envvar=True,
-        help=DATA_HELP,
-    )(fn)
-    return click.option(
-        "--db",
-        default=None,
-        envvar=DB_ENV,
-        show_envvar=True,
-        help="the database: postgresql://USER@HOST/NAME or a SQLite file (default: DATA/hub.db)",
-    )(fn)
-
-
 @main.group(help="The hub's database: migrate it, copy it between SQLite and PostgreSQL.")
 def db() -> None:
     pass
 
 
 @db.command("migrate", help="Bring the database to this hub version's schema.")
-@_db_option
-def db_migrate(db, data) -> None:
-    from .store.databases import DatabaseError, migrate_database
+@hub_database
+def db_migrate(database: Database) -> None:
+    from .store.databases import migrate_database
 
-    try:
-        where, before, after = migrate_database(_db_location(db, data))
-    except DatabaseError as e:
-        raise click.ClickException(str(e)) from None
+    where, before, after = migrate_database(database.location)
     if before == after:
         click.echo(f"{where}: schema version {after}, already current")
     else:
@@ -794,30 +798,23 @@ def db_migrate(db, data) -> None:
 @click.option("--force", is_flag=True, help="replace the rows a non-empty target holds")
 def db_copy(source, target, force) -> None:
     from .store.copy import copy_database
-    from .store.databases import DatabaseError
 
     # psycopg warns that it could not end a COPY on a lost connection; the error says it
     logging.getLogger("psycopg").setLevel(logging.ERROR)
-    try:
+    with _one_line_errors():
         report = copy_database(
             source, target, force=force, progress=lambda line: click.echo(line, err=True)
         )
-    except DatabaseError as e:
-        raise click.ClickException(str(e)) from None
     for line in report.lines():
         click.echo(line)
 
 
 @db.command("checksum", help="Row counts and checksums of every table (as db copy prints).")
-@_db_option
-def db_checksum(db, data) -> None:
+@hub_database
+def db_checksum(database: Database) -> None:
     from .store.copy import checksums, combined
-    from .store.databases import DatabaseError
 
-    try:
-        where, version, tables = checksums(_db_location(db, data))
-    except DatabaseError as e:
-        raise click.ClickException(str(e)) from None
+    where, version, tables = checksums(database.location)
     width = max([len(t) for t in tables] + [5])
     for name, d in tables.items():
         click.echo(f"{name:<{width}}  {d.rows:>12,}  {d.hex[:16]}")

@@ -13,14 +13,19 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dialect import POSTGRES, SQLITE, Dialect, PgConnection, is_postgres_url
 from .records import StoreError
 from .schema import migrate
 
+if TYPE_CHECKING:
+    import psycopg
+
 #: Size the WAL file is cut back to when it restarts (with `defer_checkpoints`).
 WAL_KEEP_BYTES = 64 * 2**20
+#: Milliseconds a connection waits for another's write lock before it gives up.
+BUSY_TIMEOUT_MS = 5000
 #: Most parameters in one `IN (…)` list.
 IN_CHUNK = 500
 
@@ -55,17 +60,49 @@ def marks(n: int) -> str:
     return ",".join("?" * n)
 
 
+def connect_sqlite(
+    path: Path, *, read_only: bool = False, busy_ms: int = BUSY_TIMEOUT_MS
+) -> sqlite3.Connection:
+    """A connection to the SQLite file `path` with the settings every hub connection has:
+    BEGIN and COMMIT are the caller's (autocommit), a busy timeout, foreign keys, a large
+    page cache and memory-mapped reads. `read_only`: the file is opened read-only, so that no
+    statement can change it (a copy's source). sqlite3.DatabaseError for a file that is not
+    a database."""
+    if read_only:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    else:
+        conn = sqlite3.connect(str(path))
+    try:
+        conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+        conn.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages (default: 2 MB)
+        conn.execute("PRAGMA mmap_size=4294967296")  # reads straight from the page cache
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a database at all?
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def connect_postgres(url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection to the PostgreSQL database `url` (BEGIN and COMMIT are the
+    caller's); DatabaseUnavailable, in words and without the password, for a wrong
+    connection string or a server that cannot be reached."""
+    import psycopg
+
+    from .pg.connect import CONNECT_TIMEOUT, check_reachable
+
+    check_reachable(url)
+    return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+
+
 def _open_sqlite(path: Path, readonly: bool) -> sqlite3.Connection:
     if not readonly:  # it holds PIN hashes and open pairing codes: owner only
         _private_file(path)
-    conn = sqlite3.connect(str(path))
-    conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+    conn = connect_sqlite(path)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=5000")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages (default: 2 MB)
-    conn.execute("PRAGMA mmap_size=4294967296")  # reads straight from the page cache
     if not readonly:
         try:
             migrate(conn)
@@ -76,14 +113,11 @@ def _open_sqlite(path: Path, readonly: bool) -> sqlite3.Connection:
 
 
 def _open_postgres(url: str, readonly: bool) -> PgConnection:
-    import psycopg
-
-    from .pg.connect import CONNECT_TIMEOUT, check_reachable, describe
+    from .pg.connect import describe
     from .pg.schema import SchemaError as PgSchemaError
     from .pg.schema import apply_schema
 
-    check_reachable(url)
-    raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    raw = connect_postgres(url)
     try:
         if not readonly:
             apply_schema(raw)

@@ -229,9 +229,9 @@ def copy_database(
     """Copy every hub table of the source into the target (see the module's docstring)."""
     say = progress or (lambda _line: None)
     started = time.monotonic()
-    source = open_database(source_location, readonly=True)
+    source = open_database(source_location, readonly=True, what="the source")
     try:
-        target = open_database(target_location, create=True)
+        target = open_database(target_location, create=True, what="the target")
     except BaseException:
         source.close()
         raise
@@ -359,7 +359,7 @@ def checksums(location: str) -> tuple[str, int, dict[str, TableDigest]]:
     """(where, schema version, per table: rows and checksum) of one database, read in one
     snapshot: `straat-hub db checksum`. Equal to what `copy_database` printed for a database
     it wrote (and for a backup of it restored elsewhere)."""
-    db = open_database(location, readonly=True)
+    db = open_database(location, readonly=True, what="--db")
     try:
         db.begin()
         version = db.version()

@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .schema import MIGRATIONS
+from .base import connect_postgres, connect_sqlite
+from .location import SQLITE_FILE, checked_location, is_postgres
+from .records import DatabaseUnavailable, StoreError
+from .schema import MIGRATIONS, apply_migrations, schema_version
 from .schema import migrate as migrate_sqlite
 
 if TYPE_CHECKING:
@@ -35,15 +38,13 @@ if TYPE_CHECKING:
 ROWID = "rowid"
 #: Rows fetched per round trip when reading.
 FETCH = 10_000
-#: The hub's file in a data folder (hub.cli.HUB_DB).
-HUB_DB = "hub.db"
 #: Seconds a copy waits for a lock on the target before it gives up.
 LOCK_TIMEOUT = 30
 #: Tables that hold a backend's own bookkeeping, not the hub's data: never copied.
 BOOKKEEPING = frozenset({"schema_version"})
 
 
-class DatabaseError(Exception):
+class DatabaseError(StoreError):
     """A database that cannot be used as asked; the message says which and why (a
     PostgreSQL password never appears in it)."""
 
@@ -89,27 +90,22 @@ class Table:
         return sorted(c.name for c in self.columns if c.name != self.key)
 
 
-def is_postgres(location: str) -> bool:
-    """A libpq connection string (URL or `key=value …`) rather than a SQLite file."""
-    return location.startswith(("postgresql://", "postgres://")) or (
-        "=" in location and not os.path.exists(location)
-    )
-
-
-def open_database(location: str, *, readonly: bool = False, create: bool = False) -> Database:
-    """The database at `location`. `readonly`: opened so that nothing can change it (a copy's
-    source). `create`: a SQLite file that does not exist yet is made (owner-only, 0600)."""
+def open_database(
+    location: str, *, readonly: bool = False, create: bool = False, what: str = "the database"
+) -> Database:
+    """The database at `location` (a `postgresql://` URL, a SQLite file or a hub's data
+    folder; `what` names it in messages). `readonly`: opened so that nothing can change it
+    (a copy's source). `create`: a SQLite file that does not exist yet is made (0600)."""
+    location = checked_location(location, what)
     if is_postgres(location):
         return PgDatabase(location, readonly=readonly)
     return SqliteDatabase(sqlite_path(location), readonly=readonly, create=create)
 
 
 def sqlite_path(location: str) -> Path:
-    """`location` as a SQLite file: `sqlite:///…` or a path; a folder means its hub.db."""
-    if location.startswith("sqlite://"):
-        location = location.removeprefix("sqlite://")
+    """`location` as a SQLite file: a folder means its hub.db."""
     path = Path(location)
-    return path / HUB_DB if path.is_dir() else path
+    return path / SQLITE_FILE if path.is_dir() else path
 
 
 class Database:
@@ -138,7 +134,14 @@ class Database:
         raise NotImplementedError
 
     def migrate(self) -> tuple[int, int]:
-        """Bring the database to `code_version` (its own transaction); (from, to)."""
+        """Bring the database to `code_version` (its own transaction); (from, to). A
+        database newer than this code, or one holding other tables, is refused unchanged."""
+        before = self.version()
+        if before == 0 and self.has_tables():
+            raise DatabaseError(f"{self.where} holds tables but no hub schema: not a hub database")
+        return before, self._migrate()
+
+    def _migrate(self) -> int:
         raise NotImplementedError
 
     def tables(self) -> dict[str, Table]:
@@ -194,17 +197,6 @@ def _sqlite_kind(declared: str) -> str:
     return "other"
 
 
-def script_statements(script: str) -> Iterator[str]:
-    """The statements of a migration script one by one (so that they can run inside a
-    transaction the caller holds: `executescript` would commit it first)."""
-    buf = ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            yield buf
-            buf = ""
-
-
 class SqliteDatabase(Database):
     kind = "SQLite"
     code_version = len(MIGRATIONS)
@@ -216,7 +208,7 @@ class SqliteDatabase(Database):
         self.identity = ("sqlite", str(path.resolve()))
         self.made = False
         if path.is_dir():
-            raise DatabaseError(f"{path} is a folder without a hub database ({HUB_DB})")
+            raise DatabaseError(f"{path} is a folder without a hub database ({SQLITE_FILE})")
         if not path.exists():
             if readonly or not create:
                 raise DatabaseError(f"no database at {path}")
@@ -225,16 +217,9 @@ class SqliteDatabase(Database):
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             self.made = True  # removed again by close() unless a commit filled it
         try:
-            if readonly:  # the file is opened read-only: no statement can change it
-                self.conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-            else:
-                self.conn = sqlite3.connect(path)
-            self.conn.isolation_level = None  # BEGIN/COMMIT are ours
-            self.conn.execute("PRAGMA busy_timeout=10000")
-            # the page cache the hub's Store uses: a million index entries are written without
-            # spilling pages to the file mid-transaction
-            self.conn.execute("PRAGMA cache_size=-262144")
-            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            # the hub's page cache: a million index entries are written without spilling
+            # pages to the file mid-transaction; the copy waits longer for a live hub's lock
+            self.conn = connect_sqlite(path, read_only=readonly, busy_ms=LOCK_TIMEOUT * 1000)
         except sqlite3.DatabaseError as exc:
             raise DatabaseError(f"{path} is not a usable SQLite database: {exc}") from None
 
@@ -244,7 +229,7 @@ class SqliteDatabase(Database):
         self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
     def version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return schema_version(self.conn)
 
     def has_tables(self) -> bool:
         row = self.conn.execute(
@@ -255,21 +240,13 @@ class SqliteDatabase(Database):
     def create_schema(self, version: int) -> None:
         if not 1 <= version <= len(MIGRATIONS):
             raise DatabaseError(f"this code has no SQLite schema version {version}")
-        for script in MIGRATIONS[:version]:
-            for statement in script_statements(script):
-                self.conn.execute(statement)
-        self.conn.execute(f"PRAGMA user_version = {int(version)}")
+        apply_migrations(self.conn, 0, version)
 
-    def migrate(self) -> tuple[int, int]:
-        before = self.version()
-        if before > self.code_version:
-            raise DatabaseError(
-                f"{self.where} has schema version {before}, newer than this code's "
-                f"{self.code_version}: upgrade the hub; nothing was changed"
-            )
-        if before == 0 and self.has_tables():
-            raise DatabaseError(f"{self.where} holds tables but no hub schema: not a hub database")
-        return before, migrate_sqlite(self.conn)
+    def _migrate(self) -> int:
+        try:
+            return migrate_sqlite(self.conn)
+        except ValueError as exc:
+            raise DatabaseError(f"{self.where}: {exc}; nothing was changed") from None
 
     def tables(self) -> dict[str, Table]:
         out: dict[str, Table] = {}
@@ -355,7 +332,7 @@ class PgDatabase(Database):
             import psycopg
             from psycopg.conninfo import conninfo_to_dict
 
-            from .pg.connect import DatabaseUnavailable, check_reachable, describe
+            from .pg.connect import describe
             from .pg.schema import SQLITE_VERSION
         except ImportError:
             raise DatabaseError(
@@ -365,13 +342,12 @@ class PgDatabase(Database):
         self.where = describe(url)
         self.code_version = SQLITE_VERSION
         self.readonly = readonly
-        try:
-            check_reachable(url)  # a clear message for a wrong URL or a server that is down
+        try:  # a clear message for a wrong URL or a server that is down
+            self.conn: psycopg.Connection[Any] = connect_postgres(url)
         except DatabaseUnavailable as exc:
             raise DatabaseError(str(exc)) from None
         params = conninfo_to_dict(url)
         self.identity = ("postgresql", *(str(params.get(k)) for k in ("host", "port", "dbname")))
-        self.conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
         self._psycopg = psycopg
 
     def begin(self) -> None:
@@ -409,18 +385,14 @@ class PgDatabase(Database):
             )
         apply_schema(self.conn)  # inside our transaction: a savepoint
 
-    def migrate(self) -> tuple[int, int]:
+    def _migrate(self) -> int:
         from .pg.schema import SchemaError, apply_schema
 
-        before = self.version()
-        if before == 0 and self.has_tables():
-            raise DatabaseError(f"{self.where} holds tables but no hub schema: not a hub database")
         try:
             with self.conn.transaction():
-                after = apply_schema(self.conn)
+                return apply_schema(self.conn)
         except SchemaError as exc:
             raise DatabaseError(f"{self.where}: {exc}; nothing was changed") from None
-        return before, after
 
     def tables(self) -> dict[str, Table]:
         rows = self.conn.execute(

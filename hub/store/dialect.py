@@ -86,8 +86,13 @@ def to_psycopg(sql: str) -> str:
     return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
 
 
+#: How a PostgreSQL connection URL starts (anything else is a SQLite file).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
 def is_postgres_url(location: object) -> bool:
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+    """`location` is a PostgreSQL URL (not a SQLite file's path)."""
+    return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
 
 
 class PgConnection:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import msgspec
 
+from .dialect import is_postgres_url as is_postgres
 from .records import StoreError
 
 #: The SQLite database's file name in the data folder.
@@ -27,7 +28,6 @@ SQLITE_FILE = "hub.db"
 SITE_FILE = "hub.toml"
 #: The environment variable for the database (the command line's `--db` wins over it).
 DB_ENV = "STRAAT_DB"
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class LocationError(StoreError):
@@ -58,10 +58,6 @@ class Database:
         return None if self.postgres else Path(self.location)
 
 
-def is_postgres(location: str) -> bool:
-    return location.startswith(POSTGRES_SCHEMES)
-
-
 def _has_password(url: str) -> bool:
     from urllib.parse import urlsplit
 
@@ -73,7 +69,7 @@ def _has_password(url: str) -> bool:
         return False
 
 
-def _checked(value: str, what: str) -> str:
+def checked_location(value: str, what: str) -> str:
     """A PostgreSQL URL as it is, a SQLite path (`sqlite:///path` or a plain path) as a
     path; another scheme is refused."""
     if is_postgres(value):
@@ -116,12 +112,18 @@ def find_database(data: Path, db: str | None = None, read_db: str | None = None)
     the environment), else the site file's `db`, else `<data>/hub.db`."""
     site = SiteFile()
     site_path = data / SITE_FILE
-    if site_path.is_file():
+    try:
+        present = site_path.is_file()
+    except PermissionError:  # a folder this user may not look into
+        if not db:
+            raise LocationError(f"{site_path}: cannot be read (permission denied)") from None
+        present = False  # the database is named: the site file is not needed
+    if present:
         site = read_site_file(site_path)
     if db:
-        location, source = _checked(db, "--db"), "--db"
+        location, source = checked_location(db, "--db"), "--db"
     elif site.db:
-        location, source = _checked(site.db, str(site_path)), str(site_path)
+        location, source = checked_location(site.db, str(site_path)), str(site_path)
     else:
         location, source = str(data / SQLITE_FILE), "default"
     return with_replica(Database(location, location, source), read_db or site.read_db)
@@ -131,7 +133,7 @@ def with_replica(database: Database, read_db: str | None) -> Database:
     """`database` with its reads going to the replica `read_db` (PostgreSQL only)."""
     if not read_db:
         return database
-    read = _checked(read_db, "--read-db")
+    read = checked_location(read_db, "--read-db")
     if not is_postgres(read) or not database.postgres:
         raise LocationError("a read replica (--read-db) is for a PostgreSQL database only")
     return Database(database.location, read, database.source)

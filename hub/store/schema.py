@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 
 MIGRATIONS: list[str] = [
     # 1: the project, its videos and clips, operators, kiosks and pairing, leases, labels,
@@ -157,17 +158,47 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring `conn` to the newest schema; returns the version reached. A database at a newer
-    version than this code knows is refused unchanged (ValueError)."""
-    (current,) = conn.execute("PRAGMA user_version").fetchone()
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The hub schema version recorded in the database (0: no hub schema there)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def script_statements(script: str) -> Iterator[str]:
+    """The statements of a migration script one by one, so that they run inside a
+    transaction the caller holds (`executescript` would commit it first)."""
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            yield buf
+            buf = ""
+
+
+def apply_migrations(conn: sqlite3.Connection, start: int, stop: int) -> None:
+    """Run migrations `start + 1` … `stop` and record `stop`, in the caller's transaction."""
+    for script in MIGRATIONS[start:stop]:
+        for statement in script_statements(script):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {int(stop)}")
+
+
+def migrate(conn: sqlite3.Connection, upto: int | None = None) -> int:
+    """Bring `conn` (autocommit: `isolation_level = None`) to the newest schema, or to
+    version `upto`, one transaction per migration; returns the version reached. A database
+    at a newer version than this code knows is refused unchanged (ValueError)."""
+    current = schema_version(conn)
     if current > len(MIGRATIONS):
         raise ValueError(
             f"the database has hub schema version {current}, newer than this code's "
             f"{len(MIGRATIONS)}: upgrade the hub before using this database"
         )
-    for number, script in enumerate(MIGRATIONS, start=1):
-        if number <= current:
-            continue
-        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
-    return len(MIGRATIONS)
+    target = len(MIGRATIONS) if upto is None else upto
+    for number in range(current + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            apply_migrations(conn, number - 1, number)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return max(current, target)

@@ -2,10 +2,10 @@
 against real SQLite files and a real throwaway PostgreSQL server (tests/pg.py).
 
 The PostgreSQL schema this code makes is `hub.store.pg.schema.SQLITE_VERSION`; a copy needs
-both sides at the same version, so the SQLite hubs copied to PostgreSQL here are built at
-that version by hand (`old_hub`), with values chosen to trip a careless copy: floats that
-are not short decimals, text beyond ASCII, JSON with its own spacing, NULLs, big integers,
-labels whose rowids have gaps.
+both sides at the same version, so the SQLite hubs copied to PostgreSQL here are made by the
+hub's own migrations at that version (`old_hub`) and filled with values chosen to trip a
+careless copy: floats that are not short decimals, text beyond ASCII, JSON with its own
+spacing, NULLs, big integers, labels whose rowids have gaps, a table without a key.
 """
 
 from __future__ import annotations
@@ -41,10 +41,9 @@ def old_hub(path: Path, labels: int = 50, version: int = PG_VERSION) -> Path:
     """A SQLite hub database at schema `version` with rows in most tables."""
     conn = sqlite3.connect(path)
     conn.isolation_level = None
-    for number, script in enumerate(MIGRATIONS[:version], start=1):
-        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+    assert migrate(conn, upto=version) == version
     conn.execute("BEGIN")
-    conn.execute("INSERT INTO meta VALUES ('site', 'Zaal 2 — Utrecht')")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('site', 'Zaal 2 — Utrecht')")
     clips = []
     for i in range(10):
         sha = hashlib.sha256(f"c{i}".encode()).hexdigest()
@@ -69,16 +68,53 @@ def old_hub(path: Path, labels: int = 50, version: int = PG_VERSION) -> Path:
                 1e-300 * i,
             ),
         )
-    conn.execute("INSERT INTO operators VALUES ('op1', 'Zoë', 'hash', 1, 1.5, 0, 0, 1700000000.25)")
-    conn.execute("INSERT INTO kiosks VALUES ('k1', 1.0, 'pk', NULL, '1.0', NULL, 3, 2, 1)")
-    conn.execute("INSERT INTO users VALUES ('anna', 'staff', 'h', 2.0)")
-    conn.execute("INSERT INTO web_sessions VALUES ('id', 'anna', 'staff', 'c', 1.0, 2.0)")
+    conn.execute(
+        "INSERT INTO operators (id, name, pin_hash, active, created_at, failed, locked_until, "
+        "passed_training) VALUES ('op1', 'Zoë', 'hash', 1, 1.5, 0, 0, 1700000000.25)"
+    )
+    conn.execute(
+        "INSERT INTO kiosks (id, paired_at, public_key, last_seen, version, operator, outbox, "
+        "cache_bytes, active) VALUES ('k1', 1.0, 'pk', NULL, '1.0', NULL, 3, 2, 1)"
+    )
+    conn.execute(
+        "INSERT INTO users (username, role, password_hash, created_at) "
+        "VALUES ('anna', 'staff', 'h', 2.0)"
+    )
+    conn.execute(
+        "INSERT INTO web_sessions (id_hash, username, role, csrf, created_at, expires_at) "
+        "VALUES ('id', 'anna', 'staff', 'c', 1.0, 2.0)"
+    )
     conn.execute(
         "INSERT INTO sessions_log (id, operator, kiosk, kind, at) VALUES (7, 'op1', 'k1', 'login', 3.0)"
     )
-    conn.execute("INSERT INTO breaks VALUES ('b1', 'op1', 'k1', 4.0, 300.0, 1, '', 5.0)")
-    conn.execute("INSERT INTO leases VALUES ('l1', 'op1', 'k1', 1.0, 61.0)")
-    conn.execute("INSERT INTO assignments VALUES ('op1', ?, 'l1', 1.0, 'open')", (clips[0],))
+    conn.execute(
+        "INSERT INTO breaks (uuid, operator, kiosk, started_at, seconds, enforced, kind, "
+        "received_at) VALUES ('b1', 'op1', 'k1', 4.0, 300.0, 1, '', 5.0)"
+    )
+    conn.execute(
+        "INSERT INTO leases (id, operator, kiosk, created_at, expires_at) "
+        "VALUES ('l1', 'op1', 'k1', 1.0, 61.0)"
+    )
+    conn.execute(
+        "INSERT INTO assignments (operator, clip, lease_id, assigned_at, state) "
+        "VALUES ('op1', ?, 'l1', 1.0, 'open')",
+        (clips[0],),
+    )
+    if version >= 9:  # the tables and columns of migration 9
+        conn.execute("UPDATE users SET pw_version = 3")
+        conn.execute(
+            "INSERT INTO pair_codes (code, created_at, expires_at, kiosk) "
+            "VALUES ('123456', 1.0, 301.0, 'k1')"
+        )
+        conn.execute(
+            "INSERT INTO refusals (kiosk, reason, n, last_at, last_detail) "
+            "VALUES ('k1', 'stale', 2, 6.5, 'ë')"
+        )
+        conn.executemany(  # no key: SQLite's hidden rowid, PostgreSQL's identity column
+            "INSERT INTO web_login_failures (username, source, at) VALUES (?, '10.0.0.9', ?)",
+            [("anna", 7.0), ("anna", 7.0), ("bob", 1 / 3)],
+        )
+        conn.execute("INSERT INTO kiosk_logins (kiosk, operator, at) VALUES ('k1', 'op1', 3.0)")
     conn.executemany(
         'INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values", '
         "segments, telemetry, created_at, received_at, retracted, review) "
