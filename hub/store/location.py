@@ -26,8 +26,6 @@ from .records import StoreError
 SQLITE_FILE = "hub.db"
 #: The site file in the data folder.
 SITE_FILE = "hub.toml"
-#: The environment variable for the database (the command line's `--db` wins over it).
-DB_ENV = "STRAAT_DB"
 
 
 class LocationError(StoreError):

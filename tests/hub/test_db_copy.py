@@ -567,3 +567,103 @@ def test_server_crash_mid_copy_is_one_line_and_a_rerun_succeeds(
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert checksums(pg_url)[2] == checksums(str(source))[2]
+
+
+def test_a_hub_the_store_made_moves_to_postgresql_and_runs_there(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A hub as the hub itself writes it today (Store: clips, an operator, a pairing, work
+    handed out, labels, a web account and a failed login) copied to PostgreSQL: the same
+    checksums, and a Store on the copy goes on where the SQLite hub stopped."""
+    from hub.store import Store
+    from hub.store.accounts import add_user, login_failed
+    from tests.labelling import add_label
+
+    data = tmp_path / "hub"
+    data.mkdir()
+    store = Store(data / "hub.db")
+    hub_id = store.hub_id()
+    store.project_version("geweld", "name = 'geweld'", '{"labels": []}')
+    shas = [hashlib.sha256(f"clip{i}".encode()).hexdigest() for i in range(6)]
+    for i, sha in enumerate(shas):
+        store.add_clip(sha, 100 + i, 10.0 / 3, f"clip {i}", want=2)
+    store.add_operator("anna", "Anna", "pin-hash")
+    store.add_operator("bram", "Bram", "pin-hash")
+    store.pair_kiosk("k1", "public-key")
+    store.note_kiosk_login("k1", "anna", at=5.0)
+    store.refuse("k1", "stale", "ë")
+    add_user(store, "lead", "lead", "a long password")
+    login_failed(store, "lead", "10.0.0.9", now=7.0)
+    lease, _expiry, given = store.assign("anna", "k1", 3, 60.0)
+    for n, clip in enumerate(given):
+        add_label(
+            store,
+            uuid=f"l{n}",
+            operator="anna",
+            clip=clip["sha256"],
+            kiosk="k1",
+            schema_version=1,
+            values=["gewelddadig"],
+            segments=[],
+            telemetry={"ms": n},
+            created_at=10.0 + n / 7,
+            lease_id=lease,
+        )
+    store.close()
+
+    done = CliRunner().invoke(main, ["db", "copy", "--from", str(data), "--to", pg_url])
+    assert done.exit_code == 0, done.output
+    printed = done.stdout.splitlines()[-1].split()[1]
+    for args in (["--data", str(data)], ["--db", pg_url]):
+        summed = CliRunner().invoke(main, ["db", "checksum", *args])
+        assert summed.exit_code == 0, summed.output
+        assert summed.stdout.splitlines()[-1].endswith(f"checksum {printed}")
+
+    copy = Store(pg_url)
+    try:
+        assert copy.count_labels() == 3 and copy.hub_id() == hub_id
+        assert copy.is_paired("k1") and copy.kiosk_login_at("k1", "anna") == 5.0
+        # bram gets the clips anna labelled (each wants 2) and the rest; never one twice
+        _lease, _expiry, more = copy.assign("bram", "k1", 10, 60.0)
+        assert sorted(c["sha256"] for c in more) == sorted(shas)
+        add_label(
+            copy,
+            uuid="after",
+            operator="bram",
+            clip=more[0]["sha256"],
+            kiosk="k1",
+            schema_version=1,
+            values=["niet_gewelddadig"],
+            segments=[],
+            telemetry={},
+            created_at=20.0,
+        )
+        assert copy.count_labels() == 4
+    finally:
+        copy.close()
+    assert pg_rows(pg_url, "SELECT uuid FROM labels ORDER BY seq DESC LIMIT 1") == [("after",)]
+
+
+def test_db_commands_find_the_database_as_every_command_does(tmp_path: Path, pg_url: str) -> None:
+    """`db migrate` and `db checksum` read the site file's `db`, as `serve` does; a libpq
+    key=value string is refused with the hint to write a URL, by `db copy` as by `--db`."""
+    data = tmp_path / "site"
+    data.mkdir()
+    (data / "hub.toml").write_text(f'db = "{pg_url}"\n')
+    done = CliRunner().invoke(main, ["db", "migrate", "--data", str(data)])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.strip().endswith(f"(PostgreSQL): schema version 0 -> {PG_VERSION}")
+    done = CliRunner().invoke(main, ["db", "checksum", "--data", str(data)])
+    assert done.exit_code == 0 and "(PostgreSQL): schema version" in done.stdout
+    (data / "hub.toml").write_text('dbb = "x"\n')
+    done = CliRunner().invoke(main, ["db", "checksum", "--data", str(data)])
+    assert done.exit_code == 1 and "hub.toml" in done.output and "dbb" in done.output
+    source = old_hub(tmp_path / "hub.db")
+    libpq = "host=/tmp dbname=hub password=s3cret"
+    for args in (["--from", str(source), "--to", libpq], ["--from", libpq, "--to", pg_url]):
+        done = CliRunner().invoke(main, ["db", "copy", *args])
+        assert done.exit_code == 1, done.output
+        assert "write the connection as a URL" in done.output and "s3cret" not in done.output
+    done = CliRunner().invoke(main, ["db", "checksum", "--db", libpq])
+    assert done.exit_code == 1 and "write the connection as a URL" in done.output
+    assert not Path(libpq).exists()
