@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .dialect import POSTGRES, SQLITE, Dialect, PgConnection, is_postgres_url
-from .records import StoreError
-from .schema import migrate
+from .schema import SchemaError, migrate
 
 if TYPE_CHECKING:
     import psycopg
@@ -28,10 +27,6 @@ WAL_KEEP_BYTES = 64 * 2**20
 BUSY_TIMEOUT_MS = 5000
 #: Most parameters in one `IN (…)` list.
 IN_CHUNK = 500
-
-
-class SchemaError(StoreError):
-    """The database's schema is newer than this code (or not the hub's): nothing changed."""
 
 
 def private_folder(folder: Path) -> None:
@@ -97,6 +92,19 @@ def connect_postgres(url: str) -> psycopg.Connection[Any]:
     return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
 
 
+def _migrated(conn: Any, where: str, bring: Callable[[Any], int]) -> None:
+    """`bring(conn)` brings the schema up to date; on an error the connection is closed, and
+    a newer schema (SchemaError) is said with `where` it is."""
+    try:
+        bring(conn)
+    except SchemaError as exc:
+        conn.close()
+        raise SchemaError(f"{where}: {exc}") from None
+    except BaseException:
+        conn.close()
+        raise
+
+
 def _open_sqlite(path: Path, readonly: bool) -> sqlite3.Connection:
     if not readonly:  # it holds PIN hashes and open pairing codes: owner only
         _private_file(path)
@@ -104,29 +112,17 @@ def _open_sqlite(path: Path, readonly: bool) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     if not readonly:
-        try:
-            migrate(conn)
-        except ValueError as exc:
-            conn.close()
-            raise SchemaError(f"{path}: {exc}") from None
+        _migrated(conn, str(path), migrate)
     return conn
 
 
 def _open_postgres(url: str, readonly: bool) -> PgConnection:
     from .pg.connect import describe
-    from .pg.schema import SchemaError as PgSchemaError
     from .pg.schema import apply_schema
 
     raw = connect_postgres(url)
-    try:
-        if not readonly:
-            apply_schema(raw)
-    except PgSchemaError as exc:
-        raw.close()
-        raise SchemaError(f"{describe(url)}: {exc}") from None
-    except BaseException:
-        raw.close()
-        raise
+    if not readonly:
+        _migrated(raw, describe(url), apply_schema)
     return PgConnection(raw, url=url)
 
 

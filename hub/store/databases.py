@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .base import connect_postgres, connect_sqlite
 from .location import SQLITE_FILE, checked_location, is_postgres
 from .records import DatabaseUnavailable, StoreError
-from .schema import MIGRATIONS, apply_migrations, schema_version
+from .schema import MIGRATIONS, SchemaError, apply_migrations, schema_version
 from .schema import migrate as migrate_sqlite
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def sqlite_path(location: str) -> Path:
     return path / SQLITE_FILE if path.is_dir() else path
 
 
-class Database:
+class Database(ABC):
     """One hub database. Reads run in one snapshot transaction (`begin`), writes in one
     transaction that `commit` ends (`rollback` or `close` without it: nothing changed)."""
 
@@ -119,19 +120,19 @@ class Database:
     #: the version this code's migrations bring this kind of database to
     code_version: int
 
-    def begin(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def begin(self) -> None: ...
 
+    @abstractmethod
     def version(self) -> int:
         """The schema version in the database (0: no hub schema)."""
-        raise NotImplementedError
 
-    def has_tables(self) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def has_tables(self) -> bool: ...
 
+    @abstractmethod
     def create_schema(self, version: int) -> None:
         """In the open transaction: the hub's tables at `version` in an empty database."""
-        raise NotImplementedError
 
     def migrate(self) -> tuple[int, int]:
         """Bring the database to `code_version` (its own transaction); (from, to). A
@@ -139,38 +140,42 @@ class Database:
         before = self.version()
         if before == 0 and self.has_tables():
             raise DatabaseError(f"{self.where} holds tables but no hub schema: not a hub database")
-        return before, self._migrate()
+        try:
+            return before, self._migrate()
+        except SchemaError as exc:
+            raise DatabaseError(f"{self.where}: {exc}; nothing was changed") from None
 
-    def _migrate(self) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def _migrate(self) -> int: ...
 
-    def tables(self) -> dict[str, Table]:
-        raise NotImplementedError
+    @abstractmethod
+    def tables(self) -> dict[str, Table]: ...
 
-    def has_rows(self, table: str) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def has_rows(self, table: str) -> bool: ...
 
-    def read(self, table: str, columns: list[str]) -> Iterator[tuple[Any, ...]]:
-        raise NotImplementedError
+    @abstractmethod
+    def read(self, table: str, columns: list[str]) -> Iterator[tuple[Any, ...]]: ...
 
-    def write(self, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def write(self, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None: ...
 
-    def clear(self, tables: Iterable[str]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def clear(self, tables: Iterable[str]) -> None: ...
 
+    @abstractmethod
     def after_write(self, tables: Iterable[Table]) -> None:
         """Counters the database keeps beside the rows (identity sequences) moved past the
         rows written."""
 
-    def commit(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def commit(self) -> None: ...
 
-    def rollback(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def rollback(self) -> None: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def close(self) -> None: ...
 
     def describe(self) -> str:
         return f"{self.where} ({self.kind})"
@@ -243,10 +248,7 @@ class SqliteDatabase(Database):
         apply_migrations(self.conn, 0, version)
 
     def _migrate(self) -> int:
-        try:
-            return migrate_sqlite(self.conn)
-        except ValueError as exc:
-            raise DatabaseError(f"{self.where}: {exc}; nothing was changed") from None
+        return migrate_sqlite(self.conn)
 
     def tables(self) -> dict[str, Table]:
         out: dict[str, Table] = {}
@@ -288,6 +290,9 @@ class SqliteDatabase(Database):
     def clear(self, tables: Iterable[str]) -> None:
         for table in tables:
             self.conn.execute(f"DELETE FROM {_quote(table)}")
+
+    def after_write(self, tables: Iterable[Table]) -> None:
+        """Nothing: SQLite numbers a new row after the highest rowid by itself."""
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
@@ -386,13 +391,10 @@ class PgDatabase(Database):
         apply_schema(self.conn)  # inside our transaction: a savepoint
 
     def _migrate(self) -> int:
-        from .pg.schema import SchemaError, apply_schema
+        from .pg.schema import apply_schema
 
-        try:
-            with self.conn.transaction():
-                return apply_schema(self.conn)
-        except SchemaError as exc:
-            raise DatabaseError(f"{self.where}: {exc}; nothing was changed") from None
+        with self.conn.transaction():
+            return apply_schema(self.conn)
 
     def tables(self) -> dict[str, Table]:
         rows = self.conn.execute(

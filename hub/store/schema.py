@@ -5,6 +5,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
+from .records import StoreError
+
+
+class SchemaError(StoreError):
+    """The database's schema is newer than this code (or not the hub's): nothing changed."""
+
+
 MIGRATIONS: list[str] = [
     # 1: the project, its videos and clips, operators, kiosks and pairing, leases, labels,
     # alerts and the login log
@@ -185,10 +192,10 @@ def apply_migrations(conn: sqlite3.Connection, start: int, stop: int) -> None:
 def migrate(conn: sqlite3.Connection, upto: int | None = None) -> int:
     """Bring `conn` (autocommit: `isolation_level = None`) to the newest schema, or to
     version `upto`, one transaction per migration; returns the version reached. A database
-    at a newer version than this code knows is refused unchanged (ValueError)."""
+    at a newer version than this code knows is refused unchanged (SchemaError)."""
     current = schema_version(conn)
     if current > len(MIGRATIONS):
-        raise ValueError(
+        raise SchemaError(
             f"the database has hub schema version {current}, newer than this code's "
             f"{len(MIGRATIONS)}: upgrade the hub before using this database"
         )

@@ -170,6 +170,16 @@ def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql).fetchall()
 
 
+def labels_copying(admin: psycopg.Connection[Any], dbname: str) -> bool:
+    """A `db copy` into `dbname` is copying the labels (only they have 5,000 rows)."""
+    row = admin.execute(
+        "SELECT p.tuples_processed FROM pg_stat_progress_copy p "
+        "JOIN pg_database d ON d.oid = p.datid WHERE d.datname = %s",
+        (dbname,),
+    ).fetchone()
+    return bool(row and row[0] >= 5_000)
+
+
 def test_sqlite_to_postgres_and_back_keeps_every_value(tmp_path: Path, pg_url: str) -> None:
     source = old_hub(tmp_path / "hub.db")
     before = sha256(source)
@@ -255,16 +265,9 @@ def test_kill_9_mid_copy_leaves_the_target_empty_and_a_rerun_succeeds(
     )
     admin = psycopg.connect(pg_server.url(), autocommit=True)
     try:
-
-        def copying() -> bool:
-            row = admin.execute(
-                "SELECT p.tuples_processed FROM pg_stat_progress_copy p "
-                "JOIN pg_database d ON d.oid = p.datid WHERE d.datname = %s",
-                (dbname,),
-            ).fetchone()
-            return bool(row and row[0] >= 5_000)  # only labels have that many rows
-
-        wait_until(copying, 60, "the copy of labels under way", poll=0.01)
+        wait_until(
+            lambda: labels_copying(admin, dbname), 60, "the copy of labels under way", poll=0.01
+        )
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL
@@ -546,14 +549,9 @@ def test_server_crash_mid_copy_is_one_line_and_a_rerun_succeeds(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
-    def copying() -> bool:
+    def copying() -> bool:  # a connection of its own each time: the server will restart
         with psycopg.connect(pg_server.url(), autocommit=True) as admin:
-            row = admin.execute(
-                "SELECT p.tuples_processed FROM pg_stat_progress_copy p "
-                "JOIN pg_database d ON d.oid = p.datid WHERE d.datname = %s",
-                (dbname,),
-            ).fetchone()
-        return bool(row and row[0] >= 5_000)
+            return labels_copying(admin, dbname)
 
     wait_until(copying, 60, "the copy of labels under way", poll=0.01)
     pg_server.restart()

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import psycopg
 
+from ..schema import SchemaError
+
 #: The SQLite migration number whose schema `DDL` reproduces (hub.store.schema); each later
 #: SQLite migration has its translation in `STEPS` under the same number.
 BASE_VERSION = 8
@@ -149,10 +151,6 @@ STEPS: dict[int, str] = {
 }
 #: The SQLite migration number this code's PostgreSQL schema matches.
 SQLITE_VERSION = max([BASE_VERSION, *STEPS])
-
-
-class SchemaError(Exception):
-    """The database's schema is newer than this code (or not the hub's)."""
 
 
 def schema_version(conn: psycopg.Connection) -> int:
