@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 DEFAULT_DATA = Path("/var/lib/annotatiestraat")
 #: Environment variable that replaces `DEFAULT_DATA` (a command's `--data` wins over both).
 DATA_ENV = "STRAAT_DATA"
-#: The file whose presence makes a folder a hub's data folder (with the default SQLite store).
-HUB_DB = "hub.db"
 DATA_HELP = f"hub data folder (database, media, exports); default ${DATA_ENV} or {DEFAULT_DATA}"
 #: Environment variable naming the hub's database (a command's `--db` wins over it).
 DB_ENV = "STRAAT_DB"
@@ -111,13 +109,11 @@ def _one_line_errors() -> Iterator[None]:
         raise click.ClickException(str(e)) from None
 
 
-def hub_folder(data: Path, init: bool, database: Database | None = None) -> Path:
+def hub_folder(data: Path, init: bool, database: Database) -> Path:
     """`data` if it holds a hub (or `init` asks for one: the folder is made); else a clear
     error that changes nothing. With a PostgreSQL database the folder (key, media, exports)
     must be there; with SQLite its database file."""
-    sqlite = None if database is not None and database.postgres else data / HUB_DB
-    if database is not None and database.sqlite_path is not None:
-        sqlite = database.sqlite_path
+    sqlite = database.sqlite_path
     if sqlite is None and data.is_dir() or sqlite is not None and sqlite.is_file():
         return data
     if not init:
