@@ -42,13 +42,9 @@ class Labels(Consensus):
         with self.transaction():
             clips: dict[str, tuple[str | None, int]] = {}
             rowids: dict[str, int] = {}
-            for part in chunks(list({x.clip for x in labels})):
-                for sha, gold, n, seq in self.conn.execute(
-                    f"SELECT sha256, gold, n_labels, seq FROM clips WHERE sha256 IN ({marks(len(part))})",
-                    part,
-                ):
-                    clips[sha] = (gold, n)
-                    rowids[sha] = seq
+            for sha, gold, n, seq in self._known_clips(list({x.clip for x in labels})):
+                clips[sha] = (gold, n)
+                rowids[sha] = seq
             first: dict[str, int] = {}  # uuid -> its first position among known clips' labels
             for i, x in enumerate(labels):
                 if x.clip in clips and x.uuid not in first:
@@ -92,43 +88,80 @@ class Labels(Consensus):
                         decided[clip] = verdict
             # rows in one order (by seq) in every transaction: two hub processes updating the
             # same clips at once wait for each other instead of deadlocking
-            counters = [
-                (n, d_open.get(clip, 0), rowids[clip])
-                for clip, n in d_labels.items()
-                if clip not in decided
-            ]
-            if counters:
-                self.conn.executemany(
-                    "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ? WHERE seq = ?",
-                    sorted(counters, key=lambda c: c[2]),
-                )
-            if decided:
-                self.conn.executemany(
-                    "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ?, "
-                    "consensus = ?, confidence = ?, want = ? WHERE seq = ?",
-                    sorted(
-                        (
-                            (d_labels[clip], d_open.get(clip, 0), *verdict, rowids[clip])
-                            for clip, verdict in decided.items()
-                        ),
-                        key=lambda c: c[-1],
-                    ),
-                )
-            if new_assignments:
-                self.conn.executemany(
-                    "INSERT INTO assignments (operator, clip, lease_id, assigned_at, state) "
-                    "VALUES (?, ?, ?, ?, 'labelled') ON CONFLICT DO NOTHING",
-                    new_assignments,
-                )
-            if labelled:
-                self.conn.executemany(
-                    "UPDATE assignments SET state = 'labelled' WHERE operator = ? AND clip = ?",
-                    labelled,
-                )
+            counters = sorted(
+                (
+                    (n, d_open.get(clip, 0), rowids[clip])
+                    for clip, n in d_labels.items()
+                    if clip not in decided
+                ),
+                key=lambda c: c[2],
+            )
+            verdicts = sorted(
+                (
+                    (d_labels[clip], d_open.get(clip, 0), *verdict, rowids[clip])
+                    for clip, verdict in decided.items()
+                ),
+                key=lambda c: c[-1],
+            )
+            if self.postgres:
+                from .pg.labels import move_counters
+
+                move_counters(self.conn.raw, counters, verdicts, new_assignments, labelled)
+            else:
+                self._move_counters(counters, verdicts, new_assignments, labelled)
         for clip, n in d_labels.items():
             gold, before = clips[clip]
             clips[clip] = (gold, before + n)
         return BatchOutcome(status, received, clips)
+
+    def _known_clips(self, shas: list[str]) -> list[tuple[str, str | None, int, int]]:
+        """(sha256, gold, n_labels, seq) of those of `shas` that are clips."""
+        if self.postgres:  # one statement, an array parameter
+            return self.conn.execute(
+                "SELECT sha256, gold, n_labels, seq FROM clips WHERE sha256 = ANY(?)", (shas,)
+            ).fetchall()
+        found: list[tuple[str, str | None, int, int]] = []
+        for part in chunks(shas):
+            found += self.conn.execute(
+                f"SELECT sha256, gold, n_labels, seq FROM clips WHERE sha256 IN ({marks(len(part))})",
+                part,
+            ).fetchall()
+        return found
+
+    def _move_counters(
+        self,
+        counters: list[tuple[int, int, int]],
+        verdicts: list[tuple[Any, ...]],
+        new_assignments: list[tuple[str, str, str, float]],
+        labelled: list[tuple[str, str]],
+    ) -> None:
+        """Clip counters (n, open slots filled, seq), the same with a consensus verdict
+        (n, filled, consensus, confidence, want, seq), assignments recorded `labelled`
+        (operator, clip, lease, at) and assignments that become `labelled`, row by row
+        (SQLite: one writer, statements in process; `hub.store.pg.labels.move_counters` does
+        the same on PostgreSQL in one statement each)."""
+        if counters:
+            self.conn.executemany(
+                "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ? WHERE seq = ?",
+                counters,
+            )
+        if verdicts:
+            self.conn.executemany(
+                "UPDATE clips SET n_labels = n_labels + ?, n_open = n_open - ?, "
+                "consensus = ?, confidence = ?, want = ? WHERE seq = ?",
+                verdicts,
+            )
+        if new_assignments:
+            self.conn.executemany(
+                "INSERT INTO assignments (operator, clip, lease_id, assigned_at, state) "
+                "VALUES (?, ?, ?, ?, 'labelled') ON CONFLICT DO NOTHING",
+                new_assignments,
+            )
+        if labelled:
+            self.conn.executemany(
+                "UPDATE assignments SET state = 'labelled' WHERE operator = ? AND clip = ?",
+                labelled,
+            )
 
     def _insert_labels(self, kiosk: str, batch: list[tuple[NewLabel, float]]) -> set[str]:
         """Insert these labels (uuids distinct), skipping uuids already stored; returns the
@@ -181,7 +214,10 @@ class Labels(Consensus):
         """(operator, clip) -> assignment state, for the pairs of these labels; on
         PostgreSQL the rows stay locked to the end of the transaction (a lease expiring in
         another hub process at this moment cannot free the slot this label fills)."""
-        lock = " FOR UPDATE" if self.postgres else ""
+        if self.postgres:
+            from .pg.labels import locked_states
+
+            return locked_states(self.conn.raw, sorted({(x.operator, x.clip) for x in new}))
         wanted: dict[str, set[str]] = {}
         for x in new:
             wanted.setdefault(x.operator, set()).add(x.clip)
@@ -192,7 +228,7 @@ class Labels(Consensus):
                     ((operator, clip), state)
                     for clip, state in self.conn.execute(
                         "SELECT clip, state FROM assignments WHERE operator = ? AND clip IN "
-                        f"({marks(len(part))}){lock}",
+                        f"({marks(len(part))})",
                         [operator, *part],
                     )
                 )

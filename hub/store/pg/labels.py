@@ -11,6 +11,10 @@ storing labels of one clip at once both count), with the assignment rows locked 
 
 from __future__ import annotations
 
+from typing import Any
+
+import psycopg
+
 INSERT = """
 INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values",
                     segments, telemetry, created_at, received_at, review)
@@ -20,3 +24,65 @@ SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
 ON CONFLICT (uuid) DO NOTHING
 RETURNING uuid
 """
+
+STATES = """
+SELECT a.operator, a.clip, a.state FROM assignments a
+JOIN unnest(%s::text[], %s::text[]) AS k(operator, clip)
+  ON a.operator = k.operator AND a.clip = k.clip
+ORDER BY a.operator, a.clip
+FOR UPDATE OF a
+"""
+
+COUNTERS = """
+UPDATE clips c SET n_labels = c.n_labels + d.n, n_open = c.n_open - d.o
+FROM unnest(%s::integer[], %s::integer[], %s::bigint[]) AS d(n, o, seq)
+WHERE c.seq = d.seq
+"""
+
+VERDICTS = """
+UPDATE clips c SET n_labels = c.n_labels + d.n, n_open = c.n_open - d.o,
+    consensus = d.consensus, confidence = d.confidence, want = d.want
+FROM unnest(%s::integer[], %s::integer[], %s::text[], %s::double precision[],
+            %s::integer[], %s::bigint[]) AS d(n, o, consensus, confidence, want, seq)
+WHERE c.seq = d.seq
+"""
+
+#: New `labelled` rows and existing ones set to `labelled`, in one statement (the pairs are
+#: distinct).
+LABELLED = """
+INSERT INTO assignments (operator, clip, lease_id, assigned_at, state)
+SELECT k.operator, k.clip, k.lease, k.at, 'labelled'
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::double precision[])
+  AS k(operator, clip, lease, at)
+ON CONFLICT (operator, clip) DO UPDATE SET state = 'labelled'
+"""
+
+
+def _columns(rows: list[tuple[Any, ...]], n: int) -> list[list[Any]]:
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(n)]
+
+
+def locked_states(
+    conn: psycopg.Connection, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
+    """(operator, clip) -> assignment state, the rows locked to the end of the transaction
+    (in one order, against deadlocks)."""
+    ops, clips = _columns(pairs, 2)
+    return {(op, clip): state for op, clip, state in conn.execute(STATES, (ops, clips))}
+
+
+def move_counters(
+    conn: psycopg.Connection,
+    counters: list[tuple[int, int, int]],
+    verdicts: list[tuple[Any, ...]],
+    new_assignments: list[tuple[str, str, str, float]],
+    labelled: list[tuple[str, str]],
+) -> None:
+    """`Labels._move_counters` in one statement per kind (arrays, not one row each)."""
+    if counters:
+        conn.execute(COUNTERS, _columns(counters, 3))
+    if verdicts:
+        conn.execute(VERDICTS, _columns(verdicts, 6))
+    rows = new_assignments + [(op, clip, "", 0.0) for op, clip in labelled]
+    if rows:
+        conn.execute(LABELLED, _columns(rows, 4))
