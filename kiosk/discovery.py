@@ -20,6 +20,8 @@ class HubAddress:
     fingerprint: str
     public_key: str = ""
     pair_endpoint: str = ""
+    #: the hub knows kiosks by their Hello and key (this release): no routing id needed
+    conn_ids: bool = True
 
 
 class HubBrowser:
@@ -69,6 +71,7 @@ class HubBrowser:
             fingerprint=props.get(c.TXT_FINGERPRINT, ""),
             public_key=props.get(c.TXT_PUBLIC_KEY, ""),
             pair_endpoint=f"tcp://{addresses[0]}:{pair_port}" if pair_port.isdigit() else "",
+            conn_ids=props.get(c.TXT_CONN_IDS) == "1",
         )
 
     async def find(

@@ -102,11 +102,15 @@ class HubLink:
             self.online = online
             self.on_state("online" if online else "offline")
 
-    def _open(self, endpoint: str, server_key: str) -> zmq.asyncio.Socket:
+    def _open(self, endpoint: str, server_key: str, conn_ids: bool = True) -> zmq.asyncio.Socket:
+        """A DEALER to the hub. A hub of this release knows the kiosk by its Hello and key, so
+        libzmq names the connection (a name nobody else can claim); a hub of the previous
+        release (`conn_ids` False) reads the kiosk id from the routing id."""
         sock = self.ctx.socket(zmq.DEALER)
         sock.curve_publickey, sock.curve_secretkey = self.keys
         sock.curve_serverkey = server_key.encode()
-        sock.setsockopt(zmq.ROUTING_ID, self.kiosk_id.encode())
+        if not conn_ids:
+            sock.setsockopt(zmq.ROUTING_ID, self.kiosk_id.encode())
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.IMMEDIATE, 1)
         sock.setsockopt(zmq.SNDHWM, 10_000)
@@ -146,7 +150,7 @@ class HubLink:
         if not target.pair_endpoint:
             self._fail("unpaired", "the hub's pairing address is not known")
             return False
-        sock = self._open(target.pair_endpoint, key)
+        sock = self._open(target.pair_endpoint, key, target.conn_ids)
         try:
             hello = msgspec.structs.replace(self.hello(), pair_code=code)
             if not await self._send_connected(sock, hello, PAIR_TIMEOUT) or not await sock.poll(
@@ -187,7 +191,7 @@ class HubLink:
                 backoff = min(backoff * 2, c.RECONNECT_MAX)
                 continue
             self.endpoint, self.hub_key = target.endpoint, key
-            self.sock = self._open(target.endpoint, key)
+            self.sock = self._open(target.endpoint, key, target.conn_ids)
             try:
                 if await self._session():
                     backoff = c.RECONNECT_INITIAL

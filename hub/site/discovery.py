@@ -38,6 +38,7 @@ class Advertiser:
                 c.TXT_FINGERPRINT: fingerprint,
                 c.TXT_PUBLIC_KEY: public_key,
                 c.TXT_PAIR_PORT: str(pair_port),
+                c.TXT_CONN_IDS: "1",
             },
             server=f"{host}-{hub_id}.local.",
             parsed_addresses=addresses,
