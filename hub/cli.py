@@ -129,6 +129,15 @@ def _store(data: Path):
     help="serve Prometheus metrics at http://METRICS-HOST:PORT/metrics (default: off)",
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="hub processes for this site on this machine: kiosk ports BIND's port + 0..N-1 "
+    "(any free port each with port 0), pairing on port + N; the first serves the web, each "
+    "advertises itself; one that dies is restarted",
+)
 def serve(
     project,
     data,
@@ -144,6 +153,7 @@ def serve(
     clip_seconds,
     metrics_port,
     metrics_host,
+    workers,
 ) -> None:
     from .site.server import HubConfig, run_hub
 
@@ -164,7 +174,12 @@ def serve(
         metrics_port=metrics_port,
     )
     try:
-        asyncio.run(run_hub(config))
+        if workers > 1:
+            from .site.workers import run_workers
+
+            run_workers(config, workers)
+        else:
+            asyncio.run(run_hub(config))
     except ProjectError as e:
         raise click.ClickException(str(e)) from None
 

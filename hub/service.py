@@ -222,7 +222,9 @@ class HubService:
         """Has the hub seen `operator` log in at `kiosk_id` lately (LOGIN_COVERS_SECONDS)?"""
         now = time.time() if now is None else now
         at = self._logins.get((kiosk_id, operator))
-        if at is None:
+        if at is None or now - at > LOGIN_COVERS_SECONDS:
+            # not known here, or too old here: another process of the site may have seen a
+            # newer login (the store is where logins live; this is a cache of it)
             at = self.store.kiosk_login_at(kiosk_id, operator)
             if at is None:
                 return False
@@ -343,6 +345,8 @@ class HubService:
             ]
         session.operators.add(msg.operator)
         self._note_login(session.kiosk_id, msg.operator)
+        # from the store again: the operator may have worked at another process of the site
+        self._stats.pop(msg.operator, None)
         training = self.in_training(msg.operator)
         self.store.log_session(msg.operator, session.kiosk_id, "login")
         self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)

@@ -102,6 +102,7 @@ class Router:
         pair_bind: str | None = None,
         ctx: zmq.asyncio.Context | None = None,
         pair_host: str | None = None,
+        pairing: bool = True,
     ) -> None:
         self.service = service
         self.ctx = ctx or zmq.asyncio.Context.instance()
@@ -116,8 +117,12 @@ class Router:
         if pair_bind is None:  # the next port, on loopback or the interface staff chose
             host = f"tcp://{pair_host or PAIR_HOST}"
             pair_bind = f"{host}:{self.port + 1}" if not bind.endswith(":0") else f"{host}:0"
-        self.pair_sock = self._socket(secret, PAIR_DOMAIN)
-        self.pair_port = _bind(self.pair_sock, pair_bind)
+        #: None: another process of the site listens for pairing
+        self.pair_sock: zmq.asyncio.Socket | None = None
+        self.pair_port = 0
+        if pairing:
+            self.pair_sock = self._socket(secret, PAIR_DOMAIN)
+            self.pair_port = _bind(self.pair_sock, pair_bind)
         self.frames_in = 0
         self.peers = Peers()
         #: connection (routing id) -> monotonic time of the last frame sent on it
@@ -225,6 +230,8 @@ class Router:
         return replies
 
     async def _serve_pairing(self) -> None:
+        if self.pair_sock is None:
+            return
         while True:
             frames = await self.pair_sock.recv_multipart(copy=False)
             ident, key = frames[0].bytes, _user_id(frames[-1])
@@ -277,7 +284,8 @@ class Router:
 
     def close(self) -> None:
         self.sock.close(linger=0)
-        self.pair_sock.close(linger=0)
+        if self.pair_sock is not None:
+            self.pair_sock.close(linger=0)
         self.auth.stop()
 
 

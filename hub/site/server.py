@@ -93,6 +93,14 @@ class HubConfig:
     #: Prometheus metrics on their own port (None: off); port 0 = any free port
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
+    #: one of several processes of this site (`--workers`): its index (None: the only one)
+    worker: int | None = None
+    #: this process serves the web dashboard, fits consensus, listens for pairing
+    web: bool = True
+    consensus: bool = True
+    pairing: bool = True
+    #: the pairing port to advertise when this process has no pairing socket of its own
+    advertise_pair_port: int | None = None
 
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
@@ -109,7 +117,12 @@ def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
     return store, project, service
 
 
-async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None:
+async def run_hub(
+    config: HubConfig,
+    ready: asyncio.Event | None = None,
+    on_bound: Callable[[int, int], None] | None = None,
+) -> None:
+    """One hub process. `on_bound(kiosk port, pairing port)` once its sockets are bound."""
     store, project, service = open_hub(config)
     if config.clips:
         from ..ingest.catalog import ingest_into
@@ -152,13 +165,18 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         keys,
         pair_bind=config.pair_bind,
         pair_host=config.interfaces[0] if config.interfaces else None,
+        pairing=config.pairing,
     )
+    pair_port = router.pair_port or config.advertise_pair_port or 0
+    if on_bound is not None:
+        on_bound(router.port, pair_port)
     fp = fingerprint(keys[0])
     service.fingerprint = fp  # shown to staff beside the pairing codes
     print(f"hub {service.hub_id}: straat-hub {HUB_VERSION}", flush=True)
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
-    pair_at = router.pair_sock.getsockopt(zmq.LAST_ENDPOINT).decode()
-    print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
+    if router.pair_sock is not None:
+        pair_at = router.pair_sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+        print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
 
     from ..models.runtime import refresh_priorities
@@ -168,13 +186,15 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         threshold=project.confidence,
         on_import=lambda st, report: refresh_priorities(st, priority),
     )
-    app = create_app(service, models=models)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, config.web_host, config.web_port)
-    await site.start()
-    web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    print(f"hub {service.hub_id}: web on http://{config.web_host}:{web_port}/", flush=True)
+    runner = None
+    if config.web:
+        app = create_app(service, models=models)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, config.web_host, config.web_port)
+        await site.start()
+        web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        print(f"hub {service.hub_id}: web on http://{config.web_host}:{web_port}/", flush=True)
     metrics = metrics_runner = None
     if config.metrics_port is not None:
         from ..metrics import HubMetrics
@@ -200,9 +220,10 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             project=project.name,
             fingerprint=fp,
             public_key=keys[0].decode(),
-            pair_port=router.pair_port,
+            pair_port=pair_port,
             interfaces=config.interfaces,
             addresses=config.advertise_addresses,
+            instance=None if config.worker is None else f"{service.hub_id}-{router.port}",
         )
         await advertiser.start()
         print(f"hub {service.hub_id}: advertised on zeroconf", flush=True)
@@ -228,6 +249,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 store.expire_leases()
+                if not config.consensus:  # another process of the site fits it
+                    continue
                 started = time.perf_counter()
                 mark, rows = await in_background(own_connection, fit_consensus, fitted_at)
                 if rows is not None:  # Dawid-Skene in a thread, applied here in slices
@@ -280,7 +303,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         background.shutdown(wait=True, cancel_futures=True)
         if advertiser:
             await advertiser.stop()
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         if metrics_runner is not None:
             await metrics_runner.cleanup()
         router.close()
