@@ -172,6 +172,7 @@ async def run_hub(
         on_bound(router.port, pair_port)
     fp = fingerprint(keys[0])
     service.fingerprint = fp  # shown to staff beside the pairing codes
+    service.shared_store = config.worker is not None
     print(f"hub {service.hub_id}: straat-hub {HUB_VERSION}", flush=True)
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
     if router.pair_sock is not None:
@@ -240,7 +241,7 @@ async def run_hub(
         # in and none was taken back. The mark is the retractions taken and the newest label's
         # row (labels are only appended): two lookups, where count(*) of the labels scanned
         # them all every HOUSEKEEPING_SECONDS
-        mark = (service.retractions, reader.last_label_rowid())
+        mark = (service.retraction_mark(reader), reader.last_label_rowid())
         return mark, None if mark == fitted_at else service.consensus_rows(reader)
 
     async def housekeeping() -> None:
