@@ -159,6 +159,10 @@ class Router:
         while True:
             await asyncio.sleep(HEARTBEAT_INTERVAL / 2)
             now, wall = time.monotonic(), time.time()
+            if len(self._sent_at) > 2 * len(self.service.sessions) + 64:
+                # connections come and go (each reconnect is a new name): forget the old ones
+                cutoff = now - BEAT_TO_SEEN_WITHIN
+                self._sent_at = {c: t for c, t in self._sent_at.items() if t >= cutoff}
             for kiosk_id, session in list(self.service.sessions.items()):
                 ident = self.peers.connection(kiosk_id)
                 if ident is None:
