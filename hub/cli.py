@@ -221,6 +221,15 @@ def _sqlite_only(data: Path, what: str) -> Path:
     help="PostgreSQL read replica for the dashboard's and background reads "
     "(default: the `read_db` key of DATA/hub.toml, else the database itself)",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="hub processes for this site on this machine: kiosk ports BIND's port + 0..N-1 "
+    "(any free port each with port 0), pairing on port + N; the first serves the web, each "
+    "advertises itself; one that dies is restarted",
+)
 def serve(
     project,
     data,
@@ -237,6 +246,7 @@ def serve(
     metrics_port,
     metrics_host,
     read_db,
+    workers,
 ) -> None:
     from .site.server import HubConfig, run_hub
     from .store.location import with_replica
@@ -262,7 +272,12 @@ def serve(
         read_db=database.read_location,
     )
     try:
-        asyncio.run(run_hub(config))
+        if workers > 1:
+            from .site.workers import run_workers
+
+            run_workers(config, workers)
+        else:
+            asyncio.run(run_hub(config))
     except ProjectError as e:
         raise click.ClickException(str(e)) from None
 

@@ -109,6 +109,9 @@ class HubService:
         #: operator -> statistics kept in step with each stored label (no history re-reads)
         self._stats: dict[str, OperatorStats] = {}
         self._retractions = 0
+        #: other hub processes share the store (`--workers`): state another process may
+        #: change is read from the store, not from this process's memory
+        self.shared_store = False
         self._fit = _Fit()
         self._expired_at = 0.0
         #: called with the seconds each request for work took (the server's metrics)
@@ -117,6 +120,16 @@ class HubService:
     @property
     def retractions(self) -> int:
         """Labels taken back since start-up (each one makes the next consensus fit a full one)."""
+        return self._retractions
+
+    def retraction_mark(self, store: Store) -> int:
+        """What tells the consensus fit that a label was taken back: this process's count, or
+        with several processes on one store (`shared_store`) the store's (another process
+        may have taken one back). `store`: the connection of the calling thread."""
+        if self.shared_store:
+            from .store.retractions import retracted_labels
+
+            return retracted_labels(store)
         return self._retractions
 
     # ---- entry point ---------------------------------------------------------------------
@@ -222,7 +235,9 @@ class HubService:
         """Has the hub seen `operator` log in at `kiosk_id` lately (LOGIN_COVERS_SECONDS)?"""
         now = time.time() if now is None else now
         at = self._logins.get((kiosk_id, operator))
-        if at is None:
+        if at is None or now - at > LOGIN_COVERS_SECONDS:
+            # not known here, or too old here: another process of the site may have seen a
+            # newer login (the store is where logins live; this is a cache of it)
             at = self.store.kiosk_login_at(kiosk_id, operator)
             if at is None:
                 return False
@@ -343,6 +358,8 @@ class HubService:
             ]
         session.operators.add(msg.operator)
         self._note_login(session.kiosk_id, msg.operator)
+        # from the store again: the operator may have worked at another process of the site
+        self._stats.pop(msg.operator, None)
         training = self.in_training(msg.operator)
         self.store.log_session(msg.operator, session.kiosk_id, "login")
         self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)
@@ -623,7 +640,8 @@ class HubService:
             return []
         fit = self._fit
         gold = gold_answers(store)
-        retractions = self._retractions  # read before the labels: a later one refits next time
+        # read before the labels: a later one refits next time
+        retractions = self.retraction_mark(store)
         began = time.monotonic()
         full = (
             full

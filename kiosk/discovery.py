@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -20,6 +21,23 @@ class HubAddress:
     fingerprint: str
     public_key: str = ""
     pair_endpoint: str = ""
+    #: the hub knows kiosks by their Hello and key (this release): no routing id needed
+    conn_ids: bool = True
+
+
+def spread(
+    candidates: list[HubAddress], kiosk_id: str, failed: Collection[str] = ()
+) -> list[HubAddress]:
+    """The order in which a kiosk tries the processes of one site: those whose link did not
+    fail lately first, each kiosk in its own order (rendezvous hashing of kiosk id and
+    address), so that kiosks spread over the processes and those of a process that dies
+    spread over the rest, while the others stay where they are."""
+
+    def rank(address: HubAddress) -> tuple[bool, bytes]:
+        mix = hashlib.sha256(f"{kiosk_id}\n{address.endpoint}".encode()).digest()
+        return address.endpoint in failed, mix
+
+    return sorted(candidates, key=rank)
 
 
 class HubBrowser:
@@ -69,6 +87,7 @@ class HubBrowser:
             fingerprint=props.get(c.TXT_FINGERPRINT, ""),
             public_key=props.get(c.TXT_PUBLIC_KEY, ""),
             pair_endpoint=f"tcp://{addresses[0]}:{pair_port}" if pair_port.isdigit() else "",
+            conn_ids=props.get(c.TXT_CONN_IDS) == "1",
         )
 
     async def find(
@@ -77,16 +96,22 @@ class HubBrowser:
         hub_id: str | None = None,
         public_key: str | None = None,
         avoid: Collection[str] = (),
+        kiosk_id: str = "",
+        failed: Collection[str] = (),
     ) -> HubAddress:
         """The first hub advertised (with this id). With `public_key` (the pinned hub), a hub
         with that key is preferred; another one is returned only when no such hub is seen,
         so that the caller can say that a hub with the wrong key is on the LAN. Hubs whose key
         is in `avoid` (they refused this kiosk's pairing code) come last: with two hubs on
-        one LAN, a kiosk pairing with the second is not stuck at the first."""
+        one LAN, a kiosk pairing with the second is not stuck at the first.
+
+        Several processes of one site (one key, several addresses): `spread` picks one for
+        `kiosk_id`, with the addresses in `failed` (their link died lately) last."""
 
         async def search() -> HubAddress:
             while True:
                 self._changed.clear()
+                site: list[HubAddress] = []
                 others = []
                 avoided = []
                 for name in sorted(self._names):
@@ -97,8 +122,13 @@ class HubBrowser:
                         if found.public_key in avoid:
                             avoided.append(found)
                             continue
-                        return found
+                        if public_key is None and site and found.public_key != site[0].public_key:
+                            continue  # unpinned: the first site seen, all of its processes
+                        site.append(found)
+                        continue
                     others.append(found)
+                if site:
+                    return spread(site, kiosk_id, failed)[0]
                 if others or avoided:
                     return (others or avoided)[0]
                 try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 Resolver = Callable[[], Awaitable[HubAddress]]
 #: Seconds to wait for the hub's answer on the pairing socket.
 PAIR_TIMEOUT = 5.0
+#: Seconds an address whose link died is tried after the site's other processes.
+FAILED_FOR = 120.0
 
 
 class HubLink:
@@ -66,6 +69,14 @@ class HubLink:
         self.refused = refused if refused is not None else set()
         self.trust_first_hub = trust_first_hub
         self.hub_key: str | None = None
+        #: hub address -> time.monotonic() its link last went silent (discovery tries the
+        #: site's other processes first)
+        self.failed: dict[str, float] = {}
+
+    def failed_lately(self) -> set[str]:
+        """Addresses whose link went silent within FAILED_FOR seconds."""
+        now = time.monotonic()
+        return {e for e, at in self.failed.items() if now - at < FAILED_FOR}
 
     def send(self, msg: msgspec.Struct) -> bool:
         """Queue a message to the hub if online; False (nothing sent) when offline."""
@@ -102,11 +113,15 @@ class HubLink:
             self.online = online
             self.on_state("online" if online else "offline")
 
-    def _open(self, endpoint: str, server_key: str) -> zmq.asyncio.Socket:
+    def _open(self, endpoint: str, server_key: str, conn_ids: bool = True) -> zmq.asyncio.Socket:
+        """A DEALER to the hub. A hub of this release knows the kiosk by its Hello and key, so
+        libzmq names the connection (a name nobody else can claim); a hub of the previous
+        release (`conn_ids` False) reads the kiosk id from the routing id."""
         sock = self.ctx.socket(zmq.DEALER)
         sock.curve_publickey, sock.curve_secretkey = self.keys
         sock.curve_serverkey = server_key.encode()
-        sock.setsockopt(zmq.ROUTING_ID, self.kiosk_id.encode())
+        if not conn_ids:
+            sock.setsockopt(zmq.ROUTING_ID, self.kiosk_id.encode())
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.IMMEDIATE, 1)
         sock.setsockopt(zmq.SNDHWM, 10_000)
@@ -146,7 +161,7 @@ class HubLink:
         if not target.pair_endpoint:
             self._fail("unpaired", "the hub's pairing address is not known")
             return False
-        sock = self._open(target.pair_endpoint, key)
+        sock = self._open(target.pair_endpoint, key, target.conn_ids)
         try:
             hello = msgspec.structs.replace(self.hello(), pair_code=code)
             if not await self._send_connected(sock, hello, PAIR_TIMEOUT) or not await sock.poll(
@@ -187,14 +202,21 @@ class HubLink:
                 backoff = min(backoff * 2, c.RECONNECT_MAX)
                 continue
             self.endpoint, self.hub_key = target.endpoint, key
-            self.sock = self._open(target.endpoint, key)
+            self.sock = self._open(target.endpoint, key, target.conn_ids)
+            self.last_error = ""
             try:
-                if await self._session():
-                    backoff = c.RECONNECT_INITIAL
+                welcomed = await self._session()
             finally:
                 self._set_online(False)
                 self.sock.close(linger=0)
                 self.sock = None
+            silent = self.last_error == "hub silent"
+            if silent:  # the site's other processes (if any) are tried first for a while
+                self.failed[target.endpoint] = time.monotonic()
+            if welcomed:
+                backoff = c.RECONNECT_INITIAL
+                if silent:
+                    continue  # a hub that was there died: to another process at once
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, c.RECONNECT_MAX)
 

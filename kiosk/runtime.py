@@ -53,7 +53,12 @@ def build(config: KioskConfig) -> tuple[KioskEngine, HubLink, HubBrowser | None]
                 started = True
             pinned = store.pinned_hub_key() or config.hub_key
             return await browser.find(
-                timeout=10.0, hub_id=config.hub_id, public_key=pinned, avoid=refused
+                timeout=10.0,
+                hub_id=config.hub_id,
+                public_key=pinned,
+                avoid=refused,
+                kiosk_id=config.kiosk_id,
+                failed=link.failed_lately(),
             )
 
     def pin(key: str) -> None:

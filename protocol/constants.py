@@ -35,3 +35,7 @@ TXT_PROJECT = "project"
 TXT_FINGERPRINT = "fp"
 TXT_PUBLIC_KEY = "pk"  # the hub's CurveZMQ public key (Z85)
 TXT_PAIR_PORT = "pp"  # the pairing socket's port
+#: "1" when the hub tells kiosks apart by their Hello and CURVE key, not by the routing id:
+#: kiosks then leave the routing id to libzmq. A hub without it (the previous release) reads
+#: the kiosk id from the routing id, so kiosks set it to their id there.
+TXT_CONN_IDS = "cid"

@@ -22,14 +22,17 @@ class Advertiser:
         pair_port: int = 0,
         interfaces: list[str] | None = None,
         addresses: list[str] | None = None,
+        instance: str | None = None,
     ) -> None:
+        """`instance`: the service's name when the site runs several processes (each one
+        advertises itself; default: the hub id)."""
         self.interfaces = interfaces
         host = socket.gethostname().split(".")[0] or "hub"
         if addresses is None:
             addresses = interfaces if interfaces else _local_addresses()
         self.info = ServiceInfo(
             c.SERVICE_TYPE,
-            f"{hub_id}.{c.SERVICE_TYPE}",
+            f"{instance or hub_id}.{c.SERVICE_TYPE}",
             port=port,
             properties={
                 c.TXT_VERSION: str(c.PROTOCOL_VERSION),
@@ -38,8 +41,9 @@ class Advertiser:
                 c.TXT_FINGERPRINT: fingerprint,
                 c.TXT_PUBLIC_KEY: public_key,
                 c.TXT_PAIR_PORT: str(pair_port),
+                c.TXT_CONN_IDS: "1",
             },
-            server=f"{host}-{hub_id}.local.",
+            server=f"{host}-{instance or hub_id}.local.",
             parsed_addresses=addresses,
         )
         self._zc: AsyncZeroconf | None = None

@@ -5,6 +5,16 @@ Both sockets are CurveZMQ servers with the hub's long-term key. A ZAP handler ad
 - on the pairing socket, any key, but there only `Hello` with a valid one-time code is heard,
   within rate limits (`hub.pairing`); it listens on loopback unless staff choose an interface.
 
+Which kiosk a frame speaks for: kiosks leave the routing id to libzmq (one per connection),
+and a connection speaks for the kiosk whose Hello it sent with that kiosk's paired CURVE key
+(`Peers`). Kiosks of the previous release name their connection with their kiosk id; such a
+connection is heard as that kiosk only while its key is that kiosk's (the service checks).
+Replies to a message go back on its connection; the hub's own beats go to the connection the
+kiosk was last heard on with its own key. No handover: a connection's routing id stays its own
+while it lives (nobody takes over a kiosk's connection by naming it), and libzmq's ZMTP
+heartbeats close connections whose peer is gone, so a kiosk of the previous release that comes
+back under its old name is heard again within ZMTP_TIMEOUT_MS.
+
 Group commit: the frames waiting on the kiosk socket are handled in SQLite transactions of at
 most TXN_SECONDS of work, and their replies (acks included) are sent only after the commit.
 Between transactions the router reads what came in meanwhile, and handles other kiosks'
@@ -28,7 +38,7 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from protocol import codec
 from protocol.constants import HEARTBEAT_INTERVAL
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.messages import Error, Heartbeat, KioskToHub
+from protocol.messages import Error, Heartbeat, Hello, KioskToHub
 
 from ..service import HubService
 from ..store import DatabaseUnavailable
@@ -55,6 +65,12 @@ BEAT_TO_SEEN_WITHIN = 60.0
 #: address (`--pair-bind`): pairing is something staff do on purpose, not a port open to
 #: every network the hub is on.
 PAIR_HOST = "127.0.0.1"
+#: libzmq's own keep-alive on the hub's sockets (ZMTP PING every ZMTP_BEAT_MS; a connection that
+#: sends nothing for ZMTP_TIMEOUT_MS is closed). Any incoming byte counts, so a kiosk uploading
+#: on a slow link is never cut; a peer gone without a FIN (cable pulled) frees its connection
+#: (and, for a kiosk of the previous release, its routing id) after at most that long.
+ZMTP_BEAT_MS = 2000
+ZMTP_TIMEOUT_MS = 8000
 KIOSK_DOMAIN = "kiosk"
 PAIR_DOMAIN = "pair"
 
@@ -89,6 +105,7 @@ class Router:
         pair_bind: str | None = None,
         ctx: zmq.asyncio.Context | None = None,
         pair_host: str | None = None,
+        pairing: bool = True,
     ) -> None:
         self.service = service
         self.ctx = ctx or zmq.asyncio.Context.instance()
@@ -103,10 +120,15 @@ class Router:
         if pair_bind is None:  # the next port, on loopback or the interface staff chose
             host = f"tcp://{pair_host or PAIR_HOST}"
             pair_bind = f"{host}:{self.port + 1}" if not bind.endswith(":0") else f"{host}:0"
-        self.pair_sock = self._socket(secret, PAIR_DOMAIN)
-        self.pair_port = _bind(self.pair_sock, pair_bind)
+        #: None: another process of the site listens for pairing
+        self.pair_sock: zmq.asyncio.Socket | None = None
+        self.pair_port = 0
+        if pairing:
+            self.pair_sock = self._socket(secret, PAIR_DOMAIN)
+            self.pair_port = _bind(self.pair_sock, pair_bind)
         self.frames_in = 0
-        #: kiosk routing id -> monotonic time of the last frame sent to it
+        self.peers = Peers()
+        #: connection (routing id) -> monotonic time of the last frame sent on it
         self._sent_at: dict[bytes, float] = {}
         #: called after each transaction slice with (began, committed, sent, frames handled)
         #: in time.monotonic seconds (benchmarks/hubtrace.py times the router with it)
@@ -118,13 +140,12 @@ class Router:
         sock.curve_publickey = self.public_key
         sock.curve_secretkey = secret
         sock.zap_domain = domain.encode()
-        # Handover: a kiosk that comes back on a new connection (after a cable pull its old
-        # one may still look alive here) is heard at once. The price: a paired kiosk that
-        # connects with another kiosk's id takes that id's replies until the real kiosk
-        # reconnects (its own messages are refused: the session checks the CURVE key). Turning
-        # handover off needs dead connections found fast, and libzmq's ZMTP heartbeats for
-        # that stalled label drains on slow links (a reconnect every few seconds at 32 kbit/s).
-        sock.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        # No handover: a peer that names its connection after a routing id in use is not
+        # heard (and gets nothing) while that connection lives. Kiosks of this release leave
+        # the routing id to libzmq, so a kiosk coming back never waits behind its old one.
+        sock.setsockopt(zmq.ROUTER_HANDOVER, 0)
+        sock.setsockopt(zmq.HEARTBEAT_IVL, ZMTP_BEAT_MS)
+        sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, ZMTP_TIMEOUT_MS)
         sock.setsockopt(zmq.MAXMSGSIZE, HARD_MAX_FRAME)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.SNDHWM, 10_000)
@@ -141,8 +162,14 @@ class Router:
         while True:
             await asyncio.sleep(HEARTBEAT_INTERVAL / 2)
             now, wall = time.monotonic(), time.time()
+            if len(self._sent_at) > 2 * len(self.service.sessions) + 64:
+                # connections come and go (each reconnect is a new name): forget the old ones
+                cutoff = now - BEAT_TO_SEEN_WITHIN
+                self._sent_at = {c: t for c, t in self._sent_at.items() if t >= cutoff}
             for kiosk_id, session in list(self.service.sessions.items()):
-                ident = kiosk_id.encode()
+                ident = self.peers.connection(kiosk_id)
+                if ident is None:
+                    continue
                 if wall - session.seen > BEAT_TO_SEEN_WITHIN:
                     self._sent_at.pop(ident, None)
                     continue
@@ -173,7 +200,9 @@ class Router:
                 replies, handled = self.handle_some(backlog)
             except DatabaseUnavailable as e:
                 # nothing of this slice was committed: no replies, the kiosks send again
-                log.warning("database unavailable, kiosk messages dropped (they are sent again): %s", e)
+                log.warning(
+                    "database unavailable, kiosk messages dropped (they are sent again): %s", e
+                )
                 await asyncio.sleep(DB_RETRY_SECONDS)
                 continue
             now = time.monotonic()
@@ -195,22 +224,40 @@ class Router:
                 frames = backlog.pop(transfer_first=not handled)
                 handled.append(frames)
                 self.frames_in += 1
-                ident, key = frames[0].bytes, _user_id(frames[-1])
-                for reply in self._decode_and(ident, frames[1:], key, self.service.handle):
+                ident = frames[0].bytes
+                for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
                     out.append([ident, *codec.encode_frames(reply)])
         return out, handled
 
+    def _kiosk_frame(self, ident: bytes, parts: list[zmq.Frame], key: str) -> list[msgspec.Struct]:
+        """Replies to one frame on the kiosk socket, from the kiosk its connection speaks for.
+        A connection that the kiosk's own key was heard on becomes that kiosk's."""
+        msg = self._decode(ident, parts)
+        if isinstance(msg, Error):
+            return [msg]
+        kiosk_id = self.peers.kiosk_for(ident, msg)
+        if kiosk_id is None:
+            return [Error(code=ErrorCode.NOT_HELLO.value, detail="send Hello first")]
+        replies = self._handle(kiosk_id, msg, key, self.service.handle)
+        session = self.service.sessions.get(kiosk_id)
+        if session is not None and session.key == key:
+            self.peers.bind(ident, kiosk_id)
+        return replies
+
     async def _serve_pairing(self) -> None:
+        if self.pair_sock is None:
+            return
         while True:
             frames = await self.pair_sock.recv_multipart(copy=False)
             ident, key = frames[0].bytes, _user_id(frames[-1])
             source = _peer_address(frames[-1])
-            replies = self._decode_and(
-                ident,
-                frames[1:],
-                key,
-                functools.partial(self.service.pair, source=source),
-            )
+            msg = self._decode(ident, frames[1:])
+            if isinstance(msg, Error):
+                replies = [msg]
+            else:  # the kiosk id it asks to pair is the one in its Hello
+                kiosk_id = msg.kiosk_id if isinstance(msg, Hello) else ""
+                pair = functools.partial(self.service.pair, source=source)
+                replies = self._handle(kiosk_id, msg, key, pair)
             for reply in replies:
                 await self.pair_sock.send_multipart([ident, codec.encode(reply)])
 
@@ -219,32 +266,30 @@ class Router:
         with self.service.store.transaction():
             for frames in batch:
                 self.frames_in += 1
-                ident, key = frames[0].bytes, _user_id(frames[-1])
-                replies = self._decode_and(ident, frames[1:], key, self.service.handle)
-                for reply in replies:
+                ident = frames[0].bytes
+                for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
                     out.append([ident, *codec.encode_frames(reply)])
         return out
 
-    def _decode_and(
+    def _decode(self, ident: bytes, parts: list[zmq.Frame]) -> msgspec.Struct:
+        """The message in a frame, or the `Error` to answer it with."""
+        if len(parts) != 1:
+            return Error(code=ErrorCode.MALFORMED.value, detail="one frame per message")
+        try:
+            return codec.decode(parts[0].bytes, KioskToHub)
+        except ProtocolError as e:
+            return Error(code=e.code.value, detail=e.detail)
+        except Exception:  # the codec should not raise anything else; if it does, stay up
+            log.exception("decoding a frame from %r", ident)
+            return Error(code=ErrorCode.MALFORMED.value, detail="undecodable frame")
+
+    def _handle(
         self,
-        ident: bytes,
-        parts: list[zmq.Frame],
+        kiosk_id: str,
+        msg: msgspec.Struct,
         key: str,
         handler: Callable[[str, msgspec.Struct, str], list[msgspec.Struct]],
     ) -> list[msgspec.Struct]:
-        if len(parts) != 1:
-            return [Error(code=ErrorCode.MALFORMED.value, detail="one frame per message")]
-        try:
-            kiosk_id = ident.decode("utf-8")
-        except UnicodeDecodeError:
-            return [Error(code=ErrorCode.MALFORMED.value, detail="kiosk id is not UTF-8")]
-        try:
-            msg = codec.decode(parts[0].bytes, KioskToHub)
-        except ProtocolError as e:
-            return [Error(code=e.code.value, detail=e.detail)]
-        except Exception:  # the codec should not raise anything else; if it does, stay up
-            log.exception("decoding a frame from %r", ident)
-            return [Error(code=ErrorCode.MALFORMED.value, detail="undecodable frame")]
         try:
             with self.service.store.transaction():
                 return handler(kiosk_id, msg, key)
@@ -254,8 +299,53 @@ class Router:
 
     def close(self) -> None:
         self.sock.close(linger=0)
-        self.pair_sock.close(linger=0)
+        if self.pair_sock is not None:
+            self.pair_sock.close(linger=0)
         self.auth.stop()
+
+
+class Peers:
+    """Which kiosk each connection speaks for, and the connection each kiosk was last heard on
+    with its own key. A kiosk has one such connection at a time (its older one is forgotten),
+    so this holds one entry per kiosk."""
+
+    def __init__(self) -> None:
+        self._kiosk: dict[bytes, str] = {}
+        self._connection: dict[str, bytes] = {}
+
+    def kiosk_for(self, ident: bytes, msg: msgspec.Struct) -> str | None:
+        """The kiosk a message on connection `ident` is from (the service then checks the
+        key): the one its Hello names; else the kiosk the connection was bound to; else, for
+        a kiosk of the previous release that came back on a new connection without a Hello,
+        the kiosk id it names its connection with. None: a connection libzmq named, not
+        bound (yet), that must say Hello."""
+        if isinstance(msg, Hello):
+            return msg.kiosk_id
+        kiosk_id = self._kiosk.get(ident)
+        if kiosk_id is not None:
+            return kiosk_id
+        if ident[:1] == b"\x00":  # libzmq's own names start with a zero byte
+            return None
+        try:
+            return ident.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def bind(self, ident: bytes, kiosk_id: str) -> None:
+        """The kiosk's own key was heard on connection `ident`: it is that kiosk's now."""
+        old = self._connection.get(kiosk_id)
+        if old == ident:
+            return
+        if old is not None and self._kiosk.get(old) == kiosk_id:
+            del self._kiosk[old]
+        previous = self._kiosk.get(ident)
+        if previous is not None and self._connection.get(previous) == ident:
+            del self._connection[previous]
+        self._kiosk[ident] = kiosk_id
+        self._connection[kiosk_id] = ident
+
+    def connection(self, kiosk_id: str) -> bytes | None:
+        return self._connection.get(kiosk_id)
 
 
 #: How a Fetch begins on the wire: msgspec writes the tag first (`{"type": "fetch", …}`).

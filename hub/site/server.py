@@ -98,6 +98,14 @@ class HubConfig:
     #: read replica for the dashboard and background reads (PostgreSQL only)
     db: str | None = None
     read_db: str | None = None
+    #: one of several processes of this site (`--workers`): its index (None: the only one)
+    worker: int | None = None
+    #: this process serves the web dashboard, fits consensus, listens for pairing
+    web: bool = True
+    consensus: bool = True
+    pairing: bool = True
+    #: the pairing port to advertise when this process has no pairing socket of its own
+    advertise_pair_port: int | None = None
 
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
@@ -114,7 +122,12 @@ def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
     return store, project, service
 
 
-async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None:
+async def run_hub(
+    config: HubConfig,
+    ready: asyncio.Event | None = None,
+    on_bound: Callable[[int, int], None] | None = None,
+) -> None:
+    """One hub process. `on_bound(kiosk port, pairing port)` once its sockets are bound."""
     store, project, service = open_hub(config)
     if config.clips:
         from ..ingest.catalog import ingest_into
@@ -157,13 +170,19 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         keys,
         pair_bind=config.pair_bind,
         pair_host=config.interfaces[0] if config.interfaces else None,
+        pairing=config.pairing,
     )
+    pair_port = router.pair_port or config.advertise_pair_port or 0
+    if on_bound is not None:
+        on_bound(router.port, pair_port)
     fp = fingerprint(keys[0])
     service.fingerprint = fp  # shown to staff beside the pairing codes
+    service.shared_store = config.worker is not None
     print(f"hub {service.hub_id}: straat-hub {HUB_VERSION}", flush=True)
     print(f"hub {service.hub_id}: ZeroMQ on port {router.port}", flush=True)
-    pair_at = router.pair_sock.getsockopt(zmq.LAST_ENDPOINT).decode()
-    print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
+    if router.pair_sock is not None:
+        pair_at = router.pair_sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+        print(f"hub {service.hub_id}: pairing on port {router.pair_port} ({pair_at})", flush=True)
     print(f"hub {service.hub_id}: public key {keys[0].decode()} fingerprint {fp}", flush=True)
 
     from ..models.runtime import refresh_priorities
@@ -173,13 +192,15 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         threshold=project.confidence,
         on_import=lambda st, report: refresh_priorities(st, priority),
     )
-    app = create_app(service, models=models)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, config.web_host, config.web_port)
-    await site.start()
-    web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    print(f"hub {service.hub_id}: web on http://{config.web_host}:{web_port}/", flush=True)
+    runner = None
+    if config.web:
+        app = create_app(service, models=models)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, config.web_host, config.web_port)
+        await site.start()
+        web_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        print(f"hub {service.hub_id}: web on http://{config.web_host}:{web_port}/", flush=True)
     metrics = metrics_runner = None
     if config.metrics_port is not None:
         from ..metrics import HubMetrics
@@ -205,9 +226,10 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             project=project.name,
             fingerprint=fp,
             public_key=keys[0].decode(),
-            pair_port=router.pair_port,
+            pair_port=pair_port,
             interfaces=config.interfaces,
             addresses=config.advertise_addresses,
+            instance=None if config.worker is None else f"{service.hub_id}-{router.port}",
         )
         await advertiser.start()
         print(f"hub {service.hub_id}: advertised on zeroconf", flush=True)
@@ -224,7 +246,7 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         # in and none was taken back. The mark is the retractions taken and the newest label's
         # row (labels are only appended): two lookups, where count(*) of the labels scanned
         # them all every HOUSEKEEPING_SECONDS
-        mark = (service.retractions, reader.last_label_rowid())
+        mark = (service.retraction_mark(reader), reader.last_label_rowid())
         return mark, None if mark == fitted_at else service.consensus_rows(reader)
 
     async def housekeeping() -> None:
@@ -233,6 +255,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             try:
                 store.expire_leases()
+                if not config.consensus:  # another process of the site fits it
+                    continue
                 started = time.perf_counter()
                 mark, rows = await in_background(own_connection, fit_consensus, fitted_at)
                 if rows is not None:  # Dawid-Skene in a thread, applied here in slices
@@ -289,7 +313,8 @@ async def run_hub(config: HubConfig, ready: asyncio.Event | None = None) -> None
         background.shutdown(wait=True, cancel_futures=True)
         if advertiser:
             await advertiser.stop()
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()
         if metrics_runner is not None:
             await metrics_runner.cleanup()
         router.close()

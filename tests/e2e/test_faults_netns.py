@@ -170,6 +170,40 @@ def test_link_down_mid_sync_then_back(tmp_path: Path) -> None:
             hub.kill()
 
 
+def test_a_kiosk_of_the_previous_release_comes_back_after_a_cable_pull(tmp_path: Path) -> None:
+    """A kiosk that names its connection after its kiosk id (the previous release): after a
+    cable pull its new connection may come while the hub still holds the dead one under that
+    name (the FIN it sent while the cable was out comes late) and is then not heard; the
+    kiosk hears nothing, reconnects once more, and its labels arrive once."""
+    with Lan() as lan:
+        hub = hub_on(lan, tmp_path, clips=20, size=2_000)
+        k = kiosk_on(
+            lan, tmp_path, "kc", 13, "op1", "--count", "20", "--interval", "0.3",
+            "--prefetch", "20", "--drain", "90",
+        )  # fmt: skip
+        k.module = "tests.previous_kiosk"
+        try:
+            k.start()
+            k.wait_event("labelled", 3, timeout=60)
+            lan.cut("kc")
+            wait_until(
+                lambda: any(e.get("status") == "offline" for e in list(k.events)), 30, "offline"
+            )
+            time.sleep(2.0)  # the kiosk closes its connection (the FIN is lost) and retries
+            lan.mend("kc")
+            try:
+                rc = k.wait(timeout=120)
+            except Exception:
+                raise AssertionError(k.tail(40)) from None
+            assert rc == 0, k.tail()
+            assert k.count("welcome") >= 2, k.tail(30)  # it came back
+            verdict = check(hub.db, [k.data])
+            assert verdict.ok and verdict.labels == 20, verdict
+        finally:
+            k.kill(signal.SIGKILL)
+            hub.kill()
+
+
 def test_hub_moves_and_kiosks_follow_by_zeroconf(tmp_path: Path) -> None:
     with Lan() as lan:
         hub = hub_on(lan, tmp_path, clips=40, size=2_000)
