@@ -38,13 +38,19 @@ from hub.consensus.calibration import Reliability, calibration
 from hub.consensus.dawid_skene import DawidSkene
 
 #: The model before the calibration work: no class prior, no pooled prior, no sampling,
-#: EM always stopped at tol=1e-5.
-BEFORE = {"class_prior": 0.0, "sample_limit": 0, "tol_converged": 1e-5, "pool_prior": 0.0}
+#: EM always stopped at tol=1e-5, the MAP-EM posteriors as they are.
+BEFORE = {
+    "class_prior": 0.0,
+    "sample_limit": 0,
+    "tol_converged": 1e-5,
+    "pool_prior": 0.0,
+    "predictive": False,
+}
 
 Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def ours(**params: float) -> Fit:
+def ours(**params: float | bool) -> Fit:
     def fit(clip: np.ndarray, op: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = DawidSkene(**params).fit(clip.tolist(), op.tolist(), lab.tolist())  # type: ignore[arg-type]
         tasks = np.array([int(t) for t in m.tasks_])
@@ -181,7 +187,7 @@ def _ck_multi(
     return p.index.to_numpy(), p.to_numpy()
 
 
-def _multi(**params: float) -> Fit:
+def _multi(**params: float | bool) -> Fit:
     def fit(clip: np.ndarray, op: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = DawidSkene(**params).fit(clip.tolist(), op.tolist(), lab.tolist())  # type: ignore[arg-type]
         tasks = np.array([int(t) for t in m.tasks_])
