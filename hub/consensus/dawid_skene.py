@@ -83,6 +83,11 @@ CONVERGE_FROM = 2_000
 MIN_OPERATOR_LABELS = 20
 MIN_CLASS_CLIPS = 5.0
 
+#: Up to this many labels :func:`predictive_e_step` takes each clip's share out of the
+#: pooled column exactly; above it a clip's share of the pool is negligible and the
+#: table form (as fast as an E-step) is used.
+PREDICTIVE_EXACT_UPTO = 100_000
+
 #: Strengths (labels' worth of the pooled confusion column) :func:`pool_strength` chooses
 #: from: factors of sqrt(2) from a quarter label (operators differ a lot) to 4,096
 #: (operators indistinguishable).
@@ -263,10 +268,9 @@ def _normalised(joint: np.ndarray, gold: np.ndarray | None) -> tuple[np.ndarray,
 def even_splits(task: np.ndarray, label: np.ndarray, n_tasks: int, n_classes: int) -> np.ndarray:
     """Per clip: do its two most frequent answers have the same number of votes?"""
     votes = np.bincount(task * n_classes + label, minlength=n_tasks * n_classes)
-    top = np.sort(votes.reshape(n_tasks, n_classes), axis=1)
-    if n_classes < 2:
-        return np.zeros(n_tasks, dtype=bool)
-    return (top[:, -1] > 0) & (top[:, -1] == top[:, -2])
+    votes = votes.reshape(n_tasks, n_classes)
+    top = votes.max(axis=1, initial=0)
+    return (top > 0) & ((votes == top[:, None]).sum(axis=1) >= 2)
 
 
 def predictive_e_step(
@@ -324,10 +328,18 @@ def _predictive_joint(
     n_w = counts_t.shape[1] // k
     totals = counts_t.reshape(k, n_w, k).sum(axis=2)  # true, worker
     pooled = counts_t.reshape(k, n_w, k).sum(axis=1) + 1.0  # true, observed
-    observed = wl % k
-    worker = wl // k
     column = prior.sum(axis=0) + strength
     joint = np.empty((k, n_tasks))
+    if probas_t is None or len(task) > PREDICTIVE_EXACT_UPTO:
+        # one table per class over (operator, answer), as in e_step
+        share = pooled / pooled.sum(axis=1, keepdims=True)
+        for c in range(k):
+            num = counts_t[c].reshape(n_w, k) + prior[:, c] + strength[c] * share[c]
+            table = np.log(np.maximum(num, _EPS) / (totals[c] + column[c])[:, None])
+            joint[c] = np.bincount(task, weights=table.ravel()[wl], minlength=n_tasks)
+        return joint
+    observed = wl % k
+    worker = wl // k
     for c in range(k):
         own = probas_t[c][task] if probas_t is not None else 0.0
         pool = strength[c] * (pooled[c][observed] - own) / (pooled[c].sum() - own)
