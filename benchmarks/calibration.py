@@ -38,13 +38,19 @@ from hub.consensus.calibration import Reliability, calibration
 from hub.consensus.dawid_skene import DawidSkene
 
 #: The model before the calibration work: no class prior, no pooled prior, no sampling,
-#: EM always stopped at tol=1e-5.
-BEFORE = {"class_prior": 0.0, "sample_limit": 0, "tol_converged": 1e-5, "pool_prior": 0.0}
+#: EM always stopped at tol=1e-5, the MAP-EM posteriors as they are.
+BEFORE = {
+    "class_prior": 0.0,
+    "sample_limit": 0,
+    "tol_converged": 1e-5,
+    "pool_prior": 0.0,
+    "predictive": False,
+}
 
 Fit = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def ours(**params: float) -> Fit:
+def ours(**params: float | bool) -> Fit:
     def fit(clip: np.ndarray, op: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = DawidSkene(**params).fit(clip.tolist(), op.tolist(), lab.tolist())  # type: ignore[arg-type]
         tasks = np.array([int(t) for t in m.tasks_])
@@ -78,7 +84,7 @@ def score(conf: list[np.ndarray], hit: list[np.ndarray]) -> Reliability:
 
 def run_size(
     methods: dict[str, Fit], n_clips: int, n_ops: int, seeds: int, first_seed: int = 1000
-) -> dict[str, tuple[dict, float]]:
+) -> dict[str, tuple[Reliability, float]]:
     conf: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     hit: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     took = dict.fromkeys(methods, 0.0)
@@ -94,27 +100,25 @@ def run_size(
     return {m: (score(conf[m], hit[m]), took[m] / seeds) for m in methods}
 
 
-def table(rows: list[tuple[str, dict[str, tuple[dict, float]]]], names: list[str]) -> None:
+def table(rows: list[tuple[str, dict[str, tuple[Reliability, float]]]], names: list[str]) -> None:
     head = f"{'crowd':34s}" + "".join(f" {n + ' ECE':>14s} {n + ' acc':>14s}" for n in names)
     print(head + "   s/fit " + " ".join(f"{n:>8s}" for n in names))
     for label, res in rows:
         line = f"{label:34s}"
         for n in names:
             cal = res[n][0]
-            acc = sum(b["n"] * (b["accuracy"] or 0) for b in cal["bins"]) / cal["n"]
+            acc = sum(b.n * (b.accuracy or 0) for b in cal.bins) / cal.n
             line += f" {cal.ece:14.4f} {acc:14.4f}"
         print(line + "         " + " ".join(f"{res[n][1]:8.3f}" for n in names), flush=True)
 
 
-def curves(label: str, res: dict[str, tuple[dict, float]]) -> None:
+def curves(label: str, res: dict[str, tuple[Reliability, float]]) -> None:
     print(f"\nreliability, {label} (bin: clips / mean confidence / accuracy)")
     for name, (cal, _) in res.items():
         cells = []
-        for b in cal["bins"]:
-            if b["n"]:
-                cells.append(
-                    f"{b['lo']:.1f}: {b['n']} / {b['confidence']:.3f} / {b['accuracy']:.3f}"
-                )
+        for b in cal.bins:
+            if b.n:
+                cells.append(f"{b.lo:.1f}: {b.n} / {b.confidence:.3f} / {b.accuracy:.3f}")
         print(f"  {name:10s} " + "; ".join(cells))
 
 
@@ -183,7 +187,7 @@ def _ck_multi(
     return p.index.to_numpy(), p.to_numpy()
 
 
-def _multi(**params: float) -> Fit:
+def _multi(**params: float | bool) -> Fit:
     def fit(clip: np.ndarray, op: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = DawidSkene(**params).fit(clip.tolist(), op.tolist(), lab.tolist())  # type: ignore[arg-type]
         tasks = np.array([int(t) for t in m.tasks_])

@@ -142,9 +142,17 @@ def test_tasks_file_is_what_label_studio_imports(tmp_path: Path, project: str) -
     assert not any(n in text for n in names)  # operators only by pseudonym
 
 
-def test_ties_are_not_exported_as_near_certain(tmp_path: Path) -> None:
-    """2:2 splits between operators with the same record (all right elsewhere)."""
-    store = build_store(tmp_path, sources=20)
+@pytest.mark.parametrize(
+    ("sources", "sides"),
+    [(20, "alike"), (20, "dissenter"), (40, "alike"), (40, "dissenter")],
+)
+def test_ties_are_not_exported_as_near_certain(tmp_path: Path, sources: int, sides: str) -> None:
+    """2:2 splits between operators with the same record (all right elsewhere), or with
+    the one operator seen to err (on the contested clip) on one side. With 20 sources
+    (36 labels per operator) the confidence is sampled (0.83 with the dissenter), with 40
+    (72) it comes from Dawid-Skene's predictive E-step (0.80; the EM point estimate said
+    0.99997 and 0.99999)."""
+    store = build_store(tmp_path, sources=sources)
     ops = list(OPERATORS)
     contested = hashlib.sha256(b"clip-2").hexdigest()
     (dissenter,) = [
@@ -153,10 +161,11 @@ def test_ties_are_not_exported_as_near_certain(tmp_path: Path) -> None:
         if label["clip"] == contested and label["values"] == ["niet_gewelddadig"]
     ]
     alike = [op for op in ops if op != dissenter]
+    voters = alike if sides == "alike" else [dissenter, *alike[:3]]
     for t in range(2):
         sha = hashlib.sha256(f"tie-{t}".encode()).hexdigest()
         store.add_clip(sha, 5, 10.0, f"tie{t}.mp4", want=3, source_sha256=sha)
-        for k, op in enumerate(alike):
+        for k, op in enumerate(voters):
             add_label(
                 store,
                 uuid=str(uuid.uuid4()),
@@ -171,9 +180,10 @@ def test_ties_are_not_exported_as_near_certain(tmp_path: Path) -> None:
             )
     snap = create_snapshot(store, tmp_path / "exports", "labelstudio", seed=0)
     by_id = {t.data["clip_id"]: t for t in load_tasks(snap.path)}
+    bound = 0.8 if sides == "alike" else 0.85  # the dissenter did err once
     for t in range(2):
         (pred,) = by_id[hashlib.sha256(f"tie-{t}".encode()).hexdigest()].predictions
-        assert pred.score is not None and pred.score < 0.8, pred.score
+        assert pred.score is not None and pred.score < bound, pred.score
     clear = by_id[hashlib.sha256(b"clip-4").hexdigest()].predictions[0].score
     assert clear is not None and clear > 0.95  # 3:0 stays confident
 
@@ -314,13 +324,17 @@ def test_media_url_forms() -> None:
 
 # ---- a real Label Studio, where one is installed ----------------------------------------
 
-LABEL_STUDIO = shutil.which("label-studio")
+#: The ``label-studio`` command: $LABEL_STUDIO_BIN (e.g. one installed in its own virtualenv,
+#: outside the project's dependencies), else the one on PATH.
+LABEL_STUDIO = os.environ.get("LABEL_STUDIO_BIN") or shutil.which("label-studio")
 
 
 @pytest.fixture
 def label_studio(tmp_path: Path) -> Iterator[tuple[str, str]]:
     if LABEL_STUDIO is None:
-        pytest.skip("Label Studio is not installed (pip install label-studio to run this)")
+        pytest.skip(
+            "Label Studio is not installed (pip install label-studio, or set LABEL_STUDIO_BIN)"
+        )
     port = free_port()
     token = uuid.uuid4().hex
     env = {
@@ -410,6 +424,11 @@ def test_real_label_studio_imports_the_export(
     by_clip = {t["data"]["clip_id"]: t for t in tasks}
     status, users = ls_call(url, token, "GET", "/api/users/")
     email_of = {u["id"]: u["email"] for u in users}
+
+    def annotator(who: int | dict[str, Any]) -> str:
+        # a task's annotations name their user by id, or (Label Studio 1.23) in full
+        return email_of[who["id"] if isinstance(who, dict) else who]
+
     for item in listed:
         mine = by_clip[item["data"]["clip_id"]]
         assert item["data"]["video"] == mine["data"]["video"]
@@ -417,7 +436,7 @@ def test_real_label_studio_imports_the_export(
         assert status == 200, full
         assert full["meta"] == mine["meta"]
         got = sorted(
-            (email_of[a["completed_by"]], a["lead_time"], a["result"][0]["value"]["choices"])
+            (annotator(a["completed_by"]), a["lead_time"], a["result"][0]["value"]["choices"])
             for a in full["annotations"]
         )
         want = sorted(

@@ -128,10 +128,65 @@ def test_an_operator_never_seen_to_err_gets_some_of_the_crowds_error_rate() -> N
     clean = sorted(first)[:100]
     for t in clean:
         tasks.append(t), workers.append("clean"), labels.append(max(first[t], key=first[t].count))
-    with_pool = DawidSkene(sample_limit=0).fit(tasks, workers, labels)
-    without = DawidSkene(sample_limit=0, pool_prior=0).fit(tasks, workers, labels)
+    with_pool = DawidSkene(sample_limit=0, predictive=False).fit(tasks, workers, labels)
+    without = DawidSkene(sample_limit=0, pool_prior=0, predictive=False).fit(tasks, workers, labels)
     w = with_pool.workers_.index("clean")
     off = lambda m: float(m.errors_[w][~np.eye(2, dtype=bool)].max())  # noqa: E731
     crowd = float(1 - np.mean([np.diag(e).mean() for e in with_pool.errors_]))
     assert off(without) < 1e-3  # ~0: the plain MAP estimate
     assert 0.1 * crowd / 101 < off(with_pool) < crowd  # one label's worth of the crowd
+
+
+def _clean_crowd_with_one_slip(n_clips: int) -> tuple[list[str], list[str], list[str]]:
+    """Five operators, three on every clip, all agreeing, except one clip where "d"
+    contradicts two others: "d" is the only operator ever seen to err."""
+    rng = np.random.default_rng(3)
+    ops = np.array(["a", "b", "c", "d", "e"])
+    tasks, workers, labels = [], [], []
+    for i in range(n_clips):
+        for w in rng.choice(ops, size=3, replace=False):
+            tasks.append(f"c{i:04d}"), workers.append(str(w)), labels.append("x" if i % 3 else "y")
+    for w, y in (("a", "x"), ("b", "x"), ("d", "y")):
+        tasks.append("slip"), workers.append(w), labels.append(y)
+    return tasks, workers, labels
+
+
+TIE = (("d", "x"), ("a", "x"), ("b", "y"), ("c", "y"))
+
+
+@pytest.mark.parametrize(("n_clips", "n_ties"), [(100, 1), (300, 1), (300, 3)])
+def test_tie_against_the_one_operator_seen_to_err_is_not_certain(n_clips: int, n_ties: int) -> None:
+    """A 2:2 split whose one side has the only operator seen to err (once, in 60 or 180
+    labels): the data cannot tell him from the others, so neither side is near certain
+    (the MAP-EM point estimate said 0.9999). Three such ties on the same operators do
+    not make each other sure. The slip itself stays clear."""
+    tasks, workers, labels = _clean_crowd_with_one_slip(n_clips)
+    for t in range(n_ties):
+        for w, y in TIE:
+            tasks.append(f"tie{t}"), workers.append(w), labels.append(y)
+    model = DawidSkene().fit(tasks, workers, labels, classes=["x", "y"])
+    assert not model.sampled_  # the EM path: operators have 60 or more labels
+    slip = model.tasks_.index("slip")
+    for t in range(n_ties):
+        tie = model.tasks_.index(f"tie{t}")
+        assert model.probas_[tie].max() <= 0.8, model.probas_[tie]
+    tie = model.tasks_.index("tie0")
+    assert model.labels_[slip] == "x" and model.probas_[slip, 0] > 0.85
+    assert model.strength_ is not None and model.strength_.min() >= 64  # alike operators
+    point = DawidSkene(predictive=False).fit(tasks, workers, labels, classes=["x", "y"])
+    assert point.probas_[tie].max() > 0.99  # what the point estimate says
+    # the incremental path gives the tie the same answer
+    cut = -4 * n_ties
+    inc = DawidSkene().fit(tasks[:cut], workers[:cut], labels[:cut], classes=["x", "y"])
+    inc.partial_fit(tasks[cut:], workers[cut:], labels[cut:])
+    for t in range(n_ties):
+        assert inc.probas_[inc.tasks_.index(f"tie{t}")].max() <= 0.8
+
+
+def test_pool_strength_tells_alike_operators_from_different_ones() -> None:
+    tasks, workers, labels = _clean_crowd_with_one_slip(300)
+    alike = DawidSkene(sample_limit=0).fit(tasks, workers, labels).strength_
+    tasks, workers, labels, _, _, _ = simulate(3000, 20, 2, 3, seed=4)  # accuracy 0.55-0.95
+    different = DawidSkene(sample_limit=0).fit(tasks, workers, labels).strength_
+    assert alike is not None and different is not None
+    assert alike.min() >= 64 and different.max() <= 16
