@@ -58,7 +58,10 @@ class Work(StoreBase):
         chosen: list[dict[str, Any]] = []
         if count <= 0:
             return chosen
-        cursor = self.conn.execute(sql, (operator_id, *more))
+        params: tuple[Any, ...] = (operator_id, *more)
+        if self.postgres:  # psycopg reads the whole result at once: only what may be taken
+            sql, params = f"{sql} LIMIT ?", (*params, count + len(excluded))
+        cursor = self.conn.execute(sql, params)
         cols = [d[0] for d in cursor.description]
         for row in cursor:
             record = dict(zip(cols, row, strict=True))
