@@ -173,7 +173,9 @@ class Router:
                 replies, handled = self.handle_some(backlog)
             except DatabaseUnavailable as e:
                 # nothing of this slice was committed: no replies, the kiosks send again
-                log.warning("database unavailable, kiosk messages dropped (they are sent again): %s", e)
+                log.warning(
+                    "database unavailable, kiosk messages dropped (they are sent again): %s", e
+                )
                 await asyncio.sleep(DB_RETRY_SECONDS)
                 continue
             now = time.monotonic()
