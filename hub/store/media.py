@@ -76,6 +76,5 @@ class Media(StoreBase):
         # that both engines read that index, empty without gold, and never the clips table
         # (PostgreSQL without statistics on a just-filled table would scan it)
         return (
-            self._one("SELECT 1 FROM clips WHERE gold IS NOT NULL ORDER BY seq LIMIT 1")
-            is not None
+            self._one("SELECT 1 FROM clips WHERE gold IS NOT NULL ORDER BY seq LIMIT 1") is not None
         )
