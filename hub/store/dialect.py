@@ -107,6 +107,13 @@ class PgConnection:
         self.raw = conn
         self.url = url
         self._in_txn = False  # a BEGIN of the store's own is open
+        #: session settings, applied again on a new connection
+        self.settings: list[str] = []
+
+    def setting(self, sql: str) -> None:
+        """Run `sql` (a SET) now and on every connection made again later."""
+        self.execute(sql)
+        self.settings.append(sql)
 
     def _conn(self) -> psycopg.Connection:
         if not self.raw.closed:
@@ -121,6 +128,8 @@ class PgConnection:
 
         try:
             self.raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            for sql in self.settings:
+                self.raw.execute(sql)
         except psycopg.OperationalError as exc:
             reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
             raise DatabaseUnavailable(
