@@ -153,9 +153,9 @@ class PgConnection:
         word = sql[:8].upper()
         if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
             ending, self._in_txn = self._in_txn, False
-            if self.raw.closed and word.startswith("ROLLBACK"):
-                return self.raw.cursor()  # the server has rolled it back already
-            if self.raw.closed and ending:
+            # a ROLLBACK after the connection was lost runs on a new one (a no-op there: the
+            # server rolled the old transaction back); a COMMIT cannot
+            if self.raw.closed and ending and word.startswith("COMMIT"):
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable("the database connection was lost before COMMIT")
