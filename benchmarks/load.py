@@ -416,12 +416,21 @@ def proc_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def setup_hub(workdir: Path, operators: int, clips: int, want: int, size: int, ratio: float):
+def setup_hub(
+    workdir: Path,
+    operators: int,
+    clips: int,
+    want: int,
+    size: int,
+    ratio: float,
+    db: str | None = None,
+):
     """A hub data folder with operators (fast scrypt), `clips` clips (media only for those
     the kiosks will fetch) and a project with a fixed overlap of `want` (min_votes =
     redundancy = max_votes, no gold), so that `want` is exactly what the project asks for
     at any moment and the over-assignment check is exact. Adaptive overlap and gold are
-    measured by benchmarks/growth.py."""
+    measured by benchmarks/growth.py. `db`: an empty PostgreSQL database for the hub
+    (default SQLite in the data folder)."""
     from hub.store import Store
     from protocol.pins import hash_pin
     from tests.conftest import HubProc
@@ -429,7 +438,7 @@ def setup_hub(workdir: Path, operators: int, clips: int, want: int, size: int, r
 
     data = workdir / "hub"
     data.mkdir(parents=True)
-    store = Store(data / "hub.db")
+    store = Store(db or data / "hub.db")
     pin_hash = hash_pin(PIN, n=2**10)  # the hub verifies with the N stored in the hash
     now = time.time()
     with store.transaction():
@@ -457,18 +466,49 @@ def setup_hub(workdir: Path, operators: int, clips: int, want: int, size: int, r
     for key, value in (("max_votes", want), ("gold_rate", 0)):
         text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
     project.write_text(text.replace("[[labels]]", f"min_votes = {want}\n\n[[labels]]", 1))
-    hub = HubProc(data=data, project=project)
+    hub = HubProc(data=data, project=project, db_url=db)
     hub.extra = ["--open-pairing", "--no-zeroconf"]
     return hub
 
 
-def db_checks(db_path: Path) -> dict[str, int]:
+def db_checks(db_path: Path | str) -> dict[str, int]:
     """Invariants from the hub's database (hub/store/audit.py): over_assigned (clips with more
     labels + open assignments on live leases than `want`, leaving out those reassigned after
     an expired lease: `expired_reassignments`), repeated_for_operator, counter_mismatch."""
     from hub.store.audit import audit
 
     return audit(db_path)
+
+
+def raw_baseline_postgres(url: str, batch: int = 1000) -> tuple[int, float]:
+    """(rows, rows/s) for a plain batched insert of the hub's label rows into a new table
+    of the labels' shape and indexes in the same PostgreSQL database (one multi-row INSERT
+    from arrays per `batch` rows, one commit each), dropped afterwards."""
+    import psycopg
+
+    cols = [
+        "uuid", "operator", "clip", "kiosk", "lease_id", "schema_version", "values",
+        "segments", "telemetry", "created_at", "received_at", "review",
+    ]  # fmt: skip
+    kinds = ["text"] * 5 + ["integer"] + ["text"] * 3 + ["double precision"] * 2 + ["integer"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        names = ", ".join(f'"{c}"' for c in cols)
+        rows = conn.execute(f"SELECT {names} FROM labels ORDER BY received_at").fetchall()
+        conn.execute("DROP TABLE IF EXISTS raw_labels")
+        conn.execute("CREATE TABLE raw_labels (LIKE labels INCLUDING ALL)")
+        sql = (
+            f"INSERT INTO raw_labels ({names}) SELECT * FROM unnest("
+            + ", ".join(f"%s::{k}[]" for k in kinds)
+            + ")"
+        )
+        started = time.perf_counter()
+        for i in range(0, len(rows), batch):
+            part = rows[i : i + batch]
+            with conn.transaction():
+                conn.execute(sql, [list(c) for c in zip(*part, strict=True)])
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE raw_labels")
+    return len(rows), len(rows) / elapsed if elapsed else float("nan")
 
 
 def raw_baseline(hub_db: Path, workdir: Path, batch: int = 1000) -> tuple[int, float]:
@@ -527,7 +567,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     clips = args.clips or auto_clips(args)
     t = time.perf_counter()
-    hub = setup_hub(workdir, args.kiosks, clips, args.want, args.clip_bytes, args.fetch_ratio)
+    hub = setup_hub(
+        workdir, args.kiosks, clips, args.want, args.clip_bytes, args.fetch_ratio, args.db
+    )
     if args.trace is not None:  # the hub under benchmarks/hubtrace.py
         args.trace.mkdir(parents=True, exist_ok=True)
         hub.prefix = [
@@ -654,17 +696,24 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     seconds = [total.acks_per_second.get(k, 0) for k in range(int(args.duration))]
     rate = in_window / args.duration
     checks_started = time.perf_counter()
-    checks = db_checks(hub.db)
+    checks = db_checks(hub.location)
     checks_s = time.perf_counter() - checks_started
-    con = sqlite3.connect(hub.db)
-    at_hub = {r[0] for r in con.execute("SELECT uuid FROM labels")}
-    con.close()
+    from hub.store import Store
+
+    reader = Store(hub.location, readonly=True)
+    at_hub = {r[0] for r in reader.conn.execute("SELECT uuid FROM labels")}
+    reader.close()
     lost = len(set(total.acked) - at_hub)
     if args.trace is not None:
         (args.trace / "clients.json").write_text(
             json.dumps({"window": [window_mono, window_mono + args.duration], "trace": total.trace})
         )
-    raw_rows, raw_rate = raw_baseline(hub.db, workdir)
+    if args.db:
+        raw_rows, raw_rate = raw_baseline_postgres(args.db)
+        raw_kind = "PostgreSQL multi-row INSERT (unnest) into a table like labels"
+    else:
+        raw_rows, raw_rate = raw_baseline(hub.db, workdir)
+        raw_kind = "SQLite insert (same schema and indexes, WAL, synchronous=NORMAL)"
     wall = (t1 or 0) - t0
     hub_cpu = (cpu1 - cpu0) / wall * 100 if wall > 0 else float("nan")
     rate_text = "as fast as acked" if args.rate <= 0 else f"{args.rate:g} labels/s per kiosk"
@@ -713,9 +762,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         errors["bad_sha256"] = total.bad_sha
     print(f"errors: {sum(errors.values())} {errors if errors else ''}".rstrip())
     print(
-        f"raw baseline: batched SQLite insert of the same {raw_rows:,} label rows (same "
-        f"schema and indexes, WAL, synchronous=NORMAL, 1000 rows per commit): "
-        f"{raw_rate:,.0f} rows/s"
+        f"raw baseline: batched {raw_kind} of the same {raw_rows:,} label rows, 1000 rows "
+        f"per commit: {raw_rate:,.0f} rows/s"
     )
     ratio = rate / raw_rate if raw_rate else float("nan")
     print(
@@ -787,6 +835,11 @@ def main(argv: list[str] | None = None) -> int:
         "per-request ones, for benchmarks/trace_report.py",
     )
     p.add_argument("--keep", type=Path, default=None, help="keep the hub data here")
+    p.add_argument(
+        "--db",
+        default=None,
+        help="the hub's database: an empty PostgreSQL one, postgresql://… (default SQLite)",
+    )
     args = p.parse_args(argv)
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

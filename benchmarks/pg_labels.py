@@ -26,6 +26,7 @@ from benchmarks.common import machine, median
 from hub.store import NewLabel
 from hub.store.pg.labels import INSERT
 from hub.store.pg.schema import apply_schema
+from hub.store.records import label_row
 from tests.hub.store_pg.conftest import insert_labels
 from tests.pg import PgServer
 
@@ -66,23 +67,7 @@ def fresh(server: PgServer, clips: list[str]) -> str:
 
 
 def rows(batch: list[NewLabel], now: float) -> list[tuple]:
-    return [
-        (
-            x.uuid,
-            x.operator,
-            x.clip,
-            "k",
-            x.lease_id,
-            x.schema_version,
-            x.values,
-            x.segments,
-            x.telemetry,
-            x.created_at,
-            now + i * 1e-6,
-            int(x.review),
-        )
-        for i, x in enumerate(batch)
-    ]
+    return [label_row(x, "k", now + i * 1e-6) for i, x in enumerate(batch)]
 
 
 def run_ours(conn: psycopg.Connection, batches: list[list[NewLabel]]) -> None:

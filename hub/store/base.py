@@ -176,7 +176,7 @@ class StoreBase:
         """This handle refuses writes from now on (a reader beside the hub's writer; SQLite:
         with its own page cache of `cache_mib`)."""
         if self.postgres:
-            self.conn.execute("SET default_transaction_read_only = on")
+            self.conn.setting("SET default_transaction_read_only = on")
             return
         self.conn.execute("PRAGMA query_only=1")
         self.conn.execute(f"PRAGMA cache_size={-1024 * int(cache_mib)}")

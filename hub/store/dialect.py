@@ -112,6 +112,13 @@ class PgConnection:
         self.raw = conn
         self.url = url
         self._in_txn = False  # a BEGIN of the store's own is open
+        #: session settings, applied again on a new connection
+        self.settings: list[str] = []
+
+    def setting(self, sql: str) -> None:
+        """Run `sql` (a SET) now and on every connection made again later."""
+        self.execute(sql)
+        self.settings.append(sql)
 
     def _conn(self) -> psycopg.Connection:
         if not self.raw.closed:
@@ -126,6 +133,8 @@ class PgConnection:
 
         try:
             self.raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            for sql in self.settings:
+                self.raw.execute(sql)
         except psycopg.OperationalError as exc:
             reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
             raise DatabaseUnavailable(
@@ -149,9 +158,9 @@ class PgConnection:
         word = sql[:8].upper()
         if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
             ending, self._in_txn = self._in_txn, False
-            if self.raw.closed and word.startswith("ROLLBACK"):
-                return self.raw.cursor()  # the server has rolled it back already
-            if self.raw.closed and ending:
+            # a ROLLBACK after the connection was lost runs on a new one (a no-op there: the
+            # server rolled the old transaction back); a COMMIT cannot
+            if self.raw.closed and ending and word.startswith("COMMIT"):
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable("the database connection was lost before COMMIT")

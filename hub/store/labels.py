@@ -8,7 +8,7 @@ from typing import Any
 
 from .base import chunks, marks
 from .consensus import Consensus
-from .records import RETRY, STORED, UNKNOWN_CLIP, BatchOutcome, Decide, NewLabel
+from .records import RETRY, STORED, UNKNOWN_CLIP, BatchOutcome, Decide, NewLabel, label_row
 
 #: A label row's columns as `Store.labels` gives them (the same on every backend).
 LABEL_COLUMNS = (
@@ -168,23 +168,7 @@ class Labels(Consensus):
         uuids inserted."""
         if not batch:
             return set()
-        rows = [
-            (
-                x.uuid,
-                x.operator,
-                x.clip,
-                kiosk,
-                x.lease_id,
-                x.schema_version,
-                x.values,
-                x.segments,
-                x.telemetry,
-                x.created_at,
-                at,
-                int(x.review),
-            )
-            for x, at in batch
-        ]
+        rows = [label_row(x, kiosk, at) for x, at in batch]
         if self.postgres:
             # one statement for the whole batch; a uuid stored meanwhile by another hub
             # process is skipped by the server, not looked up first

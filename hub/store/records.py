@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 #: What `Store.add_labels` did with each label of a batch.
 STORED, RETRY, UNKNOWN_CLIP = "stored", "retry", "unknown_clip"
@@ -33,6 +34,26 @@ class NewLabel:
     created_at: float
     lease_id: str | None = None
     review: bool = False
+
+
+def label_row(x: NewLabel, kiosk: str, received_at: float) -> tuple[Any, ...]:
+    """A label's row in the order of the labels table's insert columns (uuid, operator,
+    clip, kiosk, lease_id, schema_version, values, segments, telemetry, created_at,
+    received_at, review)."""
+    return (
+        x.uuid,
+        x.operator,
+        x.clip,
+        kiosk,
+        x.lease_id,
+        x.schema_version,
+        x.values,
+        x.segments,
+        x.telemetry,
+        x.created_at,
+        received_at,
+        int(x.review),
+    )
 
 
 #: (clip, votes per value, labels after the batch) -> (consensus, confidence, wanted votes)

@@ -58,7 +58,10 @@ class Work(StoreBase):
         chosen: list[dict[str, Any]] = []
         if count <= 0:
             return chosen
-        cursor = self.conn.execute(sql, (operator_id, *more))
+        params: tuple[Any, ...] = (operator_id, *more)
+        if self.postgres:  # psycopg reads the whole result at once: only what may be taken
+            sql, params = f"{sql} LIMIT ?", (*params, count + len(excluded))
+        cursor = self.conn.execute(sql, params)
         cols = [d[0] for d in cursor.description]
         for row in cursor:
             record = dict(zip(cols, row, strict=True))
@@ -108,12 +111,12 @@ class Work(StoreBase):
         lease_id = str(uuidlib.uuid4())
         expires = now + lease_seconds
         excluded = set(exclude)
+        if self.postgres and not training:
+            return self._assign_postgres(
+                operator_id, kiosk_id, count, now, expires, lease_id, excluded, gold
+            )
         with self.transaction():
             work: list[dict[str, Any]] = []
-            if self.postgres and not training:
-                return self._assign_postgres(
-                    operator_id, kiosk_id, count, now, expires, lease_id, excluded, gold
-                )
             if not training:
                 work = self._unseen(
                     # written as the partial index clips_free_priority is, so SQLite uses it:
@@ -153,18 +156,31 @@ class Work(StoreBase):
         gold: int,
     ) -> tuple[str, float, list[dict[str, Any]]]:
         """`assign` (not training) where several hub processes hand out work at once: the
-        gold share is chosen first, then the work clips are picked and their slots taken in
-        one statement (`hub.store.pg.work.PICK`: FOR UPDATE SKIP LOCKED), only as many as
-        are kept."""
-        from .pg.work import has_work, pick_work
+        gold share is chosen first (reads), then one statement picks the work clips and takes
+        their slots (`hub.store.pg.work.PICK`: FOR UPDATE SKIP LOCKED, only as many as are
+        kept) and writes the lease and the assignments: atomic on its own, so no savepoint
+        of its own (a round trip each way to the server)."""
+        from .pg.work import has_work, lease_work
 
         golds = self._unseen_gold(operator_id, min(gold, count), excluded) if gold > 0 else []
         need = count - len(golds)
-        work = pick_work(self.conn.raw, operator_id, need, excluded) if need > 0 else []
-        if not work and not (golds and need <= 0 and has_work(self.conn.raw, operator_id)):
+        # gold without work only when the gold fills the whole request and work is there
+        alone = bool(golds) and need <= 0 and has_work(self.conn.raw, operator_id)
+        work = lease_work(
+            self.conn.raw,
+            operator_id,
+            kiosk_id,
+            max(need, 0),
+            excluded,
+            (lease_id, now, expires),
+            [g["sha256"] for g in golds],
+            alone,
+        )
+        if not work and not alone:
             golds = []  # no gold without real work to go with it
         chosen = self._spread(work, golds)
-        self._lease(operator_id, kiosk_id, lease_id, now, expires, chosen)
+        if chosen and self._swept_to is not None and expires <= self._swept_to:
+            self._swept_to = None  # swept ahead of the clock (tests): sweep it all again
         return lease_id, expires, chosen
 
     @staticmethod

@@ -128,3 +128,19 @@ def test_read_replica_is_for_postgresql_only(tmp_path: Path) -> None:
         "--read-db", "postgresql://straat@/replica",
     )  # fmt: skip
     assert result.exit_code == 1 and "for a PostgreSQL database only" in result.output
+
+
+def test_serve_with_the_server_down_says_so_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "site"
+    data.mkdir()
+    result = run(
+        "serve", "--project", str(ROOT / "projects" / "geweld.toml"), "--data", str(data),
+        "--db", "postgresql://straat:s3cret@127.0.0.1:1/hub", "--no-zeroconf",
+        "--bind", "tcp://127.0.0.1:0", "--web-port", "0",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "cannot use the database" in lines[0], result.output
+    assert "password=***" in lines[0]
+    assert "s3cret" not in result.output
+    assert sorted(p.name for p in data.iterdir()) == []  # no key, no media made

@@ -1,22 +1,22 @@
-"""The hub's store in PostgreSQL's dialect: schema and the hot statements, with psycopg 3.
+"""The PostgreSQL side of the hub's store: what differs from SQLite, with psycopg 3.
 
-NOT WIRED INTO THE HUB YET. Nothing in the hub imports this package; `hub.store.Store`
-(SQLite) is the only store the hub runs on. This is the groundwork a PostgreSQL backend is
-built on, each part tested against a real throwaway server (tests/hub/store_pg/):
+`hub.store.Store` is one implementation for both engines; its statements are shared SQL and
+run on PostgreSQL through `hub.store.dialect.PgConnection`. This package holds only what
+PostgreSQL does its own way, each part tested against a real throwaway server
+(tests/hub/store_pg/, tests/hub/store_contract/):
 
-- `schema`: the tables and indexes of `hub.store.schema` at the SQLite migration number
-  `SQLITE_VERSION`, translated, with a version row so that a newer database is refused.
-- `work.assign_work`: handing out work clips with `SELECT … FOR UPDATE SKIP LOCKED`, so that
-  several hub processes assign at once without giving a clip to more holders than it wants.
-- `connect.open_pool`: a checked psycopg-pool pool; a wrong URL or a server that is down is a
-  clear `DatabaseUnavailable` (password left out).
+- `schema`: the tables and indexes of `hub.store.schema` translated (`DDL` at SQLite
+  migration `BASE_VERSION`, later migrations in `STEPS`), a version row per step, a newer
+  database refused unchanged.
+- `work.PICK`: handing out work in one statement with `SELECT … FOR UPDATE SKIP LOCKED`, the
+  lease and the assignments written with it, so that several hub processes assign at once
+  without giving a clip to more holders than it wants.
+- `labels`: a label batch as one `INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING`, the
+  assignment rows locked from arrays, the counters moved from arrays.
 - `feed.labels_since`: new labels in commit order (by transaction id up to the oldest one
   still running), for incremental consensus with several writers.
-- `labels.insert_labels`: a label batch as one `INSERT … ON CONFLICT (uuid) DO NOTHING
-  RETURNING uuid`, with the clip counters and assignments moved as `Store.add_labels` does.
+- `connect`: a clear `DatabaseUnavailable` (password left out) for a wrong connection
+  string or a server that is down; `open_pool` (psycopg-pool), not used by the hub yet.
 
-Every function takes a `psycopg.Connection` and runs in a transaction block of its own
-(`conn.transaction()`): a savepoint when the caller has a transaction open, else a
-transaction committed when the function returns. The package imports psycopg, which only
-the optional `postgres` extra installs.
+The package imports psycopg, which only the optional `postgres` extra installs.
 """

@@ -33,9 +33,23 @@ WITH free AS (
     ORDER BY c.priority DESC, c.seq
     LIMIT %(count)s
     FOR UPDATE OF c SKIP LOCKED
+), picked AS (
+    UPDATE clips c SET n_open = c.n_open + 1 FROM free WHERE c.seq = free.seq
+    RETURNING c.*
+), taken AS (
+    SELECT sha256 FROM picked
+    UNION ALL
+    SELECT g FROM unnest(%(golds)s::text[]) AS g
+    WHERE %(golds_alone)s OR EXISTS (SELECT 1 FROM picked)
+), lease AS (
+    INSERT INTO leases (id, operator, kiosk, created_at, expires_at)
+    SELECT %(lease)s, %(operator)s, %(kiosk)s, %(now)s, %(expires)s
+    WHERE EXISTS (SELECT 1 FROM taken)
+), assigned AS (
+    INSERT INTO assignments (operator, clip, lease_id, assigned_at, state)
+    SELECT %(operator)s, sha256, %(lease)s, %(now)s, 'open' FROM taken
 )
-UPDATE clips c SET n_open = c.n_open + 1 FROM free WHERE c.seq = free.seq
-RETURNING c.*
+SELECT * FROM picked
 """
 
 HAS_WORK = """
@@ -47,13 +61,33 @@ LIMIT 1
 """
 
 
-def pick_work(
-    conn: psycopg.Connection, operator_id: str, count: int, exclude: Iterable[str] = ()
+def lease_work(
+    conn: psycopg.Connection,
+    operator_id: str,
+    kiosk_id: str,
+    count: int,
+    exclude: Iterable[str],
+    lease: tuple[str, float, float],
+    golds: list[str],
+    golds_alone: bool,
 ) -> list[dict[str, Any]]:
-    """Take a slot on up to `count` free work clips this operator never had (their `n_open`
-    raised), most urgent first, inside the caller's transaction."""
+    """In one statement: take a slot on up to `count` free work clips this operator never
+    had (their `n_open` raised), write the lease (`lease`: id, now, expiry) and an open
+    assignment for each of them and for the gold clips `golds` (kept only with work, or
+    when `golds_alone`). Returns the work clips, most urgent first."""
+    params = {
+        "operator": operator_id,
+        "kiosk": kiosk_id,
+        "exclude": list(exclude),
+        "count": count,
+        "golds": golds,
+        "golds_alone": golds_alone,
+        "lease": lease[0],
+        "now": lease[1],
+        "expires": lease[2],
+    }
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(PICK, {"operator": operator_id, "exclude": list(exclude), "count": count})
+        cur.execute(PICK, params)
         return sorted(cur.fetchall(), key=lambda r: (-r["priority"], r["seq"]))
 
 

@@ -88,6 +88,11 @@ def test_reads_go_to_the_read_replica(pg_server: PgServer) -> None:
             assert reader.location == replica and reader.meta("where") is None
             with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
                 reader.set_meta("where", "replica")  # a reader never writes
+            pg_server.restart()
+            with pytest.raises(DatabaseUnavailable):
+                reader.meta("where")  # finds the connection gone
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                reader.set_meta("where", "replica")  # connected again: still read-only
         finally:
             reader.close()
         assert store.reopen().meta("where") == "primary"

@@ -89,7 +89,20 @@ def test_free_clips_use_the_partial_index(pg_hub: str) -> None:
         conn.execute("SET enable_seqscan = off")
         plan = "\n".join(
             r[0]
-            for r in conn.execute("EXPLAIN " + PICK, {"operator": "op", "exclude": [], "count": 5})
+            for r in conn.execute(
+                "EXPLAIN " + PICK,
+                {
+                    "operator": "op",
+                    "kiosk": "k",
+                    "exclude": [],
+                    "count": 5,
+                    "golds": [],
+                    "golds_alone": False,
+                    "lease": "l",
+                    "now": 1.0,
+                    "expires": 2.0,
+                },
+            )
         )
     assert "clips_free_priority" in plan
 
