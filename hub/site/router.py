@@ -207,15 +207,18 @@ class Router:
         after the commit. Returns (replies, the frames handled)."""
         out: list[list[bytes]] = []
         handled: list[list[zmq.Frame]] = []
-        deadline = time.perf_counter() + TXN_SECONDS
+        deadline = None  # TXN_SECONDS from the end of the first frame: a slice that begins
+        # with a PIN check (tens of ms) still answers other kiosks' waiting frames
         with self.service.store.transaction():
-            while backlog and (not handled or time.perf_counter() < deadline):
+            while backlog and (deadline is None or time.perf_counter() < deadline):
                 frames = backlog.pop(transfer_first=not handled)
                 handled.append(frames)
                 self.frames_in += 1
                 ident = frames[0].bytes
                 for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
                     out.append([ident, *codec.encode_frames(reply)])
+                if deadline is None:
+                    deadline = time.perf_counter() + TXN_SECONDS
         return out, handled
 
     def _kiosk_frame(self, ident: bytes, parts: list[zmq.Frame], key: str) -> list[msgspec.Struct]:
@@ -337,16 +340,19 @@ class Peers:
         return self._connection.get(kiosk_id)
 
 
-#: How a Fetch begins on the wire: msgspec writes the tag first (`{"type": "fetch", …}`).
+#: How a Fetch and a Login begin on the wire: msgspec writes the tag first
+#: (`{"type": "fetch", …}`).
 _FETCH_TAG = b"\xa4type\xa5fetch"
+_LOGIN_TAG = b"\xa4type\xa5login"
 
 
 class Backlog:
     """Frames read from the kiosk socket and not handled yet, in the order they are handled.
 
-    A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers: each
-    kiosk's frames from its first Fetch on (while that Fetch waits) go after every other
-    kiosk's frames, also those read later. Each kiosk's own frames keep their order (so do
+    A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers or PIN
+    checks (a Login costs one scrypt, ~36 ms here; the kiosks of a hub process that died
+    all log in again at once): each kiosk's frames from its first Fetch or Login on (while
+    that one waits) go after every other kiosk's frames, also those read later. Each kiosk's own frames keep their order (so do
     the replies it gets). Transfers are never starved by a stream of other work:
     `pop(transfer_first=True)` (the first of each slice) takes the oldest waiting transfer
     when that keeps its kiosk's order, and once it has waited LATER_MAX_WAIT the two queues
@@ -380,7 +386,7 @@ class Backlog:
         size = sum(len(f) for f in frames[1:])
         entry = (frames, ident, size, time.monotonic() if now is None else now)
         self.bytes += size
-        if ident in self._in_later or _is_fetch(frames):
+        if ident in self._in_later or _is_fetch(frames) or _is_login(frames):
             self.later.append(entry)
             counts = self._in_later
         else:
@@ -423,6 +429,11 @@ def _is_fetch(frames: list[zmq.Frame]) -> bool:
     """A peek at the first bytes, no decoding: only used to order work (a wrong guess changes
     the order of replies to different requests, never their content)."""
     return len(frames) > 1 and _FETCH_TAG in bytes(frames[1].buffer[:24])
+
+
+def _is_login(frames: list[zmq.Frame]) -> bool:
+    """A peek as `_is_fetch`'s, for a Login (a PIN check: slow on purpose)."""
+    return len(frames) > 1 and _LOGIN_TAG in bytes(frames[1].buffer[:24])
 
 
 def _peer_address(frame: zmq.Frame) -> str:
