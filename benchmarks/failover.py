@@ -13,7 +13,10 @@ the reconnects per kiosk (the target: one at most for the moved kiosks, none for
 and the heartbeat round trips of the others in the 10 s after the kill (the survivor checks
 the moved kiosks' PINs meanwhile, one scrypt each on its router thread).
 
-    python -m benchmarks.failover [--kiosks 100] [--after 12]
+    python -m benchmarks.failover [--kiosks 100] [--after 12] [--base REV --rounds 2]
+
+With `--base`, the hub processes of every other run come from git revision REV (the clients
+are the same), alternating before/after.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from pathlib import Path
 import zmq
 import zmq.asyncio
 
-from benchmarks.common import machine
+from benchmarks.common import machine, source_tree
 from kiosk.discovery import HubAddress, spread
 from protocol import codec
 from protocol import constants as c
@@ -47,6 +50,9 @@ class Kiosk:
     logged_in_at: list[float] = field(default_factory=list)
     rtts: list[tuple[float, float]] = field(default_factory=list)  # (sent at, rtt)
     silent_at: list[float] = field(default_factory=list)
+    last: list[str] = field(default_factory=list)  # the last messages heard (for the report)
+    target: str = ""  # the address of its current connection
+    connects_at_kill: int = 0
 
 
 async def run_kiosk(
@@ -61,6 +67,7 @@ async def run_kiosk(
         sock.setsockopt(zmq.LINGER, 0)
         sock.connect(target.endpoint)
         k.connects += 1
+        k.target = target.endpoint
         await sock.send(codec.encode(m.Hello(kiosk_id=k.kiosk_id, version="bench")))
         liveness, next_beat, pending = c.HEARTBEAT_LIVENESS, time.monotonic() + 1.0, {}
         seq = 0
@@ -70,6 +77,8 @@ async def run_kiosk(
                 while await sock.poll(0):
                     msg = codec.decode(await sock.recv(), m.HubToKiosk)
                     liveness = c.HEARTBEAT_LIVENESS
+                    if not isinstance(msg, m.Heartbeat):
+                        k.last = [*k.last[-3:], f"{time.monotonic():.2f} {msg!r:.80}"]
                     if isinstance(msg, m.Welcome):
                         await sock.send(codec.encode(m.Login(operator=k.operator, pin=PIN)))
                     elif isinstance(msg, m.LoginResult) and msg.ok:
@@ -96,12 +105,14 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-async def bench(n: int, warm: float, after: float) -> None:
+async def bench(n: int, warm: float, after: float, tree: Path | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="failover-"))
     first = make_hub(tmp, operators=n)
     first.extra = ["--open-pairing", "--no-zeroconf"]
+    if tree is not None:
+        first.tree = tree
     first.start()
-    second = HubProc(data=first.data, project=first.project, extra=first.extra)
+    second = HubProc(data=first.data, project=first.project, extra=first.extra, tree=first.tree)
     second.start()
     hubs = [first, second]
     site = [
@@ -115,8 +126,11 @@ async def bench(n: int, warm: float, after: float) -> None:
         await asyncio.sleep(warm)
         not_in = [k.kiosk_id for k in kiosks if not k.logged_in_at]
         victim_endpoint = site[0].endpoint
-        moved = [k for k in kiosks if spread(site, k.kiosk_id)[0].endpoint == victim_endpoint]
+        moved = [k for k in kiosks if k.target == victim_endpoint]
         others = [k for k in kiosks if k not in moved]
+        warm_reconnects = sum(k.connects - 1 for k in kiosks)
+        for k in kiosks:
+            k.connects_at_kill = k.connects
         killed_at = time.monotonic()
         first.kill(signal.SIGKILL)
         await asyncio.sleep(after)
@@ -131,13 +145,18 @@ async def bench(n: int, warm: float, after: float) -> None:
         for k in moved
     ]
     rtts = [rtt * 1000 for k in others for sent, rtt in k.rtts if sent >= killed_at]
-    print(machine())
+    print(f"hub from {first.tree}")
+    for k in moved:
+        if not any(t > killed_at for t in k.logged_in_at):
+            print(f"  {k.kiosk_id} not back (kill at {killed_at:.2f}): {k.last}")
+            break
     trouble = [line for line in second.log if "Error" in line or "Traceback" in line]
     if trouble:
         print("the surviving process reported:\n" + "".join(second.log[-30:]))
     print(
         f"kiosks {n} ({len(moved)} on the killed process, {len(others)} on the other); "
-        f"not logged in after the {warm:.0f} s warm-up: {len(not_in)}"
+        f"not logged in after the {warm:.0f} s warm-up: {len(not_in)}, reconnects in it: "
+        f"{warm_reconnects}"
     )
     print(
         f"moved kiosks logged in at the other process, s after the kill: p50 "
@@ -145,8 +164,9 @@ async def bench(n: int, warm: float, after: float) -> None:
         f"{sum(b == float('inf') for b in back)})"
     )
     print(
-        f"reconnects per kiosk after the first connection: moved max "
-        f"{max(k.connects - 1 for k in moved)}, others max {max(k.connects - 1 for k in others)}"
+        f"reconnects per kiosk after the kill: moved max "
+        f"{max(k.connects - k.connects_at_kill for k in moved)}, others max "
+        f"{max(k.connects - k.connects_at_kill for k in others)}"
     )
     print(
         f"others' heartbeat rtt ms in the {after:.0f} s after the kill: p50 {pct(rtts, 0.5):.1f}"
@@ -159,8 +179,18 @@ def main() -> None:
     p.add_argument("--kiosks", type=int, default=100)
     p.add_argument("--warm", type=float, default=15.0, help="seconds before the kill")
     p.add_argument("--after", type=float, default=12.0, help="seconds measured after it")
+    p.add_argument("--base", default=None, help="git revision of the 'before' hub")
+    p.add_argument("--rounds", type=int, default=1)
     args = p.parse_args()
-    asyncio.run(bench(args.kiosks, args.warm, args.after))
+    print(machine())
+    if args.base is None:
+        for _ in range(args.rounds):
+            asyncio.run(bench(args.kiosks, args.warm, args.after))
+        return
+    with source_tree(args.base) as base:
+        for _ in range(args.rounds):
+            asyncio.run(bench(args.kiosks, args.warm, args.after, tree=base))
+            asyncio.run(bench(args.kiosks, args.warm, args.after))
 
 
 if __name__ == "__main__":

@@ -37,8 +37,15 @@ def _connections(port: int) -> int:
 
 
 def _site(tmp_path: Path) -> HubProc:
+    """Two labels per clip, fixed (max_votes = redundancy): the end-of-run audit counts a clip
+    whose wanted votes the consensus lowered after a third operator got it as over-assigned,
+    and two separate processes each fit their own consensus, which moves `want` back and forth
+    (seen: 5 and 11 such clips in two runs of 10)."""
     hub = make_hub(tmp_path, operators=KIOSKS)
     hub.project = write_project(tmp_path / "project.toml", redundancy=2)
+    text = hub.project.read_text()
+    assert "max_votes = 5" in text
+    hub.project.write_text(text.replace("max_votes = 5", "max_votes = 2"))
     seed_clips(hub.data, 300, 4000, want=2)
     return hub
 
