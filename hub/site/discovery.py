@@ -24,7 +24,7 @@ class Advertiser:
         addresses: list[str] | None = None,
         instance: str | None = None,
     ) -> None:
-        """`instance`: the service's name when the site runs several processes (each one
+        """`instance`: the service's name, one per process when a site runs several (each one
         advertises itself; default: the hub id)."""
         self.interfaces = interfaces
         host = socket.gethostname().split(".")[0] or "hub"

@@ -38,7 +38,7 @@ from zmq.auth.asyncio import AsyncioAuthenticator
 from protocol import codec
 from protocol.constants import HEARTBEAT_INTERVAL
 from protocol.errors import ErrorCode, ProtocolError
-from protocol.messages import Error, Heartbeat, Hello, KioskToHub
+from protocol.messages import Error, Heartbeat, Hello, KioskToHub, Login
 
 from ..service import HubService
 from ..store import DatabaseUnavailable
@@ -218,16 +218,37 @@ class Router:
         after the commit. Returns (replies, the frames handled)."""
         out: list[list[bytes]] = []
         handled: list[list[zmq.Frame]] = []
-        deadline = time.perf_counter() + TXN_SECONDS
+        frames = backlog.pop(transfer_first=True)
+        if _is_login(frames):  # its PIN checked before the write lock is taken
+            self._precheck_login(frames)
+        deadline = None  # TXN_SECONDS from the end of the first frame: a slice that begins
+        # with a long one still answers other kiosks' waiting frames
         with self.service.store.transaction():
-            while backlog and (not handled or time.perf_counter() < deadline):
-                frames = backlog.pop(transfer_first=not handled)
+            while True:
                 handled.append(frames)
                 self.frames_in += 1
                 ident = frames[0].bytes
                 for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
                     out.append([ident, *codec.encode_frames(reply)])
+                if deadline is None:
+                    deadline = time.perf_counter() + TXN_SECONDS
+                if not backlog or time.perf_counter() >= deadline:
+                    break
+                frames = backlog.pop()
         return out, handled
+
+    def _precheck_login(self, frames: list[zmq.Frame]) -> None:
+        ident = frames[0].bytes
+        msg = self._decode(ident, frames[1:])
+        if not isinstance(msg, Login):
+            return
+        kiosk_id = self.peers.kiosk_for(ident, msg)
+        if kiosk_id is None:
+            return
+        try:
+            self.service.precheck_login(kiosk_id, msg, _user_id(frames[-1]))
+        except Exception:  # the Login's own turn checks the PIN then
+            log.exception("checking a PIN ahead for %s", kiosk_id)
 
     def _kiosk_frame(self, ident: bytes, parts: list[zmq.Frame], key: str) -> list[msgspec.Struct]:
         """Replies to one frame on the kiosk socket, from the kiosk its connection speaks for.
@@ -348,16 +369,19 @@ class Peers:
         return self._connection.get(kiosk_id)
 
 
-#: How a Fetch begins on the wire: msgspec writes the tag first (`{"type": "fetch", …}`).
+#: How a Fetch and a Login begin on the wire: msgspec writes the tag first
+#: (`{"type": "fetch", …}`).
 _FETCH_TAG = b"\xa4type\xa5fetch"
+_LOGIN_TAG = b"\xa4type\xa5login"
 
 
 class Backlog:
     """Frames read from the kiosk socket and not handled yet, in the order they are handled.
 
-    A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers: each
-    kiosk's frames from its first Fetch on (while that Fetch waits) go after every other
-    kiosk's frames, also those read later. Each kiosk's own frames keep their order (so do
+    A kiosk waiting for work or acks is not kept behind other kiosks' clip transfers or PIN
+    checks (a Login costs one scrypt, ~36 ms here; the kiosks of a hub process that died
+    all log in again at once): each kiosk's frames from its first Fetch or Login on (while
+    that one waits) go after every other kiosk's frames, also those read later. Each kiosk's own frames keep their order (so do
     the replies it gets). Transfers are never starved by a stream of other work:
     `pop(transfer_first=True)` (the first of each slice) takes the oldest waiting transfer
     when that keeps its kiosk's order, and once it has waited LATER_MAX_WAIT the two queues
@@ -391,7 +415,7 @@ class Backlog:
         size = sum(len(f) for f in frames[1:])
         entry = (frames, ident, size, time.monotonic() if now is None else now)
         self.bytes += size
-        if ident in self._in_later or _is_fetch(frames):
+        if ident in self._in_later or _is_fetch(frames) or _is_login(frames):
             self.later.append(entry)
             counts = self._in_later
         else:
@@ -434,6 +458,11 @@ def _is_fetch(frames: list[zmq.Frame]) -> bool:
     """A peek at the first bytes, no decoding: only used to order work (a wrong guess changes
     the order of replies to different requests, never their content)."""
     return len(frames) > 1 and _FETCH_TAG in bytes(frames[1].buffer[:24])
+
+
+def _is_login(frames: list[zmq.Frame]) -> bool:
+    """A peek as `_is_fetch`'s, for a Login (a PIN check: slow on purpose)."""
+    return len(frames) > 1 and _LOGIN_TAG in bytes(frames[1].buffer[:24])
 
 
 def _peer_address(frame: zmq.Frame) -> str:

@@ -229,7 +229,7 @@ async def run_hub(
             pair_port=pair_port,
             interfaces=config.interfaces,
             addresses=config.advertise_addresses,
-            instance=None if config.worker is None else f"{service.hub_id}-{router.port}",
+            instance=f"{service.hub_id}-{router.port}",  # one per process of the site
         )
         await advertiser.start()
         print(f"hub {service.hub_id}: advertised on zeroconf", flush=True)

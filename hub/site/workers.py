@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import multiprocessing
 import signal
 import time
@@ -34,6 +35,7 @@ RESTART_MAX = 10.0
 STABLE_SECONDS = 30.0
 #: Seconds to wait for a worker's first start (it opens the database and binds its ports).
 START_TIMEOUT = 60.0
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def _host_port(address: str) -> tuple[str, int]:
@@ -65,8 +67,16 @@ def worker_configs(config: HubConfig, n: int) -> list[HubConfig]:
     return out
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGTERM to this worker when the supervisor dies (even of SIGKILL), so that no
+    worker outlives it holding a port."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _worker(config: HubConfig, ports: Any) -> None:
     """A worker process: one hub; reports (index, kiosk port, pairing port) once bound."""
+    _die_with_parent()
 
     def bound(port: int, pair_port: int) -> None:
         ports.send((config.worker, port, pair_port))

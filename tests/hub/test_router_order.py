@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zmq
 
-from hub.site.router import LATER_MAX_WAIT, Backlog, _is_fetch, transfers_last
+from hub.site.router import LATER_MAX_WAIT, Backlog, _is_fetch, _is_login, transfers_last
 from protocol import codec
 from protocol import messages as m
 
@@ -137,3 +137,28 @@ def test_the_backlog_is_bounded() -> None:
     while backlog.room():
         backlog.add(_frames(ONE_OF_EACH[4], b"a"))
     assert len(backlog) == 2 and backlog.bytes == 2 * size
+
+
+def test_pin_checks_wait_behind_other_kiosks() -> None:
+    """The kiosks of a hub process that died come to another one all at once, each with a
+    Hello and then a Login (one scrypt each): other kiosks' beats and work, and those kiosks'
+    Hellos, are not kept behind the PIN checks; each kiosk's own order is kept."""
+    hello, login, beat, work = (
+        ONE_OF_EACH[0], m.Login(operator="op1", pin="1234"), ONE_OF_EACH[1], ONE_OF_EACH[4],
+    )  # fmt: skip
+    assert _is_login(_frames(login)) and not _is_fetch(_frames(login))
+    assert not any(_is_login(_frames(msg)) for msg in ONE_OF_EACH if not isinstance(msg, m.Login))
+    batch = [
+        _frames(login, b"a"),
+        _frames(work, b"a"),  # after a's own Login
+        _frames(hello, b"b"),
+        _frames(login, b"b"),
+        _frames(beat, b"c"),
+    ]
+    assert _kinds(transfers_last(batch)) == [
+        "b:Hello",
+        "c:Heartbeat",
+        "a:Login",
+        "a:RequestWork",
+        "b:Login",
+    ]

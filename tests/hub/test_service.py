@@ -305,3 +305,36 @@ def test_an_offline_login_covers_work_from_its_own_time_on(service: HubService) 
     assert isinstance(send_label(), m.Ack)
     reasons = {r["reason"]: r["n"] for r in service.store.refusals()}
     assert reasons == {"not_logged_in": 2, "bad_pin": 1}
+
+
+def test_a_pin_checked_ahead_is_not_checked_again(service: HubService, monkeypatch) -> None:
+    """The router checks a Login's PIN before its write transaction (`precheck_login`); the
+    Login's turn takes that answer, right or wrong, unless the PIN hash changed meanwhile,
+    and nobody but the kiosk's own session gets a PIN checked ahead."""
+    import hub.service as service_module
+    from hub.store.dashboard import set_pin
+
+    calls: list[str] = []
+    real = service_module.verify_pin
+
+    def counted(pin: str, stored: str) -> bool:
+        calls.append(pin)
+        return real(pin, stored)
+
+    monkeypatch.setattr(service_module, "verify_pin", counted)
+    service.handle("k1", m.Hello(kiosk_id="k1", version="t"))
+    for pin, ok in (("1234", True), ("0000", False)):
+        login = m.Login(operator="op1", pin=pin)
+        service.precheck_login("k1", login, "")
+        assert len(calls) == 1
+        assert service.handle("k1", login)[0].ok is ok
+        assert len(calls) == 1  # not again at its turn
+        calls.clear()
+    # another key than the session's: nothing checked ahead for it
+    service.precheck_login("k1", m.Login(operator="op1", pin="1234"), "someone else's key")
+    assert calls == []
+    # checked ahead, then the PIN changed: checked again at its turn, against the new hash
+    login = m.Login(operator="op2", pin="1234")
+    service.precheck_login("k1", login, "")
+    set_pin(service.store, "op2", hash_pin("9999", n=2**10))
+    assert service.handle("k1", login)[0].ok is False and len(calls) == 2
