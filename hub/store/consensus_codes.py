@@ -16,6 +16,9 @@ _VOTES = (
     "WHERE l.retracted = 0"
 )
 
+#: From this many clips on `clip_sha256s` reads a range of clips instead of lists of seqs.
+_RANGE_FROM = 5_000
+
 #: (clip seqs, operators, values), one vote per value of a label.
 Votes = tuple[list[int], list[str], list[str]]
 
@@ -82,9 +85,17 @@ class ConsensusCodes(Consensus):
         return seq, n, label, conf, want
 
     def clip_sha256s(self, seqs: Iterable[int]) -> dict[int, str]:
-        """seq -> sha256 of the given clips (unknown seqs left out)."""
+        """seq -> sha256 of the given clips (unknown seqs left out). Many clips (a first
+        refresh writes every one) are read in one range scan of the primary key."""
+        wanted = sorted(set(seqs))
+        if len(wanted) > _RANGE_FROM:
+            keep = set(wanted)
+            rows = self.conn.execute(
+                "SELECT seq, sha256 FROM clips WHERE seq BETWEEN ? AND ?", (wanted[0], wanted[-1])
+            )
+            return {seq: sha for seq, sha in rows if seq in keep}
         out: dict[int, str] = {}
-        for part in chunks(sorted(set(seqs))):
+        for part in chunks(wanted):
             out.update(
                 self.conn.execute(
                     f"SELECT seq, sha256 FROM clips WHERE seq IN ({marks(len(part))})", part

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from hub.store import consensus_codes
 from hub.store.interface import HubStore
 
 from .helpers import N, V, add_clips, add_operators, label
@@ -73,3 +76,15 @@ def test_gold_state_and_sha256s_by_clip_number(store: HubStore) -> None:
         seq[clips[2]]: clips[2],
         seq[clips[0]]: clips[0],
     }
+
+
+@pytest.mark.parametrize("range_from", [1, 10**6], ids=["range", "lists"])
+def test_sha256s_of_many_or_few_clips(
+    store: HubStore, monkeypatch: pytest.MonkeyPatch, range_from: int
+) -> None:
+    monkeypatch.setattr(consensus_codes, "_RANGE_FROM", range_from)
+    clips = add_clips(store, 6)
+    seq = {c["sha256"]: c["seq"] for c in store.clips()}
+    some = [clips[4], clips[1], clips[2]]
+    assert store.clip_sha256s([seq[c] for c in some] + [10**9]) == {seq[c]: c for c in some}
+    assert store.clip_sha256s([]) == {}
