@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -681,6 +681,7 @@ class HubService:
             rows = self._changed(
                 store,
                 np.array(result.tasks, dtype=np.int64),
+                result.classes,
                 result.label_index,
                 result.confidence_array,
                 overlap,
@@ -706,6 +707,7 @@ class HubService:
         return self._changed(
             store,
             np.array([seq for seq, _ in found], dtype=np.int64),
+            model.classes_,
             index,
             model.probas_[at, index],
             model.overlap_confidence(at.tolist()),
@@ -717,6 +719,7 @@ class HubService:
         self,
         store: Store,
         seqs: np.ndarray,
+        classes: Sequence[str],
         label_index: np.ndarray,
         confidence: np.ndarray,
         overlap: np.ndarray,
@@ -724,12 +727,11 @@ class HubService:
         gold: Iterable[int],
     ) -> list[tuple[str, float, int, str]]:
         """Rows to write for the clips whose consensus, confidence or wanted votes moved.
-        Per fitted clip (`seqs`, in increasing order): its label's class index, confidence
+        Per fitted clip (`seqs`, in increasing order): its label's index in `classes`, confidence
         and overlap confidence: the last decides whether the clip needs more labels
         (Dawid-Skene's confidence once the model is identified for the clip, the vote
         share before). `state`: the stored columns (`Store.consensus_columns`). Gold clips
         and clips not in `state` are left alone."""
-        classes = [v.value for v in self.schema.labels]
         at_seq, n_labels, old_label, old_conf, old_want = state
         if not at_seq or not len(seqs):
             return []
