@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any
 
 #: What `Store.add_labels` did with each label of a batch.
 STORED, RETRY, UNKNOWN_CLIP = "stored", "retry", "unknown_clip"
@@ -50,14 +50,11 @@ class BatchOutcome:
     clips: dict[str, tuple[str | None, int]]
 
 
-Clip = TypeVar("Clip", str, int)
-
-
-def long_votes(rows: Iterable[tuple[Clip, str, str]]) -> tuple[list[Clip], list[str], list[str]]:
+def long_votes(rows: Iterable[tuple[Any, str, str]]) -> tuple[list[Any], list[str], list[str]]:
     """(clips, operators, values), one vote per value, from (clip, operator, `values` JSON)
     label rows (a clip as its sha256 or its seq); each distinct value list is parsed once
     (a project has a handful)."""
-    tasks: list[Clip] = []
+    tasks: list[Any] = []
     workers: list[str] = []
     values: list[str] = []
     parsed: dict[str, list[str]] = {}
