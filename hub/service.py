@@ -8,7 +8,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,14 +23,7 @@ from protocol.errors import ErrorCode
 from protocol.pins import kiosk_verifier, verify_login_proof, verify_pin
 from protocol.version import package_version
 
-from .consensus.assignment import (
-    ClipState,
-    OperatorStats,
-    gold_quota,
-    is_training,
-    votes_wanted,
-    votes_wanted_many,
-)
+from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
 from .pairing import BURN_AFTER, PairingGuard
 from .project import ProjectConfig, to_policy
 from .ratelimit import TokenBucket
@@ -719,7 +712,7 @@ class HubService:
         self,
         store: Store,
         seqs: np.ndarray,
-        classes: Sequence[str],
+        classes: list[str],
         label_index: np.ndarray,
         confidence: np.ndarray,
         overlap: np.ndarray,
@@ -732,6 +725,8 @@ class HubService:
         (Dawid-Skene's confidence once the model is identified for the clip, the vote
         share before). `state`: the stored columns (`Store.consensus_columns`). Gold clips
         and clips not in `state` are left alone."""
+        from .consensus.assignment import votes_wanted_many
+
         at_seq, n_labels, old_label, old_conf, old_want = state
         if not at_seq or not len(seqs):
             return []
