@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from protocol import messages as m
 from protocol.codec import ChunkFrames
@@ -659,14 +660,17 @@ class HubService:
         last model (`partial_fit`: the cost follows the new labels and the clips they touch,
         not the size of the project); a full fit, warm-started from the last one, runs the
         first time, after a retraction or a changed gold answer, every `FULL_FIT_EVERY`
-        fits, or when `full`. Runs in one thread at a time (the hub's housekeeping)."""
+        fits, or when `full`. Runs in one thread at a time (the hub's housekeeping).
+
+        Clips go into the fit as their integer `seq` (cheap to read and to encode on a
+        million labels); a clip's sha256 is read only when its row is written."""
         from .consensus import aggregate
-        from .store.dashboard import gold_answers, long_format
 
         if self.schema.kind != "single":
             return []
         fit = self._fit
-        gold = gold_answers(store)
+        gold_clips = store.gold_by_seq()
+        gold = {sha: answer for sha, answer in gold_clips.values()}
         # read before the labels: a later one refits next time
         retractions = self.retraction_mark(store)
         began = time.monotonic()
@@ -679,61 +683,115 @@ class HubService:
         )
         if full:
             upto = store.last_label_rowid()
-            tasks, workers, values = long_format(store, upto=upto)
-            if not tasks:
+            seqs, workers, values = store.votes_by_seq(upto)
+            if not seqs:
                 return []
             classes = [v.value for v in self.schema.labels]
+            gold_codes = {seq: answer for seq, (_, answer) in gold_clips.items()}
             result = aggregate(
-                tasks, workers, values, classes, gold or None, method="ds", init=fit.model
+                np.array(seqs, dtype=np.int64),
+                workers,
+                values,
+                classes,
+                gold_codes or None,
+                method="ds",
+                init=fit.model,
             )
-            now = store.consensus_state(labelled_only=True)
             overlap = result.model.overlap_confidence()
-            decided = zip(result.tasks, result.label, result.confidence, overlap, strict=True)
-            rows = self._changed(decided, now, gold)
+            rows = self._changed(
+                store,
+                np.array(result.tasks, dtype=np.int64),
+                result.classes,
+                result.label_index,
+                result.confidence_array,
+                overlap,
+                store.consensus_columns(labelled_only=True),
+                gold_clips.keys(),
+            )
             # the next routine full fit: at most FULL_FIT_SHARE of the time goes to them
             due = began + (time.monotonic() - began) / FULL_FIT_SHARE
-            self._fit = _Fit(result.model, upto, dict(gold), retractions, 0, due)
+            self._fit = _Fit(result.model, upto, gold, retractions, 0, due)
             return rows
-        upto, tasks, workers, values = store.labels_since(fit.upto)
-        new_gold = {clip: answer for clip, answer in gold.items() if clip not in fit.gold}
-        if not tasks and not new_gold:
+        upto, seqs, workers, values = store.votes_by_seq_since(fit.upto)
+        new_gold = {seq: answer for seq, (sha, answer) in gold_clips.items() if sha not in fit.gold}
+        if not seqs and not new_gold:
             return []
         model = fit.model
-        model.partial_fit(tasks, workers, values, gold=new_gold or None)
+        model.partial_fit(np.array(seqs, dtype=np.int64), workers, values, gold=new_gold or None)
         fit.upto, fit.partial_fits = upto, fit.partial_fits + 1
-        fit.gold.update(new_gold)
-        touched = set(tasks) | new_gold.keys()
+        fit.gold.update((gold_clips[seq][0], answer) for seq, answer in new_gold.items())
         pos = model.task_positions()
-        found = [(clip, pos[clip]) for clip in touched if clip in pos]
-        overlap = model.overlap_confidence([i for _, i in found])
-        decided_rows = []
-        for (clip, i), share in zip(found, overlap.tolist(), strict=True):
-            k = int(model.label_index_[i])
-            decided_rows.append((clip, model.labels_[i], float(model.probas_[i, k]), share))
-        return self._changed(decided_rows, store.consensus_state(clips=touched), gold)
+        found = sorted((seq, pos[seq]) for seq in set(seqs) | new_gold.keys() if seq in pos)
+        at = np.array([i for _, i in found], dtype=np.int64)
+        index = model.label_index_[at]
+        return self._changed(
+            store,
+            np.array([seq for seq, _ in found], dtype=np.int64),
+            model.classes_,
+            index,
+            model.probas_[at, index],
+            model.overlap_confidence(at.tolist()),
+            store.consensus_columns(seqs=[seq for seq, _ in found]),
+            gold_clips.keys(),
+        )
 
     def _changed(
         self,
-        decided: Iterable[tuple[str, str, float, float]],
-        now: dict[str, tuple[int, str | None, float | None, int]],
-        gold: dict[str, str],
+        store: Store,
+        seqs: np.ndarray,
+        classes: list[str],
+        label_index: np.ndarray,
+        confidence: np.ndarray,
+        overlap: np.ndarray,
+        state: tuple[list[int], list[int], list[str | None], list[float | None], list[int]],
+        gold: Iterable[int],
     ) -> list[tuple[str, float, int, str]]:
         """Rows to write for the clips whose consensus, confidence or wanted votes moved.
-        `decided` holds (clip, label, confidence, overlap confidence): the second one
-        decides whether the clip needs more labels (Dawid-Skene's confidence once the
-        model is identified for the clip, the vote share before)."""
-        rows = []
-        for clip, label, conf, overlap in decided:
-            if clip in gold or clip not in now:
-                continue
-            n_labels, old_label, old_conf, old_want = now[clip]
-            state = ClipState(clip_id=clip, votes=n_labels, confidence=float(overlap))
-            want = n_labels + votes_wanted(state, self.policy)
-            same_conf = old_conf is not None and abs(float(conf) - old_conf) < 1e-9
-            if same_conf and (label, want) == (old_label, old_want):
-                continue  # nothing to write: most clips of a big project, most of the time
-            rows.append((label, float(conf), want, clip))
-        return rows
+        Per fitted clip (`seqs`, in increasing order): its label's index in `classes`, confidence
+        and overlap confidence: the last decides whether the clip needs more labels
+        (Dawid-Skene's confidence once the model is identified for the clip, the vote
+        share before). `state`: the stored columns (`Store.consensus_columns`). Gold clips
+        and clips not in `state` are left alone."""
+        from .consensus.assignment import votes_wanted_many
+
+        at_seq, n_labels, old_label, old_conf, old_want = state
+        if not at_seq or not len(seqs):
+            return []
+        stored = np.array(at_seq, dtype=np.int64)
+        where = np.minimum(np.searchsorted(seqs, stored), len(seqs) - 1)
+        fitted = seqs[where] == stored
+        fitted &= ~np.isin(stored, np.fromiter(gold, dtype=np.int64))
+        pick = np.flatnonzero(fitted)
+        if not pick.size:
+            return []
+        i = where[pick]
+        votes = np.array(n_labels, dtype=np.int64)[pick]
+        want = votes + votes_wanted_many(votes, np.asarray(overlap)[i], self.policy)
+        conf = np.asarray(confidence, dtype=float)[i]
+        label = np.asarray(label_index)[i]
+        code = {c: k for k, c in enumerate(classes)}
+        was_label = np.array([code.get(x, -1) if x is not None else -1 for x in old_label])
+        was_conf = np.array([np.nan if x is None else x for x in old_conf], dtype=float)
+        same = (
+            (np.abs(conf - was_conf[pick]) < 1e-9)  # NaN (no confidence yet) is never the same
+            & (label == was_label[pick])
+            & (want == np.array(old_want, dtype=np.int64)[pick])
+        )
+        moved = np.flatnonzero(~same)  # most clips of a big project, most of the time: none
+        if not moved.size:
+            return []
+        sha = store.clip_sha256s(stored[pick[moved]].tolist())
+        return [
+            (classes[k], c, w, sha[s])
+            for s, k, c, w in zip(
+                stored[pick[moved]].tolist(),
+                label[moved].tolist(),
+                conf[moved].tolist(),
+                want[moved].tolist(),
+                strict=True,
+            )
+            if s in sha
+        ]
 
     def _check_label(self, label: m.Label, operators: set[str]) -> str | None:
         """What is wrong with a label (None: nothing); `operators`: the known ones."""

@@ -34,6 +34,8 @@ import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = [
     "ClipState",
     "OperatorStats",
@@ -44,6 +46,7 @@ __all__ = [
     "is_training",
     "open_votes",
     "votes_wanted",
+    "votes_wanted_many",
 ]
 
 
@@ -140,6 +143,16 @@ def votes_wanted(clip: ClipState, policy: Policy) -> int:
     if clip.votes < policy.k:
         return policy.k - clip.votes
     return 1  # contested: one more at a time, up to max_votes
+
+
+def votes_wanted_many(votes: np.ndarray, confidence: np.ndarray, policy: Policy) -> np.ndarray:
+    """`votes_wanted` of many non-gold clips at once (labels and confidence per clip)."""
+    votes = np.asarray(votes, dtype=np.int64)
+    confident = (votes >= policy.min_votes) & (
+        np.asarray(confidence) >= policy.confidence_threshold
+    )
+    wanted = np.where(votes < policy.k, policy.k - votes, 1)
+    return np.where((votes >= policy.max_votes) | confident, 0, wanted)
 
 
 def open_votes(clip: ClipState, policy: Policy) -> int:

@@ -644,7 +644,9 @@ class DawidSkene(Aggregator):
         if gold:
             pos = self._positions("task")
             for t, answer in gold.items():
-                i = pos.get(str(t))
+                i = pos.get(t)
+                if i is None:
+                    i = pos.get(str(t))
                 if i is None:
                     continue
                 if self._gold_buf[i] != cls[str(answer)]:
@@ -792,7 +794,10 @@ class DawidSkene(Aggregator):
         """Codes for ids, appending unseen ids (sorted) to the vocabulary in place."""
         pos = self._positions(kind)
         vocab = self.tasks_ if kind == "task" else self.workers_
-        vals = [str(v) for v in ids]
+        if isinstance(ids, np.ndarray) and ids.dtype.kind in "iu":
+            vals: list = ids.tolist()  # integer ids stay ints, as fit() keeps them
+        else:
+            vals = [str(v) for v in ids]
         for v in sorted(set(vals) - pos.keys()):
             pos[v] = len(vocab)
             vocab.append(v)

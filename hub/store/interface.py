@@ -194,6 +194,24 @@ class ConsensusStore(Protocol):
 
     def clip_votes_many(self, clips: Iterable[str]) -> dict[str, dict[str, int]]: ...
 
+    def votes_by_seq(self, upto: int | None = None) -> tuple[list[int], list[str], list[str]]:
+        """(clip seq, operator, value) per vote of every label that counts, up to `upto`."""
+
+    def votes_by_seq_since(self, position: int) -> tuple[int, list[int], list[str], list[str]]:
+        """`labels_since` with each clip as its seq."""
+
+    def gold_by_seq(self) -> dict[int, tuple[str, str]]:
+        """seq -> (sha256, gold answer)."""
+
+    def consensus_columns(
+        self, labelled_only: bool = False, seqs: Iterable[int] | None = None
+    ) -> tuple[list[int], list[int], list[str | None], list[float | None], list[int]]:
+        """`consensus_state` as columns keyed by seq: seq, labels, consensus, confidence,
+        wanted votes."""
+
+    def clip_sha256s(self, seqs: Iterable[int]) -> dict[int, str]:
+        """seq -> sha256 of the given clips."""
+
 
 class OperatorStore(Protocol):
     def add_operator(self, operator_id: str, name: str, pin_hash: str) -> None: ...

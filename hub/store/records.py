@@ -70,10 +70,11 @@ class BatchOutcome:
     clips: dict[str, tuple[str | None, int]]
 
 
-def long_votes(rows: Iterable[tuple[str, str, str]]) -> tuple[list[str], list[str], list[str]]:
+def long_votes(rows: Iterable[tuple[Any, str, str]]) -> tuple[list[Any], list[str], list[str]]:
     """(clips, operators, values), one vote per value, from (clip, operator, `values` JSON)
-    label rows; each distinct value list is parsed once (a project has a handful)."""
-    tasks: list[str] = []
+    label rows (a clip as its sha256 or its seq); each distinct value list is parsed once
+    (a project has a handful)."""
+    tasks: list[Any] = []
     workers: list[str] = []
     values: list[str] = []
     parsed: dict[str, list[str]] = {}

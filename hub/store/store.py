@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .base import IN_CHUNK, WAL_KEEP_BYTES, SchemaError, private_folder
 from .consensus import Consensus
+from .consensus_codes import ConsensusCodes
 from .exports import ExportReads
 from .kiosks import (
     MAX_CODE_DIGITS,
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 
-class Store(Meta, Media, Work, Labels, Consensus, Operators, Kiosks, ExportReads):
+class Store(Meta, Media, Work, Labels, ConsensusCodes, Consensus, Operators, Kiosks, ExportReads):
     """The hub's store on one connection: `Store(path)` (SQLite) or
     `Store("postgresql://…")`."""
 

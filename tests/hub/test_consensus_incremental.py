@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hub import service as service_module
 from hub.consensus import aggregate
+from hub.consensus import dawid_skene as dsm
+from hub.consensus.assignment import ClipState, votes_wanted
 from hub.service import HubService
 from hub.store.dashboard import gold_answers, long_format
 from protocol import messages as m
@@ -40,11 +43,16 @@ def stored(service: HubService) -> dict[str, tuple]:
 
 
 def full_fit(service: HubService) -> dict[str, tuple]:
-    tasks, workers, values = long_format(service.store)
+    """A fresh fit of every label, as the service reads them (clips as their seq: on small
+    data the posterior is sampled, and the draws follow the clips' order)."""
+    store = service.store
+    seqs, workers, values = store.votes_by_seq()
     classes = [v.value for v in service.schema.labels]
-    result = aggregate(tasks, workers, values, classes, gold_answers(service.store) or None)
+    gold = {seq: answer for seq, (_, answer) in store.gold_by_seq().items()}
+    result = aggregate(np.array(seqs), workers, values, classes, gold or None)
+    sha = store.clip_sha256s(result.tasks)
     return {
-        t: (label, round(conf, 6))
+        sha[t]: (label, round(conf, 6))
         for t, label, conf in zip(result.tasks, result.label, result.confidence, strict=True)
     }
 
@@ -134,3 +142,62 @@ def test_routine_full_fits_take_a_bounded_share_of_the_time(
         label_round(service, 3, tag)
         service.refresh_consensus()
     assert service._fit.model is model and service._fit.partial_fits == 3
+
+
+def test_clip_numbers_give_the_consensus_sha256s_gave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service fits clips as their seq; the consensus, confidence and wanted votes it
+    stores are those of the same fits on sha256s (the engine's string input): a full fit,
+    an incremental one with a new gold answer, a full one after a changed gold answer.
+    EM only: its fit does not depend on the clips' order (the sampler's draws do)."""
+    monkeypatch.setattr(dsm, "SAMPLE_BELOW", 0)
+    service = make(tmp_path, clips=60)
+    store = service.store
+    classes = [v.value for v in service.schema.labels]
+    label_round(service, 8, "a")
+    service.refresh_consensus()
+    tasks, workers, values = long_format(store)
+    twin = aggregate(tasks, workers, values, classes, method="ds").model
+    check_against(service, twin, set(tasks))
+
+    upto = store.last_label_rowid()
+    label_round(service, 6, "b")
+    gold_clip = tasks[0]
+    store.set_gold(gold_clip, N)
+    service.refresh_consensus()
+    assert service._fit.partial_fits == 1
+    _, tasks, workers, values = store.labels_since(upto)
+    twin.partial_fit(tasks, workers, values, gold={gold_clip: N})
+    check_against(service, twin, set(tasks))
+
+    store.set_gold(gold_clip, V)  # a changed gold answer: a full fit, from the last model
+    service.refresh_consensus()
+    assert service._fit.partial_fits == 0
+    tasks, workers, values = long_format(store)
+    gold = gold_answers(store)
+    twin = aggregate(tasks, workers, values, classes, gold, method="ds", init=twin).model
+    check_against(service, twin, set(tasks) - {gold_clip})
+
+
+def check_against(service: HubService, twin: dsm.DawidSkene, clips: set[str]) -> None:
+    """Stored consensus, confidence and wanted votes of `clips` are the string fit's."""
+    assert len(clips) >= 10
+    pos = twin.task_positions()
+    at = [pos[c] for c in sorted(clips)]
+    overlap = dict(zip(sorted(clips), twin.overlap_confidence(at).tolist(), strict=True))
+    rows = service.store.conn.execute(
+        "SELECT sha256, n_labels, consensus, confidence, want FROM clips WHERE n_labels > 0"
+    ).fetchall()
+    seen = 0
+    for sha, n, label, conf, want in rows:
+        if sha not in clips:
+            continue
+        i = pos[sha]
+        k = int(twin.label_index_[i])
+        assert label == twin.classes_[k]
+        assert conf == pytest.approx(float(twin.probas_[i, k]), abs=1e-9)
+        state = ClipState(clip_id=sha, votes=n, confidence=overlap[sha])
+        assert want == n + votes_wanted(state, service.policy)
+        seen += 1
+    assert seen == len(clips)

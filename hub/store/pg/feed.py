@@ -30,6 +30,15 @@ ORDER BY l.txid, l.seq
 """
 
 
+SINCE_SEQ = """
+WITH s AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+SELECT s.xmin::text, c.seq, l.operator, l."values"
+FROM s LEFT JOIN (labels l JOIN clips c ON c.sha256 = l.clip)
+  ON l.txid >= %(after)s::text::xid8 AND l.txid < s.xmin AND l.retracted = 0
+ORDER BY l.txid, l.seq
+"""
+
+
 def position(conn: psycopg.Connection) -> int:
     """The position a reader that has seen nothing new would reach now."""
     row = conn.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").fetchone()
@@ -46,3 +55,15 @@ def labels_since(
     upto = int(rows[0][0]) if rows else after
     tasks, workers, values = long_votes(r[1:] for r in rows if r[1] is not None)
     return max(upto, after), tasks, workers, values
+
+
+def votes_by_seq_since(
+    conn: psycopg.Connection, after: int = 0
+) -> tuple[int, list[int], list[str], list[str]]:
+    """`labels_since` with each clip as its `clips.seq` (the consensus fit's integer ids)."""
+    rows: list[tuple[str, int, str, str]] = conn.execute(
+        SINCE_SEQ, {"after": str(after)}
+    ).fetchall()
+    upto = int(rows[0][0]) if rows else after
+    seqs, workers, values = long_votes(r[1:] for r in rows if r[1] is not None)
+    return max(upto, after), seqs, workers, values

@@ -18,6 +18,7 @@ from hub.consensus.assignment import (
     is_training,
     open_votes,
     votes_wanted,
+    votes_wanted_many,
 )
 
 TRAINED = OperatorStats(passed_training=True)
@@ -52,6 +53,24 @@ def test_adaptive_overlap() -> None:
     assert open_votes(ClipState("c", votes=3, confidence=0.5, pending=1), p) == 0
     assert is_done(ClipState("c", votes=2, confidence=0.99), p)
     assert not is_done(ClipState("c", votes=2, confidence=0.5), p)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        Policy(k=3, min_votes=2, max_votes=5, confidence_threshold=0.9),
+        Policy(k=1, min_votes=1, max_votes=1),
+        Policy(k=5, min_votes=5, max_votes=9, confidence_threshold=0.6),
+    ],
+)
+def test_wanted_votes_of_many_clips_as_of_each(policy: Policy) -> None:
+    votes, conf = np.meshgrid(np.arange(12), [0.0, 0.5, 0.59, 0.6, 0.899, 0.9, 0.95, 1.0])
+    many = votes_wanted_many(votes.ravel(), conf.ravel(), policy)
+    one = [
+        votes_wanted(ClipState("c", votes=int(v), confidence=float(c)), policy)
+        for v, c in zip(votes.ravel(), conf.ravel(), strict=True)
+    ]
+    assert many.tolist() == one
 
 
 def test_never_the_same_clip_twice_and_finish_started_first() -> None:

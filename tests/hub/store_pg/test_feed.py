@@ -3,15 +3,30 @@ where a reader following `seq` would skip it for good."""
 
 from __future__ import annotations
 
-import psycopg
+from collections.abc import Callable
+from typing import Any
 
-from hub.store.pg.feed import labels_since
+import psycopg
+import pytest
+
+from hub.store.pg.feed import labels_since, votes_by_seq_since
 
 from .conftest import add_clips, insert_labels
 from .test_labels import label
 
 
-def test_late_commit_neither_skipped_nor_repeated(pg_hub: str) -> None:
+def by_seq(reader: psycopg.Connection, after: int = 0) -> tuple[int, list, list, list]:
+    """`votes_by_seq_since` with the clips' seqs turned back into sha256s."""
+    upto, seqs, workers, values = votes_by_seq_since(reader, after)
+    sha = dict(reader.execute("SELECT seq, sha256 FROM clips").fetchall())
+    return upto, [sha[s] for s in seqs], workers, values
+
+
+@pytest.mark.parametrize("read", [labels_since, by_seq], ids=["sha256", "seq"])
+def test_late_commit_neither_skipped_nor_repeated(
+    pg_hub: str, read: Callable[..., tuple[int, list[Any], list[str], list[str]]]
+) -> None:
+    labels_since = read  # noqa: N806 - the same test for both readers
     clips = add_clips(pg_hub, 2, want=3)
     with (
         psycopg.connect(pg_hub) as a,
