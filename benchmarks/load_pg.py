@@ -4,7 +4,8 @@
   database on a given PostgreSQL server (`--db postgresql://…`: the URL names the server, a
   new database is made beside the one it names and dropped at the end), or a throwaway
   server of its own (`--db pg`: tests/pg.py, `fsync=on`, so that commits are durable as on a
-  site's server).
+  site's server; `autovacuum_naptime=1s`, so that the planner has statistics of the labels
+  table, which starts empty, within the run as a site's server has them in steady state).
 - `WorkerHubs`: `straat-hub serve --workers N` as one supervisor process, its workers' kiosk
   ports and pids read from what it prints.
 - `raw_baselines`: the same label rows, read back from the hub's PostgreSQL database, into a
@@ -63,7 +64,10 @@ def database(db: str, data: Path) -> Iterator[tuple[str | None, str]]:
     if db == "pg":
         from tests.pg import PgServer
 
-        server = PgServer.create(fsync=True)
+        # autovacuum looks every second instead of every minute: the labels table grows
+        # from nothing during a run, and a site's server in steady state has statistics
+        # (without them the per-batch vote count scans labels instead of probing its index)
+        server = PgServer.create(fsync=True, autovacuum_naptime="1")
         admin = server.url()
     elif db.startswith(("postgresql://", "postgres://")):
         admin = db
