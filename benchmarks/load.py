@@ -45,7 +45,7 @@ from typing import Any
 import zmq
 
 from benchmarks.common import machine, pct
-from benchmarks.load_pg import backend_pids, cpu_seconds
+from benchmarks.load_pg import RoundTrips, backend_pids, cpu_seconds
 from protocol import codec
 from protocol import messages as m
 from protocol.constants import CHUNK_SIZE, HEARTBEAT_INTERVAL
@@ -669,12 +669,14 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         window_mono = time.perf_counter()
         cpu0, t0 = [proc_cpu_seconds(pid) for pid in pids], time.time()
         pg0 = cpu_seconds(backend_pids(db_url)) if db_url else {}
+        probe = RoundTrips(db_url) if db_url else None
         pg1: dict[int, float] = {}
         cpu1 = t1 = None
         while len(results) < len(workers):
             if cpu1 is None and time.time() >= start_at.value + args.duration:
                 cpu1, t1 = [proc_cpu_seconds(pid) for pid in pids], time.time()
                 pg1 = cpu_seconds(list(pg0))
+                round_trips = probe.stop() if probe else []
             rss.append(sum(proc_rss_mib(pid) for pid in pids))
             try:
                 results.append(result_q.get(timeout=0.5))
@@ -684,6 +686,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         if cpu1 is None:
             cpu1, t1 = [proc_cpu_seconds(pid) for pid in pids], time.time()
             pg1 = cpu_seconds(list(pg0))
+            round_trips = probe.stop() if probe else []
         rss_end = sum(proc_rss_mib(pid) for pid in pids)
         for spy in spies:
             spy.wait(timeout=60)
@@ -804,6 +807,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
             f"PostgreSQL: CPU {pg_cpu:.0f} % of one core over the window ({len(pg0)} server "
             "processes serving the hubs' connections)"
         )
+        print(f"PostgreSQL round trip ms (SELECT 1 every 20 ms, own connection): {ms(round_trips)}")
     print(
         f"clients: CPU {client_cpu / max(args.duration, 1e-9) * 100:.0f} % of one core "
         f"(all {procs_n} processes; they share the machine with the hub)"

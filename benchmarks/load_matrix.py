@@ -40,6 +40,8 @@ FIGURES = {
     "missed beats": r"heartbeats: \d+ sent, missed (\d+)",
     "hub CPU %": r"hub: CPU (\d+) %",
     "pg CPU %": r"PostgreSQL: CPU (\d+) %",
+    "pg rtt p50": r"PostgreSQL round trip ms .*?: p50 ([\d.]+)",
+    "pg rtt p99": r"PostgreSQL round trip ms .*?: p50 [\d.]+\s+p95 [\d.]+\s+p99 ([\d.]+)",
     "client CPU %": r"clients: CPU (\d+) %",
     "load start": r"load average \(1 min\) at start ([\d.]+)",
     "load end": r"at end ([\d.]+) \(other work",

@@ -275,3 +275,30 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
             continue
         out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return out
+
+
+class RoundTrips:
+    """`SELECT 1` on a connection of its own every `every` seconds while the run lasts: what
+    one round trip to the server costs on this machine under this load (each statement the
+    hub runs pays one)."""
+
+    def __init__(self, url: str, every: float = 0.02) -> None:
+        self.url, self.every = url, every
+        self.ms: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(self.every):
+                started = time.perf_counter()
+                conn.execute("SELECT 1").fetchone()
+                self.ms.append((time.perf_counter() - started) * 1000)
+
+    def stop(self) -> list[float]:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        return self.ms
