@@ -2,7 +2,7 @@
 SQLite from this tree and from an earlier commit (A/B), and on PostgreSQL with 1, 2, 4… hub
 processes, all with the same load arguments.
 
-    python -m benchmarks.load_matrix --rounds 3 --base db11533 --hubs 1 2 4 -- \
+    python -m benchmarks.load_matrix --rounds 3 --base db11533 --pg-base REV --hubs 1 2 4 -- \
         --kiosks 50 --rate 0 --batch 200 --duration 15 --clips 120000 --fetch-ratio 0
 
 Each round runs every set-up once, in an order that alternates from round to round (so that
@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--base", default=None, help="git revision for the SQLite 'before' run")
+    p.add_argument(
+        "--pg-base", default=None, help="git revision for 'before' runs of the PostgreSQL set-ups"
+    )
     p.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--hubs", type=int, nargs="*", default=[1, 2, 4], help="PostgreSQL set-ups")
     p.add_argument("--db", default=None, help="a PostgreSQL server URL (default: a throwaway)")
@@ -92,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load arguments: {' '.join(load_args)}")
     with contextlib.ExitStack() as stack:
         base = stack.enter_context(source_tree(args.base)) if args.base else None
+        pg_base = stack.enter_context(source_tree(args.pg_base)) if args.pg_base else None
         url = stack.enter_context(pg_url(args.db)) if args.hubs else None
         setups: list[tuple[str, Path, list[str]]] = []
         if base is not None:
@@ -99,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.sqlite:
             setups.append(("sqlite", ROOT, []))
         for n in args.hubs:
-            setups.append((f"pg ×{n}", ROOT, ["--db", str(url), "--hubs", str(n)]))
+            pg = ["--db", str(url), "--hubs", str(n)]
+            if pg_base is not None:
+                setups.append((f"pg ×{n} @{args.pg_base}", pg_base, pg))
+            setups.append((f"pg ×{n}", ROOT, pg))
         results: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in setups}
         for r in range(args.rounds):
             order = setups if r % 2 == 0 else list(reversed(setups))
