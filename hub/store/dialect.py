@@ -102,45 +102,20 @@ class PgConnection:
     A lost connection (the server restarted, the link dropped) raises `DatabaseUnavailable`
     for the statement that found it out, and for every statement after it until the store's
     transaction has ended (what it did is gone with the server's rollback: nothing of it may
-    be taken for done). The next statement outside a transaction connects again (`url`).
-
-    Savepoint commands wait for the next statement and go with it in one pipeline
-    (`pg.savepoints.Deferred`: one round trip instead of one each); `raw`, the psycopg
-    connection for the store's PostgreSQL modules, sends what waits before handing it out."""
+    be taken for done). The next statement outside a transaction connects again (`url`)."""
 
     def __init__(
         self, conn: psycopg.Connection, *, autocommit: bool = True, url: str | None = None
     ) -> None:
-        from .pg.savepoints import Deferred
-
         if autocommit:
             conn.autocommit = True
-        self._raw = conn
+        self.raw = conn
         self.url = url
         self._in_txn = False  # a BEGIN of the store's own is open
-        self.deferred = Deferred()
-
-    @property
-    def raw(self) -> psycopg.Connection:
-        """The psycopg connection, with the savepoint commands that waited sent."""
-        before = self.deferred.take()
-        if before:
-            self._run(self._send, before, None, ())
-        return self._raw
-
-    def _send(self, before: list[str], sql: Any, params: Any) -> psycopg.Cursor | None:
-        """`before` (savepoint commands) then `sql`, in one pipeline when there is a `before`."""
-        conn = self._conn()
-        if not before:
-            return conn.execute(sql, params)
-        with conn.pipeline():
-            for command in before:
-                conn.execute(command)
-            return None if sql is None else conn.execute(sql, params)
 
     def _conn(self) -> psycopg.Connection:
-        if not self._raw.closed:
-            return self._raw
+        if not self.raw.closed:
+            return self.raw
         from .records import DatabaseUnavailable
 
         if self._in_txn or self.url is None:
@@ -150,13 +125,13 @@ class PgConnection:
         from .pg.connect import CONNECT_TIMEOUT, describe
 
         try:
-            self._raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            self.raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
         except psycopg.OperationalError as exc:
             reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
             raise DatabaseUnavailable(
                 f"cannot use the database {describe(self.url)}: {reason}"
             ) from None
-        return self._raw
+        return self.raw
 
     def _run(self, fn: Any, *args: Any) -> Any:
         import psycopg
@@ -166,35 +141,26 @@ class PgConnection:
         try:
             return fn(*args)
         except psycopg.OperationalError as exc:
-            if not self._raw.closed:
+            if not self.raw.closed:
                 raise  # the statement failed, the connection is fine (e.g. a deadlock)
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
-        if self.deferred.hold(sql):
-            # goes with the next statement; a lost connection still says so now
-            return self._conn().cursor()
         word = sql[:8].upper()
-        if word.startswith(("COMMIT", "ROLLBACK")):
-            before = self.deferred.ending(commit=word.startswith("COMMIT"))
+        if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
             ending, self._in_txn = self._in_txn, False
-            if self._raw.closed and word.startswith("ROLLBACK"):
-                return self._raw.cursor()  # the server has rolled it back already
-            if self._raw.closed and ending:
+            if self.raw.closed and word.startswith("ROLLBACK"):
+                return self.raw.cursor()  # the server has rolled it back already
+            if self.raw.closed and ending:
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable("the database connection was lost before COMMIT")
-        else:
-            before = self.deferred.take()
-        cursor = self._run(self._send, before, to_psycopg(sql), params)
+        cursor = self._run(self._conn().execute, to_psycopg(sql), params)
         if word.startswith("BEGIN"):
             self._in_txn = True
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor:
-        before = self.deferred.take()
-        if before:
-            self._run(self._send, before, None, ())
         cur = self._conn().cursor()
         self._run(cur.executemany, to_psycopg(sql), rows)
         return cur
@@ -205,8 +171,8 @@ class PgConnection:
 
         if self._in_txn:
             return True
-        status = self._raw.info.transaction_status
+        status = self.raw.info.transaction_status
         return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
     def close(self) -> None:
-        self._raw.close()
+        self.raw.close()
