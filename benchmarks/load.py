@@ -903,6 +903,8 @@ def main(argv: list[str] | None = None) -> int:
         help="hub processes on the one database (> 1: `serve --workers N`; kiosks spread)",
     )
     args = p.parse_args(argv)
+    if args.trace is not None and args.hubs > 1:
+        p.error("--trace follows one hub process: leave out --hubs")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         return run(args, args.keep)
