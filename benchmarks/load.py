@@ -45,6 +45,7 @@ from typing import Any
 import zmq
 
 from benchmarks.common import machine, pct
+from benchmarks.load_pg import RoundTrips, backend_pids, cpu_seconds
 from protocol import codec
 from protocol import messages as m
 from protocol.constants import CHUNK_SIZE, HEARTBEAT_INTERVAL
@@ -99,7 +100,7 @@ def clip_bytes(i: int, size: int) -> bytes:
 
 @dataclass
 class Settings:
-    endpoint: str
+    endpoints: list[str]  # one per hub process; kiosk i talks to endpoints[i % len]
     server_key: str
     duration: float
     rate: float  # labels/s per kiosk; 0 = as fast as acked (bounded by `window`)
@@ -143,7 +144,8 @@ class SimKiosk:
         self.operator = operator
         self.s = s
         self.st = stats
-        self.sock = client_socket(ctx, s.endpoint, kiosk_id, s.server_key)
+        endpoint = s.endpoints[int(kiosk_id.rsplit("-", 1)[1]) % len(s.endpoints)]
+        self.sock = client_socket(ctx, endpoint, kiosk_id, s.server_key)
         self.rng = random.Random(f"{s.seed}-{kiosk_id}")
         self.state = "hello"
         self.schema_version = 0
@@ -423,22 +425,25 @@ def setup_hub(
     want: int,
     size: int,
     ratio: float,
-    db: str | None = None,
+    db_url: str | None = None,
+    hubs: int = 1,
 ):
     """A hub data folder with operators (fast scrypt), `clips` clips (media only for those
     the kiosks will fetch) and a project with a fixed overlap of `want` (min_votes =
     redundancy = max_votes, no gold), so that `want` is exactly what the project asks for
     at any moment and the over-assignment check is exact. Adaptive overlap and gold are
-    measured by benchmarks/growth.py. `db`: an empty PostgreSQL database for the hub
-    (default SQLite in the data folder)."""
+    measured by benchmarks/growth.py. The store is SQLite in the data folder, or the
+    PostgreSQL database `db_url`; `hubs` > 1: `serve --workers hubs` on it."""
     from hub.store import Store
     from protocol.pins import hash_pin
     from tests.conftest import HubProc
     from tests.faults import write_project
 
+    from .load_pg import WorkerHubs
+
     data = workdir / "hub"
     data.mkdir(parents=True)
-    store = Store(db or data / "hub.db")
+    store = Store(db_url or data / "hub.db")
     pin_hash = hash_pin(PIN, n=2**10)  # the hub verifies with the N stored in the hash
     now = time.time()
     with store.transaction():
@@ -460,15 +465,33 @@ def setup_hub(
             "VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
+    if db_url is not None:
+        # statistics for the planner, as autovacuum takes them on a site's server once a
+        # table has changed by a tenth; without them PostgreSQL guesses that most clips are
+        # gold and scans for one (8.7 ms per RequestWork at 60k clips instead of an index
+        # probe), which a live site sees only for the minute after a large ingest
+        store.conn.execute("ANALYZE")
     store.close()
     project = write_project(workdir / "project.toml", redundancy=want)
     text = project.read_text()
     for key, value in (("max_votes", want), ("gold_rate", 0)):
         text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
     project.write_text(text.replace("[[labels]]", f"min_votes = {want}\n\n[[labels]]", 1))
-    hub = HubProc(data=data, project=project, db_url=db)
-    hub.extra = ["--open-pairing", "--no-zeroconf"]
+    extra = ["--open-pairing", "--no-zeroconf"]
+    if hubs > 1:
+        return WorkerHubs(data=data, project=project, n=hubs, db_url=db_url, extra=extra)
+    hub = HubProc(data=data, project=project, db_url=db_url)
+    hub.extra = extra
     return hub
+
+
+def hub_endpoints(hub: Any) -> list[str]:
+    return hub.endpoints if hasattr(hub, "endpoints") else [hub.endpoint]
+
+
+def hub_pids(hub: Any) -> list[int]:
+    """The processes that serve kiosks (a `serve --workers` supervisor only watches them)."""
+    return [hub.pids[i] for i in sorted(hub.pids)] if hasattr(hub, "pids") else [hub.proc.pid]
 
 
 def db_checks(db_path: Path | str) -> dict[str, int]:
@@ -480,35 +503,14 @@ def db_checks(db_path: Path | str) -> dict[str, int]:
     return audit(db_path)
 
 
-def raw_baseline_postgres(url: str, batch: int = 1000) -> tuple[int, float]:
-    """(rows, rows/s) for a plain batched insert of the hub's label rows into a new table
-    of the labels' shape and indexes in the same PostgreSQL database (one multi-row INSERT
-    from arrays per `batch` rows, one commit each), dropped afterwards."""
-    import psycopg
+def stored_uuids(location: Path | str) -> set[str]:
+    from hub.store import Store
 
-    cols = [
-        "uuid", "operator", "clip", "kiosk", "lease_id", "schema_version", "values",
-        "segments", "telemetry", "created_at", "received_at", "review",
-    ]  # fmt: skip
-    kinds = ["text"] * 5 + ["integer"] + ["text"] * 3 + ["double precision"] * 2 + ["integer"]
-    with psycopg.connect(url, autocommit=True) as conn:
-        names = ", ".join(f'"{c}"' for c in cols)
-        rows = conn.execute(f"SELECT {names} FROM labels ORDER BY received_at").fetchall()
-        conn.execute("DROP TABLE IF EXISTS raw_labels")
-        conn.execute("CREATE TABLE raw_labels (LIKE labels INCLUDING ALL)")
-        sql = (
-            f"INSERT INTO raw_labels ({names}) SELECT * FROM unnest("
-            + ", ".join(f"%s::{k}[]" for k in kinds)
-            + ")"
-        )
-        started = time.perf_counter()
-        for i in range(0, len(rows), batch):
-            part = rows[i : i + batch]
-            with conn.transaction():
-                conn.execute(sql, [list(c) for c in zip(*part, strict=True)])
-        elapsed = time.perf_counter() - started
-        conn.execute("DROP TABLE raw_labels")
-    return len(rows), len(rows) / elapsed if elapsed else float("nan")
+    store = Store(location, readonly=True)
+    try:
+        return {r[0] for r in store.conn.execute("SELECT uuid FROM labels")}
+    finally:
+        store.close()
 
 
 def raw_baseline(hub_db: Path, workdir: Path, batch: int = 1000) -> tuple[int, float]:
@@ -564,11 +566,25 @@ def auto_clips(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
+    from .load_pg import database
+
+    with database(args.db, workdir / "hub") as (db_url, db_text):
+        return run_on(args, workdir, db_url, db_text)
+
+
+def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text: str) -> int:
     say = lambda *a: print(*a, file=sys.stderr, flush=True)  # noqa: E731
     clips = args.clips or auto_clips(args)
     t = time.perf_counter()
     hub = setup_hub(
-        workdir, args.kiosks, clips, args.want, args.clip_bytes, args.fetch_ratio, args.db
+        workdir,
+        args.kiosks,
+        clips,
+        args.want,
+        args.clip_bytes,
+        args.fetch_ratio,
+        db_url=db_url,
+        hubs=args.hubs,
     )
     if args.trace is not None:  # the hub under benchmarks/hubtrace.py
         args.trace.mkdir(parents=True, exist_ok=True)
@@ -582,9 +598,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     say(f"seeded {clips} clips in {time.perf_counter() - t:.1f} s")
     hub.start()
     load_start = os.getloadavg()[0]
-    pid = hub.proc.pid  # type: ignore[union-attr]
+    pids = hub_pids(hub)
     settings = Settings(
-        endpoint=hub.endpoint,
+        endpoints=hub_endpoints(hub),
         server_key=hub.public_key,
         duration=args.duration,
         rate=args.rate,
@@ -619,15 +635,17 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             ready_q.get(timeout=180)
         if args.pin:  # the hub on a core of its own, as when kiosks are other machines
             cpus = sorted(os.sched_getaffinity(0))
-            pin(pid, {cpus[0]})
+            for pid in pids:
+                pin(pid, {cpus[0]})
             for w in workers:
                 pin(w.pid, set(cpus[1:]))  # type: ignore[arg-type]
             say(f"hub pinned to CPU {cpus[0]}, client processes to {cpus[1:]}")
         say(f"{args.kiosks} kiosks logged in; running {args.duration:g} s")
         start_at.value = time.time() + 0.5
         go.set()
-        spy = None
-        if args.profile:
+        spies = []
+        for i, pid in enumerate(pids if args.profile else []):  # one profile per hub process
+            out = args.profile if i == 0 else args.profile.with_name(f"{args.profile.name}.{i}")
             spy = subprocess.Popen(
                 [
                     str(Path(sys.executable).with_name("py-spy")),
@@ -635,7 +653,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                     "-p",
                     str(pid),
                     "-o",
-                    str(args.profile),
+                    str(out),
                     "-d",
                     str(int(args.duration)),
                     "-f",
@@ -646,23 +664,31 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+            spies.append(spy)
         time.sleep(max(0.0, start_at.value - time.time()))
         window_mono = time.perf_counter()
-        cpu0, t0 = proc_cpu_seconds(pid), time.time()
+        cpu0, t0 = [proc_cpu_seconds(pid) for pid in pids], time.time()
+        pg0 = cpu_seconds(backend_pids(db_url)) if db_url else {}
+        probe = RoundTrips(db_url) if db_url else None
+        pg1: dict[int, float] = {}
         cpu1 = t1 = None
         while len(results) < len(workers):
             if cpu1 is None and time.time() >= start_at.value + args.duration:
-                cpu1, t1 = proc_cpu_seconds(pid), time.time()
-            rss.append(proc_rss_mib(pid))
+                cpu1, t1 = [proc_cpu_seconds(pid) for pid in pids], time.time()
+                pg1 = cpu_seconds(list(pg0))
+                round_trips = probe.stop() if probe else []
+            rss.append(sum(proc_rss_mib(pid) for pid in pids))
             try:
                 results.append(result_q.get(timeout=0.5))
             except queue.Empty:
                 if not any(w.is_alive() for w in workers) and result_q.empty():
                     break
         if cpu1 is None:
-            cpu1, t1 = proc_cpu_seconds(pid), time.time()
-        rss_end = proc_rss_mib(pid)
-        if spy is not None:
+            cpu1, t1 = [proc_cpu_seconds(pid) for pid in pids], time.time()
+            pg1 = cpu_seconds(list(pg0))
+            round_trips = probe.stop() if probe else []
+        rss_end = sum(proc_rss_mib(pid) for pid in pids)
+        for spy in spies:
             spy.wait(timeout=60)
     finally:
         for w in workers:
@@ -698,24 +724,36 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     checks_started = time.perf_counter()
     checks = db_checks(hub.location)
     checks_s = time.perf_counter() - checks_started
-    from hub.store import Store
-
-    reader = Store(hub.location, readonly=True)
-    at_hub = {r[0] for r in reader.conn.execute("SELECT uuid FROM labels")}
-    reader.close()
+    at_hub = stored_uuids(hub.location)
     lost = len(set(total.acked) - at_hub)
     if args.trace is not None:
         (args.trace / "clients.json").write_text(
             json.dumps({"window": [window_mono, window_mono + args.duration], "trace": total.trace})
         )
-    if args.db:
-        raw_rows, raw_rate = raw_baseline_postgres(args.db)
-        raw_kind = "PostgreSQL multi-row INSERT (unnest) into a table like labels"
-    else:
+    copy_rate = None
+    if db_url is None:
         raw_rows, raw_rate = raw_baseline(hub.db, workdir)
-        raw_kind = "SQLite insert (same schema and indexes, WAL, synchronous=NORMAL)"
+        raw_text = (
+            f"raw baseline: batched SQLite insert of the same {raw_rows:,} label rows (same "
+            f"schema and indexes, WAL, synchronous=NORMAL, 1000 rows per commit): "
+            f"{raw_rate:,.0f} rows/s"
+        )
+    else:
+        from .load_pg import raw_baselines
+
+        raw_batch = max(args.batch, 200)
+        raw_rows, raw_rate, copy_rate = raw_baselines(db_url, raw_batch)
+        raw_text = (
+            f"raw baseline: the same {raw_rows:,} label rows into a fresh database with the "
+            f"same schema, indexes and clips on the same server, {raw_batch} rows per commit: "
+            f"multi-row INSERT (unnest) {raw_rate:,.0f} rows/s, COPY {copy_rate:,.0f} rows/s"
+        )
     wall = (t1 or 0) - t0
-    hub_cpu = (cpu1 - cpu0) / wall * 100 if wall > 0 else float("nan")
+    per_hub = [
+        (b - a) / wall * 100 if wall > 0 else float("nan") for a, b in zip(cpu0, cpu1, strict=True)
+    ]
+    hub_cpu = sum(per_hub)
+    pg_cpu = sum(pg1[p] - pg0[p] for p in pg1) / wall * 100 if wall > 0 else float("nan")
     rate_text = "as fast as acked" if args.rate <= 0 else f"{args.rate:g} labels/s per kiosk"
 
     print(f"machine: {machine()}")
@@ -731,6 +769,15 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         + ("; hub pinned to its own CPU, kiosks on the other(s)" if args.pin else "")
         + f"; shifts start over {args.ramp:g} s"
         + (f"; label intervals 1/rate × (1 ± {args.jitter:g})" if args.jitter else "")
+    )
+    print(f"database: {db_text}")
+    print(
+        f"hub processes: {len(pids)}"
+        + (
+            f" (serve --workers {len(pids)}, kiosk i on worker i mod {len(pids)})"
+            if len(pids) > 1
+            else ""
+        )
     )
     print(
         f"acked labels/s (durable: acked after commit): {rate:,.0f} mean over "
@@ -749,10 +796,18 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         f"heartbeats: {total.hb_sent} sent, missed {total.hb_missed} (reply later than "
         f"{HEARTBEAT_INTERVAL:g} s or never); rtt ms {ms(total.hb_ms)}"
     )
+    each = f" ({' + '.join(f'{c:.0f}' for c in per_hub)})" if len(per_hub) > 1 else ""
     print(
-        f"hub: CPU {hub_cpu:.0f} % of one core over the window; RSS peak "
+        f"hub: CPU {hub_cpu:.0f} % of one core over the window{each}; RSS peak "
         f"{max(rss, default=float('nan')):.0f} MiB, at end {rss_end:.0f} MiB"
+        + (" (all hub processes)" if len(pids) > 1 else "")
     )
+    if db_url is not None:
+        print(
+            f"PostgreSQL: CPU {pg_cpu:.0f} % of one core over the window ({len(pg0)} server "
+            "processes serving the hubs' connections)"
+        )
+        print(f"PostgreSQL round trip ms (SELECT 1 every 20 ms, own connection): {ms(round_trips)}")
     print(
         f"clients: CPU {client_cpu / max(args.duration, 1e-9) * 100:.0f} % of one core "
         f"(all {procs_n} processes; they share the machine with the hub)"
@@ -761,11 +816,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     if total.bad_sha:
         errors["bad_sha256"] = total.bad_sha
     print(f"errors: {sum(errors.values())} {errors if errors else ''}".rstrip())
-    print(
-        f"raw baseline: batched {raw_kind} of the same {raw_rows:,} label rows, 1000 rows "
-        f"per commit: {raw_rate:,.0f} rows/s"
-    )
+    print(raw_text)
     ratio = rate / raw_rate if raw_rate else float("nan")
+    if copy_rate:
+        print(f"ours / COPY: {rate / copy_rate:.2f}×")
     print(
         f"ours / raw: {ratio:.2f}×  (targets: ≥ 0.25× and ≥ 20,000 labels/s from 50 kiosks; "
         f"assign p99 ≤ 20 ms with 200 kiosks)"
@@ -837,10 +891,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", type=Path, default=None, help="keep the hub data here")
     p.add_argument(
         "--db",
-        default=None,
-        help="the hub's database: an empty PostgreSQL one, postgresql://… (default SQLite)",
+        default="sqlite",
+        help="the hub's store: sqlite (default), pg (a throwaway PostgreSQL server of its own, "
+        "fsync on) or a postgresql:// URL (a fresh database is made on that server, dropped "
+        "at the end)",
+    )
+    p.add_argument(
+        "--hubs",
+        type=int,
+        default=1,
+        help="hub processes on the one database (> 1: `serve --workers N`; kiosks spread)",
     )
     args = p.parse_args(argv)
+    if args.trace is not None and args.hubs > 1:
+        p.error("--trace follows one hub process: leave out --hubs")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
         return run(args, args.keep)
