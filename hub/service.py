@@ -94,7 +94,10 @@ class HubService:
         self.project = project
         self.schema = schema
         self.open_pairing = open_pairing
-        self.hub_id = store.hub_id()
+        #: the site's hub id: the program's (the database's) id, with the site's name when
+        #: several sites share the database (zeroconf names, Welcome, the dashboard)
+        program, self.site = store.hub_id(), store.site
+        self.hub_id = program if self.site == program else f"{program}-{self.site}"
         self.fingerprint = ""  # of the hub's CurveZMQ key, set by the server
         self.sessions: dict[str, KioskSession] = {}
         self.kiosk_locks: dict[str, KioskLock] = {}

@@ -98,12 +98,16 @@ class HubConfig:
     #: read replica for the dashboard and background reads (PostgreSQL only)
     db: str | None = None
     read_db: str | None = None
+    #: this hub's site when several share the database (None: the database's one site)
+    site: str | None = None
 
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
     project, text = load_project(config.project)
     private_folder(config.data)
-    store = open_store(config.db or config.data / SQLITE_FILE, read_location=config.read_db)
+    store = open_store(
+        config.db or config.data / SQLITE_FILE, read_location=config.read_db, site=config.site
+    )
     version = store.project_version(
         project.name, text, json.dumps(msgspec.to_builtins(to_schema(project, 0)))
     )

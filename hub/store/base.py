@@ -78,12 +78,12 @@ def _open_sqlite(path: Path, readonly: bool) -> sqlite3.Connection:
 def _open_postgres(url: str, readonly: bool) -> PgConnection:
     import psycopg
 
-    from .pg.connect import CONNECT_TIMEOUT, check_reachable, describe
+    from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, check_reachable, describe
     from .pg.schema import SchemaError as PgSchemaError
     from .pg.schema import apply_schema
 
     check_reachable(url)
-    raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    raw = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **LINK_SETTINGS)
     try:
         if not readonly:
             apply_schema(raw)
@@ -103,9 +103,15 @@ class StoreBase:
 
     conn: Any  # sqlite3.Connection or PgConnection: the same calls on both
     dialect: Dialect
+    _site: str | None = None
 
     def __init__(
-        self, location: Path | str, *, readonly: bool = False, read_location: str | None = None
+        self,
+        location: Path | str,
+        *,
+        readonly: bool = False,
+        read_location: str | None = None,
+        site: str | None = None,
     ) -> None:
         if is_postgres_url(location):
             self.location: str = str(location)
@@ -120,6 +126,9 @@ class StoreBase:
         self.readonly = readonly
         #: where reads that need not be the newest may go (a PostgreSQL read replica)
         self.read_location = read_location or self.location
+        #: the site this handle writes for (labels, kiosks, pairing codes); None: the
+        #: database's one site, named by its hub id (`Meta.site`)
+        self._site = site
         self._init_state()
 
     def _init_state(self) -> None:
@@ -137,7 +146,7 @@ class StoreBase:
 
     def reopen(self, *, readonly: bool = True) -> StoreBase:
         """Another handle on the same database (another connection: worker threads, readers)."""
-        return type(self)(self.location, readonly=readonly)
+        return type(self)(self.location, readonly=readonly, site=self._site)
 
     def close(self) -> None:
         self.conn.close()

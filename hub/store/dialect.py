@@ -117,10 +117,12 @@ class PgConnection:
             raise DatabaseUnavailable("the database connection was lost; nothing uncommitted kept")
         import psycopg
 
-        from .pg.connect import CONNECT_TIMEOUT, describe
+        from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, describe
 
         try:
-            self.raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            self.raw = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **LINK_SETTINGS
+            )
         except psycopg.OperationalError as exc:
             reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
             raise DatabaseUnavailable(

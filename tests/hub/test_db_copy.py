@@ -70,7 +70,7 @@ def old_hub(path: Path, labels: int = 50, version: int = PG_VERSION) -> Path:
             ),
         )
     conn.execute("INSERT INTO operators VALUES ('op1', 'Zoë', 'hash', 1, 1.5, 0, 0, 1700000000.25)")
-    conn.execute("INSERT INTO kiosks VALUES ('k1', 1.0, 'pk', NULL, '1.0', NULL, 3, 2, 1)")
+    conn.execute("INSERT INTO kiosks VALUES ('k1', 1.0, 'pk', NULL, '1.0', NULL, 3, 2, 1, 'north')")
     conn.execute("INSERT INTO users VALUES ('anna', 'staff', 'h', 2.0)")
     conn.execute("INSERT INTO web_sessions VALUES ('id', 'anna', 'staff', 'c', 1.0, 2.0)")
     conn.execute(
