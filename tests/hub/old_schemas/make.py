@@ -91,7 +91,8 @@ def fill(conn: sqlite3.Connection, version: int) -> None:
     )
     if version >= 2:
         conn.execute(
-            "INSERT INTO users VALUES ('lea', 'lead', 'scrypt$16384$8$1$c2FsdA$aGFzaA', 1.0e9)"
+            "INSERT INTO users (username, role, password_hash, created_at) "
+            "VALUES ('lea', 'lead', 'scrypt$16384$8$1$c2FsdA$aGFzaA', 1.0e9)"
         )
 
 
