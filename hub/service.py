@@ -23,6 +23,7 @@ from protocol.pins import kiosk_verifier, verify_login_proof, verify_pin
 from protocol.version import package_version
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
+from .database_state import DatabaseState
 from .pairing import BURN_AFTER, PairingGuard
 from .project import ProjectConfig, to_policy
 from .ratelimit import TokenBucket
@@ -99,6 +100,8 @@ class HubService:
         program, self.site = store.hub_id(), store.site
         self.hub_id = program if self.site == program else f"{program}-{self.site}"
         self.fingerprint = ""  # of the hub's CurveZMQ key, set by the server
+        #: whether the database is reachable (the router keeps it; the web shows it)
+        self.database = DatabaseState()
         self.sessions: dict[str, KioskSession] = {}
         self.kiosk_locks: dict[str, KioskLock] = {}
         #: (kiosk, operator) -> when the hub last saw that login (a cache of the store's)

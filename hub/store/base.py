@@ -144,6 +144,14 @@ class StoreBase:
     def postgres(self) -> bool:
         return self.dialect is POSTGRES
 
+    def probe(self, timeout: int = 2) -> None:
+        """Whether the database answers now, on a connection of its own (safe from another
+        thread): DatabaseUnavailable with the reason otherwise. A SQLite file always does."""
+        if self.postgres:
+            from .pg.connect import check_reachable
+
+            check_reachable(self.location, timeout)
+
     def reopen(self, *, readonly: bool = True) -> StoreBase:
         """Another handle on the same database (another connection: worker threads, readers)."""
         return type(self)(self.location, readonly=readonly, site=self._site)

@@ -75,6 +75,8 @@ async def _loop_lag_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _database(app: web.Application) -> str | None:
+    if app[SERVICE].database.down:  # the router found it so, and probes it
+        return app[SERVICE].database.describe()
     path = app[SERVICE].store.path  # None: PostgreSQL
     if path is not None and not path.is_file():
         return f"the database {path} is gone"

@@ -38,6 +38,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The form has expired or did not come from this site. Reload the page.",
     ),
     "not_found": ("Niet gevonden.", "Not found."),
+    "db_down": (
+        "Database onbereikbaar sinds {since}",
+        "Database unreachable since {since}",
+    ),
+    "db_down_body": (
+        "Deze site-hub kan de database van het programma niet bereiken ({reason}). De kiosks "
+        "labelen door met wat ze al hebben; alles komt één keer aan zodra de verbinding terug "
+        "is. Deze pagina laadt zichzelf opnieuw.",
+        "This site hub cannot reach the program's database ({reason}). The kiosks go on "
+        "labelling what they have; everything arrives once when the link is back. This page "
+        "reloads itself.",
+    ),
     "back": ("Terug", "Back"),
     # kiosks
     "kiosk": ("Kiosk", "Kiosk"),
