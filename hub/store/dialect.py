@@ -90,6 +90,11 @@ def is_postgres_url(location: object) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
+#: Statements that change nothing outside a transaction: run again on a new connection when
+#: the old one turns out to have died while idle.
+_HARMLESS = ("BEGIN", "SELECT", "SET ", "SHOW ")
+
+
 class PgConnection:
     """A psycopg connection with the sqlite3 calls the store makes. Autocommit: the store
     opens and ends its transactions itself with BEGIN/COMMIT/SAVEPOINT, as on SQLite.
@@ -152,7 +157,19 @@ class PgConnection:
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable("the database connection was lost before COMMIT")
-        cursor = self._run(self._conn().execute, to_psycopg(sql), params)
+        try:
+            cursor = self._run(self._conn().execute, to_psycopg(sql), params)
+        except Exception as exc:
+            from .records import DatabaseUnavailable
+
+            # a connection that died while idle is only found out by the next statement: when
+            # that one changes nothing by itself (outside a transaction), connect again and
+            # run it once more, so that one outage is one loss, not one per connection
+            if not isinstance(exc, DatabaseUnavailable) or self._in_txn or self.url is None:
+                raise
+            if not word.startswith(_HARMLESS):
+                raise
+            cursor = self._run(self._conn().execute, to_psycopg(sql), params)
         if word.startswith("BEGIN"):
             self._in_txn = True
         return cursor

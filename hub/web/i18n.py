@@ -101,6 +101,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "no_kiosks": ("Nog geen kiosks gekoppeld.", "No kiosks paired yet."),
     "kiosks_online": ("online", "online"),
+    "site": ("Site", "Site"),
+    "sites": ("Sites", "Sites"),
+    "all_sites": ("Alle sites", "All sites"),
+    "this_site": ("deze hub", "this hub"),
+    "site_filter": ("Toon kiosks van", "Show kiosks of"),
     # operators
     "add_operator": ("Operator toevoegen", "Add an operator"),
     "op_id": ("Id (inlognaam)", "Id (login name)"),

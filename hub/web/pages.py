@@ -36,13 +36,17 @@ async def index(request: web.Request) -> web.StreamResponse:
 def _kiosks(request: web.Request, flash: Safe | None = None, status: int = 200) -> web.Response:
     store = service(request).store
     now = time.time()
+    site = request.query.get("site") or None  # one site's kiosks (several share the database)
     page = templates.kiosks_page(
         Ctx.of(request),
-        dashboard.kiosks(store, now),
+        dashboard.kiosks(store, now, site),
         dashboard.open_pair_codes(store, now),
         flash or templates.flash_from_query(Ctx.of(request)),
         fingerprint=getattr(service(request), "fingerprint", ""),
         alarms=_alarms(request),
+        sites=dashboard.sites(store, now),
+        site=site,
+        own_site=store.site,
     )
     return respond(page, status)
 
