@@ -148,15 +148,15 @@ class PgConnection:
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
-        word = sql[:8].upper()
-        if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
+        word = sql[:11].upper()
+        if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK TO"):
             ending, self._in_txn = self._in_txn, False
-            if self.raw.closed and word.startswith("ROLLBACK"):
-                return self.raw.cursor()  # the server has rolled it back already
-            if self.raw.closed and ending:
+            if self.raw.closed and (ending or word.startswith("ROLLBACK")):
                 from .records import DatabaseUnavailable
 
-                raise DatabaseUnavailable("the database connection was lost before COMMIT")
+                raise DatabaseUnavailable(  # (a ROLLBACK: the server has rolled it back)
+                    "the database connection was lost before the transaction ended"
+                )
         try:
             cursor = self._run(self._conn().execute, to_psycopg(sql), params)
         except Exception as exc:

@@ -82,7 +82,11 @@ def lines(hub: HubProc, text: str) -> list[str]:
     return [line for line in hub.log if text in line]
 
 
-def test_two_sites_one_database_and_a_site_cut_off(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cut", ["cable", "silent"])
+def test_two_sites_one_database_and_a_site_cut_off(tmp_path: Path, cut: str) -> None:
+    """`cable`: north's cable pulled (its kernel sees the carrier go: connections fail at
+    once); `silent`: north's frames vanish further on, its link stays up (found by the
+    connections' TCP timeouts and keepalives)."""
     from tests.pg import running_server
 
     with Lan() as lan:
@@ -119,7 +123,9 @@ def test_two_sites_one_database_and_a_site_cut_off(tmp_path: Path) -> None:
                     k.start()
                 for k in kiosks:
                     k.wait_event("labelled", 5, timeout=90)
-                lan.cut("north")  # north's hub loses the database; its kiosks keep their hub
+                # north's hub loses the database; its kiosks keep their hub
+                (lan.cut if cut == "cable" else lan.isolate)("north")
+                cut_t = time.monotonic()
                 cut_at = [k.count("labelled") for k in kiosks[:2]]
                 waiting.wait_until(
                     lambda: lines(hubs["north"], "database unreachable since"),
@@ -127,6 +133,7 @@ def test_two_sites_one_database_and_a_site_cut_off(tmp_path: Path) -> None:
                     "north's hub to notice",
                     lambda: "".join(hubs["north"].log[-20:]),
                 )
+                print(f"{cut}: north's hub noticed after {time.monotonic() - cut_t:.1f} s")
                 for k, n in zip(kiosks[:2], cut_at, strict=True):  # from what they prefetched
                     k.wait_event("labelled", n + 3, timeout=60)
                 status, body = get(north, f"http://127.0.0.1:{hubs['north'].web_port}/healthz")
@@ -140,7 +147,7 @@ def test_two_sites_one_database_and_a_site_cut_off(tmp_path: Path) -> None:
                     if n < 40:
                         k.wait_event("labelled", min(40, n + 3), timeout=60)
                 time.sleep(2)  # the cut lasts some heartbeats more (kiosks resend meanwhile)
-                lan.mend("north")
+                (lan.mend if cut == "cable" else lan.rejoin)("north")
                 for k in kiosks:
                     assert k.wait(timeout=180) == 0, k.tail(30)
                 assert all(h.proc is not None and h.proc.poll() is None for h in hubs.values())
@@ -156,7 +163,8 @@ def test_two_sites_one_database_and_a_site_cut_off(tmp_path: Path) -> None:
                     h.kill(signal.SIGTERM)
             verdict = check(local, [k.data for k in kiosks])
             found = audit(local)
-            print(verdict.line(1), json.dumps(found))
+            print(cut, verdict.line(1), json.dumps(found))
+            print("".join(lines(hubs["north"], "hub.database")))
             assert verdict.ok and verdict.labels == 4 * 40 + 3, verdict
             assert found["over_assigned"] == 0 and found["repeated_for_operator"] == 0, found
             assert found["counter_mismatch"] == 0, found
