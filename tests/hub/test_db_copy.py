@@ -70,9 +70,18 @@ def old_hub(path: Path, labels: int = 50, version: int = PG_VERSION) -> Path:
             ),
         )
     conn.execute("INSERT INTO operators VALUES ('op1', 'Zoë', 'hash', 1, 1.5, 0, 0, 1700000000.25)")
-    conn.execute("INSERT INTO kiosks VALUES ('k1', 1.0, 'pk', NULL, '1.0', NULL, 3, 2, 1, 'north')")
-    conn.execute("INSERT INTO users VALUES ('anna', 'staff', 'h', 2.0)")
-    conn.execute("INSERT INTO web_sessions VALUES ('id', 'anna', 'staff', 'c', 1.0, 2.0)")
+    conn.execute(
+        "INSERT INTO kiosks (id, paired_at, public_key, last_seen, version, operator, outbox, "
+        "cache_bytes, active) VALUES ('k1', 1.0, 'pk', NULL, '1.0', NULL, 3, 2, 1)"
+    )
+    conn.execute(
+        "INSERT INTO users (username, role, password_hash, created_at) "
+        "VALUES ('anna', 'staff', 'h', 2.0)"
+    )
+    conn.execute(
+        "INSERT INTO web_sessions (id_hash, username, role, csrf, created_at, expires_at) "
+        "VALUES ('id', 'anna', 'staff', 'c', 1.0, 2.0)"
+    )
     conn.execute(
         "INSERT INTO sessions_log (id, operator, kiosk, kind, at) VALUES (7, 'op1', 'k1', 'login', 3.0)"
     )
@@ -101,6 +110,9 @@ def old_hub(path: Path, labels: int = 50, version: int = PG_VERSION) -> Path:
         ),
     )
     conn.execute("DELETE FROM labels WHERE uuid IN ('u0000003', 'u0000004')")  # rowid gaps
+    if version >= 10:  # labels and kiosks of two sites
+        conn.execute("UPDATE labels SET site = CASE WHEN rowid % 2 THEN 'north' ELSE 'süd' END")
+        conn.execute("UPDATE kiosks SET site = 'north'")
     conn.execute("COMMIT")
     conn.close()
     return path
@@ -195,7 +207,10 @@ def test_non_empty_target_refused_unless_force(tmp_path: Path, pg_url: str) -> N
     first = copy_database(str(source), pg_url)
     with psycopg.connect(pg_url) as conn:  # the target changes after the first copy
         conn.execute("DELETE FROM labels WHERE uuid = 'u0000010'")
-        conn.execute("INSERT INTO users VALUES ('extra', 'lead', 'h', 1.0)")
+        conn.execute(
+            "INSERT INTO users (username, role, password_hash, created_at) "
+            "VALUES ('extra', 'lead', 'h', 1.0)"
+        )
     changed = checksums(pg_url)
     with pytest.raises(CopyError, match=r"not empty \(rows in .*labels.*--force"):
         copy_database(str(source), pg_url)
