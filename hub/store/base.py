@@ -140,6 +140,18 @@ class StoreBase:
         #: a restart looks from the start once)
         self._gold_from: dict[str, int] = {}
 
+    def hub_id(self) -> str:
+        """The database's id (`Meta.hub_id`)."""
+        raise NotImplementedError
+
+    @property
+    def site(self) -> str:
+        """The site this handle stores labels, kiosks and pairing codes for: the name it was
+        opened with, else the database's hub id (one site, the default)."""
+        if not self._site:
+            self._site = self.hub_id()
+        return self._site
+
     @property
     def postgres(self) -> bool:
         return self.dialect is POSTGRES

@@ -38,14 +38,6 @@ class Meta(StoreBase):
             hub_id = self.meta_once("hub_id", "hub-" + secrets.token_hex(4))
         return hub_id
 
-    @property
-    def site(self) -> str:
-        """The site this handle stores labels, kiosks and pairing codes for: the name it was
-        opened with, else the database's hub id (one site, the default)."""
-        if not self._site:
-            self._site = self.hub_id()
-        return self._site
-
     def sites(self) -> list[str]:
         """Every site that has stored a label or seen a kiosk, and this one, sorted."""
         found = {

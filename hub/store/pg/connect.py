@@ -13,6 +13,8 @@ left out, instead of as a pool timeout half a minute later.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
@@ -38,7 +40,7 @@ CONNECT_TIMEOUT = 5
 #: vanished mid-way (its link cut) is rolled back and its row locks freed within seconds,
 #: instead of holding up the other sites' hubs (a hub's transaction does milliseconds of
 #: work between statements).
-LINK_SETTINGS: dict[str, str | int] = {
+LINK_SETTINGS: dict[str, Any] = {
     "tcp_user_timeout": 4000,
     "keepalives": 1,
     "keepalives_idle": 5,
