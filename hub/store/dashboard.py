@@ -257,7 +257,9 @@ def totals(store: Store) -> dict[str, int]:
     return {"clips": clips, "labels": store.count_labels()}
 
 
-def counts(store: Store, now: float | None = None) -> Counts:
+def counts(store: Store, now: float | None = None, site: str | None = None) -> Counts:
+    """The project's progress; `labels` and `labels_last_hour` of `site` only, when given
+    (clips, votes needed and alerts are the program's, whichever site gave the votes)."""
     now = time.time() if now is None else now
     clips, done, votes_needed = store.conn.execute(
         "SELECT count(*), coalesce(sum(CASE WHEN n_labels >= want THEN 1 ELSE 0 END), 0), "
@@ -265,8 +267,8 @@ def counts(store: Store, now: float | None = None) -> Counts:
     ).fetchone()
     labels, last_hour = store.conn.execute(
         "SELECT count(*), coalesce(sum(CASE WHEN received_at > ? THEN 1 ELSE 0 END), 0) "
-        "FROM labels WHERE retracted = 0",
-        (now - 3600,),
+        "FROM labels WHERE retracted = 0 AND (CAST(? AS TEXT) IS NULL OR site = ?)",
+        (now - 3600, site, site),
     ).fetchone()
     alerts_open = store.conn.execute(
         "SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL"
@@ -284,16 +286,20 @@ def counts(store: Store, now: float | None = None) -> Counts:
     )
 
 
-def throughput(store: Store, now: float | None = None, hours: int = 24) -> list[tuple[float, int]]:
-    """Labels received per clock hour, the last `hours` hours, oldest first (zeros included)."""
+def throughput(
+    store: Store, now: float | None = None, hours: int = 24, site: str | None = None
+) -> list[tuple[float, int]]:
+    """Labels received per clock hour (at `site` only, when given), the last `hours` hours,
+    oldest first (zeros included)."""
     now = time.time() if now is None else now
     top = int(now // 3600) * 3600
     first = top - (hours - 1) * 3600
     got = dict(
         store.conn.execute(
             f"SELECT {store.dialect.to_int('received_at / 3600')} * 3600, count(*) FROM labels "
-            "WHERE retracted = 0 AND received_at >= ? GROUP BY 1",
-            (first,),
+            "WHERE retracted = 0 AND received_at >= ? AND (CAST(? AS TEXT) IS NULL OR site = ?) "
+            "GROUP BY 1",
+            (first, site, site),
         ).fetchall()
     )
     return [(float(h), int(got.get(h, 0))) for h in range(first, top + 1, 3600)]

@@ -106,6 +106,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "all_sites": ("Alle sites", "All sites"),
     "this_site": ("deze hub", "this hub"),
     "site_filter": ("Toon kiosks van", "Show kiosks of"),
+    "site_filter_labels": ("Labels en doorvoer van", "Labels and throughput of"),
     # operators
     "add_operator": ("Operator toevoegen", "Add an operator"),
     "op_id": ("Id (inlognaam)", "Id (login name)"),

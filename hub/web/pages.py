@@ -233,12 +233,15 @@ async def statement(request: web.Request) -> web.StreamResponse:
 async def progress(request: web.Request) -> web.StreamResponse:
     svc, read = service(request), reader(request)
     now = time.time()
+    site = request.query.get("site") or None  # one site's labels (several share the database)
     page = templates.progress_page(
         Ctx.of(request),
-        await read(dashboard.counts, now),
-        await read(dashboard.throughput, now),
+        await read(dashboard.counts, now, site),
+        await read(dashboard.throughput, now, 24, site),
         await read(dashboard.label_distribution),
         await request.app[QUALITY].get(svc),
+        sites=[r.site for r in await read(dashboard.sites, now)],
+        site=site,
     )
     return respond(page)
 

@@ -119,6 +119,16 @@ async def test_every_site_on_the_dashboard_and_the_database_gone(
         )
         await page.screenshot(path=str(ARTIFACTS / "sites-south.png"), full_page=True)
 
+        # progress: the program's clips, one site's labels and throughput
+        await page.goto(f"{base}/progress?site=south")
+        cards = page.locator(".card")
+        await expect(cards.nth(4).locator(".value")).to_have_text("4")  # labels at south
+        await expect(cards.nth(0).locator(".value")).to_have_text("10")  # the program's clips
+        await page.click('a[data-site-filter=""]')
+        await expect(page.locator('[data-live="counts.labels"]')).to_have_text("11")
+        await page.goto(f"{base}/progress?site=south")
+        await page.screenshot(path=str(ARTIFACTS / "sites-progress-south.png"), full_page=True)
+
         # …logs in at the other site's dashboard too
         other = await (await browser.new_context()).new_page()
         south_base = f"http://127.0.0.1:{south.web_port}"
