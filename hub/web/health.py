@@ -1,7 +1,8 @@
 """`GET /healthz`: 200 when the hub can do its work, 503 with the reasons when it cannot.
 
-Checked at each request: the database file is there and readable (on the dashboard's reader
-thread, within `DB_TIMEOUT`), the event loop that runs the router answered its last ticks in
+Checked at each request: the database is reachable (not marked lost by the router, which
+probes it meanwhile: then "database unreachable since …"), the database file is there and
+readable (on the dashboard's reader thread, within `DB_TIMEOUT`), the event loop that runs the router answered its last ticks in
 time (`LoopLag`: a loop held by long work stalls every kiosk), and the data folder's file
 system has room for labels and clips. Public (no login), like a load balancer's probe.
 """
