@@ -128,9 +128,7 @@ def _store(data: Path):
 
     database = _database(data)
     try:
-        return open_store(
-            database.location, read_location=database.read_location, site=_site(data)
-        )
+        return open_store(database.location, read_location=database.read_location, site=_site(data))
     except StoreError as e:
         raise click.ClickException(str(e)) from None
 
