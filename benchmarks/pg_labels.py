@@ -80,7 +80,7 @@ def run_ours(conn: psycopg.Connection, batches: list[list[NewLabel]]) -> None:
 def run_raw(conn: psycopg.Connection, batches: list[list[NewLabel]]) -> None:
     for batch in batches:
         columns = [list(c) for c in zip(*rows(batch, time.time()), strict=True)]
-        conn.execute(RAW_INSERT, columns)
+        conn.execute(RAW_INSERT, ["site", *columns])
         conn.commit()
 
 

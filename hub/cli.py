@@ -142,12 +142,19 @@ def main(verbose: bool) -> None:
     setup_logging(logging.DEBUG if verbose else logging.INFO, os.environ)
 
 
+def _site(data: Path, given: str | None = None) -> str | None:
+    """This command's site (`serve --site`, else $STRAAT_SITE, else DATA/hub.toml's `site`)."""
+    from .site.identity import SITE_ENV, site_name
+
+    return site_name(data, given or os.environ.get(SITE_ENV) or None)
+
+
 def _store(data: Path):
     from .store import StoreError, open_store
 
     database = _database(data)
     try:
-        return open_store(database.location, read_location=database.read_location)
+        return open_store(database.location, read_location=database.read_location, site=_site(data))
     except StoreError as e:
         raise click.ClickException(str(e)) from None
 
@@ -230,6 +237,15 @@ def _sqlite_only(data: Path, what: str) -> Path:
     "(any free port each with port 0), pairing on port + N; the first serves the web, each "
     "advertises itself; one that dies is restarted",
 )
+@click.option(
+    "--site",
+    default=None,
+    envvar="STRAAT_SITE",
+    show_envvar=True,
+    metavar="NAME",
+    help="this hub's site when several sites share one PostgreSQL database (default: the "
+    "`site` key of DATA/hub.toml, else the database's one site, named by its hub id)",
+)
 def serve(
     project,
     data,
@@ -247,11 +263,17 @@ def serve(
     metrics_host,
     read_db,
     workers,
+    site,
 ) -> None:
     from .site.server import HubConfig, run_hub
+    from .store import StoreError
     from .store.location import with_replica
 
-    database = with_replica(_database(data), read_db)
+    try:
+        database = with_replica(_database(data), read_db)
+        site = _site(data, site)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from None
 
     config = HubConfig(
         project=project,
@@ -270,6 +292,7 @@ def serve(
         metrics_port=metrics_port,
         db=database.location,
         read_db=database.read_location,
+        site=site,
     )
     try:
         if workers > 1:

@@ -24,6 +24,7 @@ from protocol.pins import kiosk_verifier, verify_login_proof, verify_pin
 from protocol.version import package_version
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
+from .database_state import DatabaseState
 from .pairing import BURN_AFTER, PairingGuard
 from .project import ProjectConfig, to_policy
 from .ratelimit import TokenBucket
@@ -95,8 +96,13 @@ class HubService:
         self.project = project
         self.schema = schema
         self.open_pairing = open_pairing
-        self.hub_id = store.hub_id()
+        #: the site's hub id: the program's (the database's) id, with the site's name when
+        #: several sites share the database (zeroconf names, Welcome, the dashboard)
+        program, self.site = store.hub_id(), store.site
+        self.hub_id = program if self.site == program else f"{program}-{self.site}"
         self.fingerprint = ""  # of the hub's CurveZMQ key, set by the server
+        #: whether the database is reachable (the router keeps it; the web shows it)
+        self.database = DatabaseState()
         self.sessions: dict[str, KioskSession] = {}
         self.kiosk_locks: dict[str, KioskLock] = {}
         #: (kiosk, operator) -> when the hub last saw that login (a cache of the store's)

@@ -89,6 +89,27 @@ class Lan:
     def mend(self, name: str) -> None:
         sh("ip", "-n", self.bridge_ns, "link", "set", "dev", self.hosts[name].bridge_dev, "up")
 
+    def isolate(self, name: str) -> None:
+        """Lose everything silently: the host's link stays up (no carrier change for its
+        kernel to report), but the bridge no longer forwards its frames, as when a switch or
+        router further on dies. `rejoin` undoes it."""
+        sh(
+            "ip",
+            "-n",
+            self.bridge_ns,
+            "link",
+            "set",
+            "dev",
+            self.hosts[name].bridge_dev,
+            "nomaster",
+        )
+
+    def rejoin(self, name: str) -> None:
+        sh(
+            "ip", "-n", self.bridge_ns, "link", "set", "dev", self.hosts[name].bridge_dev,
+            "master", "br0",
+        )  # fmt: skip
+
     def slow(self, name: str, rate: str) -> None:
         """Rate-limit both directions of a host's link (token bucket)."""
         host = self.hosts[name]

@@ -220,12 +220,16 @@ class PgServer:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def restart(self, mode: str = "immediate") -> None:
-        """Stop the server (`immediate`: like a crash, recovery from the WAL at start) and
-        start it again on the same folder and socket."""
+    def halt(self, mode: str = "immediate") -> None:
+        """Stop the server and keep its folder (`start` brings it back, with its data)."""
         self._run(
             "pg_ctl", "stop", "-D", str(self.datadir), "-m", mode, "-w", "-t", str(WAIT_SECONDS)
         )
+
+    def restart(self, mode: str = "immediate") -> None:
+        """Stop the server (`immediate`: like a crash, recovery from the WAL at start) and
+        start it again on the same folder and socket."""
+        self.halt(mode)
         self.start()
 
     def create_database(self, prefix: str = "t", *, tcp: bool = False) -> str:

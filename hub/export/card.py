@@ -134,6 +134,7 @@ ANNOTATION_COLUMNS = [
     ("clip_id, source_id, split", "string", "as in `clips`"),
     ("operator_id", "string", "pseudonymous operator id (see *Privacy*)"),
     ("kiosk_id", "string", "workstation the label was made at"),
+    ("site", "string", "site whose hub stored the label (one per site sharing the database)"),
     ("schema_version", "int32", "project schema version the operator saw"),
     ("values", "list<string>", "the label value(s) chosen"),
     ("segments", "list<struct<start, end, label>>", "marked time ranges, seconds"),

@@ -116,11 +116,14 @@ def _check_compatible(sources: Sequence[Source]) -> None:
 
 
 def merge_annotations(sources: Sequence[Source]) -> pa.Table:
-    """The union with `site` and `snapshot` columns; one row per annotation id."""
+    """The union with `site` and `snapshot` columns; one row per annotation id. `site` is
+    the one the snapshot's labels carry (the site hub that stored each, when several sites
+    share a database), else the snapshot's hub id."""
     parts = []
     for s in sources:
         t = s.annotations
-        t = t.append_column("site", pa.array([s.site] * t.num_rows, pa.string()))
+        if "site" not in t.column_names:
+            t = t.append_column("site", pa.array([s.site] * t.num_rows, pa.string()))
         t = t.append_column("snapshot", pa.array([s.version] * t.num_rows, pa.int32()))
         parts.append(t)
     table = pa.concat_tables(parts, promote_options="permissive")

@@ -45,6 +45,7 @@ LABEL_COLUMNS: dict[str, pa.DataType] = {
     "telemetry": pa.string(),
     "created_at": pa.float64(),
     "review": pa.int64(),
+    "site": pa.string(),
 }
 CHUNK = 64 * 1024
 

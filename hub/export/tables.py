@@ -181,6 +181,7 @@ def annotations_table(data: ExportData, prep: Prepared) -> BuiltTable:
         "split": _take(splits, clip_rows).cast(pa.string()),
         "operator_id": _take(op_pseudo, op_codes),
         "kiosk_id": col("kiosk"),
+        "site": col("site"),
         "schema_version": col("schema_version").cast(pa.int32()),
         "values": _take(value_lists, value_codes),
         "segments": _take(seg_lists, seg_codes),

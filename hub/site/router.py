@@ -75,18 +75,47 @@ KIOSK_DOMAIN = "kiosk"
 PAIR_DOMAIN = "pair"
 
 
+async def watch_database(service: HubService, every: float = DB_RETRY_SECONDS) -> None:
+    """While the database is marked lost (by the router, housekeeping or the dashboard),
+    probe it off the loop every `every` seconds; mark it back when it answers."""
+    state = service.database
+    while True:
+        await asyncio.sleep(every)
+        if not state.down:
+            continue
+        try:
+            await asyncio.to_thread(service.store.probe)
+        except DatabaseUnavailable:
+            continue
+        state.back()
+
+
 class _KeyPolicy:
     """ZAP decisions (called by pyzmq's authenticator with the client's Z85 key)."""
 
     def __init__(self, service: HubService) -> None:
         self.service = service
+        #: keys the database said were paired: admitted without asking it while it is
+        #: unreachable (asking would hold the loop for a connection timeout per kiosk)
+        self._paired: set[str] = set()
 
     def callback(self, domain: str, client_key: bytes) -> bool:
         if domain == PAIR_DOMAIN:
             return True
         if self.service.open_pairing:
             return True
-        return self.service.store.is_key_paired(client_key.decode("ascii"))
+        key = client_key.decode("ascii")
+        if self.service.database.down:
+            return key in self._paired
+        try:
+            paired = self.service.store.is_key_paired(key)
+        except DatabaseUnavailable:
+            return key in self._paired
+        if paired:
+            self._paired.add(key)
+        else:
+            self._paired.discard(key)
+        return paired
 
 
 def _bind(sock: zmq.asyncio.Socket, address: str) -> int:
@@ -200,10 +229,8 @@ class Router:
                 replies, handled = self.handle_some(backlog)
             except DatabaseUnavailable as e:
                 # nothing of this slice was committed: no replies, the kiosks send again
-                log.warning(
-                    "database unavailable, kiosk messages dropped (they are sent again): %s", e
-                )
-                await asyncio.sleep(DB_RETRY_SECONDS)
+                await self._database_lost(str(e))
+                backlog = Backlog()
                 continue
             now = time.monotonic()
             for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
@@ -212,6 +239,21 @@ class Router:
             if self.on_slice is not None:
                 self.on_slice(began, now, time.monotonic(), handled)
             await asyncio.sleep(0)
+
+    async def _database_lost(self, reason: str) -> None:
+        """Until the database answers again (`watch_database` probes it): what kiosks send
+        is read and dropped. Nothing is acked that was not stored: each kiosk keeps it in its
+        outbox and sends it again."""
+        state = self.service.database
+        state.lost(reason)
+        raw = zmq.Socket.shadow(self.sock.underlying)
+        while state.down:
+            while True:
+                try:
+                    raw.recv_multipart(zmq.NOBLOCK, copy=False)
+                except zmq.Again:
+                    break
+            await asyncio.sleep(DB_RETRY_SECONDS)
 
     def handle_some(self, backlog: Backlog) -> tuple[list[list[bytes]], list[list[zmq.Frame]]]:
         """Frames from the backlog in one transaction, until TXN_SECONDS of work; replies
@@ -270,6 +312,8 @@ class Router:
             return
         while True:
             frames = await self.pair_sock.recv_multipart(copy=False)
+            if self.service.database.down:
+                continue  # pairing needs the database: the kiosk asks again
             ident, key = frames[0].bytes, _user_id(frames[-1])
             source = _peer_address(frames[-1])
             msg = self._decode(ident, frames[1:])
@@ -278,7 +322,11 @@ class Router:
             else:  # the kiosk id it asks to pair is the one in its Hello
                 kiosk_id = msg.kiosk_id if isinstance(msg, Hello) else ""
                 pair = functools.partial(self.service.pair, source=source)
-                replies = self._handle(kiosk_id, msg, key, pair)
+                try:
+                    replies = self._handle(kiosk_id, msg, key, pair)
+                except DatabaseUnavailable as e:
+                    self.service.database.lost(str(e))
+                    continue
             for reply in replies:
                 await self.pair_sock.send_multipart([ident, codec.encode(reply)])
 
@@ -314,6 +362,8 @@ class Router:
         try:
             with self.service.store.transaction():
                 return handler(kiosk_id, msg, key)
+        except DatabaseUnavailable:
+            raise  # the whole slice is lost: the caller drops its replies
         except Exception:  # a bug must not take the hub down for everyone else
             log.exception("handling %s from %s", type(msg).__name__, kiosk_id)
             return [Error(code=ErrorCode.INTERNAL.value, detail="internal error")]

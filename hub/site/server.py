@@ -27,13 +27,13 @@ from ..models.priority import priority_config
 from ..models.runtime import compute_priorities
 from ..project import ProjectConfig, load_project, to_schema
 from ..service import HUB_VERSION, HubService
-from ..store import Store, open_store, private_folder
+from ..store import DatabaseUnavailable, Store, open_store, private_folder
 from ..store.location import SQLITE_FILE
 from ..store.predictions import set_priorities
 from . import sdnotify
 from .discovery import Advertiser
 from .keys import load_or_create
-from .router import Router
+from .router import Router, watch_database
 
 T = TypeVar("T")
 
@@ -106,12 +106,16 @@ class HubConfig:
     pairing: bool = True
     #: the pairing port to advertise when this process has no pairing socket of its own
     advertise_pair_port: int | None = None
+    #: this hub's site when several share the database (None: the database's one site)
+    site: str | None = None
 
 
 def open_hub(config: HubConfig) -> tuple[Store, ProjectConfig, HubService]:
     project, text = load_project(config.project)
     private_folder(config.data)
-    store = open_store(config.db or config.data / SQLITE_FILE, read_location=config.read_db)
+    store = open_store(
+        config.db or config.data / SQLITE_FILE, read_location=config.read_db, site=config.site
+    )
     version = store.project_version(
         project.name, text, json.dumps(msgspec.to_builtins(to_schema(project, 0)))
     )
@@ -253,6 +257,8 @@ async def run_hub(
         fitted_at = (-1, -1)
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
+            if service.database.down:
+                continue  # the router probes it; nothing to keep meanwhile
             try:
                 store.expire_leases()
                 if not config.consensus:  # another process of the site fits it
@@ -268,6 +274,8 @@ async def run_hub(
                         metrics.consensus_seconds.observe(time.perf_counter() - started)
                     if priority.mode == "disagreement":  # model vs the new consensus
                         set_priorities(store, await in_background(compute_order))
+            except DatabaseUnavailable as e:
+                service.database.lost(str(e))  # logged once; the router sees it come back
             except Exception:  # housekeeping must not take the hub down
                 log.exception("housekeeping")
 
@@ -290,6 +298,7 @@ async def run_hub(
     settle_gc()
     tasks = [
         asyncio.create_task(router.run()),
+        asyncio.create_task(watch_database(service)),
         asyncio.create_task(housekeeping()),
         *([] if store.postgres else [asyncio.create_task(checkpoints())]),  # SQLite's WAL
         asyncio.create_task(sdnotify.watchdog_loop()),

@@ -80,16 +80,19 @@ def connect_sqlite(
     return conn
 
 
-def connect_postgres(url: str) -> psycopg.Connection[Any]:
+def connect_postgres(url: str, *, link: bool = False) -> psycopg.Connection[Any]:
     """An autocommit connection to the PostgreSQL database `url` (BEGIN and COMMIT are the
     caller's); DatabaseUnavailable, in words and without the password, for a wrong
-    connection string or a server that cannot be reached."""
+    connection string or a server that cannot be reached. `link`: with the settings that
+    find a lost link in seconds (the hub's store; not a long copy, whose transaction may sit
+    idle while it checks what it read)."""
     import psycopg
 
-    from .pg.connect import CONNECT_TIMEOUT, check_reachable
+    from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, check_reachable
 
     check_reachable(url)
-    return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    extra = LINK_SETTINGS if link else {}
+    return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **extra)
 
 
 def _migrated(conn: Any, where: str, bring: Callable[[Any], int]) -> None:
@@ -120,7 +123,7 @@ def _open_postgres(url: str, readonly: bool) -> PgConnection:
     from .pg.connect import describe
     from .pg.schema import apply_schema
 
-    raw = connect_postgres(url)
+    raw = connect_postgres(url, link=True)
     if not readonly:
         _migrated(raw, describe(url), apply_schema)
     return PgConnection(raw, url=url)
@@ -133,9 +136,15 @@ class StoreBase:
 
     conn: Any  # sqlite3.Connection or PgConnection: the same calls on both
     dialect: Dialect
+    _site: str | None = None
 
     def __init__(
-        self, location: Path | str, *, readonly: bool = False, read_location: str | None = None
+        self,
+        location: Path | str,
+        *,
+        readonly: bool = False,
+        read_location: str | None = None,
+        site: str | None = None,
     ) -> None:
         if is_postgres_url(location):
             self.location: str = str(location)
@@ -150,6 +159,9 @@ class StoreBase:
         self.readonly = readonly
         #: where reads that need not be the newest may go (a PostgreSQL read replica)
         self.read_location = read_location or self.location
+        #: the site this handle writes for (labels, kiosks, pairing codes); None: the
+        #: database's one site, named by its hub id (`Meta.site`)
+        self._site = site
         self._init_state()
 
     def _init_state(self) -> None:
@@ -161,13 +173,33 @@ class StoreBase:
         #: a restart looks from the start once)
         self._gold_from: dict[str, int] = {}
 
+    def hub_id(self) -> str:
+        """The database's id (`Meta.hub_id`)."""
+        raise NotImplementedError
+
+    @property
+    def site(self) -> str:
+        """The site this handle stores labels, kiosks and pairing codes for: the name it was
+        opened with, else the database's hub id (one site, the default)."""
+        if not self._site:
+            self._site = self.hub_id()
+        return self._site
+
     @property
     def postgres(self) -> bool:
         return self.dialect is POSTGRES
 
+    def probe(self, timeout: int = 2) -> None:
+        """Whether the database answers now, on a connection of its own (safe from another
+        thread): DatabaseUnavailable with the reason otherwise. A SQLite file always does."""
+        if self.postgres:
+            from .pg.connect import check_reachable
+
+            check_reachable(self.location, timeout)
+
     def reopen(self, *, readonly: bool = True) -> StoreBase:
         """Another handle on the same database (another connection: worker threads, readers)."""
-        return type(self)(self.location, readonly=readonly)
+        return type(self)(self.location, readonly=readonly, site=self._site)
 
     def close(self) -> None:
         self.conn.close()

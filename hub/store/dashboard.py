@@ -129,6 +129,8 @@ class KioskState:
     cache_bytes: int
     version: str | None
     paired_at: float
+    #: the site whose hub saw it last (several sites on one database)
+    site: str = ""
 
 
 def online_within() -> float:
@@ -145,16 +147,18 @@ def _current_operators(store: Store) -> dict[str, str | None]:
     return {kiosk: (operator if kind == "login" else None) for kiosk, operator, kind in rows}
 
 
-def kiosks(store: Store, now: float | None = None) -> list[KioskState]:
-    """Paired kiosks; online = a heartbeat within `ONLINE_BEATS` heartbeat intervals."""
+def kiosks(store: Store, now: float | None = None, site: str | None = None) -> list[KioskState]:
+    """Paired kiosks (at `site` only, when given); online = a heartbeat within
+    `ONLINE_BEATS` heartbeat intervals."""
     now = time.time() if now is None else now
     current = _current_operators(store)
     out = []
     for row in store.conn.execute(
-        "SELECT id, last_seen, operator, outbox, cache_bytes, version, paired_at "
-        "FROM kiosks WHERE active = 1 ORDER BY id"
+        "SELECT id, last_seen, operator, outbox, cache_bytes, version, paired_at, site "
+        "FROM kiosks WHERE active = 1 AND (CAST(? AS TEXT) IS NULL OR site = ?) ORDER BY id",
+        (site, site),
     ):
-        kiosk_id, last_seen, operator, outbox, cache_bytes, version, paired_at = row
+        kiosk_id, last_seen, operator, outbox, cache_bytes, version, paired_at, at = row
         online = last_seen is not None and now - last_seen <= online_within()
         who = current.get(kiosk_id, operator) if online else None
         out.append(
@@ -167,9 +171,51 @@ def kiosks(store: Store, now: float | None = None) -> list[KioskState]:
                 cache_bytes=cache_bytes or 0,
                 version=version,
                 paired_at=paired_at,
+                site=at,
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    site: str
+    kiosks: int
+    online: int
+    labels: int
+    labels_last_hour: int
+
+
+def sites(store: Store, now: float | None = None) -> list[SiteRow]:
+    """Per site sharing the database (and this hub's own): its kiosks, how many are online,
+    its labels and those of the last hour."""
+    now = time.time() if now is None else now
+    labels = {
+        str(site): (int(n), int(hour))
+        for site, n, hour in store.conn.execute(
+            "SELECT site, count(*), coalesce(sum(CASE WHEN received_at > ? THEN 1 ELSE 0 END), 0)"
+            " FROM labels WHERE retracted = 0 GROUP BY site",
+            (now - 3600,),
+        )
+    }
+    kiosk_rows: dict[str, list[int]] = {}
+    for site, last_seen in store.conn.execute(
+        "SELECT site, last_seen FROM kiosks WHERE active = 1"
+    ):
+        row = kiosk_rows.setdefault(str(site), [0, 0])
+        row[0] += 1
+        row[1] += last_seen is not None and now - last_seen <= online_within()
+    names = sorted((set(labels) | set(kiosk_rows) | {store.site}) - {""})
+    return [
+        SiteRow(
+            site=name,
+            kiosks=kiosk_rows.get(name, [0, 0])[0],
+            online=kiosk_rows.get(name, [0, 0])[1],
+            labels=labels.get(name, (0, 0))[0],
+            labels_last_hour=labels.get(name, (0, 0))[1],
+        )
+        for name in names
+    ]
 
 
 @dataclass(frozen=True)
@@ -211,7 +257,9 @@ def totals(store: Store) -> dict[str, int]:
     return {"clips": clips, "labels": store.count_labels()}
 
 
-def counts(store: Store, now: float | None = None) -> Counts:
+def counts(store: Store, now: float | None = None, site: str | None = None) -> Counts:
+    """The project's progress; `labels` and `labels_last_hour` of `site` only, when given
+    (clips, votes needed and alerts are the program's, whichever site gave the votes)."""
     now = time.time() if now is None else now
     clips, done, votes_needed = store.conn.execute(
         "SELECT count(*), coalesce(sum(CASE WHEN n_labels >= want THEN 1 ELSE 0 END), 0), "
@@ -219,8 +267,8 @@ def counts(store: Store, now: float | None = None) -> Counts:
     ).fetchone()
     labels, last_hour = store.conn.execute(
         "SELECT count(*), coalesce(sum(CASE WHEN received_at > ? THEN 1 ELSE 0 END), 0) "
-        "FROM labels WHERE retracted = 0",
-        (now - 3600,),
+        "FROM labels WHERE retracted = 0 AND (CAST(? AS TEXT) IS NULL OR site = ?)",
+        (now - 3600, site, site),
     ).fetchone()
     alerts_open = store.conn.execute(
         "SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL"
@@ -238,16 +286,20 @@ def counts(store: Store, now: float | None = None) -> Counts:
     )
 
 
-def throughput(store: Store, now: float | None = None, hours: int = 24) -> list[tuple[float, int]]:
-    """Labels received per clock hour, the last `hours` hours, oldest first (zeros included)."""
+def throughput(
+    store: Store, now: float | None = None, hours: int = 24, site: str | None = None
+) -> list[tuple[float, int]]:
+    """Labels received per clock hour (at `site` only, when given), the last `hours` hours,
+    oldest first (zeros included)."""
     now = time.time() if now is None else now
     top = int(now // 3600) * 3600
     first = top - (hours - 1) * 3600
     got = dict(
         store.conn.execute(
             f"SELECT {store.dialect.to_int('received_at / 3600')} * 3600, count(*) FROM labels "
-            "WHERE retracted = 0 AND received_at >= ? GROUP BY 1",
-            (first,),
+            "WHERE retracted = 0 AND received_at >= ? AND (CAST(? AS TEXT) IS NULL OR site = ?) "
+            "GROUP BY 1",
+            (first, site, site),
         ).fetchall()
     )
     return [(float(h), int(got.get(h, 0))) for h in range(first, top + 1, 3600)]

@@ -95,6 +95,11 @@ def is_postgres_url(location: object) -> bool:
     return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
 
 
+#: Statements that change nothing outside a transaction: run again on a new connection when
+#: the old one turns out to have died while idle.
+_HARMLESS = ("BEGIN", "SELECT", "SET ", "SHOW ")
+
+
 class PgConnection:
     """A psycopg connection with the sqlite3 calls the store makes. Autocommit: the store
     opens and ends its transactions itself with BEGIN/COMMIT/SAVEPOINT, as on SQLite.
@@ -129,10 +134,12 @@ class PgConnection:
             raise DatabaseUnavailable("the database connection was lost; nothing uncommitted kept")
         import psycopg
 
-        from .pg.connect import CONNECT_TIMEOUT, describe
+        from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, describe
 
         try:
-            self.raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            self.raw = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **LINK_SETTINGS
+            )
             for sql in self.settings:
                 self.raw.execute(sql)
         except psycopg.OperationalError as exc:
@@ -155,16 +162,28 @@ class PgConnection:
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
-        word = sql[:8].upper()
-        if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
+        word = sql[:11].upper()
+        if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK TO"):
             ending, self._in_txn = self._in_txn, False
-            # a ROLLBACK after the connection was lost runs on a new one (a no-op there: the
-            # server rolled the old transaction back); a COMMIT cannot
-            if self.raw.closed and ending and word.startswith("COMMIT"):
+            if self.raw.closed and (ending or word.startswith("ROLLBACK")):
                 from .records import DatabaseUnavailable
 
-                raise DatabaseUnavailable("the database connection was lost before COMMIT")
-        cursor = self._run(self._conn().execute, to_psycopg(sql), params)
+                raise DatabaseUnavailable(  # (a ROLLBACK: the server has rolled it back)
+                    "the database connection was lost before the transaction ended"
+                )
+        try:
+            cursor = self._run(self._conn().execute, to_psycopg(sql), params)
+        except Exception as exc:
+            from .records import DatabaseUnavailable
+
+            # a connection that died while idle is only found out by the next statement: when
+            # that one changes nothing by itself (outside a transaction), connect again and
+            # run it once more, so that one outage is one loss, not one per connection
+            if not isinstance(exc, DatabaseUnavailable) or self._in_txn or self.url is None:
+                raise
+            if not word.startswith(_HARMLESS):
+                raise
+            cursor = self._run(self._conn().execute, to_psycopg(sql), params)
         if word.startswith("BEGIN"):
             self._in_txn = True
         return cursor

@@ -11,7 +11,8 @@ from .base import StoreBase
 
 #: Label columns of an export, in this order.
 EXPORT_LABEL_COLUMNS = (
-    'uuid, operator, clip, kiosk, schema_version, "values", segments, telemetry, created_at, review'
+    'uuid, operator, clip, kiosk, schema_version, "values", segments, telemetry, created_at, '
+    "review, site"
 )
 
 

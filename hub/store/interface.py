@@ -58,6 +58,9 @@ class Transactions(Protocol):
     def checkpoint(self, mode: str = "PASSIVE") -> tuple[int, int, int]:
         """SQLite's WAL checkpoint; (0, 0, 0) on PostgreSQL."""
 
+    def probe(self, timeout: int = 2) -> None:
+        """DatabaseUnavailable unless the database answers now (on a connection of its own)."""
+
     def close(self) -> None: ...
 
 
@@ -70,7 +73,14 @@ class MetaStore(Protocol):
         """The value under `key`, `value` stored first if there is none."""
 
     def hub_id(self) -> str:
-        """This site's id, made once and kept."""
+        """The database's (the program's) id, made once and kept."""
+
+    @property
+    def site(self) -> str:
+        """The site this handle writes for: its name, else the hub id (one site)."""
+
+    def sites(self) -> list[str]:
+        """Every site that stored a label or saw a kiosk, and this one."""
 
     def project_version(self, name: str, toml_text: str, schema_json: str) -> int:
         """The version of this project text; a changed text gets the next number."""

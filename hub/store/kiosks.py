@@ -20,21 +20,22 @@ class Kiosks(StoreBase):
     def create_pair_code(
         self, ttl: float = PAIR_CODE_TTL, digits: int = 6, kiosk: str | None = None
     ) -> str:
-        """A one-time code of `digits` digits, open for `ttl` seconds. With `kiosk`, it re-pairs
-        that kiosk id (with a new key) and pairs nothing else."""
+        """A one-time code of `digits` digits, open for `ttl` seconds, for this site's hub
+        (another site's hub refuses it). With `kiosk`, it re-pairs that kiosk id (with a new
+        key) and pairs nothing else."""
         if not MIN_CODE_DIGITS <= digits <= MAX_CODE_DIGITS:
             raise StoreError(f"a pairing code has {MIN_CODE_DIGITS} to {MAX_CODE_DIGITS} digits")
         if ttl > MAX_PAIR_CODE_TTL:
             raise StoreError(f"a pairing code lives up to {MAX_PAIR_CODE_TTL:.0f} seconds")
         code = f"{secrets.randbelow(10**digits):0{digits}d}"
-        now = time.time()
+        now, site = time.time(), self.site
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO pair_codes (code, created_at, expires_at, kiosk) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
+                "INSERT INTO pair_codes (code, created_at, expires_at, kiosk, site) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(code) DO UPDATE SET "
                 "created_at = excluded.created_at, expires_at = excluded.expires_at, "
-                "kiosk = excluded.kiosk, used_by = NULL, used_at = NULL",
-                (code, now, now + ttl, kiosk),
+                "kiosk = excluded.kiosk, site = excluded.site, used_by = NULL, used_at = NULL",
+                (code, now, now + ttl, kiosk, site),
             )
         return code
 
@@ -46,12 +47,12 @@ class Kiosks(StoreBase):
         not: 'wrong' (no such open code), 'in_use' (the kiosk id is paired with another key
         and the code is not one staff made for re-pairing it), 'other_kiosk' (the code
         re-pairs another kiosk id). Only 'wrong' is a guess; the others leave the code open."""
-        now = time.time()
+        now, site = time.time(), self.site
         with self.transaction():
             row = self.conn.execute(
                 "SELECT kiosk FROM pair_codes WHERE code = ? AND used_by IS NULL "
-                "AND expires_at > ?",
-                (code, now),
+                "AND expires_at > ? AND (site IS NULL OR site = ?)",
+                (code, now, site),
             ).fetchone()
             if row is None:
                 return "wrong"
@@ -86,9 +87,10 @@ class Kiosks(StoreBase):
     def pair_kiosk(self, kiosk_id: str, public_key: str | None = None) -> None:
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO kiosks (id, paired_at, public_key) VALUES (?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET active = 1, public_key = excluded.public_key",
-                (kiosk_id, time.time(), public_key),
+                "INSERT INTO kiosks (id, paired_at, public_key, site) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET active = 1, public_key = excluded.public_key, "
+                "site = excluded.site",
+                (kiosk_id, time.time(), public_key, self.site),
             )
 
     def unpair_kiosk(self, kiosk_id: str) -> None:
@@ -117,8 +119,8 @@ class Kiosks(StoreBase):
         outbox: int | None = None,
         cache_bytes: int | None = None,
     ) -> None:
-        sets = ["last_seen = ?"]
-        params: list[Any] = [time.time()]
+        sets = ["last_seen = ?", "site = ?"]  # a kiosk may move to another site's hub
+        params: list[Any] = [time.time(), self.site]
         for column, value in (
             ("version", version),
             ("operator", operator),

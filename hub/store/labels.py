@@ -13,7 +13,7 @@ from .records import RETRY, STORED, UNKNOWN_CLIP, BatchOutcome, Decide, NewLabel
 #: A label row's columns as `Store.labels` gives them (the same on every backend).
 LABEL_COLUMNS = (
     'uuid, operator, clip, kiosk, lease_id, schema_version, "values", segments, telemetry, '
-    "created_at, received_at, retracted, review"
+    "created_at, received_at, retracted, review, site"
 )
 
 
@@ -169,13 +169,14 @@ class Labels(Consensus):
         if not batch:
             return set()
         rows = [label_row(x, kiosk, at) for x, at in batch]
+        site = self.site
         if self.postgres:
             # one statement for the whole batch; a uuid stored meanwhile by another hub
             # process is skipped by the server, not looked up first
             from .pg.labels import INSERT
 
             columns = [list(c) for c in zip(*rows, strict=True)]
-            return {u for (u,) in self.conn.raw.execute(INSERT, columns)}
+            return {u for (u,) in self.conn.raw.execute(INSERT, [site, *columns])}
         seen: set[str] = set()  # one writer: look up, then insert the rest
         for part in chunks([x.uuid for x, _ in batch]):
             seen.update(
@@ -188,9 +189,9 @@ class Labels(Consensus):
             rows = [r for r in rows if r[0] not in seen]
         self.conn.executemany(
             "INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "
-            '"values", segments, telemetry, created_at, received_at, review) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            '"values", segments, telemetry, created_at, received_at, review, site) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*r, site) for r in rows],
         )
         return {r[0] for r in rows}
 

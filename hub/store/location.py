@@ -35,6 +35,8 @@ class LocationError(StoreError):
 class SiteFile(msgspec.Struct, forbid_unknown_fields=True):
     db: str | None = None
     read_db: str | None = None
+    #: the site's name when several sites share the database (hub.site.identity)
+    site: str | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,16 @@ class Meta(StoreBase):
             hub_id = self.meta_once("hub_id", "hub-" + secrets.token_hex(4))
         return hub_id
 
+    def sites(self) -> list[str]:
+        """Every site that has stored a label or seen a kiosk, and this one, sorted."""
+        found = {
+            str(s)
+            for (s,) in self.conn.execute(
+                "SELECT DISTINCT site FROM labels UNION SELECT DISTINCT site FROM kiosks"
+            )
+        }
+        return sorted((found | {self.site}) - {""})
+
     # ---- project -------------------------------------------------------------------------
 
     def project_version(self, name: str, toml_text: str, schema_json: str) -> int:

@@ -162,6 +162,16 @@ MIGRATIONS: list[str] = [
         SELECT kiosk, operator, max(at) FROM sessions_log WHERE kind = 'login'
         GROUP BY kiosk, operator;
     """,
+    # 10: one program, several sites on one database: the site that stored each label, the
+    # site each kiosk was last seen at, the site a pairing code was made at (it pairs there
+    # only). What was stored before belongs to the one site there was, named by its hub id.
+    """
+    ALTER TABLE labels ADD COLUMN site TEXT NOT NULL DEFAULT '';
+    ALTER TABLE kiosks ADD COLUMN site TEXT NOT NULL DEFAULT '';
+    ALTER TABLE pair_codes ADD COLUMN site TEXT;
+    UPDATE labels SET site = coalesce((SELECT value FROM meta WHERE key = 'hub_id'), '');
+    UPDATE kiosks SET site = coalesce((SELECT value FROM meta WHERE key = 'hub_id'), '');
+    """,
 ]
 
 

@@ -65,19 +65,26 @@ class Store(Meta, Media, Work, Labels, ConsensusCodes, Consensus, Operators, Kio
 
     def reopen(self, *, readonly: bool = True) -> Store:
         """Another handle on the same database (another connection: worker threads)."""
-        return Store(self.location, readonly=readonly, read_location=self.read_location)
+        return Store(
+            self.location, readonly=readonly, read_location=self.read_location, site=self._site
+        )
 
     def reader(self, cache_mib: int = 64) -> Store:
         """A handle for reads only, on the read replica when there is one (dashboard,
         background reads: a replica may be a moment behind)."""
-        store = Store(self.read_location, readonly=True)
+        store = Store(self.read_location, readonly=True, site=self._site)
         store.reads_only(cache_mib)
         return store
 
 
 def open_store(
-    location: Path | str, *, readonly: bool = False, read_location: str | None = None
+    location: Path | str,
+    *,
+    readonly: bool = False,
+    read_location: str | None = None,
+    site: str | None = None,
 ) -> Store:
     """The hub's store at `location`: a `postgresql://` URL, else a SQLite file path
-    (`read_location`: a PostgreSQL read replica for `Store.reader`)."""
-    return Store(location, readonly=readonly, read_location=read_location)
+    (`read_location`: a PostgreSQL read replica for `Store.reader`; `site`: the site this
+    hub is, when several share the database)."""
+    return Store(location, readonly=readonly, read_location=read_location, site=site)

@@ -7,7 +7,14 @@ from pathlib import Path
 from aiohttp import web
 
 from ..service import HubService
-from .auth import LOGIN_THREADS, auth_middleware, headers_middleware, lang_middleware, server_header
+from .auth import (
+    LOGIN_THREADS,
+    auth_middleware,
+    database_middleware,
+    headers_middleware,
+    lang_middleware,
+    server_header,
+)
 from .events import broadcaster_ctx, on_shutdown
 from .health import setup_health
 from .routes import setup_routes
@@ -43,7 +50,7 @@ def create_app(
     after-import hook."""
     app = web.Application(
         client_max_size=1024**2,
-        middlewares=[headers_middleware, lang_middleware, auth_middleware],
+        middlewares=[headers_middleware, lang_middleware, database_middleware, auth_middleware],
     )
     app[SERVICE] = service
     app[SETTINGS] = settings or WebSettings.from_env()

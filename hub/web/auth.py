@@ -22,7 +22,8 @@ from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 
-from ..store import accounts
+from ..database_state import utc
+from ..store import DatabaseUnavailable, accounts
 from . import templates
 from .i18n import LANGS, pick
 from .state import LANG, LOGIN_GATE, PRINCIPAL, SETTINGS, VIA_SESSION, lang, service
@@ -160,6 +161,35 @@ async def _csrf_ok(request: web.Request, expected: str) -> bool:
         value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     return bool(given) and bool(expected) and hmac.compare_digest(given, expected)
+
+
+#: Seconds after which the "database unreachable" page reloads itself (`Refresh` header).
+DB_DOWN_REFRESH = 5
+
+
+@web.middleware
+async def database_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While the site hub cannot reach its database, nothing can be read or checked (not even
+    a login): pages say so and since when (503, reloading), the API answers 503 in JSON;
+    `/healthz` and static files are served as usual."""
+    state = service(request).database
+    if request.path == "/healthz" or request.path.startswith("/static/"):
+        return await handler(request)
+    if not state.down:
+        try:
+            return await handler(request)
+        except DatabaseUnavailable as e:
+            state.lost(str(e))  # the hub's watch probes it from now on
+    from .templates.layout import database_down_page
+
+    since = utc(state.down_since or 0.0)
+    if wants_json(request):
+        return _json_error(503, state.describe(), **{"Retry-After": str(DB_DOWN_REFRESH)})
+    page = database_down_page(templates.Ctx.of(request), since, state.reason)
+    response = templates.respond(page, status=503)
+    response.headers["Refresh"] = str(DB_DOWN_REFRESH)
+    response.headers["Retry-After"] = str(DB_DOWN_REFRESH)
+    return response
 
 
 @web.middleware

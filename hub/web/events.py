@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from ..render.html import DASH, number, percent
-from ..store import Store, dashboard
-from .state import READER, Share, reader
+from ..store import DatabaseUnavailable, Store, dashboard
+from .state import READER, SERVICE, Share, reader
 from .templates import Ctx, kiosk_cells
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,13 @@ class Broadcaster:
         read = app[READER]  # off the event loop, where the router serves the kiosks
         while True:
             await asyncio.sleep(TICK)
-            if not self.listeners:
+            state = app[SERVICE].database
+            if not self.listeners or state.down:  # (the pages say so and reload)
                 continue
             try:
                 self.publish(await read(self.snapshot))
+            except DatabaseUnavailable as e:
+                state.lost(str(e))
             except Exception:  # a failed read must not end live updates for good
                 log.exception("live snapshot failed")
 

@@ -1,7 +1,8 @@
 """`GET /healthz`: 200 when the hub can do its work, 503 with the reasons when it cannot.
 
-Checked at each request: the database file is there and readable (on the dashboard's reader
-thread, within `DB_TIMEOUT`), the event loop that runs the router answered its last ticks in
+Checked at each request: the database is reachable (not marked lost by the router, which
+probes it meanwhile: then "database unreachable since …"), the database file is there and
+readable (on the dashboard's reader thread, within `DB_TIMEOUT`), the event loop that runs the router answered its last ticks in
 time (`LoopLag`: a loop held by long work stalls every kiosk), and the data folder's file
 system has room for labels and clips. Public (no login), like a load balancer's probe.
 """
@@ -75,6 +76,8 @@ async def _loop_lag_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _database(app: web.Application) -> str | None:
+    if app[SERVICE].database.down:  # the router found it so, and probes it
+        return app[SERVICE].database.describe()
     path = app[SERVICE].store.path  # None: PostgreSQL
     if path is not None and not path.is_file():
         return f"the database {path} is gone"

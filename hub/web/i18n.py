@@ -38,6 +38,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The form has expired or did not come from this site. Reload the page.",
     ),
     "not_found": ("Niet gevonden.", "Not found."),
+    "db_down": (
+        "Database onbereikbaar sinds {since}",
+        "Database unreachable since {since}",
+    ),
+    "db_down_body": (
+        "Deze site-hub kan de database van het programma niet bereiken ({reason}). De kiosks "
+        "labelen door met wat ze al hebben; alles komt één keer aan zodra de verbinding terug "
+        "is. Deze pagina laadt zichzelf opnieuw.",
+        "This site hub cannot reach the program's database ({reason}). The kiosks go on "
+        "labelling what they have; everything arrives once when the link is back. This page "
+        "reloads itself.",
+    ),
     "back": ("Terug", "Back"),
     # kiosks
     "kiosk": ("Kiosk", "Kiosk"),
@@ -89,6 +101,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "no_kiosks": ("Nog geen kiosks gekoppeld.", "No kiosks paired yet."),
     "kiosks_online": ("online", "online"),
+    "site": ("Site", "Site"),
+    "sites": ("Sites", "Sites"),
+    "all_sites": ("Alle sites", "All sites"),
+    "this_site": ("deze hub", "this hub"),
+    "site_filter": ("Toon kiosks van", "Show kiosks of"),
+    "site_filter_labels": ("Labels en doorvoer van", "Labels and throughput of"),
     # operators
     "add_operator": ("Operator toevoegen", "Add an operator"),
     "op_id": ("Id (inlognaam)", "Id (login name)"),

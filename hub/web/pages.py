@@ -36,13 +36,17 @@ async def index(request: web.Request) -> web.StreamResponse:
 def _kiosks(request: web.Request, flash: Safe | None = None, status: int = 200) -> web.Response:
     store = service(request).store
     now = time.time()
+    site = request.query.get("site") or None  # one site's kiosks (several share the database)
     page = templates.kiosks_page(
         Ctx.of(request),
-        dashboard.kiosks(store, now),
+        dashboard.kiosks(store, now, site),
         dashboard.open_pair_codes(store, now),
         flash or templates.flash_from_query(Ctx.of(request)),
         fingerprint=getattr(service(request), "fingerprint", ""),
         alarms=_alarms(request),
+        sites=dashboard.sites(store, now),
+        site=site,
+        own_site=store.site,
     )
     return respond(page, status)
 
@@ -229,12 +233,15 @@ async def statement(request: web.Request) -> web.StreamResponse:
 async def progress(request: web.Request) -> web.StreamResponse:
     svc, read = service(request), reader(request)
     now = time.time()
+    site = request.query.get("site") or None  # one site's labels (several share the database)
     page = templates.progress_page(
         Ctx.of(request),
-        await read(dashboard.counts, now),
-        await read(dashboard.throughput, now),
+        await read(dashboard.counts, now, site),
+        await read(dashboard.throughput, now, 24, site),
         await read(dashboard.label_distribution),
         await request.app[QUALITY].get(svc),
+        sites=[r.site for r in await read(dashboard.sites, now)],
+        site=site,
     )
     return respond(page)
 

@@ -54,7 +54,7 @@ def test_postgresql_restart_mid_run(tmp_path: Path, pg_server: PgServer) -> None
         assert found["counter_mismatch"] == 0
         assert verdict.labels >= sum(after) + 30
         waiting.wait_until(
-            lambda: any("database unavailable" in line or "lost" in line for line in hub.log),
+            lambda: any("database unreachable since" in line for line in hub.log),
             10,
             "the hub saying the database was unavailable",
             lambda: "".join(hub.log[-20:]),

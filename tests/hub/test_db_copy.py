@@ -137,6 +137,9 @@ def old_hub(path: Path, labels: int = 50, version: int = PG_VERSION) -> Path:
         ),
     )
     conn.execute("DELETE FROM labels WHERE uuid IN ('u0000003', 'u0000004')")  # rowid gaps
+    if version >= 10:  # labels and kiosks of two sites
+        conn.execute("UPDATE labels SET site = CASE WHEN rowid % 2 THEN 'north' ELSE 'süd' END")
+        conn.execute("UPDATE kiosks SET site = 'north'")
     conn.execute("COMMIT")
     conn.close()
     return path
@@ -241,7 +244,10 @@ def test_non_empty_target_refused_unless_force(tmp_path: Path, pg_url: str) -> N
     first = copy_database(str(source), pg_url)
     with psycopg.connect(pg_url) as conn:  # the target changes after the first copy
         conn.execute("DELETE FROM labels WHERE uuid = 'u0000010'")
-        conn.execute("INSERT INTO users VALUES ('extra', 'lead', 'h', 1.0)")
+        conn.execute(
+            "INSERT INTO users (username, role, password_hash, created_at) "
+            "VALUES ('extra', 'lead', 'h', 1.0)"
+        )
     changed = checksums(pg_url)
     with pytest.raises(CopyError, match=r"not empty \(rows in .*labels.*--force"):
         copy_database(str(source), pg_url)

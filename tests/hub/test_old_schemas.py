@@ -60,6 +60,9 @@ def test_an_old_hub_opens_migrated_with_its_data(old: Path, tmp_path: Path) -> N
         assert [o["id"] for o in store.operators()] == ["op1", "op2"]
         assert store.count_labels() == 4
         assert store.kiosk("k1")["version"] == "0.1.0"
+        # what was stored before sites existed belongs to the one site, named by its hub id
+        assert {x["site"] for x in store.labels()} == {store.hub_id()} == {store.site}
+        assert store.kiosk("k1")["site"] == store.hub_id()
         # work goes on: an assignment from the clips still wanting votes, and a label
         _, _, clips = store.assign("op2", "k1", 5, lease_seconds=600)
         assert clips and all(c["name"] in ("clip-0", "clip-1", "clip-2") for c in clips)

@@ -13,16 +13,44 @@ left out, instead of as a pool timeout half a minute later.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import ConnectionPool
 
 from ..records import DatabaseUnavailable
 
-__all__ = ["CONNECT_TIMEOUT", "DatabaseUnavailable", "check_reachable", "describe", "open_pool"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "LINK_SETTINGS",
+    "DatabaseUnavailable",
+    "check_reachable",
+    "describe",
+    "open_pool",
+]
 
 #: Seconds to wait for the first connection (a server on the LAN answers in milliseconds).
 CONNECT_TIMEOUT = 5
+#: Connection settings that find a lost link in seconds, not after TCP's quarter of an hour.
+#: The hub's side: a statement whose bytes the server has not acknowledged within
+#: `tcp_user_timeout` ms fails (the hub's loop waits that long once, then knows), and an
+#: idle connection is probed by keepalives. The server's side, set for this session: its
+#: keepalives, and `idle_in_transaction_session_timeout`, so that a transaction whose hub
+#: vanished mid-way (its link cut) is rolled back and its row locks freed within seconds,
+#: instead of holding up the other sites' hubs (a hub's transaction does milliseconds of
+#: work between statements).
+LINK_SETTINGS: dict[str, Any] = {
+    "tcp_user_timeout": 4000,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "options": (
+        "-c idle_in_transaction_session_timeout=5000 -c tcp_keepalives_idle=5 "
+        "-c tcp_keepalives_interval=2 -c tcp_keepalives_count=2"
+    ),
+}
 
 
 def describe(url: str) -> str:
@@ -43,7 +71,7 @@ def check_reachable(url: str, timeout: int = CONNECT_TIMEOUT) -> None:
     except psycopg.ProgrammingError as exc:
         raise DatabaseUnavailable(f"not a PostgreSQL connection string: {exc}") from None
     try:
-        with psycopg.connect(url, connect_timeout=timeout) as conn:
+        with psycopg.connect(url, connect_timeout=timeout, **LINK_SETTINGS) as conn:
             conn.execute("SELECT 1")
     except psycopg.OperationalError as exc:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]

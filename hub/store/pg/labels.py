@@ -17,8 +17,8 @@ import psycopg
 
 INSERT = """
 INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values",
-                    segments, telemetry, created_at, received_at, review)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                    segments, telemetry, created_at, received_at, review, site)
+SELECT *, %s::text FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
                      %s::integer[], %s::text[], %s::text[], %s::text[],
                      %s::double precision[], %s::double precision[], %s::integer[])
 ON CONFLICT (uuid) DO NOTHING

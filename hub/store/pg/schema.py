@@ -148,6 +148,13 @@ STEPS: dict[int, str] = {
         SELECT kiosk, operator, max(at) FROM sessions_log WHERE kind = 'login'
         GROUP BY kiosk, operator;
     """,
+    10: """
+    ALTER TABLE labels ADD COLUMN site text NOT NULL DEFAULT '';
+    ALTER TABLE kiosks ADD COLUMN site text NOT NULL DEFAULT '';
+    ALTER TABLE pair_codes ADD COLUMN site text;
+    UPDATE labels SET site = coalesce((SELECT value FROM meta WHERE key = 'hub_id'), '');
+    UPDATE kiosks SET site = coalesce((SELECT value FROM meta WHERE key = 'hub_id'), '');
+    """,
 }
 #: The SQLite migration number this code's PostgreSQL schema matches.
 SQLITE_VERSION = max([BASE_VERSION, *STEPS])

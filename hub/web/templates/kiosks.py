@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ...render.html import DASH, Safe, fmt, join, megabytes, number, seen
-from ...store.dashboard import KioskState, PairCode
+from ...store.dashboard import KioskState, PairCode, SiteRow
 from .context import Ctx
 from .layout import layout, path_segment, scroll_table
 
@@ -32,14 +32,20 @@ def kiosks_page(
     flash: Safe | None = None,
     fingerprint: str = "",
     alarms: Sequence[str] = (),
+    sites: Sequence[SiteRow] = (),
+    site: str | None = None,
+    own_site: str = "",
 ) -> str:
+    """`sites`: every site sharing the database (shown, with a filter, when there are
+    several); `site`: the one whose kiosks are listed (None: all); `own_site`: this hub's."""
+    several = len(sites) > 1
     rows = []
     for k in kiosks:
         cells = kiosk_cells(ctx, k)
         rows.append(
             fmt(
                 '<tr data-kiosk="{id}" data-state="kiosk:{id}" data-status="{state}">'
-                '<th scope="row">{id}</th>'
+                '<th scope="row">{id}</th>{site_cell}'
                 '<td><span class="badge" data-live="kiosk:{id}:status">{status}</span></td>'
                 '<td data-live="kiosk:{id}:last_seen" data-quiet="1">{last_seen}</td>'
                 '<td data-live="kiosk:{id}:operator">{operator}</td>'
@@ -58,16 +64,21 @@ def kiosks_page(
                 unpair=ctx.t("unpair"),
                 repair=ctx.t("repair"),
                 confirm=ctx.s("confirm_unpair", id=k.id),
+                site_cell=fmt('<td data-site="{s}">{s}</td>', s=k.site) if several else Safe(""),
                 **cells,
             )
         )
     table = (
         scroll_table(
-            [ctx.t(h) for h in ("kiosk", "status", "last_seen", "operator")]
+            [ctx.t(h) for h in ("kiosk", *(("site",) if several else ()), "status")]
+            + [ctx.t("last_seen"), ctx.t("operator")]
             + [(ctx.t("outbox"), "num"), (ctx.t("cache"), "num"), ctx.t("version"), ""],
             rows,
             cls="kiosks",
-            attrs=fmt(' data-kiosk-ids="{ids}"', ids=json.dumps([k.id for k in kiosks])),
+            # live updates list every kiosk: a page of one site's must not reload for them
+            attrs=Safe("")
+            if site
+            else fmt(' data-kiosk-ids="{ids}"', ids=json.dumps([k.id for k in kiosks])),
         )
         if kiosks
         else fmt(
@@ -99,13 +110,15 @@ def kiosks_page(
         else Safe("")
     )
     online = sum(k.online for k in kiosks)
+    live = Safe("") if site else Safe(' data-live="kiosks.online"')
+    live_total = Safe("") if site else Safe(' data-live="kiosks.total"')
     body = fmt(
         '<div class="pagehead"><h1>{title}</h1><p class="summary">'
-        '<span data-live="kiosks.online">{online}</span> / '
-        '<span data-live="kiosks.total">{total}</span> {word}</p>'
+        "<span{live}>{online}</span> / "
+        "<span{live_total}>{total}</span> {word}</p>"
         '<form method="post" action="/kiosks/pair" class="inline">{csrf}'
         '<button type="submit" class="primary" id="pair">{pair}</button></form></div>'
-        "{alarms}{codes}{table}",
+        "{alarms}{codes}{sites}{table}",
         alarms=join(
             fmt('<p class="flash error" role="alert" data-alarm>{a}</p>', a=a) for a in alarms
         ),
@@ -116,6 +129,59 @@ def kiosks_page(
         csrf=ctx.csrf_input,
         pair=ctx.t("pair"),
         codes=codes_html,
+        sites=sites_section(ctx, sites, site, own_site) if several else Safe(""),
         table=table,
+        live=live,
+        live_total=live_total,
     )
     return layout(ctx, ctx.s("kiosks"), body, active="kiosks", live=True, flash=flash)
+
+
+def sites_section(ctx: Ctx, sites: Sequence[SiteRow], site: str | None, own_site: str) -> Safe:
+    """Every site on the database: kiosks online, labels, and a filter of the list below."""
+    rows = [
+        fmt(
+            '<tr data-site-row="{s}"{current}><th scope="row">{s}{own}</th>'
+            '<td class="num">{online} / {kiosks}</td><td class="num">{labels}</td>'
+            '<td class="num">{hour}</td></tr>',
+            s=r.site,
+            current=Safe(' aria-current="true"') if r.site == site else Safe(""),
+            own=fmt(' <span class="hint">({t})</span>', t=ctx.t("this_site"))
+            if r.site == own_site
+            else Safe(""),
+            online=number(r.online),
+            kiosks=number(r.kiosks),
+            labels=number(r.labels),
+            hour=number(r.labels_last_hour),
+        )
+        for r in sites
+    ]
+    links = [
+        fmt(
+            '<a href="{href}" class="{cls}" data-site-filter="{name}"{current}>{text}</a>',
+            href="/kiosks" if name is None else f"/kiosks?site={name}",
+            cls="button small" + (" primary" if name == site else ""),
+            name=name or "",
+            current=Safe(' aria-current="page"') if name == site else Safe(""),
+            text=ctx.t("all_sites") if name is None else name,
+        )
+        for name in [None, *(r.site for r in sites)]
+    ]
+    return fmt(
+        '<section class="sites"><h2>{h}</h2>{table}'
+        '<nav class="site-filter" aria-label="{label}"><span>{label}:</span> {links}</nav>'
+        "</section>",
+        h=ctx.t("sites"),
+        table=scroll_table(
+            [
+                ctx.t("site"),
+                (ctx.t("kiosks_online"), "num"),
+                (ctx.t("labels"), "num"),
+                (ctx.t("last_hour"), "num"),
+            ],
+            rows,
+            cls="sites",
+        ),
+        label=ctx.s("site_filter"),
+        links=join(links),
+    )

@@ -123,6 +123,17 @@ def error_page(ctx: Ctx, key: str) -> str:
     return layout(ctx, ctx.s(key), body)
 
 
+def database_down_page(ctx: Ctx, since: str, reason: str) -> str:
+    """What every page shows while the site hub cannot reach its database (it cannot read
+    anything to show): since when, and that nothing is lost (the response reloads it)."""
+    body = fmt(
+        '<section class="narrow" id="db-down"><h1>{title}</h1><p>{text}</p></section>',
+        title=ctx.t("db_down", since=since),
+        text=ctx.t("db_down_body", reason=reason),
+    )
+    return layout(ctx, ctx.s("db_down", since=since), body)
+
+
 def scroll_table(
     headers: Iterable[Safe | str | tuple[Safe | str, str]],
     rows: Iterable[Safe],

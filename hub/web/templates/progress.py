@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ...consensus.overview import Overview
 from ...render import svg
-from ...render.html import fmt, join, number, percent
+from ...render.html import Safe, fmt, join, number, percent
 from ...store.dashboard import Counts
 from .context import Ctx
 from .layout import card, layout, no_data, scroll_table
@@ -19,16 +19,45 @@ def progress_page(
     throughput: Sequence[tuple[float, int]],
     distribution: dict[str, int],
     report: Overview,
+    sites: Sequence[str] = (),
+    site: str | None = None,
 ) -> str:
+    """`sites`: every site sharing the database (a filter when there are several); `site`:
+    the one whose labels and throughput are shown (live updates, the program's, then leave
+    those two cards alone)."""
     cards = join(
         [
             card(ctx.t("clips"), number(counts.clips), "counts.clips"),
             card(ctx.t("done"), number(counts.done), "counts.done"),
             card(ctx.t("backlog"), number(counts.backlog), "counts.backlog"),
             card(ctx.t("votes_needed"), number(counts.votes_needed), "counts.votes_needed"),
-            card(ctx.t("labels"), number(counts.labels), "counts.labels"),
-            card(ctx.t("last_hour"), number(counts.labels_last_hour), "counts.labels_last_hour"),
+            card(ctx.t("labels"), number(counts.labels), "" if site else "counts.labels"),
+            card(
+                ctx.t("last_hour"),
+                number(counts.labels_last_hour),
+                "" if site else "counts.labels_last_hour",
+            ),
         ]
+    )
+    links = [
+        fmt(
+            '<a href="{href}" class="{cls}" data-site-filter="{name}"{current}>{text}</a>',
+            href="/progress" if name is None else f"/progress?site={name}",
+            cls="button small" + (" primary" if name == site else ""),
+            name=name or "",
+            current=Safe(' aria-current="page"') if name == site else Safe(""),
+            text=ctx.t("all_sites") if name is None else name,
+        )
+        for name in [None, *sites]
+    ]
+    site_filter = (
+        fmt(
+            '<nav class="site-filter" aria-label="{label}"><span>{label}:</span> {links}</nav>',
+            label=ctx.s("site_filter_labels"),
+            links=join(links),
+        )
+        if len(sites) > 1
+        else Safe("")
     )
     hours = [(datetime.fromtimestamp(h).strftime("%H:00"), float(n)) for h, n in throughput]
     values = list(ctx.labels) + sorted(set(distribution) - set(ctx.labels))
@@ -50,11 +79,12 @@ def progress_page(
         else no_data(ctx)
     )
     body = fmt(
-        '<div class="pagehead"><h1>{title}</h1></div><div class="cards">{cards}</div>'
+        '<div class="pagehead"><h1>{title}</h1></div>{site_filter}<div class="cards">{cards}</div>'
         '<div class="grid2"><section><h2>{tp}</h2>{tp_chart}</section>'
         "<section><h2>{at}</h2>{at_chart}</section></div>"
         '<section><h2>{dist}</h2><div class="grid2">{dist_table}{dist_chart}</div></section>',
         title=ctx.t("progress"),
+        site_filter=site_filter,
         cards=cards,
         tp=ctx.t("throughput"),
         tp_chart=svg.bar_chart(hours, ctx.s("throughput")),

@@ -1,8 +1,8 @@
 """Make the hub databases of every earlier schema version kept beside this file:
 `python -m tests.hub.old_schemas.make` (from the repository, with its git history).
 
-Version N is made with the migrations as they were written in the first commit whose
-`hub/store/schema.py` had N of them (`git show COMMIT:hub/store/schema.py`), so the fixture is
+Version N is made with the migrations as they were written in the last commit whose
+`hub/store/schema.py` had N of them (before migration N+1 came) (`git show COMMIT:hub/store/schema.py`), so the fixture is
 what a hub of that time left on disk; then a little of everything a site has (hub id,
 project, clips, operators, a kiosk, a lease, labels, an alert, sessions; web users from
 version 2) is written with the columns version 1 already had. Run it again when a migration
@@ -91,7 +91,8 @@ def fill(conn: sqlite3.Connection, version: int) -> None:
     )
     if version >= 2:
         conn.execute(
-            "INSERT INTO users VALUES ('lea', 'lead', 'scrypt$16384$8$1$c2FsdA$aGFzaA', 1.0e9)"
+            "INSERT INTO users (username, role, password_hash, created_at) "
+            "VALUES ('lea', 'lead', 'scrypt$16384$8$1$c2FsdA$aGFzaA', 1.0e9)"
         )
 
 
@@ -112,13 +113,15 @@ def make(version: int, migrations: list[str], out: Path) -> None:
 
 def main() -> None:
     current = len(migrations_at("HEAD"))
-    made: set[int] = set()
+    # each version from the last commit that had exactly that many migrations: a migration
+    # still being written was sometimes amended before the next one came (9 gained tables)
+    last: dict[int, tuple[str, list[str]]] = {}
     for commit, migrations in history():
-        for version in range(1, min(len(migrations), current - 1) + 1):
-            if version not in made:  # from the first commit that had it
-                make(version, migrations, HERE / f"hub-v{version}.db")
-                print(f"hub-v{version}.db: schema {version} as of {commit[:10]}")
-                made.add(version)
+        last[len(migrations)] = (commit, migrations)
+    for version in range(1, current):
+        commit, migrations = next(last[n] for n in sorted(last) if n >= version)
+        make(version, migrations, HERE / f"hub-v{version}.db")
+        print(f"hub-v{version}.db: schema {version} as of {commit[:10]}")
 
 
 if __name__ == "__main__":

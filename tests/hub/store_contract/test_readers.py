@@ -125,7 +125,7 @@ def answers(store: HubStore, made: dict[str, Any]) -> dict[str, Any]:
 def test_same_answers_on_sqlite_and_postgresql(tmp_path: Path, pg_url: str) -> None:
     results = []
     for location in (tmp_path / "hub.db", pg_url):
-        store = Store(location)
+        store = Store(location, site="north")
         try:
             made = fill(store)
             results.append((made, answers(store, made)))

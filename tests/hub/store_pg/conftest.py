@@ -54,6 +54,7 @@ def store_on(conn: psycopg.Connection) -> Store:
     store.conn = PgConnection(conn, autocommit=False)
     store.dialect = POSTGRES
     store.location, store.path, store.readonly = "", None, False
+    store._site = "north"  # named: no hub id to make inside the test's open transactions
     store._init_state()
     return store
 
