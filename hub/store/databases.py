@@ -475,6 +475,9 @@ class PgDatabase(Database):
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
+        # planner statistics for the rows just copied: without them the first queries plan
+        # for empty tables (a full scan per work request) until autovacuum gets round to it
+        self.conn.execute("ANALYZE")
 
     def rollback(self) -> None:
         if self.conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:

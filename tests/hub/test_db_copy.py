@@ -168,9 +168,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def pg_rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+def pg_rows(url: str, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
 
 
 def labels_copying(admin: psycopg.Connection[Any], dbname: str) -> bool:
@@ -191,6 +191,9 @@ def test_sqlite_to_postgres_and_back_keeps_every_value(tmp_path: Path, pg_url: s
     assert report.created_schema and not report.replaced
     assert report.tables["labels"].rows == 48 and report.tables["clips"].rows == 10
     assert pg_rows(pg_url, "SELECT max(version) FROM schema_version") == [(PG_VERSION,)]
+    # planner statistics made for the copied rows (not left for autovacuum)
+    analyzed = "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = %s"
+    assert pg_rows(pg_url, analyzed, ["labels"]) == [(True,)]
     # labels keep their arrival order: SQLite's rowid is PostgreSQL's seq, gaps and all
     seqs = [r[0] for r in pg_rows(pg_url, "SELECT seq FROM labels ORDER BY seq")]
     assert seqs == [1, 2, 3] + list(range(6, 51))
