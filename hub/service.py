@@ -27,6 +27,7 @@ from .pairing import BURN_AFTER, PairingGuard
 from .project import ProjectConfig, to_policy
 from .ratelimit import TokenBucket
 from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
+from .store.kiosk_locks import kiosk_locked_until, kiosk_pin_failed, kiosk_pin_ok
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,6 @@ class KioskSession:
     capabilities: frozenset[str] = frozenset()
 
 
-@dataclass
-class KioskLock:
-    """Wrong PINs at one kiosk id, kept across its connections (a new Hello keeps them)."""
-
-    failed: int = 0
-    locked_until: float = 0.0
-
-
 def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
     return m.Error(code=code.value, detail=detail, ref=ref)
 
@@ -97,7 +90,6 @@ class HubService:
         self.hub_id = store.hub_id()
         self.fingerprint = ""  # of the hub's CurveZMQ key, set by the server
         self.sessions: dict[str, KioskSession] = {}
-        self.kiosk_locks: dict[str, KioskLock] = {}
         #: (kiosk, operator) -> when the hub last saw that login (a cache of the store's)
         self._logins: dict[tuple[str, str], float] = {}
         #: rate limits and lock-outs of the pairing socket
@@ -340,8 +332,7 @@ class HubService:
         session = self.sessions.get(kiosk_id)
         if session is None or session.key != key:
             return
-        lock = self.kiosk_locks.get(kiosk_id)
-        if lock is not None and lock.locked_until > time.time():
+        if kiosk_locked_until(self.store, kiosk_id) > time.time():
             return
         op = self.store.operator(msg.operator)
         if op is None or not op["active"] or op["locked_until"] > time.time():
@@ -352,17 +343,16 @@ class HubService:
         self._pin_checks[(msg.operator, msg.pin)] = (op["pin_hash"], ok)
 
     def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
-        lock = self.kiosk_locks.setdefault(session.kiosk_id, KioskLock())
-        if lock.locked_until > time.time():  # someone at this kiosk tries many PINs
+        # wrong PINs at a kiosk are counted in the store: every process of the site sees them
+        if kiosk_locked_until(self.store, session.kiosk_id) > time.time():
             return [m.LoginResult(operator=msg.operator, ok=False, reason="locked")]
         result = self._check_login(session, msg)
         if result[0].ok:  # type: ignore[attr-defined]
-            lock.failed = 0
+            kiosk_pin_ok(self.store, session.kiosk_id)
         else:
-            lock.failed += 1
-            if lock.failed >= KIOSK_LOCK_AFTER:
-                extra = lock.failed - KIOSK_LOCK_AFTER
-                lock.locked_until = time.time() + KIOSK_LOCK_SECONDS * 2**extra
+            kiosk_pin_failed(
+                self.store, session.kiosk_id, time.time(), KIOSK_LOCK_AFTER, KIOSK_LOCK_SECONDS
+            )
         return result
 
     def _check_login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
