@@ -50,19 +50,21 @@ def _site(tmp_path: Path, db_url: str | None = None) -> HubProc:
     return hub
 
 
-def _kiosks(tmp_path: Path, hub: HubProc, ports: list[int]) -> list[KioskProc]:
-    """KIOSKS kiosks whose ids spread them evenly over the processes at `ports` (kiosk ids
-    picked with the kiosks' own `spread`, so that the test knows where each should go)."""
-    site = [
-        HubAddress(endpoint=f"tcp://127.0.0.1:{p}", hub_id="", project="", fingerprint="")
-        for p in ports
-    ]
+def kiosk_ids(endpoints: list[str]) -> list[str]:
+    """KIOSKS kiosk ids that spread evenly over the processes at `endpoints` (picked with the
+    kiosks' own `spread`, so that the test knows where each should go)."""
+    site = [HubAddress(endpoint=e, hub_id="", project="", fingerprint="") for e in endpoints]
     per: dict[str, list[str]] = {a.endpoint: [] for a in site}
     for n in range(1, 200):
         first = spread(site, f"k{n}")[0].endpoint
-        if len(per[first]) < KIOSKS // len(ports):
+        if len(per[first]) < KIOSKS // len(endpoints):
             per[first].append(f"k{n}")
-    names = [name for chosen in per.values() for name in chosen]
+    return [name for chosen in per.values() for name in chosen]
+
+
+def _kiosks(tmp_path: Path, hub: HubProc, ports: list[int]) -> list[KioskProc]:
+    """KIOSKS kiosks on this host, spread evenly over the processes at `ports`."""
+    names = kiosk_ids([f"tcp://127.0.0.1:{p}" for p in ports])
     return [
         KioskProc(
             name,
@@ -77,20 +79,26 @@ def _kiosks(tmp_path: Path, hub: HubProc, ports: list[int]) -> list[KioskProc]:
 
 
 def _kill_one_and_check(
-    kiosks: list[KioskProc], ports: dict[int, int], kill: Callable[[int], None]
+    kiosks: list[KioskProc],
+    ports: dict[int, int],
+    kill: Callable[[int], None],
+    connections: Callable[[int], int] | None = None,
 ) -> dict[int, int]:
     """Kill the process (index → kiosk port) holding the most kiosks; wait until its kiosks
-    are welcomed elsewhere and everyone labels on. Returns the kiosks held before."""
+    are welcomed elsewhere and everyone labels on. Returns the kiosks held before.
+    `connections`: the kiosks a process holds, by index (default: `_connections` of its
+    port on this host)."""
+    held_by = connections or (lambda i: _connections(ports[i]))
     for k in kiosks:
         k.wait_event("labelled", 5, timeout=60)
-    held = {i: _connections(port) for i, port in ports.items()}
+    held = {i: held_by(i) for i in ports}
     assert held == {i: KIOSKS // len(ports) for i in ports}, held  # spread as they chose
     victim = max(held, key=lambda i: held[i])
     kill(victim)
     wait_until(  # exactly those of the dead process are welcomed again, and all are connected
         lambda: (
             sum(k.count("welcome") for k in kiosks) >= KIOSKS + held[victim]
-            and sum(_connections(port) for port in ports.values()) == KIOSKS
+            and sum(held_by(i) for i in ports) == KIOSKS
         ),
         60,
         "the dead process's kiosks back",
