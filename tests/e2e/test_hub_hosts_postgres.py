@@ -20,6 +20,7 @@ from tests.e2e.test_hub_workers import KIOSKS, _invariants, _kill_one_and_check,
 from tests.faults import KioskProc
 from tests.netns import Host, Lan, netns_available
 from tests.pg import running_server
+from tests.waiting import wait_until
 
 reason = netns_available()
 pytestmark = [
@@ -40,6 +41,19 @@ def _held(host: Host) -> int:
         check=True,
     ).stdout
     return len([line for line in out.splitlines() if line.strip()])
+
+
+def _fitters(url: str) -> list[str]:
+    """The addresses of the sessions holding an advisory lock on the database (the hub
+    process that fits consensus: hub/store/fitter.py)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT host(a.client_addr) FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+            "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()"
+        ).fetchall()
+    return [r[0] for r in rows]
 
 
 def test_kiosks_move_to_the_other_machine_when_one_hub_is_killed(tmp_path: Path) -> None:
@@ -87,11 +101,20 @@ def test_kiosks_move_to_the_other_machine_when_one_hub_is_killed(tmp_path: Path)
                             netns=host.ns,
                         ).start()
                     )  # fmt: skip
-                _kill_one_and_check(
+                held = _kill_one_and_check(
                     kiosks,
                     {i: PORT for i in hubs},
                     lambda i: hubs[i].kill(signal.SIGKILL),
                     connections=lambda i: _held(hosts[i]),
+                )
+                # one consensus fitter for the site: the survivor holds the lock now (it
+                # had it, or took it over from the killed one)
+                survivor = hosts[1 - max(held, key=lambda i: held[i])].ip
+                wait_until(
+                    lambda: _fitters(url) == [survivor],
+                    30,
+                    "the survivor fitting consensus",
+                    lambda: str(_fitters(url)),
                 )
             finally:
                 for k in kiosks:
