@@ -23,11 +23,12 @@ from protocol.pins import kiosk_verifier, verify_login_proof, verify_pin
 from protocol.version import package_version
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
-from .pairing import BURN_AFTER, PairingGuard
+from .pairing import BURN_AFTER, FORGET_SECONDS, PairingGuard
 from .project import ProjectConfig, to_policy
 from .ratelimit import TokenBucket
 from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
 from .store.kiosk_locks import kiosk_locked_until, kiosk_pin_failed, kiosk_pin_ok
+from .store.pairing_counts import count_wrong_pair_code
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +284,11 @@ class HubService:
             return [error(ErrorCode.UNPAIRED, "pairing needs a Hello with a code from staff")]
         outcome = self.store.claim_pair_code(msg.pair_code, kiosk_id, public_key=key or None)
         if outcome == "wrong":
-            if self.pairing.wrong_code(source, now, msg.pair_code):
+            counted = self.pairing.total_wrong
+            burn = self.pairing.wrong_code(source, now, msg.pair_code)
+            if self.pairing.total_wrong > counted:  # a new wrong code: the site counts it too
+                burn = count_wrong_pair_code(self.store, now, BURN_AFTER, FORGET_SECONDS) or burn
+            if burn:
                 withdrawn = self.store.withdraw_pair_codes(now)
                 log.warning(
                     "pairing: %d wrong codes, %d open codes withdrawn", BURN_AFTER, withdrawn

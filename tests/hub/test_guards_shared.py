@@ -1,6 +1,8 @@
-"""Wrong PINs at a kiosk with several hub processes on one database: each process has its own
-`HubService` on its own connection; the kiosk's lock-out counts the wrong PINs typed at all of
-them (a kiosk moving between processes, or trying them in turn, gets no more tries). On both
+"""Guards against guessing with several hub processes on one database, each process with its
+own `HubService` on its own connection: a kiosk's lock-out counts the wrong PINs typed at all
+of them (a kiosk moving between processes, or trying them in turn, gets no more tries), an
+operator's wrong PINs counted at once at two processes both count, and the wrong pairing
+codes that withdraw every open code add up over every machine's pairing socket. On both
 engines."""
 
 from __future__ import annotations
@@ -104,3 +106,20 @@ def test_wrong_pins_counted_at_two_processes_at_once_both_count(pg_url: str) -> 
     assert done.is_set()
     failed = first.conn.execute("SELECT failed FROM operators WHERE id = 'op1'").fetchone()[0]
     assert failed == 2
+
+
+def test_wrong_pairing_codes_at_every_machine_withdraw_the_open_codes(
+    location: str, tmp_path: Path
+) -> None:
+    from hub.pairing import BURN_AFTER
+
+    services = _processes(location, tmp_path)
+    code = services[0].store.create_pair_code()
+    for i in range(BURN_AFTER):  # a wrong code each from many sources, at both machines
+        hello = m.Hello(kiosk_id=f"x{i}", version="t", pair_code=f"{i:06d}x")
+        (reply,) = services[i % 2].pair(f"x{i}", hello, f"KEY{i}", source=f"10.0.{i}.1")
+        assert reply.code == "unpaired"
+    # the open code was withdrawn: it pairs no kiosk, at either machine
+    for s in services:
+        hello = m.Hello(kiosk_id="k9", version="t", pair_code=code)
+        assert s.pair("k9", hello, "KEY9", source="10.1.0.1")[0].code == "unpaired"
