@@ -38,9 +38,10 @@ def _connections(port: int) -> int:
 
 def _site(tmp_path: Path, db_url: str | None = None) -> HubProc:
     """Two labels per clip, fixed (max_votes = redundancy): the end-of-run audit counts a clip
-    whose wanted votes the consensus lowered after a third operator got it as over-assigned,
-    and two separate processes each fit their own consensus, which moves `want` back and forth
-    (seen: 5 and 11 such clips in two runs of 10)."""
+    whose wanted votes the consensus lowered after a third operator got it as over-assigned
+    (seen: 5 and 11 such clips in two runs of 10, when each separate process still fitted its
+    own consensus; one fitter per site now, hub/store/fitter.py, but a refit may still lower
+    `want`)."""
     hub = make_hub(tmp_path, operators=KIOSKS, db_url=db_url)
     hub.project = write_project(tmp_path / "project.toml", redundancy=2)
     text = hub.project.read_text()
