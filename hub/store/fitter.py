@@ -51,9 +51,13 @@ class FitterLock:
             conn = psycopg.connect(self.location, autocommit=True, connect_timeout=5)
         except psycopg.Error:
             return False
-        got = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]
-        if not got:
-            conn.close()
+        try:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        except psycopg.Error:  # the server went away in between
+            row = None
+        if row is None or not row[0]:
+            with contextlib.suppress(Exception):
+                conn.close()
             return False
         self._conn = conn
         log.info("this process fits consensus (holds the fitter lock)")
