@@ -36,7 +36,7 @@ def _connections(port: int) -> int:
     return len([line for line in out.splitlines() if line.strip()])
 
 
-def _site(tmp_path: Path, db_url: str | None = None) -> HubProc:
+def _site(tmp_path: Path, db_url: str | None = None, clips: int = 300) -> HubProc:
     """Two labels per clip, fixed (max_votes = redundancy): the end-of-run audit counts a clip
     whose wanted votes the consensus lowered after a third operator got it as over-assigned
     (seen: 5 and 11 such clips in two runs of 10, when each separate process still fitted its
@@ -47,7 +47,7 @@ def _site(tmp_path: Path, db_url: str | None = None) -> HubProc:
     text = hub.project.read_text()
     assert "max_votes = 5" in text
     hub.project.write_text(text.replace("max_votes = 5", "max_votes = 2"))
-    seed_clips(hub.data, 300, 4000, want=2, db=db_url)
+    seed_clips(hub.data, clips, 4000, want=2, db=db_url)
     return hub
 
 

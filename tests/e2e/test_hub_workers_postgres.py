@@ -34,7 +34,9 @@ def _workers(hub: HubProc) -> dict[int, tuple[int, int]]:
 
 
 def _start(tmp_path: Path, url: str) -> HubProc:
-    hub = _site(tmp_path, db_url=url)
+    # work for everyone to the end: a kiosk whose message was dropped during the restart
+    # waits for its resend while the others label at 20/s (300 clips ran out in one run)
+    hub = _site(tmp_path, db_url=url, clips=1200)
     hub.extra = ["--open-pairing", "--workers", "2"]
     return hub.start()  # back at the first worker's "ready"
 
@@ -79,8 +81,12 @@ def test_workers_on_postgresql_carry_on_through_a_server_restart(
             k.wait_event("labelled", 5, timeout=60)
         pg_server.restart()  # immediate: open transactions die with the server
         after = [k.count("labelled") for k in kiosks]
-        for k, n in zip(kiosks, after, strict=True):  # labelling goes on, at both workers
-            k.wait_event("labelled", n + 10, timeout=60)
+        try:
+            for k, n in zip(kiosks, after, strict=True):  # labelling goes on, at both workers
+                k.wait_event("labelled", n + 10, timeout=60)
+        except AssertionError as e:
+            events = "\n".join(f"{k.kiosk_id}: {k.tail(60)}" for k in kiosks)
+            raise AssertionError(f"{e}\nhub:\n{''.join(hub.log[-60:])}\n{events}") from None
         for k in kiosks:
             k.kill(signal.SIGTERM)  # drains its outbox first
         # the workers stayed up: no restart by the supervisor, no kiosk had to move
