@@ -25,10 +25,12 @@ from protocol.version import package_version
 
 from .consensus.assignment import ClipState, OperatorStats, gold_quota, is_training, votes_wanted
 from .database_state import DatabaseState
-from .pairing import BURN_AFTER, PairingGuard
+from .pairing import BURN_AFTER, FORGET_SECONDS, PairingGuard
 from .project import ProjectConfig, to_policy
 from .ratelimit import TokenBucket
 from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
+from .store.kiosk_locks import kiosk_locked_until, kiosk_pin_failed, kiosk_pin_ok
+from .store.pairing_counts import count_wrong_pair_code
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +71,6 @@ class KioskSession:
     capabilities: frozenset[str] = frozenset()
 
 
-@dataclass
-class KioskLock:
-    """Wrong PINs at one kiosk id, kept across its connections (a new Hello keeps them)."""
-
-    failed: int = 0
-    locked_until: float = 0.0
-
-
 def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
     return m.Error(code=code.value, detail=detail, ref=ref)
 
@@ -104,7 +98,6 @@ class HubService:
         #: whether the database is reachable (the router keeps it; the web shows it)
         self.database = DatabaseState()
         self.sessions: dict[str, KioskSession] = {}
-        self.kiosk_locks: dict[str, KioskLock] = {}
         #: (kiosk, operator) -> when the hub last saw that login (a cache of the store's)
         self._logins: dict[tuple[str, str], float] = {}
         #: rate limits and lock-outs of the pairing socket
@@ -298,7 +291,11 @@ class HubService:
             return [error(ErrorCode.UNPAIRED, "pairing needs a Hello with a code from staff")]
         outcome = self.store.claim_pair_code(msg.pair_code, kiosk_id, public_key=key or None)
         if outcome == "wrong":
-            if self.pairing.wrong_code(source, now, msg.pair_code):
+            counted = self.pairing.total_wrong
+            burn = self.pairing.wrong_code(source, now, msg.pair_code)
+            if self.pairing.total_wrong > counted:  # a new wrong code: the site counts it too
+                burn = count_wrong_pair_code(self.store, now, BURN_AFTER, FORGET_SECONDS) or burn
+            if burn:
                 withdrawn = self.store.withdraw_pair_codes(now)
                 log.warning(
                     "pairing: %d wrong codes, %d open codes withdrawn", BURN_AFTER, withdrawn
@@ -347,8 +344,7 @@ class HubService:
         session = self.sessions.get(kiosk_id)
         if session is None or session.key != key:
             return
-        lock = self.kiosk_locks.get(kiosk_id)
-        if lock is not None and lock.locked_until > time.time():
+        if kiosk_locked_until(self.store, kiosk_id) > time.time():
             return
         op = self.store.operator(msg.operator)
         if op is None or not op["active"] or op["locked_until"] > time.time():
@@ -359,17 +355,16 @@ class HubService:
         self._pin_checks[(msg.operator, msg.pin)] = (op["pin_hash"], ok)
 
     def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
-        lock = self.kiosk_locks.setdefault(session.kiosk_id, KioskLock())
-        if lock.locked_until > time.time():  # someone at this kiosk tries many PINs
+        # wrong PINs at a kiosk are counted in the store: every process of the site sees them
+        if kiosk_locked_until(self.store, session.kiosk_id) > time.time():
             return [m.LoginResult(operator=msg.operator, ok=False, reason="locked")]
         result = self._check_login(session, msg)
         if result[0].ok:  # type: ignore[attr-defined]
-            lock.failed = 0
+            kiosk_pin_ok(self.store, session.kiosk_id)
         else:
-            lock.failed += 1
-            if lock.failed >= KIOSK_LOCK_AFTER:
-                extra = lock.failed - KIOSK_LOCK_AFTER
-                lock.locked_until = time.time() + KIOSK_LOCK_SECONDS * 2**extra
+            kiosk_pin_failed(
+                self.store, session.kiosk_id, time.time(), KIOSK_LOCK_AFTER, KIOSK_LOCK_SECONDS
+            )
         return result
 
     def _check_login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:

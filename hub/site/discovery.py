@@ -30,6 +30,11 @@ class Advertiser:
         host = socket.gethostname().split(".")[0] or "hub"
         if addresses is None:
             addresses = interfaces if interfaces else _local_addresses()
+        if instance is not None and addresses:
+            # the processes of a site on several machines may share a port, and cloned
+            # machines a host name: the address keeps each process's service and host names
+            # its own (else kiosks resolve two processes to one address)
+            instance = f"{instance}-{addresses[0].replace('.', '-').replace(':', '-')}"
         self.info = ServiceInfo(
             c.SERVICE_TYPE,
             f"{instance or hub_id}.{c.SERVICE_TYPE}",

@@ -28,6 +28,7 @@ from ..models.runtime import compute_priorities
 from ..project import ProjectConfig, load_project, to_schema
 from ..service import HUB_VERSION, HubService
 from ..store import DatabaseUnavailable, Store, open_store, private_folder
+from ..store.fitter import FitterLock
 from ..store.location import SQLITE_FILE
 from ..store.predictions import set_priorities
 from . import sdnotify
@@ -253,6 +254,9 @@ async def run_hub(
         mark = (service.retraction_mark(reader), reader.last_label_rowid())
         return mark, None if mark == fitted_at else service.consensus_rows(reader)
 
+    # one consensus fitter per site: another process (another machine) may hold the lock
+    fitter = FitterLock(store.location) if config.consensus else None
+
     async def housekeeping() -> None:
         fitted_at = (-1, -1)
         while True:
@@ -261,7 +265,8 @@ async def run_hub(
                 continue  # the router probes it; nothing to keep meanwhile
             try:
                 store.expire_leases()
-                if not config.consensus:  # another process of the site fits it
+                if fitter is None or not await in_background(fitter.held):
+                    fitted_at = (-1, -1)  # another process fits; if it dies, start over
                     continue
                 started = time.perf_counter()
                 mark, rows = await in_background(own_connection, fit_consensus, fitted_at)

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..project import load_project
 from ..store import Store
+from ..store.location import SQLITE_FILE
 from .server import HubConfig, run_hub
 
 #: Seconds a worker must have run before its death counts as "ran for a while": a worker that
@@ -89,7 +90,8 @@ def run_workers(config: HubConfig, n: int) -> None:
     if n < 2:
         raise ValueError("--workers wants 2 or more (one process: leave it out)")
     load_project(config.project)  # a bad project: one clear error, no worker started
-    store = Store(config.data / "hub.db")  # migrations run once, here, before any worker
+    # migrations run once, here, before any worker (on the database the workers will use)
+    store = Store(config.db or config.data / SQLITE_FILE)
     store.close()
     ctx = multiprocessing.get_context("spawn")
     configs = worker_configs(config, n)

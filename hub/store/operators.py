@@ -77,16 +77,20 @@ class Operators(StoreBase):
                     (operator_id,),
                 )
                 return 0.0
-            failed = (
-                self._one("SELECT failed FROM operators WHERE id = ?", [operator_id]) or 0
-            ) + 1
+            # one atomic increment: two hub processes counting at once both count (a read
+            # then a write would lose one under PostgreSQL's read committed)
+            failed = self._one(
+                "UPDATE operators SET failed = failed + 1 WHERE id = ? RETURNING failed",
+                [operator_id],
+            )
+            if failed is None:  # no such operator
+                return 0.0
             locked = 0.0
             if failed >= LOCKOUT_AFTER:
                 locked = now + LOCKOUT_BASE_SECONDS * 2 ** (failed - LOCKOUT_AFTER)
-            self.conn.execute(
-                "UPDATE operators SET failed = ?, locked_until = ? WHERE id = ?",
-                (failed, locked, operator_id),
-            )
+                self.conn.execute(
+                    "UPDATE operators SET locked_until = ? WHERE id = ?", (locked, operator_id)
+                )
             return locked
 
     def log_session(self, operator_id: str, kiosk: str, kind: str) -> None:
