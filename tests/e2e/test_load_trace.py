@@ -14,7 +14,7 @@ from benchmarks import load, trace_report
 
 def _kiosk(**kw: float) -> load.SimKiosk:
     s = load.Settings(
-        endpoint="tcp://127.0.0.1:9",
+        endpoints=["tcp://127.0.0.1:9"],
         server_key="0" * 40,
         duration=1,
         rate=5,
@@ -25,7 +25,7 @@ def _kiosk(**kw: float) -> load.SimKiosk:
         **kw,
     )
     ctx = zmq.Context.instance()
-    return load.SimKiosk(ctx, "k1", "op1", s, load.Stats())
+    return load.SimKiosk(ctx, "k-1", "op1", s, load.Stats())
 
 
 def test_jitter_varies_each_interval_around_the_rate() -> None:
