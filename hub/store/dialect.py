@@ -11,6 +11,7 @@ fragment from the connection's `Dialect`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -161,7 +162,15 @@ class PgConnection:
                 raise  # the statement failed, the connection is fine (e.g. a deadlock)
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] = (),
+        *,
+        prepare: bool | None = None,
+    ) -> psycopg.Cursor:
+        """`prepare=False`: planned anew at each call (psycopg prepares a statement after five
+        runs, and a generic plan made while a table was nearly empty can stay a full scan)."""
         word = sql[:11].upper()
         if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK TO"):
             ending, self._in_txn = self._in_txn, False
@@ -172,7 +181,9 @@ class PgConnection:
                     "the database connection was lost before the transaction ended"
                 )
         try:
-            cursor = self._run(self._conn().execute, to_psycopg(sql), params)
+            cursor = self._run(
+                functools.partial(self._conn().execute, prepare=prepare), to_psycopg(sql), params
+            )
         except Exception as exc:
             from .records import DatabaseUnavailable
 
@@ -183,7 +194,9 @@ class PgConnection:
                 raise
             if not word.startswith(_HARMLESS):
                 raise
-            cursor = self._run(self._conn().execute, to_psycopg(sql), params)
+            cursor = self._run(
+                functools.partial(self._conn().execute, prepare=prepare), to_psycopg(sql), params
+            )
         if word.startswith("BEGIN"):
             self._in_txn = True
         return cursor

@@ -158,16 +158,14 @@ class Work(StoreBase):
         """`assign` (not training) where several hub processes hand out work at once: the
         gold share is chosen first (reads), then one statement picks the work clips and takes
         their slots (`hub.store.pg.work.PICK`: FOR UPDATE SKIP LOCKED, only as many as are
-        kept) and writes the lease and the assignments: atomic on its own, so no savepoint
-        of its own (a round trip each way to the server)."""
-        from .pg.work import has_work, lease_work
+        kept) and writes the lease and the assignments."""
+        from .pg.work import has_work
 
         golds = self._unseen_gold(operator_id, min(gold, count), excluded) if gold > 0 else []
         need = count - len(golds)
         # gold without work only when the gold fills the whole request and work is there
         alone = bool(golds) and need <= 0 and has_work(self.conn.raw, operator_id)
-        work = lease_work(
-            self.conn.raw,
+        work = self._lease_work_once(
             operator_id,
             kiosk_id,
             max(need, 0),
@@ -182,6 +180,23 @@ class Work(StoreBase):
         if chosen and self._swept_to is not None and expires <= self._swept_to:
             self._swept_to = None  # swept ahead of the clock (tests): sweep it all again
         return lease_id, expires, chosen
+
+    def _lease_work_once(self, operator_id: str, *args: Any) -> list[dict[str, Any]]:
+        """`hub.store.pg.work.lease_work` in a savepoint, run a second time if it clashed with
+        a request for the same operator that another hub process committed meanwhile: the
+        pick's snapshot is taken when the statement starts, so it cannot see that
+        assignment, and the primary key of `assignments` refuses the second one. The second
+        run's snapshot sees it. Nothing is ever assigned twice; the clash costs one retry."""
+        import psycopg
+
+        from .pg.work import lease_work
+
+        try:
+            with self.transaction():
+                return lease_work(self.conn.raw, operator_id, *args)
+        except psycopg.errors.UniqueViolation:
+            with self.transaction():
+                return lease_work(self.conn.raw, operator_id, *args)
 
     @staticmethod
     def _spread(work: list[dict[str, Any]], golds: list[dict[str, Any]]) -> list[dict[str, Any]]:
