@@ -124,18 +124,23 @@ def _invariants(hub: HubProc, kiosks: list[KioskProc]) -> None:
     assert found["over_assigned"] == 0 and found["repeated_for_operator"] == 0, found
 
 
-def test_kiosks_carry_on_when_a_worker_is_killed(tmp_path: Path) -> None:
-    hub = _site(tmp_path)
-    hub.extra = ["--open-pairing", "--workers", "2"]
-    hub.start()  # back at the first worker's "ready"
+def _workers(hub: HubProc) -> dict[int, tuple[int, int]]:
+    """index -> (pid, kiosk port) of each worker, from the supervisor's log (latest line)."""
+    wait_until(lambda: any("2 workers ready" in line for line in hub.log), 60, "workers")
+    workers = {}
+    for line in list(hub.log):
+        if m := re.search(r"hub worker (\d+): pid (\d+) port (\d+)", line):
+            workers[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    assert len(workers) == 2 and workers[0][1] != workers[1][1], hub.log
+    return workers
+
+
+def kill_a_worker_and_check(tmp_path: Path, hub: HubProc) -> None:
+    """Kiosks at both workers of `hub` (`serve --workers 2`, started); SIGKILL of one worker:
+    its kiosks come back once, the supervisor restarts it, then the invariants hold."""
     kiosks: list[KioskProc] = []
     try:
-        wait_until(lambda: any("2 workers ready" in line for line in hub.log), 60, "workers")
-        workers = {}  # index -> (pid, kiosk port)
-        for line in list(hub.log):
-            if m := re.search(r"hub worker (\d+): pid (\d+) port (\d+)", line):
-                workers[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
-        assert len(workers) == 2 and workers[0][1] != workers[1][1], hub.log
+        workers = _workers(hub)
         kiosks = _kiosks(tmp_path, hub, [port for _, port in workers.values()])
         held = _kill_one_and_check(
             kiosks,
@@ -154,6 +159,13 @@ def test_kiosks_carry_on_when_a_worker_is_killed(tmp_path: Path) -> None:
         hub.kill(signal.SIGTERM)
     assert any("workers stopped" in line for line in hub.log[-20:]), hub.log[-20:]
     _invariants(hub, kiosks)
+
+
+def test_kiosks_carry_on_when_a_worker_is_killed(tmp_path: Path) -> None:
+    hub = _site(tmp_path)
+    hub.extra = ["--open-pairing", "--workers", "2"]
+    hub.start()  # back at the first worker's "ready"
+    kill_a_worker_and_check(tmp_path, hub)
 
 
 def test_kiosks_move_to_the_other_process_when_one_is_killed(tmp_path: Path) -> None:

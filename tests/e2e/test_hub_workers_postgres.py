@@ -6,31 +6,24 @@ doubled, repeated for an operator or over-assigned. Real hub, kiosk and PostgreS
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import HubProc
-from tests.e2e.test_hub_workers import KIOSKS, _invariants, _kill_one_and_check, _kiosks, _site
+from tests.e2e.test_hub_workers import (
+    KIOSKS,
+    _invariants,
+    _kiosks,
+    _site,
+    _workers,
+    kill_a_worker_and_check,
+)
 from tests.faults import KioskProc
 from tests.pg import PgServer
-from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def _workers(hub: HubProc) -> dict[int, tuple[int, int]]:
-    """index -> (pid, kiosk port) of each worker, from the supervisor's log (latest line)."""
-    wait_until(lambda: any("2 workers ready" in line for line in hub.log), 60, "workers")
-    workers = {}
-    for line in list(hub.log):
-        if m := re.search(r"hub worker (\d+): pid (\d+) port (\d+)", line):
-            workers[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
-    assert len(workers) == 2 and workers[0][1] != workers[1][1], hub.log
-    return workers
 
 
 def _start(tmp_path: Path, url: str) -> HubProc:
@@ -45,28 +38,12 @@ def test_workers_on_postgresql_carry_on_when_one_is_killed(
     tmp_path: Path, pg_server: PgServer
 ) -> None:
     hub = _start(tmp_path, pg_server.create_database())
-    kiosks: list[KioskProc] = []
     try:
         assert not hub.db.exists(), "a SQLite file next to a PostgreSQL site"
-        workers = _workers(hub)
-        kiosks = _kiosks(tmp_path, hub, [port for _, port in workers.values()])
-        held = _kill_one_and_check(
-            kiosks,
-            {i: port for i, (_, port) in workers.items()},
-            lambda i: os.kill(workers[i][0], signal.SIGKILL),
-        )
-        victim = max(held, key=lambda i: held[i])
-        wait_until(  # the supervisor restarted it (a second "pid" line)
-            lambda: sum(f"hub worker {victim}: pid" in line for line in list(hub.log)) == 2,
-            60,
-            "the killed worker restarted",
-        )
-    finally:
-        for k in kiosks:
-            k.kill(signal.SIGKILL)
+    except AssertionError:
         hub.kill(signal.SIGTERM)
-    assert any("workers stopped" in line for line in hub.log[-20:]), hub.log[-20:]
-    _invariants(hub, kiosks)
+        raise
+    kill_a_worker_and_check(tmp_path, hub)
 
 
 def test_workers_on_postgresql_carry_on_through_a_server_restart(
