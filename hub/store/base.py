@@ -208,6 +208,20 @@ class StoreBase:
 
         Nested use becomes a savepoint, so one failed message in a batch rolls back alone.
         """
+        if self.conn.in_transaction and self.postgres:
+            # held and sent with the next statement (PgConnection): no round trip of its own
+            self._depth += 1
+            name, own = self.conn.savepoint(f"sp{self._depth}")
+            try:
+                yield
+            except BaseException:
+                self._swept_to = None  # the rollback may undo a lease sweep
+                self.conn.rollback_to(name, own)
+                raise
+            finally:
+                self._depth -= 1
+            self.conn.release(name, own)
+            return
         if self.conn.in_transaction:
             self._depth += 1
             name = f"sp{self._depth}"

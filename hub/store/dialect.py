@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import psycopg
@@ -99,6 +99,14 @@ class PgConnection:
     """A psycopg connection with the sqlite3 calls the store makes. Autocommit: the store
     opens and ends its transactions itself with BEGIN/COMMIT/SAVEPOINT, as on SQLite.
 
+    Round trips: a command without a result the store needs (BEGIN, SAVEPOINT, RELEASE,
+    ROLLBACK TO) is not sent on its own but held and sent with the next statement, in one
+    psycopg pipeline (one round trip for all of them); a savepoint in which no statement ran
+    is never sent, and a transaction that ran none is neither begun nor committed. A nested
+    savepoint begun right after its parent's (nothing ran between) is the parent's: rolling
+    back to it undoes the same statements. The statement's result, or its error, comes back
+    as without the pipeline.
+
     A lost connection (the server restarted, the link dropped) raises `DatabaseUnavailable`
     for the statement that found it out, and for every statement after it until the store's
     transaction has ended (what it did is gone with the server's rollback: nothing of it may
@@ -109,11 +117,22 @@ class PgConnection:
     ) -> None:
         if autocommit:
             conn.autocommit = True
-        self.raw = conn
+        self._raw = conn
         self.url = url
-        self._in_txn = False  # a BEGIN of the store's own is open
+        self._in_txn = False  # a BEGIN of the store's own is open (or held)
+        #: commands held for the next statement's round trip (see the class's docstring)
+        self._held: list[str] = []
         #: session settings, applied again on a new connection
         self.settings: list[str] = []
+        #: the connection for psycopg-format statements, held commands sent with them
+        self.piped = Piped(self)
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        """The psycopg connection, every held command sent first (its own round trip)."""
+        if self._held:
+            self._send("SELECT 1", ())
+        return self._raw
 
     def setting(self, sql: str) -> None:
         """Run `sql` (a SET) now and on every connection made again later."""
@@ -121,8 +140,8 @@ class PgConnection:
         self.settings.append(sql)
 
     def _conn(self) -> psycopg.Connection:
-        if not self.raw.closed:
-            return self.raw
+        if not self._raw.closed:
+            return self._raw
         from .records import DatabaseUnavailable
 
         if self._in_txn or self.url is None:
@@ -132,15 +151,15 @@ class PgConnection:
         from .pg.connect import CONNECT_TIMEOUT, describe
 
         try:
-            self.raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+            self._raw = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
             for sql in self.settings:
-                self.raw.execute(sql)
+                self._raw.execute(sql)
         except psycopg.OperationalError as exc:
             reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
             raise DatabaseUnavailable(
                 f"cannot use the database {describe(self.url)}: {reason}"
             ) from None
-        return self.raw
+        return self._raw
 
     def _run(self, fn: Any, *args: Any) -> Any:
         import psycopg
@@ -150,29 +169,96 @@ class PgConnection:
         try:
             return fn(*args)
         except psycopg.OperationalError as exc:
-            if not self.raw.closed:
+            if not self._raw.closed:
                 raise  # the statement failed, the connection is fine (e.g. a deadlock)
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
+    def _send(self, sql: str, params: Sequence[Any] | dict[str, Any], many: bool = False) -> Any:
+        """Run `sql` (psycopg's format) after the held commands, in one round trip."""
+        conn = self._conn()
+        held, self._held = self._held, []
+        if not held and not many:
+            return self._run(conn.execute, sql, params)
+
+        def piped() -> psycopg.Cursor:
+            with conn.pipeline():
+                for command in held:
+                    conn.execute(command)
+                cur = conn.cursor()
+                if many:
+                    cur.executemany(sql, params)  # type: ignore[arg-type]
+                else:
+                    cur.execute(sql, params)
+            return cur
+
+        return self._run(piped)
+
+    def _send_all(self, statements: list[tuple[str, Sequence[Any]]]) -> None:
+        """The held commands and these statements (psycopg's format) in one round trip."""
+        conn = self._conn()
+        held, self._held = self._held, []
+
+        def piped() -> None:
+            with conn.pipeline():
+                for command in held:
+                    conn.execute(command)
+                for sql, params in statements:
+                    conn.execute(sql, params)
+
+        self._run(piped)
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         word = sql[:8].upper()
+        if word.startswith("BEGIN"):
+            conn = self._conn()  # connected again here if it was lost
+            self._in_txn = True
+            self._held.append(sql)  # begun with the first statement
+            return conn.cursor()
         if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
             ending, self._in_txn = self._in_txn, False
+            held, self._held = self._held, []
+            if held and held[0].upper().startswith("BEGIN"):  # no statement ran: nothing to end
+                return None
+            if word.startswith("ROLLBACK"):
+                held = []  # undone anyway
             # a ROLLBACK after the connection was lost runs on a new one (a no-op there: the
             # server rolled the old transaction back); a COMMIT cannot
-            if self.raw.closed and ending and word.startswith("COMMIT"):
+            if self._raw.closed and ending and word.startswith("COMMIT"):
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable("the database connection was lost before COMMIT")
-        cursor = self._run(self._conn().execute, to_psycopg(sql), params)
-        if word.startswith("BEGIN"):
-            self._in_txn = True
-        return cursor
+            self._held = held
+        return self._send(to_psycopg(sql), params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor:
-        cur = self._conn().cursor()
-        self._run(cur.executemany, to_psycopg(sql), rows)
-        return cur
+        return self._send(to_psycopg(sql), list(rows), many=True)  # type: ignore[arg-type]
+
+    # -- savepoints, held (see the class's docstring) -----------------------------------------
+
+    def savepoint(self, name: str) -> tuple[str, bool]:
+        """Begin a savepoint `name`: (the savepoint's name, whether it is its own) — a held
+        one of its parent's, if nothing ran since that one began."""
+        if self._held and self._held[-1].startswith("SAVEPOINT "):
+            return self._held[-1][len("SAVEPOINT ") :], False
+        self._held.append(f"SAVEPOINT {name}")
+        return name, True
+
+    def release(self, name: str, own: bool) -> None:
+        if not own:
+            return
+        if self._held and self._held[-1] == f"SAVEPOINT {name}":
+            self._held.pop()  # no statement ran in it
+        else:
+            self._held.append(f"RELEASE {name}")
+
+    def rollback_to(self, name: str, own: bool) -> None:
+        if self._held and self._held[-1] == f"SAVEPOINT {name}":
+            if own:
+                self._held.pop()  # no statement ran in it: nothing to undo
+            return
+        self._held.append(f"ROLLBACK TO {name}")
+        if own:
+            self._held.append(f"RELEASE {name}")
 
     @property
     def in_transaction(self) -> bool:
@@ -180,8 +266,33 @@ class PgConnection:
 
         if self._in_txn:
             return True
-        status = self.raw.info.transaction_status
+        status = self._raw.info.transaction_status
         return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
     def close(self) -> None:
-        self.raw.close()
+        self._held = []
+        self._raw.close()
+
+
+class Piped:
+    """`execute` of psycopg-format statements on a `PgConnection`, its held commands sent in
+    the same round trip (for hub.store.pg's statements)."""
+
+    def __init__(self, conn: PgConnection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
+        return self._conn._send(sql, params)
+
+    def execute_all(self, statements: list[tuple[str, Sequence[Any]]]) -> None:
+        """Run these statements (results not wanted) in one round trip, in order; the first
+        error is raised."""
+        if not statements:
+            return
+        self._conn._send_all(statements)
+
+
+class Executes(Protocol):
+    """What hub.store.pg's statements run on: a psycopg connection or `PgConnection.piped`."""
+
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...

@@ -106,7 +106,7 @@ class Labels(Consensus):
             if self.postgres:
                 from .pg.labels import move_counters
 
-                move_counters(self.conn.raw, counters, verdicts, new_assignments, labelled)
+                move_counters(self.conn.piped, counters, verdicts, new_assignments, labelled)
             else:
                 self._move_counters(counters, verdicts, new_assignments, labelled)
         for clip, n in d_labels.items():
@@ -175,7 +175,7 @@ class Labels(Consensus):
             from .pg.labels import INSERT
 
             columns = [list(c) for c in zip(*rows, strict=True)]
-            return {u for (u,) in self.conn.raw.execute(INSERT, columns)}
+            return {u for (u,) in self.conn.piped.execute(INSERT, columns)}
         seen: set[str] = set()  # one writer: look up, then insert the rest
         for part in chunks([x.uuid for x, _ in batch]):
             seen.update(
@@ -201,7 +201,7 @@ class Labels(Consensus):
         if self.postgres:
             from .pg.labels import locked_states
 
-            return locked_states(self.conn.raw, sorted({(x.operator, x.clip) for x in new}))
+            return locked_states(self.conn.piped, sorted({(x.operator, x.clip) for x in new}))
         wanted: dict[str, set[str]] = {}
         for x in new:
             wanted.setdefault(x.operator, set()).add(x.clip)

@@ -165,9 +165,9 @@ class Work(StoreBase):
         golds = self._unseen_gold(operator_id, min(gold, count), excluded) if gold > 0 else []
         need = count - len(golds)
         # gold without work only when the gold fills the whole request and work is there
-        alone = bool(golds) and need <= 0 and has_work(self.conn.raw, operator_id)
+        alone = bool(golds) and need <= 0 and has_work(self.conn.piped, operator_id)
         work = lease_work(
-            self.conn.raw,
+            self.conn.piped,
             operator_id,
             kiosk_id,
             max(need, 0),

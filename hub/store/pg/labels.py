@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
+from ..dialect import Executes, Piped
 
 INSERT = """
 INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values",
@@ -62,9 +62,7 @@ def _columns(rows: list[tuple[Any, ...]], n: int) -> list[list[Any]]:
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(n)]
 
 
-def locked_states(
-    conn: psycopg.Connection, pairs: list[tuple[str, str]]
-) -> dict[tuple[str, str], str]:
+def locked_states(conn: Executes, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(operator, clip) -> assignment state, the rows locked to the end of the transaction
     (in one order, against deadlocks)."""
     ops, clips = _columns(pairs, 2)
@@ -72,17 +70,24 @@ def locked_states(
 
 
 def move_counters(
-    conn: psycopg.Connection,
+    conn: Executes,
     counters: list[tuple[int, int, int]],
     verdicts: list[tuple[Any, ...]],
     new_assignments: list[tuple[str, str, str, float]],
     labelled: list[tuple[str, str]],
 ) -> None:
-    """`Labels._move_counters` in one statement per kind (arrays, not one row each)."""
+    """`Labels._move_counters` in one statement per kind (arrays, not one row each), all of
+    them in one round trip."""
+    statements: list[tuple[str, Any]] = []
     if counters:
-        conn.execute(COUNTERS, _columns(counters, 3))
+        statements.append((COUNTERS, _columns(counters, 3)))
     if verdicts:
-        conn.execute(VERDICTS, _columns(verdicts, 6))
+        statements.append((VERDICTS, _columns(verdicts, 6)))
     rows = new_assignments + [(op, clip, "", 0.0) for op, clip in labelled]
     if rows:
-        conn.execute(LABELLED, _columns(rows, 4))
+        statements.append((LABELLED, _columns(rows, 4)))
+    if isinstance(conn, Piped):
+        conn.execute_all(statements)
+    else:
+        for sql, params in statements:
+            conn.execute(sql, params)
