@@ -42,14 +42,26 @@ class Labels(Consensus):
         with self.transaction():
             clips: dict[str, tuple[str | None, int]] = {}
             rowids: dict[str, int] = {}
-            for sha, gold, n, seq in self._known_clips(list({x.clip for x in labels})):
+            states: dict[tuple[str, str], str] | None = None
+            shas = list({x.clip for x in labels})
+            if self.postgres:  # clips, insert and assignment states in one statement
+                from .pg.labels import store_batch
+
+                rows = [label_row(x, kiosk, at) for x, at in zip(labels, received, strict=True)]
+                known, stored, states = store_batch(self.conn.piped, shas, rows)
+            else:
+                known = self._known_clips(shas)
+            for sha, gold, n, seq in known:
                 clips[sha] = (gold, n)
                 rowids[sha] = seq
             first: dict[str, int] = {}  # uuid -> its first position among known clips' labels
             for i, x in enumerate(labels):
                 if x.clip in clips and x.uuid not in first:
                     first[x.uuid] = i
-            stored = self._insert_labels(kiosk, [(labels[i], received[i]) for i in first.values()])
+            if not self.postgres:
+                stored = self._insert_labels(
+                    kiosk, [(labels[i], received[i]) for i in first.values()]
+                )
             status = [
                 UNKNOWN_CLIP
                 if x.clip not in clips
@@ -61,7 +73,8 @@ class Labels(Consensus):
             new = [x for i, x in enumerate(labels) if status[i] == STORED]
             if not new:
                 return BatchOutcome(status, received, clips)
-            states = self._assignment_states(new)
+            if states is None:
+                states = self._assignment_states(new)
             d_labels: dict[str, int] = {}
             d_open: dict[str, int] = {}
             new_assignments: list[tuple[str, str, str, float]] = []
