@@ -121,7 +121,7 @@ class PgConnection:
         self.url = url
         self._in_txn = False  # a BEGIN of the store's own is open (or held)
         #: commands held for the next statement's round trip (see the class's docstring)
-        self._held: list[str] = []
+        self._held: list[tuple[str, Any]] = []
         #: session settings, applied again on a new connection
         self.settings: list[str] = []
         #: the connection for psycopg-format statements, held commands sent with them
@@ -182,8 +182,8 @@ class PgConnection:
 
         def piped() -> psycopg.Cursor:
             with conn.pipeline():
-                for command in held:
-                    conn.execute(command)
+                for command, args in held:
+                    conn.execute(command, args)
                 cur = conn.cursor()
                 if many:
                     cur.executemany(sql, params)  # type: ignore[arg-type]
@@ -200,8 +200,8 @@ class PgConnection:
 
         def piped() -> None:
             with conn.pipeline():
-                for command in held:
-                    conn.execute(command)
+                for command, args in held:
+                    conn.execute(command, args)
                 for sql, params in statements:
                     conn.execute(sql, params)
 
@@ -212,12 +212,16 @@ class PgConnection:
         if word.startswith("BEGIN"):
             conn = self._conn()  # connected again here if it was lost
             self._in_txn = True
-            self._held.append(sql)  # begun with the first statement
+            self._held.append((sql, None))  # begun with the first statement
             return conn.cursor()
         if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
             ending, self._in_txn = self._in_txn, False
             held, self._held = self._held, []
-            if held and held[0].upper().startswith("BEGIN"):  # no statement ran: nothing to end
+            if (
+                held
+                and held[0][0].upper().startswith("BEGIN")
+                and all(args is None for _, args in held)
+            ):  # no statement ran: nothing to end
                 return None
             if word.startswith("ROLLBACK"):
                 held = []  # undone anyway
@@ -235,30 +239,44 @@ class PgConnection:
 
     # -- savepoints, held (see the class's docstring) -----------------------------------------
 
+    def hold(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+        """Send `sql` (psycopg's format; no result wanted, and no error expected but a lost
+        connection) with the next statement or the COMMIT, not on its own."""
+        self._held.append((sql, params))
+
+    def _held_savepoint(self) -> str | None:
+        """The name of the held SAVEPOINT that is the last held command, if it is one."""
+        if self._held and self._held[-1][1] is None:
+            command = self._held[-1][0]
+            if command.startswith("SAVEPOINT "):
+                return command[len("SAVEPOINT ") :]
+        return None
+
     def savepoint(self, name: str) -> tuple[str, bool]:
         """Begin a savepoint `name`: (the savepoint's name, whether it is its own) — a held
         one of its parent's, if nothing ran since that one began."""
-        if self._held and self._held[-1].startswith("SAVEPOINT "):
-            return self._held[-1][len("SAVEPOINT ") :], False
-        self._held.append(f"SAVEPOINT {name}")
+        parent = self._held_savepoint()
+        if parent is not None:
+            return parent, False
+        self._held.append((f"SAVEPOINT {name}", None))
         return name, True
 
     def release(self, name: str, own: bool) -> None:
         if not own:
             return
-        if self._held and self._held[-1] == f"SAVEPOINT {name}":
+        if self._held_savepoint() == name:
             self._held.pop()  # no statement ran in it
         else:
-            self._held.append(f"RELEASE {name}")
+            self._held.append((f"RELEASE {name}", None))
 
     def rollback_to(self, name: str, own: bool) -> None:
-        if self._held and self._held[-1] == f"SAVEPOINT {name}":
+        if self._held_savepoint() == name:
             if own:
                 self._held.pop()  # no statement ran in it: nothing to undo
             return
-        self._held.append(f"ROLLBACK TO {name}")
+        self._held.append((f"ROLLBACK TO {name}", None))
         if own:
-            self._held.append(f"RELEASE {name}")
+            self._held.append((f"RELEASE {name}", None))
 
     @property
     def in_transaction(self) -> bool:

@@ -65,9 +65,34 @@ def test_a_message_of_one_statement_is_two_round_trips(store: Store) -> None:
     trips = counting(store)
     with store.transaction():  # the router's slice
         with store.transaction():  # one message
-            store.kiosk_seen("k1", outbox=3)  # its own transaction inside
-    assert trips.trips == 2  # the UPDATE (with BEGIN, SAVEPOINT), the COMMIT (with RELEASE)
-    assert store.kiosk("k1")["outbox"] == 3  # type: ignore[index]
+            store.log_session("op1", "k1", "login")  # its own transaction inside
+    assert trips.trips == 2  # the INSERT (with BEGIN, SAVEPOINT), the COMMIT (with RELEASE)
+
+
+def test_heartbeats_of_a_slice_go_with_its_commit(store: Store) -> None:
+    """Kiosk reports in a slice are one UPDATE sent with the COMMIT: one round trip for the
+    slice; a column a report leaves out keeps its value; a slice rolled back writes none."""
+    for k in ("k1", "k2"):
+        store.pair_kiosk(k)
+    store.kiosk_seen("k1", version="1.0", outbox=9)  # outside a transaction: written at once
+    trips = counting(store)
+    with store.transaction():
+        for k, outbox in (("k1", 3), ("k2", 4), ("k1", 5)):
+            with store.transaction():
+                store.kiosk_seen(k, outbox=outbox)
+        assert store.kiosk("k1")["outbox"] == 9  # type: ignore[index]  # not yet
+    assert trips.trips == 2  # the read above, the COMMIT with the UPDATE
+    k1, k2 = store.kiosk("k1"), store.kiosk("k2")
+    assert (k1["outbox"], k1["version"], k2["outbox"]) == (5, "1.0", 4)  # type: ignore[index]
+    assert k2["last_seen"] is not None  # type: ignore[index]
+    with pytest.raises(Boom):
+        with store.transaction():
+            store.kiosk_seen("k2", outbox=7)
+            raise Boom
+    with store.transaction():
+        store.kiosk_seen("k1", operator="op1")
+    assert store.kiosk("k2")["outbox"] == 4  # type: ignore[index]
+    assert store.kiosk("k1")["operator"] == "op1"  # type: ignore[index]
 
 
 def test_nothing_sent_for_a_slice_that_ran_no_statement(store: Store) -> None:
@@ -90,8 +115,8 @@ def test_one_label_batch_round_trips(store: Store) -> None:
     with store.transaction():
         with store.transaction():
             store.add_labels("k", [label("op1", clips[0])])
-    # clips, INSERT, assignment states, counters + assignments, COMMIT
-    assert trips.trips == 5
+    # clips + INSERT + assignment states, counters + assignments, COMMIT
+    assert trips.trips == 3
     assert store.clip(clips[0])["n_labels"] == 1  # type: ignore[index]
 
 
