@@ -79,14 +79,16 @@ class Consensus(StoreBase):
         """`clip_votes` of several clips in one query per `IN_CHUNK` clips."""
         votes: dict[str, dict[str, int]] = {}
         elements = self.dialect.elements('l."values"')
-        if self.postgres:  # the clips as a table to join on labels_clip: an index lookup
-            # per clip even when the planner has no statistics yet (an IN list of 200 would
-            # be estimated as the whole table then, and scanned)
-            for clip, value, n in self.conn.execute(
-                f"SELECT l.clip, j.value, count(*) FROM unnest(?::text[]) AS k(clip) "
-                f"JOIN labels l ON l.clip = k.clip, {elements} j "
-                "WHERE l.retracted = 0 GROUP BY l.clip, j.value",
+        if self.postgres:  # per clip, a LATERAL lookup of its labels on labels_clip,
+            # planned for each call: a prepared generic plan made while `labels` was nearly
+            # empty scans the whole table for good (measured: ~1 ms a call instead of 0.03)
+            for clip, value, n in self.conn.piped.execute(
+                f"SELECT k.clip, j.value, count(*) FROM unnest(%s::text[]) AS k(clip) "
+                'CROSS JOIN LATERAL (SELECT l."values" FROM labels l '
+                "WHERE l.clip = k.clip AND l.retracted = 0) l, "
+                f"{elements} j GROUP BY k.clip, j.value",
                 (list(clips),),
+                prepare=False,
             ):
                 votes.setdefault(clip, {})[value] = n
             return votes

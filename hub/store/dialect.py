@@ -11,6 +11,7 @@ fragment from the connection's `Dialect`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -173,12 +174,19 @@ class PgConnection:
                 raise  # the statement failed, the connection is fine (e.g. a deadlock)
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
-    def _send(self, sql: str, params: Sequence[Any] | dict[str, Any], many: bool = False) -> Any:
-        """Run `sql` (psycopg's format) after the held commands, in one round trip."""
+    def _send(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any],
+        many: bool = False,
+        prepare: bool | None = None,
+    ) -> Any:
+        """Run `sql` (psycopg's format) after the held commands, in one round trip.
+        `prepare=False`: planned anew each time (psycopg's `prepare`)."""
         conn = self._conn()
         held, self._held = self._held, []
         if not held and not many:
-            return self._run(conn.execute, sql, params)
+            return self._run(functools.partial(conn.execute, prepare=prepare), sql, params)
 
         def piped() -> psycopg.Cursor:
             with conn.pipeline():
@@ -188,7 +196,7 @@ class PgConnection:
                 if many:
                     cur.executemany(sql, params)  # type: ignore[arg-type]
                 else:
-                    cur.execute(sql, params)
+                    cur.execute(sql, params, prepare=prepare)
             return cur
 
         return self._run(piped)
@@ -299,8 +307,10 @@ class Piped:
     def __init__(self, conn: PgConnection) -> None:
         self._conn = conn
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor:
-        return self._conn._send(sql, params)
+    def execute(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = (), prepare: bool | None = None
+    ) -> psycopg.Cursor:
+        return self._conn._send(sql, params, prepare=prepare)
 
     def execute_all(self, statements: list[tuple[str, Sequence[Any]]]) -> None:
         """Run these statements (results not wanted) in one round trip, in order; the first
