@@ -172,6 +172,11 @@ class StoreBase:
         #: per operator, the gold `seq` to look from next (see `Work._unseen_gold`; in memory,
         #: a restart looks from the start once)
         self._gold_from: dict[str, int] = {}
+        #: PostgreSQL: kiosk reports of the open transaction, written with its COMMIT
+        #: (`Kiosks.kiosk_seen`, `hub.store.pg.kiosks`)
+        self._seen: dict[str, dict[str, Any]] = {}
+        #: a transaction of `transaction()`'s own is open (not a caller's, nor a snapshot)
+        self._writing = False
 
     def hub_id(self) -> str:
         """The database's id (`Meta.hub_id`)."""
@@ -240,6 +245,20 @@ class StoreBase:
 
         Nested use becomes a savepoint, so one failed message in a batch rolls back alone.
         """
+        if self.conn.in_transaction and self.postgres:
+            # held and sent with the next statement (PgConnection): no round trip of its own
+            self._depth += 1
+            name, own = self.conn.savepoint(f"sp{self._depth}")
+            try:
+                yield
+            except BaseException:
+                self._swept_to = None  # the rollback may undo a lease sweep
+                self.conn.rollback_to(name, own)
+                raise
+            finally:
+                self._depth -= 1
+            self.conn.release(name, own)
+            return
         if self.conn.in_transaction:
             self._depth += 1
             name = f"sp{self._depth}"
@@ -256,13 +275,22 @@ class StoreBase:
             self.conn.execute(f"RELEASE {name}")
             return
         self.conn.execute(self.dialect.begin)
+        self._writing = True
         try:
             yield
         except BaseException:
             self._swept_to = None  # the rollback may undo a lease sweep
+            self._writing = False
+            self._seen.clear()
             self._rollback()
             raise
+        self._writing = False
         try:
+            if self._seen:
+                from .pg.kiosks import SEEN, seen_params
+
+                self.conn.hold(SEEN, seen_params(self.site, self._seen))  # sent with the COMMIT
+                self._seen.clear()
             self.conn.execute("COMMIT")
         except BaseException:
             self._swept_to = None

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import psycopg
@@ -105,6 +105,14 @@ class PgConnection:
     """A psycopg connection with the sqlite3 calls the store makes. Autocommit: the store
     opens and ends its transactions itself with BEGIN/COMMIT/SAVEPOINT, as on SQLite.
 
+    Round trips: a command without a result the store needs (BEGIN, SAVEPOINT, RELEASE,
+    ROLLBACK TO) is not sent on its own but held and sent with the next statement, in one
+    psycopg pipeline (one round trip for all of them); a savepoint in which no statement ran
+    is never sent, and a transaction that ran none is neither begun nor committed. A nested
+    savepoint begun right after its parent's (nothing ran between) is the parent's: rolling
+    back to it undoes the same statements. The statement's result, or its error, comes back
+    as without the pipeline.
+
     A lost connection (the server restarted, the link dropped) raises `DatabaseUnavailable`
     for the statement that found it out, and for every statement after it until the store's
     transaction has ended (what it did is gone with the server's rollback: nothing of it may
@@ -115,40 +123,53 @@ class PgConnection:
     ) -> None:
         if autocommit:
             conn.autocommit = True
-        self.raw = conn
+        self._raw = conn
         self.url = url
-        self._in_txn = False  # a BEGIN of the store's own is open
+        self._in_txn = False  # a BEGIN of the store's own is open (or held)
+        #: commands held for the next statement's round trip (see the class's docstring)
+        self._held: list[tuple[str, Any]] = []
         #: session settings, applied again on a new connection
         self.settings: list[str] = []
+        #: the connection for psycopg-format statements, held commands sent with them
+        self.piped = Piped(self)
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        """The psycopg connection, every held command sent first (its own round trip)."""
+        if self._held:
+            self._send("SELECT 1", ())
+        return self._raw
 
     def setting(self, sql: str) -> None:
         """Run `sql` (a SET) now and on every connection made again later."""
         self.execute(sql)
         self.settings.append(sql)
 
-    def _conn(self) -> psycopg.Connection:
-        if not self.raw.closed:
-            return self.raw
+    def _conn(self, unsent: bool = False) -> psycopg.Connection:
+        """The live connection; a new one if it was lost outside a transaction, or inside one
+        of which nothing reached the server yet (`unsent`: its BEGIN is still held)."""
+        if not self._raw.closed:
+            return self._raw
         from .records import DatabaseUnavailable
 
-        if self._in_txn or self.url is None:
+        if (self._in_txn and not unsent) or self.url is None:
             raise DatabaseUnavailable("the database connection was lost; nothing uncommitted kept")
         import psycopg
 
         from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, describe
 
         try:
-            self.raw = psycopg.connect(
+            self._raw = psycopg.connect(
                 self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **LINK_SETTINGS
             )
             for sql in self.settings:
-                self.raw.execute(sql)
+                self._raw.execute(sql)
         except psycopg.OperationalError as exc:
             reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
             raise DatabaseUnavailable(
                 f"cannot use the database {describe(self.url)}: {reason}"
             ) from None
-        return self.raw
+        return self._raw
 
     def _run(self, fn: Any, *args: Any) -> Any:
         import psycopg
@@ -158,9 +179,81 @@ class PgConnection:
         try:
             return fn(*args)
         except psycopg.OperationalError as exc:
-            if not self.raw.closed:
+            if not self._raw.closed:
                 raise  # the statement failed, the connection is fine (e.g. a deadlock)
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
+
+    def _unsent(self) -> bool:
+        """Nothing of the current transaction has reached the server (its BEGIN is held)."""
+        return bool(self._held) and self._held[0][0] == "BEGIN"
+
+    def _send(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any],
+        many: bool = False,
+        prepare: bool | None = None,
+    ) -> Any:
+        """Run `sql` (psycopg's format) after the held commands, in one round trip.
+        `prepare=False`: planned anew each time (psycopg's `prepare`).
+
+        A connection that died while idle is only found out by the next statement: when
+        nothing is lost by running that one again (the first statement of a transaction,
+        sent with its BEGIN, or a harmless one outside a transaction), it runs once more on
+        a new connection, so that one outage is one loss, not one per connection."""
+        from .records import DatabaseUnavailable
+
+        held = list(self._held)
+        again = self.url is not None and (
+            self._unsent() or (not self._in_txn and sql[:7].upper().startswith(_HARMLESS))
+        )
+        try:
+            return self._send_once(sql, params, many, prepare, again)
+        except DatabaseUnavailable:
+            if not again:
+                raise
+            self._held = held
+            return self._send_once(sql, params, many, prepare, again)
+
+    def _send_once(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any],
+        many: bool,
+        prepare: bool | None,
+        unsent: bool,
+    ) -> Any:
+        conn = self._conn(unsent)
+        held, self._held = self._held, []
+        if not held and not many:
+            return self._run(functools.partial(conn.execute, prepare=prepare), sql, params)
+
+        def piped() -> psycopg.Cursor:
+            with conn.pipeline():
+                for command, args in held:
+                    conn.execute(command, args)
+                cur = conn.cursor()
+                if many:
+                    cur.executemany(sql, params)  # type: ignore[arg-type]
+                else:
+                    cur.execute(sql, params, prepare=prepare)
+            return cur
+
+        return self._run(piped)
+
+    def _send_all(self, statements: list[tuple[str, Sequence[Any]]]) -> None:
+        """The held commands and these statements (psycopg's format) in one round trip."""
+        conn = self._conn()
+        held, self._held = self._held, []
+
+        def piped() -> None:
+            with conn.pipeline():
+                for command, args in held:
+                    conn.execute(command, args)
+                for sql, params in statements:
+                    conn.execute(sql, params)
+
+        self._run(piped)
 
     def execute(
         self,
@@ -168,43 +261,74 @@ class PgConnection:
         params: Sequence[Any] | dict[str, Any] = (),
         *,
         prepare: bool | None = None,
-    ) -> psycopg.Cursor:
+    ) -> Any:
         """`prepare=False`: planned anew at each call (psycopg prepares a statement after five
         runs, and a generic plan made while a table was nearly empty can stay a full scan)."""
         word = sql[:11].upper()
+        if word.startswith("BEGIN"):
+            conn = self._conn()  # connected again here if it was lost
+            self._in_txn = True
+            self._held.append(("BEGIN", None))  # begun with the first statement
+            return conn.cursor()
         if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK TO"):
             ending, self._in_txn = self._in_txn, False
-            if self.raw.closed and (ending or word.startswith("ROLLBACK")):
+            held, self._held = self._held, []
+            if held and held[0][0] == "BEGIN" and all(args is None for _, args in held):
+                return None  # no statement ran: nothing to end
+            if word.startswith("ROLLBACK"):
+                held = []  # undone anyway
+            if self._raw.closed and (ending or word.startswith("ROLLBACK")):
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable(  # (a ROLLBACK: the server has rolled it back)
                     "the database connection was lost before the transaction ended"
                 )
-        try:
-            cursor = self._run(
-                functools.partial(self._conn().execute, prepare=prepare), to_psycopg(sql), params
-            )
-        except Exception as exc:
-            from .records import DatabaseUnavailable
-
-            # a connection that died while idle is only found out by the next statement: when
-            # that one changes nothing by itself (outside a transaction), connect again and
-            # run it once more, so that one outage is one loss, not one per connection
-            if not isinstance(exc, DatabaseUnavailable) or self._in_txn or self.url is None:
-                raise
-            if not word.startswith(_HARMLESS):
-                raise
-            cursor = self._run(
-                functools.partial(self._conn().execute, prepare=prepare), to_psycopg(sql), params
-            )
-        if word.startswith("BEGIN"):
-            self._in_txn = True
-        return cursor
+            self._held = held
+        return self._send(to_psycopg(sql), params, prepare=prepare)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor:
-        cur = self._conn().cursor()
-        self._run(cur.executemany, to_psycopg(sql), rows)
-        return cur
+        return self._send(to_psycopg(sql), list(rows), many=True)  # type: ignore[arg-type]
+
+    # -- savepoints, held (see the class's docstring) -----------------------------------------
+
+    def hold(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> None:
+        """Send `sql` (psycopg's format; no result wanted, and no error expected but a lost
+        connection) with the next statement or the COMMIT, not on its own."""
+        self._held.append((sql, params))
+
+    def _held_savepoint(self) -> str | None:
+        """The name of the held SAVEPOINT that is the last held command, if it is one."""
+        if self._held and self._held[-1][1] is None:
+            command = self._held[-1][0]
+            if command.startswith("SAVEPOINT "):
+                return command[len("SAVEPOINT ") :]
+        return None
+
+    def savepoint(self, name: str) -> tuple[str, bool]:
+        """Begin a savepoint `name`: (the savepoint's name, whether it is its own) — a held
+        one of its parent's, if nothing ran since that one began."""
+        parent = self._held_savepoint()
+        if parent is not None:
+            return parent, False
+        self._held.append((f"SAVEPOINT {name}", None))
+        return name, True
+
+    def release(self, name: str, own: bool) -> None:
+        if not own:
+            return
+        if self._held_savepoint() == name:
+            self._held.pop()  # no statement ran in it
+        else:
+            self._held.append((f"RELEASE {name}", None))
+
+    def rollback_to(self, name: str, own: bool) -> None:
+        if self._held_savepoint() == name:
+            if own:
+                self._held.pop()  # no statement ran in it: nothing to undo
+            return
+        self._held.append((f"ROLLBACK TO {name}", None))
+        if own:
+            self._held.append((f"RELEASE {name}", None))
 
     @property
     def in_transaction(self) -> bool:
@@ -212,8 +336,35 @@ class PgConnection:
 
         if self._in_txn:
             return True
-        status = self.raw.info.transaction_status
+        status = self._raw.info.transaction_status
         return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
     def close(self) -> None:
-        self.raw.close()
+        self._held = []
+        self._raw.close()
+
+
+class Piped:
+    """`execute` of psycopg-format statements on a `PgConnection`, its held commands sent in
+    the same round trip (for hub.store.pg's statements)."""
+
+    def __init__(self, conn: PgConnection) -> None:
+        self._conn = conn
+
+    def execute(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = (), prepare: bool | None = None
+    ) -> psycopg.Cursor:
+        return self._conn._send(sql, params, prepare=prepare)
+
+    def execute_all(self, statements: list[tuple[str, Sequence[Any]]]) -> None:
+        """Run these statements (results not wanted) in one round trip, in order; the first
+        error is raised."""
+        if not statements:
+            return
+        self._conn._send_all(statements)
+
+
+class Executes(Protocol):
+    """What hub.store.pg's statements run on: a psycopg connection or `PgConnection.piped`."""
+
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...

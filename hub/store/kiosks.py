@@ -119,6 +119,19 @@ class Kiosks(StoreBase):
         outbox: int | None = None,
         cache_bytes: int | None = None,
     ) -> None:
+        if self.postgres and self._writing:
+            # noted now, written with the transaction's COMMIT (no round trip of its own)
+            report = self._seen.setdefault(kiosk_id, {})
+            report["last_seen"] = time.time()
+            for column, value in (
+                ("version", version),
+                ("operator", operator),
+                ("outbox", outbox),
+                ("cache_bytes", cache_bytes),
+            ):
+                if value is not None:
+                    report[column] = value
+            return
         sets = ["last_seen = ?", "site = ?"]  # a kiosk may move to another site's hub
         params: list[Any] = [time.time(), self.site]
         for column, value in (

@@ -42,14 +42,26 @@ class Labels(Consensus):
         with self.transaction():
             clips: dict[str, tuple[str | None, int]] = {}
             rowids: dict[str, int] = {}
-            for sha, gold, n, seq in self._known_clips(list({x.clip for x in labels})):
+            states: dict[tuple[str, str], str] | None = None
+            shas = list({x.clip for x in labels})
+            if self.postgres:  # clips, insert and assignment states in one statement
+                from .pg.labels import store_batch
+
+                rows = [label_row(x, kiosk, at) for x, at in zip(labels, received, strict=True)]
+                known, stored, states = store_batch(self.conn.piped, self.site, shas, rows)
+            else:
+                known = self._known_clips(shas)
+            for sha, gold, n, seq in known:
                 clips[sha] = (gold, n)
                 rowids[sha] = seq
             first: dict[str, int] = {}  # uuid -> its first position among known clips' labels
             for i, x in enumerate(labels):
                 if x.clip in clips and x.uuid not in first:
                     first[x.uuid] = i
-            stored = self._insert_labels(kiosk, [(labels[i], received[i]) for i in first.values()])
+            if not self.postgres:
+                stored = self._insert_labels(
+                    kiosk, [(labels[i], received[i]) for i in first.values()]
+                )
             status = [
                 UNKNOWN_CLIP
                 if x.clip not in clips
@@ -61,7 +73,8 @@ class Labels(Consensus):
             new = [x for i, x in enumerate(labels) if status[i] == STORED]
             if not new:
                 return BatchOutcome(status, received, clips)
-            states = self._assignment_states(new)
+            if states is None:
+                states = self._assignment_states(new)
             d_labels: dict[str, int] = {}
             d_open: dict[str, int] = {}
             new_assignments: list[tuple[str, str, str, float]] = []
@@ -106,7 +119,7 @@ class Labels(Consensus):
             if self.postgres:
                 from .pg.labels import move_counters
 
-                move_counters(self.conn.raw, counters, verdicts, new_assignments, labelled)
+                move_counters(self.conn.piped, counters, verdicts, new_assignments, labelled)
             else:
                 self._move_counters(counters, verdicts, new_assignments, labelled)
         for clip, n in d_labels.items():
@@ -176,7 +189,7 @@ class Labels(Consensus):
             from .pg.labels import INSERT
 
             columns = [list(c) for c in zip(*rows, strict=True)]
-            return {u for (u,) in self.conn.raw.execute(INSERT, [site, *columns])}
+            return {u for (u,) in self.conn.piped.execute(INSERT, [site, *columns])}
         seen: set[str] = set()  # one writer: look up, then insert the rest
         for part in chunks([x.uuid for x, _ in batch]):
             seen.update(
@@ -202,7 +215,7 @@ class Labels(Consensus):
         if self.postgres:
             from .pg.labels import locked_states
 
-            return locked_states(self.conn.raw, sorted({(x.operator, x.clip) for x in new}))
+            return locked_states(self.conn.piped, sorted({(x.operator, x.clip) for x in new}))
         wanted: dict[str, set[str]] = {}
         for x in new:
             wanted.setdefault(x.operator, set()).add(x.clip)

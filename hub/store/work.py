@@ -164,7 +164,7 @@ class Work(StoreBase):
         golds = self._unseen_gold(operator_id, min(gold, count), excluded) if gold > 0 else []
         need = count - len(golds)
         # gold without work only when the gold fills the whole request and work is there
-        alone = bool(golds) and need <= 0 and has_work(self.conn.raw, operator_id)
+        alone = bool(golds) and need <= 0 and has_work(self.conn.piped, operator_id)
         work = self._lease_work_once(
             operator_id,
             kiosk_id,
@@ -193,10 +193,10 @@ class Work(StoreBase):
 
         try:
             with self.transaction():
-                return lease_work(self.conn.raw, operator_id, *args)
+                return lease_work(self.conn.piped, operator_id, *args)
         except psycopg.errors.UniqueViolation:
             with self.transaction():
-                return lease_work(self.conn.raw, operator_id, *args)
+                return lease_work(self.conn.piped, operator_id, *args)
 
     @staticmethod
     def _spread(work: list[dict[str, Any]], golds: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,8 +11,10 @@ PostgreSQL does its own way, each part tested against a real throwaway server
 - `work.PICK`: handing out work in one statement with `SELECT … FOR UPDATE SKIP LOCKED`, the
   lease and the assignments written with it, so that several hub processes assign at once
   without giving a clip to more holders than it wants.
-- `labels`: a label batch as one `INSERT … ON CONFLICT (uuid) DO NOTHING RETURNING`, the
-  assignment rows locked from arrays, the counters moved from arrays.
+- `labels`: a label batch as one statement (`STORE`: the known clips, one `INSERT … ON
+  CONFLICT (uuid) DO NOTHING RETURNING`, the assignment rows locked), the counters moved
+  from arrays in one round trip.
+- `kiosks`: the kiosk reports of a transaction in one UPDATE, sent with its COMMIT.
 - `feed.labels_since`: new labels in commit order (by transaction id up to the oldest one
   still running), for incremental consensus with several writers.
 - `connect`: a clear `DatabaseUnavailable` (password left out) for a wrong connection

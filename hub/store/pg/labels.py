@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
+from ..dialect import Executes, Piped
 
 INSERT = """
 INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values",
@@ -23,6 +23,43 @@ SELECT *, %s::text FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %
                      %s::double precision[], %s::double precision[], %s::integer[])
 ON CONFLICT (uuid) DO NOTHING
 RETURNING uuid
+"""
+
+#: A batch in one statement: the known clips among the labels' (sha256, gold, n_labels,
+#: seq), the labels inserted (the first of each uuid among those on known clips; a uuid
+#: already stored is skipped), and the assignment state of each (operator, clip) of an
+#: inserted label, those rows locked in one order. Rows: (kind, a, b, n, seq, state).
+STORE = """
+WITH known AS (
+    SELECT sha256, gold, n_labels, seq FROM clips WHERE sha256 = ANY(%s::text[])
+), batch AS (
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                         %s::integer[], %s::text[], %s::text[], %s::text[],
+                         %s::double precision[], %s::double precision[], %s::integer[])
+        WITH ORDINALITY AS b(uuid, operator, clip, kiosk, lease_id, schema_version,
+                             "values", segments, telemetry, created_at, received_at, review,
+                             pos)
+), firsts AS (
+    SELECT DISTINCT ON (b.uuid) b.* FROM batch b JOIN known k ON k.sha256 = b.clip
+    ORDER BY b.uuid, b.pos
+), stored AS (
+    INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values",
+                        segments, telemetry, created_at, received_at, review, site)
+    SELECT uuid, operator, clip, kiosk, lease_id, schema_version, "values", segments,
+           telemetry, created_at, received_at, review, %s::text
+    FROM firsts ORDER BY pos
+    ON CONFLICT (uuid) DO NOTHING
+    RETURNING uuid, operator, clip
+), states AS (
+    SELECT a.operator, a.clip, a.state FROM assignments a
+    JOIN (SELECT DISTINCT operator, clip FROM stored) s
+      ON a.operator = s.operator AND a.clip = s.clip
+    ORDER BY a.operator, a.clip
+    FOR UPDATE OF a
+)
+SELECT 'clip', sha256, gold, n_labels, seq, NULL::text FROM known
+UNION ALL SELECT 'stored', uuid, NULL, NULL, NULL, NULL FROM stored
+UNION ALL SELECT 'state', operator, clip, NULL, NULL, state FROM states
 """
 
 STATES = """
@@ -62,9 +99,26 @@ def _columns(rows: list[tuple[Any, ...]], n: int) -> list[list[Any]]:
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(n)]
 
 
-def locked_states(
-    conn: psycopg.Connection, pairs: list[tuple[str, str]]
-) -> dict[tuple[str, str], str]:
+def store_batch(
+    conn: Executes, site: str, shas: list[str], rows: list[tuple[Any, ...]]
+) -> tuple[list[tuple[str, str | None, int, int]], set[str], dict[tuple[str, str], str]]:
+    """`STORE` for these clips and label rows (`records.label_row`'s order) heard at `site`: (the known
+    clips' sha256, gold, n_labels, seq), the uuids inserted, and the locked assignment
+    states of the inserted labels' (operator, clip)."""
+    clips: list[tuple[str, str | None, int, int]] = []
+    stored: set[str] = set()
+    states: dict[tuple[str, str], str] = {}
+    for kind, a, b, n, seq, state in conn.execute(STORE, [shas, *_columns(rows, 12), site]):
+        if kind == "clip":
+            clips.append((a, b, n, seq))
+        elif kind == "stored":
+            stored.add(a)
+        else:
+            states[(a, b)] = state
+    return clips, stored, states
+
+
+def locked_states(conn: Executes, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(operator, clip) -> assignment state, the rows locked to the end of the transaction
     (in one order, against deadlocks)."""
     ops, clips = _columns(pairs, 2)
@@ -72,17 +126,24 @@ def locked_states(
 
 
 def move_counters(
-    conn: psycopg.Connection,
+    conn: Executes,
     counters: list[tuple[int, int, int]],
     verdicts: list[tuple[Any, ...]],
     new_assignments: list[tuple[str, str, str, float]],
     labelled: list[tuple[str, str]],
 ) -> None:
-    """`Labels._move_counters` in one statement per kind (arrays, not one row each)."""
+    """`Labels._move_counters` in one statement per kind (arrays, not one row each), all of
+    them in one round trip."""
+    statements: list[tuple[str, Any]] = []
     if counters:
-        conn.execute(COUNTERS, _columns(counters, 3))
+        statements.append((COUNTERS, _columns(counters, 3)))
     if verdicts:
-        conn.execute(VERDICTS, _columns(verdicts, 6))
+        statements.append((VERDICTS, _columns(verdicts, 6)))
     rows = new_assignments + [(op, clip, "", 0.0) for op, clip in labelled]
     if rows:
-        conn.execute(LABELLED, _columns(rows, 4))
+        statements.append((LABELLED, _columns(rows, 4)))
+    if isinstance(conn, Piped):
+        conn.execute_all(statements)
+    else:
+        for sql, params in statements:
+            conn.execute(sql, params)

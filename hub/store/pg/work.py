@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import psycopg
-from psycopg.rows import dict_row
+from ..dialect import Executes
 
 PICK = """
 WITH free AS (
@@ -62,7 +61,7 @@ LIMIT 1
 
 
 def lease_work(
-    conn: psycopg.Connection,
+    conn: Executes,
     operator_id: str,
     kiosk_id: str,
     count: int,
@@ -86,12 +85,13 @@ def lease_work(
         "now": lease[1],
         "expires": lease[2],
     }
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(PICK, params)
-        return sorted(cur.fetchall(), key=lambda r: (-r["priority"], r["seq"]))
+    cur = conn.execute(PICK, params)
+    names = [d.name for d in cur.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return sorted(rows, key=lambda r: (-r["priority"], r["seq"]))
 
 
-def has_work(conn: psycopg.Connection, operator_id: str) -> bool:
+def has_work(conn: Executes, operator_id: str) -> bool:
     """Is there a free work clip this operator never had (nothing taken)?"""
     row = conn.execute(HAS_WORK, {"operator": operator_id}).fetchone()
     return row is not None

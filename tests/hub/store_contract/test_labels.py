@@ -37,6 +37,20 @@ def test_duplicate_uuid_within_a_batch(store: HubStore) -> None:
     assert store.clip(clip)["n_labels"] == 1  # type: ignore[index]
 
 
+def test_a_uuid_on_an_unknown_clip_then_on_a_known_one(store: HubStore) -> None:
+    """The first of a uuid among the labels on known clips is the one stored, with its
+    position's `received_at` and values."""
+    (clip,) = add_clips(store, 1)
+    add_operators(store, 1)
+    bad = label("op1", sha("missing"), uuid="u-1")
+    good, again = label("op1", clip, N, uuid="u-1"), label("op1", clip, V, uuid="u-1")
+    out = store.add_labels("k", [bad, good, again], now=7000.0)
+    assert out.status == [UNKNOWN_CLIP, STORED, RETRY]
+    (row,) = store.labels()
+    assert row["values"] == [N] and row["received_at"] == pytest.approx(7000.0 + 1e-6)
+    assert store.clip(clip)["n_labels"] == 1  # type: ignore[index]
+
+
 def test_unknown_clip_refused_alone(store: HubStore) -> None:
     (clip,) = add_clips(store, 1)
     add_operators(store, 1)
