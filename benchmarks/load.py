@@ -114,6 +114,9 @@ class Settings:
     trace: bool = False  # keep (kind, kiosk, sent, replied) of each RequestWork and Heartbeat
     ramp: float = RAMP  # seconds over which the kiosks' shifts start
     jitter: float = 0.0  # each label's interval is 1/rate × (1 ± jitter), uniform
+    #: > 0: each kiosk holds this many labels in its outbox when the window opens (clips
+    #: assigned and labelled before it, as offline) and only sends them in the window
+    outbox: int = 0
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Stats:
     fetch_ms: list[float] = field(default_factory=list)  # per clip, Fetch → verified
     hb_ms: list[float] = field(default_factory=list)
     acks_per_second: collections.Counter[int] = field(default_factory=collections.Counter)
+    last_ack: float = 0.0  # seconds from the window's start to the last ack in it
     acked: list[str] = field(default_factory=list)
     labels_sent: int = 0
     hb_sent: int = 0
@@ -166,6 +170,12 @@ class SimKiosk:
         self.phase = self.rng.random()
         self.start_at: float | None = None
         self.next_label_at = 0.0
+        #: --outbox: labels made before the window, sent in it (`window` unacked at most)
+        self.backlog: collections.deque[m.Label] = collections.deque()
+
+    @property
+    def prefilled(self) -> bool:
+        return self.s.outbox <= 0 or self.made >= self.s.outbox or self.state == "failed"
 
     def send(self, msg: Any) -> bool:
         try:
@@ -244,6 +254,8 @@ class SimKiosk:
                     self.st.acked.append(u)
                     counted += 1
                 self.st.acks_per_second[second] += counted
+                if counted and wall - window[0] < self.s.duration:
+                    self.st.last_ack = max(self.st.last_ack, wall - window[0])
             case m.Error():
                 self.st.errors[msg.code] += 1
             case _:
@@ -267,6 +279,9 @@ class SimKiosk:
             self.st.hb_sent += 1
             self.send(m.Heartbeat(outbox=len(self.unacked), operator=self.operator))
         if self.state != "ready":
+            return
+        if self.s.outbox > 0:
+            self._drain(now, labelling)
             return
         if not labelling:
             self.working = False
@@ -301,6 +316,30 @@ class SimKiosk:
         while allowed > 0 and self.ready:
             sha, lease = self.ready.popleft()
             self._label(sha, lease, now)
+            allowed -= 1
+        self._flush(now)
+
+    def _drain(self, now: float, labelling: bool) -> None:
+        """--outbox: before the window, ask for work and label it into the backlog (nothing
+        sent); in it, send the backlog in batches, `window` labels unacknowledged at most."""
+        if not labelling:
+            self.working = False
+            missing = self.s.outbox - self.made
+            if missing > 0 and self.request_at is None and now >= self.request_after:
+                self.request_at = now
+                self.send(m.RequestWork(operator=self.operator, count=min(missing, 50)))
+            while self.assigned and self.made < self.s.outbox:
+                sha, _size, lease = self.assigned.popleft()
+                self._label(sha, lease, now)
+                self.backlog.append(self.outbox.pop())
+            self._flush(now, force=True)
+            return
+        self.working = True
+        allowed = self.s.window - len(self.unacked) - len(self.outbox)
+        while allowed > 0 and self.backlog:
+            if not self.outbox:
+                self.outbox_since = now
+            self.outbox.append(self.backlog.popleft())
             allowed -= 1
         self._flush(now)
 
@@ -363,7 +402,7 @@ def _worker(
     while True:
         now = time.perf_counter()
         wall = time.time()
-        if not announced and all(x.state in ("ready", "failed") for x in sims):
+        if not announced and all(x.state in ("ready", "failed") and x.prefilled for x in sims):
             ready_q.put(index)
             announced = True
         if announced and go.is_set() and window[0] == float("inf"):
@@ -612,6 +651,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         trace=args.trace is not None,
         ramp=args.ramp,
         jitter=args.jitter,
+        outbox=args.outbox,
     )
     procs_n = max(1, min(args.procs, args.kiosks))
     kiosks = [(f"load-{i:04d}", f"op{i}") for i in range(args.kiosks)]
@@ -707,6 +747,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         total.fetch_ms += st.fetch_ms
         total.hb_ms += st.hb_ms
         total.acks_per_second.update(st.acks_per_second)
+        total.last_ack = max(total.last_ack, st.last_ack)
         total.acked += st.acked
         total.labels_sent += st.labels_sent
         total.hb_sent += st.hb_sent
@@ -721,6 +762,11 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
     in_window = sum(v for k, v in total.acks_per_second.items() if 0 <= k < args.duration)
     seconds = [total.acks_per_second.get(k, 0) for k in range(int(args.duration))]
     rate = in_window / args.duration
+    drained = ""
+    if args.outbox > 0 and in_window == total.labels_sent and total.last_ack > 0:
+        # every outbox was empty before the window ended: the rate is over the drain's time
+        rate = in_window / total.last_ack
+        drained = f"; every outbox drained in {total.last_ack:.2f} s"
     checks_started = time.perf_counter()
     checks = db_checks(hub.location)
     checks_s = time.perf_counter() - checks_started
@@ -769,6 +815,12 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         + ("; hub pinned to its own CPU, kiosks on the other(s)" if args.pin else "")
         + f"; shifts start over {args.ramp:g} s"
         + (f"; label intervals 1/rate × (1 ± {args.jitter:g})" if args.jitter else "")
+        + (
+            f"; outboxes of {args.outbox} labels (assigned and labelled before the window), "
+            "drained in it"
+            if args.outbox > 0
+            else ""
+        )
     )
     print(f"database: {db_text}")
     print(
@@ -783,7 +835,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         f"acked labels/s (durable: acked after commit): {rate:,.0f} mean over "
         f"{args.duration:g} s (per second min {min(seconds, default=0):,} max "
         f"{max(seconds, default=0):,}); acked in all {len(total.acked):,} of "
-        f"{total.labels_sent:,} sent"
+        f"{total.labels_sent:,} sent{drained}"
     )
     print(f"assign latency ms (RequestWork → Assign): {ms(total.assign_ms)}")
     print(
@@ -871,6 +923,14 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="with --rate: each label's interval is 1/rate × (1 ± JITTER), uniform (default 0: "
         "every kiosk labels at exactly --rate, so kiosks ask for work in step)",
+    )
+    p.add_argument(
+        "--outbox",
+        type=int,
+        default=0,
+        help="> 0: each kiosk has this many labels in its outbox when the window opens (its "
+        "clips assigned and labelled before, as after an outage) and only drains it in the "
+        "window, `--window` unacked at most; no RequestWork or Fetch in the window",
     )
     p.add_argument(
         "--pin",

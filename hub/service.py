@@ -45,6 +45,12 @@ MAX_ASSIGN = 50
 HUB_VERSION = package_version()
 #: Clip files kept open for chunked reads.
 OPEN_FILES = 64
+#: Sizes of clips handed out, kept so that their fetches need no database read (a clip's
+#: content, and so its size, never changes: it is named by its sha256).
+CLIP_SIZES = 100_000
+#: Seconds the answer to "is there any gold?" is reused (asked by every request for work;
+#: staff add gold rarely, and a request a few seconds late to see it loses nothing).
+HAS_GOLD_SECONDS = 5.0
 #: Seconds a kiosk's paired state is trusted before the store is asked again.
 PAIRED_RECHECK = 2.0
 #: Messages a kiosk may send per second (a label batch is one message), and at once.
@@ -109,6 +115,8 @@ class HubService:
         self._rank = {label.value: i for i, label in enumerate(schema.labels)}
         self.policy = to_policy(project)
         self._open_files: OrderedDict[str, tuple[int, int]] = OrderedDict()
+        self._sizes: OrderedDict[str, int] = OrderedDict()
+        self._has_gold: tuple[float, bool] = (-HAS_GOLD_SECONDS, False)  # (when asked, answer)
         #: operator -> statistics kept in step with each stored label (no history re-reads)
         self._stats: dict[str, OperatorStats] = {}
         self._retractions = 0
@@ -435,9 +443,16 @@ class HubService:
 
     def in_training(self, operator: str) -> bool:
         """New operators label gold clips (and see the answer) until they pass the bar."""
-        if self.policy.training_gold == 0 or not self.store.has_gold():
+        if self.policy.training_gold == 0 or not self._any_gold():
             return False
         return is_training(self.operator_stats(operator), self.policy)
+
+    def _any_gold(self) -> bool:
+        asked, answer = self._has_gold
+        if time.monotonic() - asked >= HAS_GOLD_SECONDS:
+            answer = self.store.has_gold()
+            self._has_gold = (time.monotonic(), answer)
+        return answer
 
     def _request_work(self, session: KioskSession, msg: m.RequestWork) -> list[msgspec.Struct]:
         if msg.operator not in session.operators:
@@ -457,6 +472,10 @@ class HubService:
             gold=gold,
             training=training,
         )
+        for c in clips:
+            self._sizes[c["sha256"]] = int(c["size"])
+        while len(self._sizes) > CLIP_SIZES:
+            self._sizes.popitem(last=False)
         # operators never see a model's guess, unless the project asks for review mode
         suggested: dict[str, str] = {}
         if self.schema.review_mode and not training:
@@ -508,11 +527,14 @@ class HubService:
         if entry is not None:
             self._open_files.move_to_end(sha256)
             return entry
-        clip = self.store.clip(sha256) if len(sha256) == 64 else None
-        path = self.media_path(sha256) if clip else None
-        if clip is None or path is None:
+        size = self._sizes.get(sha256)
+        if size is None:
+            clip = self.store.clip(sha256) if len(sha256) == 64 else None
+            size = None if clip is None else int(clip["size"])
+        path = self.media_path(sha256) if size is not None else None
+        if size is None or path is None:
             return None
-        entry = (os.open(path, os.O_RDONLY), int(clip["size"]))
+        entry = (os.open(path, os.O_RDONLY), size)
         self._open_files[sha256] = entry
         while len(self._open_files) > OPEN_FILES:
             _, (fd, _size) = self._open_files.popitem(last=False)

@@ -172,6 +172,8 @@ class StoreBase:
         #: per operator, the gold `seq` to look from next (see `Work._unseen_gold`; in memory,
         #: a restart looks from the start once)
         self._gold_from: dict[str, int] = {}
+        #: operator ids this handle has found (operators are never deleted: `known_operators`)
+        self._operators_seen: set[str] = set()
         #: PostgreSQL: kiosk reports of the open transaction, written with its COMMIT
         #: (`Kiosks.kiosk_seen`, `hub.store.pg.kiosks`)
         self._seen: dict[str, dict[str, Any]] = {}

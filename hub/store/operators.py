@@ -101,13 +101,16 @@ class Operators(StoreBase):
             )
 
     def known_operators(self, operator_ids: Iterable[str]) -> set[str]:
-        """Which of these operator ids exist (active or not)."""
-        found: set[str] = set()
-        for part in chunks(list(set(operator_ids))):
+        """Which of these operator ids exist (active or not). Operators are never deleted, so
+        an id found once is not looked up again by this handle."""
+        wanted = set(operator_ids)
+        found = wanted & self._operators_seen
+        for part in chunks(list(wanted - found)):
             found.update(
                 o
                 for (o,) in self.conn.execute(
                     f"SELECT id FROM operators WHERE id IN ({','.join('?' * len(part))})", part
                 )
             )
+        self._operators_seen.update(found)
         return found
