@@ -423,6 +423,8 @@ class Peers:
 #: (`{"type": "fetch", …}`).
 _FETCH_TAG = b"\xa4type\xa5fetch"
 _LOGIN_TAG = b"\xa4type\xa5login"
+_HELLO_TAG = b"\xa4type\xa5hello"
+_BEAT_TAG = b"\xa4type\xa2hb"
 
 
 class Backlog:
@@ -432,10 +434,13 @@ class Backlog:
     checks (a Login costs one scrypt, ~36 ms here; the kiosks of a hub process that died
     all log in again at once): each kiosk's frames from its first Fetch or Login on (while
     that one waits) go after every other kiosk's frames, also those read later. Each kiosk's own frames keep their order (so do
-    the replies it gets). Transfers are never starved by a stream of other work:
-    `pop(transfer_first=True)` (the first of each slice) takes the oldest waiting transfer
-    when that keeps its kiosk's order, and once it has waited LATER_MAX_WAIT the two queues
-    take turns.
+    the replies it gets), but for its heartbeats: a Heartbeat goes before everything else
+    waiting (its answer says the hub is alive and depends on nothing before it), unless its
+    kiosk's Hello or Login still waits. So a kiosk draining a long outbox, or a hub that
+    has fallen behind, still answers every beat within one slice. Transfers are never
+    starved by a stream of other work: `pop(transfer_first=True)` (the first of each slice)
+    takes the oldest waiting transfer when that keeps its kiosk's order, and once it has
+    waited LATER_MAX_WAIT the two queues take turns.
     """
 
     def __init__(self, max_frames: int = BACKLOG_FRAMES, max_bytes: int = BACKLOG_BYTES) -> None:
@@ -446,25 +451,35 @@ class Backlog:
         self.later: collections.deque[tuple[list[zmq.Frame], bytes, int, float]] = (
             collections.deque()
         )
+        self.beats: collections.deque[tuple[list[zmq.Frame], bytes, int, float]] = (
+            collections.deque()
+        )
         self._turn = False
+        #: kiosks with a Hello or Login waiting (their beats keep their place)
+        self._greeting: dict[bytes, int] = {}
         self._in_first: dict[bytes, int] = {}
         self._in_later: dict[bytes, int] = {}
         self.max_frames, self.max_bytes = max_frames, max_bytes
         self.bytes = 0
 
     def __len__(self) -> int:
-        return len(self.first) + len(self.later)
+        return len(self.beats) + len(self.first) + len(self.later)
 
     def room(self) -> bool:
         """Whether to read more from the socket (bounds the memory the hub holds; the rest
         waits in libzmq's queue, within its high-water mark)."""
-        return len(self.first) + len(self.later) < self.max_frames and self.bytes < self.max_bytes
+        return len(self) < self.max_frames and self.bytes < self.max_bytes
 
     def add(self, frames: list[zmq.Frame], now: float | None = None) -> None:
         ident = frames[0].bytes
         size = sum(len(f) for f in frames[1:])
         entry = (frames, ident, size, time.monotonic() if now is None else now)
         self.bytes += size
+        if ident not in self._greeting and _is_beat(frames):
+            self.beats.append(entry)
+            return
+        if _is_greeting(frames):
+            self._greeting[ident] = self._greeting.get(ident, 0) + 1
         if ident in self._in_later or _is_fetch(frames) or _is_login(frames):
             self.later.append(entry)
             counts = self._in_later
@@ -474,6 +489,10 @@ class Backlog:
         counts[ident] = counts.get(ident, 0) + 1
 
     def pop(self, transfer_first: bool = False, now: float | None = None) -> list[zmq.Frame]:
+        if self.beats:
+            frames, _ident, size, _ = self.beats.popleft()
+            self.bytes -= size
+            return frames
         later, take_later = self.later, False
         if later:
             if not self.first:
@@ -492,6 +511,11 @@ class Backlog:
             counts[ident] = left
         else:
             del counts[ident]
+        if ident in self._greeting and _is_greeting(frames):
+            if self._greeting[ident] > 1:
+                self._greeting[ident] -= 1
+            else:
+                del self._greeting[ident]
         self.bytes -= size
         return frames
 
@@ -508,6 +532,17 @@ def _is_fetch(frames: list[zmq.Frame]) -> bool:
     """A peek at the first bytes, no decoding: only used to order work (a wrong guess changes
     the order of replies to different requests, never their content)."""
     return len(frames) > 1 and _FETCH_TAG in bytes(frames[1].buffer[:24])
+
+
+def _is_beat(frames: list[zmq.Frame]) -> bool:
+    """A peek as `_is_fetch`'s, for a Heartbeat."""
+    return len(frames) > 1 and _BEAT_TAG in bytes(frames[1].buffer[:24])
+
+
+def _is_greeting(frames: list[zmq.Frame]) -> bool:
+    """A Hello or a Login (peeked as `_is_fetch`)."""
+    head = bytes(frames[1].buffer[:24]) if len(frames) > 1 else b""
+    return _LOGIN_TAG in head or _HELLO_TAG in head
 
 
 def _is_login(frames: list[zmq.Frame]) -> bool:

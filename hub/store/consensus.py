@@ -79,17 +79,10 @@ class Consensus(StoreBase):
         """`clip_votes` of several clips in one query per `IN_CHUNK` clips."""
         votes: dict[str, dict[str, int]] = {}
         elements = self.dialect.elements('l."values"')
-        if self.postgres:  # per clip, a LATERAL lookup of its labels on labels_clip,
-            # planned for each call: a prepared generic plan made while `labels` was nearly
-            # empty scans the whole table for good (measured: ~1 ms a call instead of 0.03)
-            for clip, value, n in self.conn.piped.execute(
-                "SELECT k.clip, j.value, count(*) FROM unnest(%s::text[]) AS k(clip) "
-                'CROSS JOIN LATERAL (SELECT l."values" FROM labels l '
-                "WHERE l.clip = k.clip AND l.retracted = 0) l, "
-                f"{elements} j GROUP BY k.clip, j.value",
-                (list(clips),),
-                prepare=False,
-            ):
+        if self.postgres:  # per clip, a LATERAL lookup of its labels, planned for each call
+            from .pg.labels import VOTES
+
+            for clip, value, n in self.conn.piped.execute(VOTES, (list(clips),), prepare=False):
                 votes.setdefault(clip, {})[value] = n
             return votes
         for part in chunks(list(clips)):

@@ -195,65 +195,59 @@ class PgConnection:
         prepare: bool | None = None,
     ) -> Any:
         """Run `sql` (psycopg's format) after the held commands, in one round trip.
-        `prepare=False`: planned anew each time (psycopg's `prepare`).
+        `prepare=False`: planned anew each time (psycopg's `prepare`)."""
+        return self._send_all([(sql, params, prepare)], many=many)[0]
+
+    def _send_all(
+        self, statements: list[tuple[str, Any, bool | None]], many: bool = False
+    ) -> list[psycopg.Cursor]:
+        """Run the held commands and these statements (psycopg's format; `prepare` as
+        `_send`'s), in order, in one round trip; their cursors (the first error is raised).
+        `many`: one statement, run for each row of its parameters.
 
         A connection that died while idle is only found out by the next statement: when
-        nothing is lost by running that one again (the first statement of a transaction,
-        sent with its BEGIN, or a harmless one outside a transaction), it runs once more on
-        a new connection, so that one outage is one loss, not one per connection."""
+        nothing is lost by running them again (the first statements of a transaction, sent
+        with its BEGIN, or a harmless one outside a transaction), they run once more on a
+        new connection, so that one outage is one loss, not one per connection."""
         from .records import DatabaseUnavailable
 
         held = list(self._held)
         again = self.url is not None and (
-            self._unsent() or (not self._in_txn and sql[:7].upper().startswith(_HARMLESS))
+            self._unsent()
+            or (not self._in_txn and statements[0][0][:7].upper().startswith(_HARMLESS))
         )
         try:
-            return self._send_once(sql, params, many, prepare, again)
+            return self._send_once(statements, many, again)
         except DatabaseUnavailable:
             if not again:
                 raise
             self._held = held
-            return self._send_once(sql, params, many, prepare, again)
+            return self._send_once(statements, many, again)
 
     def _send_once(
-        self,
-        sql: str,
-        params: Sequence[Any] | dict[str, Any],
-        many: bool,
-        prepare: bool | None,
-        unsent: bool,
-    ) -> Any:
+        self, statements: list[tuple[str, Any, bool | None]], many: bool, unsent: bool
+    ) -> list[psycopg.Cursor]:
         conn = self._conn(unsent)
         held, self._held = self._held, []
-        if not held and not many:
-            return self._run(functools.partial(conn.execute, prepare=prepare), sql, params)
+        if not held and not many and len(statements) == 1:
+            sql, params, prepare = statements[0]
+            return [self._run(functools.partial(conn.execute, prepare=prepare), sql, params)]
 
-        def piped() -> psycopg.Cursor:
+        def piped() -> list[psycopg.Cursor]:
+            cursors = []
             with conn.pipeline():
                 for command, args in held:
                     conn.execute(command, args)
-                cur = conn.cursor()
-                if many:
-                    cur.executemany(sql, params)  # type: ignore[arg-type]
-                else:
-                    cur.execute(sql, params, prepare=prepare)
-            return cur
+                for sql, params, prepare in statements:
+                    cur = conn.cursor()
+                    if many:
+                        cur.executemany(sql, params)
+                    else:
+                        cur.execute(sql, params, prepare=prepare)
+                    cursors.append(cur)
+            return cursors
 
         return self._run(piped)
-
-    def _send_all(self, statements: list[tuple[str, Sequence[Any]]]) -> None:
-        """The held commands and these statements (psycopg's format) in one round trip."""
-        conn = self._conn()
-        held, self._held = self._held, []
-
-        def piped() -> None:
-            with conn.pipeline():
-                for command, args in held:
-                    conn.execute(command, args)
-                for sql, params in statements:
-                    conn.execute(sql, params)
-
-        self._run(piped)
 
     def execute(
         self,
@@ -356,12 +350,18 @@ class Piped:
     ) -> psycopg.Cursor:
         return self._conn._send(sql, params, prepare=prepare)
 
-    def execute_all(self, statements: list[tuple[str, Sequence[Any]]]) -> None:
-        """Run these statements (results not wanted) in one round trip, in order; the first
-        error is raised."""
+    def execute_all(
+        self, statements: list[tuple[str, Sequence[Any]]], prepare: bool | None = None
+    ) -> list[psycopg.Cursor]:
+        """Run these statements in one round trip, in order: their cursors (the rows of
+        each); the first error is raised."""
         if not statements:
-            return
-        self._conn._send_all(statements)
+            return []
+        return self._conn._send_all([(sql, params, prepare) for sql, params in statements])
+
+    def execute_each(self, statements: list[tuple[str, Any, bool | None]]) -> list[psycopg.Cursor]:
+        """`execute_all` of (sql, params, prepare) statements, each with its own `prepare`."""
+        return self._conn._send_all(statements) if statements else []
 
 
 class Executes(Protocol):

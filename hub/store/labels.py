@@ -43,12 +43,16 @@ class Labels(Consensus):
             clips: dict[str, tuple[str | None, int]] = {}
             rowids: dict[str, int] = {}
             states: dict[tuple[str, str], str] | None = None
+            before: dict[str, dict[str, int]] | None = None  # votes before the batch
             shas = list({x.clip for x in labels})
             if self.postgres:  # clips, insert and assignment states in one statement
                 from .pg.labels import store_batch
 
                 rows = [label_row(x, kiosk, at) for x, at in zip(labels, received, strict=True)]
-                known, stored, states = store_batch(self.conn.piped, self.site, shas, rows)
+                before = {} if decide is not None else None
+                known, stored, states = store_batch(
+                    self.conn.piped, self.site, shas, rows, votes=before
+                )
             else:
                 known = self._known_clips(shas)
             for sha, gold, n, seq in known:
@@ -95,7 +99,17 @@ class Labels(Consensus):
             decided: dict[str, tuple[str | None, float, int]] = {}
             if decide is not None:
                 touched = [clip for clip in d_labels if clips[clip][0] is None]
-                for clip, votes in self.clip_votes_many(touched).items():
+                if before is None:
+                    after = self.clip_votes_many(touched)
+                else:  # the votes read ahead of the insert, and this batch's new labels
+                    after = {clip: dict(before.get(clip, {})) for clip in touched}
+                    for x in new:
+                        if x.clip in after:
+                            votes = after[x.clip]
+                            for value in json.loads(x.values):
+                                votes[value] = votes.get(value, 0) + 1
+                    after = {clip: votes for clip, votes in after.items() if votes}
+                for clip, votes in after.items():
                     verdict = decide(clip, votes, clips[clip][1] + d_labels[clip])
                     if verdict is not None:
                         decided[clip] = verdict

@@ -59,14 +59,14 @@ def test_other_kiosks_go_first_and_each_keeps_its_order() -> None:
         _frames(work, b"b"),
     ]
     assert _kinds(transfers_last(batch)) == [
+        "a:Heartbeat",  # beats go first (see test_beats_go_first_unless_a_greeting_waits)
         "b:RequestWork",
         "c:Logout",  # nothing of theirs waits behind a transfer
         "a:Fetch",
-        "a:Heartbeat",
         "b:Fetch",
         "b:RequestWork",  # own order kept
     ]
-    plain = [_frames(work, b"a"), _frames(beat, b"b")]
+    plain = [_frames(work, b"a"), _frames(logout, b"b")]
     assert transfers_last(plain) == plain
 
 
@@ -79,12 +79,14 @@ def test_frames_read_later_go_before_waiting_transfers() -> None:
         backlog.add(_frames(fetch, kiosk))
     assert _kinds([backlog.pop()]) == ["a:Fetch"]  # a slice has begun on the transfers
     backlog.add(_frames(work, b"d"))  # read between slices
-    backlog.add(_frames(beat, b"b"))  # b's beat waits behind b's own fetch
+    backlog.add(_frames(beat, b"b"))  # b's beat passes b's own fetch
+    backlog.add(_frames(work, b"b"))  # b's work waits behind it
     assert _kinds([backlog.pop() for _ in range(len(backlog))]) == [
+        "b:Heartbeat",
         "d:RequestWork",
         "b:Fetch",
         "c:Fetch",
-        "b:Heartbeat",
+        "b:RequestWork",
     ]
     assert not backlog and backlog.bytes == 0
 
@@ -104,12 +106,12 @@ def test_a_stream_of_other_work_does_not_starve_transfers() -> None:
 
 
 def test_transfers_waiting_long_take_turns_with_other_work() -> None:
-    """Under a steady stream of other work, a heartbeat queued behind its kiosk's own Fetch
+    """Under a steady stream of other work, a frame queued behind its kiosk's own Fetch
     still gets through: after LATER_MAX_WAIT the two queues alternate."""
-    fetch, beat, work = m.Fetch(sha256=SHA), ONE_OF_EACH[1], ONE_OF_EACH[4]
+    fetch, logout, work = m.Fetch(sha256=SHA), ONE_OF_EACH[3], ONE_OF_EACH[4]
     backlog = Backlog()
     backlog.add(_frames(fetch, b"a"), now=0.0)
-    backlog.add(_frames(beat, b"a"), now=0.0)
+    backlog.add(_frames(logout, b"a"), now=0.0)
     backlog.add(_frames(fetch, b"c"), now=0.0)
     for i in range(6):
         backlog.add(_frames(work, f"b{i}".encode()), now=0.0)
@@ -119,7 +121,7 @@ def test_transfers_waiting_long_take_turns_with_other_work() -> None:
     assert _kinds(aged) == [
         "a:Fetch",
         "b2:RequestWork",
-        "a:Heartbeat",
+        "a:Logout",
         "b3:RequestWork",
         "c:Fetch",
         "b4:RequestWork",
@@ -156,9 +158,47 @@ def test_pin_checks_wait_behind_other_kiosks() -> None:
         _frames(beat, b"c"),
     ]
     assert _kinds(transfers_last(batch)) == [
-        "b:Hello",
         "c:Heartbeat",
+        "b:Hello",
         "a:Login",
         "a:RequestWork",
         "b:Login",
     ]
+
+
+def test_beats_go_first_unless_a_greeting_waits() -> None:
+    """A kiosk's Heartbeat is answered before the work waiting in the backlog (its own long
+    label batches included), so a hub that has fallen behind still answers every beat within
+    one slice; a beat whose kiosk's Hello or Login still waits keeps its place behind it (it
+    would be refused before the Hello, and would claim no operator before the Login)."""
+    hello, login, beat, work = (
+        ONE_OF_EACH[0], m.Login(operator="op1", pin="1234"), ONE_OF_EACH[1], ONE_OF_EACH[4],
+    )  # fmt: skip
+    batch = m.LabelBatch(labels=[ONE_OF_EACH[5]])  # type: ignore[list-item]
+    backlog = Backlog()
+    for frames in (
+        _frames(batch, b"a"),
+        _frames(batch, b"a"),
+        _frames(hello, b"b"),
+        _frames(beat, b"b"),  # behind b's Hello
+        _frames(work, b"c"),
+        _frames(beat, b"a"),  # before a's batches
+        _frames(login, b"d"),
+        _frames(beat, b"d"),  # behind d's Login
+    ):
+        backlog.add(frames)
+    assert _kinds([backlog.pop() for _ in range(3)]) == [
+        "a:Heartbeat",
+        "a:LabelBatch",
+        "a:LabelBatch",
+    ]
+    assert _kinds([backlog.pop()]) == ["b:Hello"]
+    backlog.add(_frames(beat, b"b"))  # b's Hello is handled: its next beat goes first
+    assert _kinds([backlog.pop() for _ in range(len(backlog))]) == [
+        "b:Heartbeat",
+        "b:Heartbeat",
+        "c:RequestWork",
+        "d:Login",
+        "d:Heartbeat",
+    ]
+    assert not backlog and backlog.bytes == 0

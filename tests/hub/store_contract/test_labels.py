@@ -118,6 +118,28 @@ def test_decide_sets_consensus_with_the_counters(store: HubStore) -> None:
     assert store.consensus_state(labelled_only=True) == {clip: (2, N, 0.5, 3)}
 
 
+def test_decide_sees_the_votes_after_the_batch(store: HubStore) -> None:
+    """The votes `decide` gets count the labels stored before (a retracted one not), this
+    batch's new ones once, and neither a retried uuid again nor another clip's labels."""
+    clips = add_clips(store, 3, want=5)
+    add_operators(store, 4)
+    first = label("op1", clips[0], V)
+    gone = label("op2", clips[0], N)
+    store.add_labels("k", [first, gone, label("op1", clips[1], N)])
+    assert store.retract_label(gone.uuid, "op2", kiosk="k")
+    seen: dict[str, tuple[dict[str, int], int]] = {}
+
+    def decide(c: str, votes: dict[str, int], n: int) -> None:
+        seen[c] = (votes, n)
+
+    again = label("op3", clips[0], N)
+    batch = [first, again, again, label("op4", clips[0], N), label("op3", clips[2], V)]
+    store.add_labels("k", batch, decide=decide)
+    assert seen[clips[0]][0] == {V: 1, N: 2}
+    assert seen[clips[2]][0] == {V: 1}
+    assert clips[1] not in seen  # no new label there
+
+
 def test_exposure_alerts_breaks(store: HubStore) -> None:
     clips = add_clips(store, 2)
     add_operators(store, 1)
