@@ -45,7 +45,7 @@ from typing import Any
 import zmq
 
 from benchmarks.common import machine, pct
-from benchmarks.load_pg import RoundTrips, backend_pids, cpu_seconds
+from benchmarks.load_pg import RoundTrips, StatementStats, backend_pids, cpu_seconds
 from protocol import codec
 from protocol import messages as m
 from protocol.constants import CHUNK_SIZE, HEARTBEAT_INTERVAL
@@ -700,6 +700,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
                     args.profile_format,
                     "-r",
                     "200",
+                    *(["--idle"] if args.profile_idle else []),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -709,6 +710,9 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         window_mono = time.perf_counter()
         cpu0, t0 = [proc_cpu_seconds(pid) for pid in pids], time.time()
         pg0 = cpu_seconds(backend_pids(db_url)) if db_url else {}
+        statements = StatementStats(db_url) if db_url else None
+        if statements:
+            statements.reset()
         probe = RoundTrips(db_url) if db_url else None
         pg1: dict[int, float] = {}
         cpu1 = t1 = None
@@ -717,6 +721,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
                 cpu1, t1 = [proc_cpu_seconds(pid) for pid in pids], time.time()
                 pg1 = cpu_seconds(list(pg0))
                 round_trips = probe.stop() if probe else []
+                server_time = statements.report(t1 - t0) if statements else []
             rss.append(sum(proc_rss_mib(pid) for pid in pids))
             try:
                 results.append(result_q.get(timeout=0.5))
@@ -727,6 +732,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
             cpu1, t1 = [proc_cpu_seconds(pid) for pid in pids], time.time()
             pg1 = cpu_seconds(list(pg0))
             round_trips = probe.stop() if probe else []
+            server_time = statements.report(t1 - t0) if statements else []
         rss_end = sum(proc_rss_mib(pid) for pid in pids)
         for spy in spies:
             spy.wait(timeout=60)
@@ -860,6 +866,9 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
             "processes serving the hubs' connections)"
         )
         print(f"PostgreSQL round trip ms (SELECT 1 every 20 ms, own connection): {ms(round_trips)}")
+        if server_time:
+            print("PostgreSQL server time by statement over the window (pg_stat_statements):")
+            print("\n".join(server_time))
     print(
         f"clients: CPU {client_cpu / max(args.duration, 1e-9) * 100:.0f} % of one core "
         f"(all {procs_n} processes; they share the machine with the hub)"
@@ -941,6 +950,9 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", type=Path, default=None, help="py-spy record of the hub over the window"
     )
     p.add_argument("--profile-format", default="speedscope", help="py-spy format (raw, …)")
+    p.add_argument(
+        "--profile-idle", action="store_true", help="the profile counts waiting threads too"
+    )
     p.add_argument(
         "--trace",
         type=Path,

@@ -67,7 +67,12 @@ def database(db: str, data: Path) -> Iterator[tuple[str | None, str]]:
         # autovacuum looks every second instead of every minute: the labels table grows
         # from nothing during a run, and a site's server in steady state has statistics
         # (without them the per-batch vote count scans labels instead of probing its index)
-        server = PgServer.create(fsync=True, autovacuum_naptime="1")
+        server = PgServer.create(
+            fsync=True,
+            autovacuum_naptime="1",
+            shared_preload_libraries="pg_stat_statements",  # `StatementStats`
+            **{"pg_stat_statements.track_planning": "on"},
+        )
         admin = server.url()
     elif db.startswith(("postgresql://", "postgres://")):
         admin = db
@@ -92,6 +97,53 @@ def database(db: str, data: Path) -> Iterator[tuple[str | None, str]]:
         else:
             with contextlib.suppress(Exception), psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class StatementStats:
+    """The server's time per statement over the window (pg_stat_statements, when the server
+    loads it: `--db pg` does): `reset()` at the start, `report()` at the end."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.ok = False
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            self.ok = True
+        except psycopg.Error:
+            pass
+
+    def reset(self) -> None:
+        import psycopg
+
+        if self.ok:
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                conn.execute("SELECT pg_stat_statements_reset()")
+
+    def report(self, seconds: float, top: int = 8) -> list[str]:
+        """Lines: the statements that took the most server time (execution + planning)."""
+        import psycopg
+
+        if not self.ok:
+            return []
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT calls, total_exec_time, total_plan_time, plans, "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 60) FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "ORDER BY total_exec_time + total_plan_time DESC LIMIT %s",
+                (top,),
+            ).fetchall()
+        lines = []
+        for calls, exec_ms, plan_ms, plans, query in rows:
+            share = (exec_ms + plan_ms) / 1000 / seconds * 100 if seconds > 0 else 0.0
+            lines.append(
+                f"  {share:5.1f} % {calls:>7,} calls  exec {exec_ms / max(calls, 1):.3f} ms"
+                f"  plan {plan_ms / max(plans, 1):.3f} ms ×{plans:,}  {query}"
+            )
+        return lines
 
 
 @dataclass

@@ -28,7 +28,7 @@ from .database_state import DatabaseState
 from .pairing import BURN_AFTER, FORGET_SECONDS, PairingGuard
 from .project import ProjectConfig, to_policy
 from .ratelimit import TokenBucket
-from .store import STORED, UNKNOWN_CLIP, BatchOutcome, NewLabel, Store
+from .store import STORED, UNKNOWN_CLIP, BatchOutcome, DatabaseUnavailable, NewLabel, Store
 from .store.kiosk_locks import kiosk_locked_until, kiosk_pin_failed, kiosk_pin_ok
 from .store.pairing_counts import count_wrong_pair_code
 
@@ -81,6 +81,17 @@ def error(code: ErrorCode, detail: str, ref: str | None = None) -> m.Error:
     return m.Error(code=code.value, detail=detail, ref=ref)
 
 
+@dataclass
+class StagedLabels:
+    """A kiosk's checked labels waiting to be stored with the other kiosks' labels of the
+    router's slice (`HubService.flush_labels`); `replies` is complete after that."""
+
+    kiosk_id: str
+    labels: list[m.Label]
+    replies: list[msgspec.Struct]
+    done: bool = False
+
+
 class HubService:
     def __init__(
         self,
@@ -125,6 +136,9 @@ class HubService:
         self.shared_store = False
         self._fit = _Fit()
         self._expired_at = 0.0
+        #: while the router handles a slice: label batches checked and waiting to be stored
+        #: together at its end (`flush_labels`); None: each batch is stored at once
+        self.staging: list[StagedLabels] | None = None
         #: called with the seconds each request for work took (the server's metrics)
         self.on_assign: Callable[[float], None] = lambda seconds: None
 
@@ -569,9 +583,11 @@ class HubService:
                 yield m.Chunk(sha256=msg.sha256, offset=offset, size=size, data=data)
             offset += len(data)
 
-    def _labels(self, session: KioskSession, labels: list[m.Label]) -> list[msgspec.Struct]:
-        """A batch of labels in one store call: each label checked, stored once (a retried
-        uuid is acked again and changes nothing), a bad one refused alone with its uuid."""
+    def _labels(self, session: KioskSession, labels: list[m.Label]) -> list[Any]:
+        """A batch of labels: each label checked, stored once (a retried uuid is acked again
+        and changes nothing), a bad one refused alone with its uuid. In the router's slice
+        (`staging`) the good ones wait to be stored with the other kiosks' (one store call
+        for the slice): the reply is then a `StagedLabels`, complete after `flush_labels`."""
         replies: list[msgspec.Struct] = []
         operators = self.store.known_operators(label.operator for label in labels)
         good: list[m.Label] = []
@@ -588,6 +604,55 @@ class HubService:
             return replies
         for operator in {label.operator for label in good}:
             self.operator_stats(operator)  # counted from here on, label by label
+        staged = StagedLabels(session.kiosk_id, good, replies)
+        if self.staging is not None:
+            self.staging.append(staged)
+            return [staged]
+        self._store_staged([staged])
+        return staged.replies
+
+    def staged_labels(self) -> int:
+        """Labels staged in the router's slice so far."""
+        return sum(len(staged.labels) for staged in self.staging or ())
+
+    def waits_for_labels(self, kiosk_id: str, msg: msgspec.Struct) -> bool:
+        """Whether the labels this kiosk sent earlier in the slice must be stored before
+        `msg` is handled (anything but more labels, a beat or a fetch may depend on them:
+        a retraction, a logout, a request for work)."""
+        if not self.staging or isinstance(msg, m.Label | m.LabelBatch | m.Heartbeat | m.Fetch):
+            return False
+        return any(staged.kiosk_id == kiosk_id for staged in self.staging)
+
+    def flush_labels(self) -> None:
+        """Store every staged label batch of the slice in one store call (in a savepoint of
+        the slice's transaction; the router calls it between messages, never inside one).
+        If that fails, each batch is stored on its own, so that one failing batch gets an
+        internal error alone. A lost database is raised: the whole slice is lost."""
+        staged = self.staging or []
+        if self.staging is not None:
+            self.staging = []
+        if not staged:
+            return
+        try:
+            self._store_staged(staged)
+        except DatabaseUnavailable:
+            raise
+        except Exception:  # a bug must not cost the other kiosks their labels
+            log.exception("storing the label batches of %d kiosks at once", len(staged))
+            for one in staged:
+                try:
+                    self._store_staged([one])
+                except DatabaseUnavailable:
+                    raise
+                except Exception:
+                    log.exception("storing a label batch from %s", one.kiosk_id)
+                    one.replies.insert(0, error(ErrorCode.INTERNAL, "internal error"))
+                    one.done = True
+
+    def _store_staged(self, staged: list[StagedLabels]) -> None:
+        """The labels of these batches in one store call (each label keeps its kiosk), in a
+        transaction of their own (a savepoint in the slice's); then each batch's replies."""
+        good = [label for one in staged for label in one.labels]
         rows = [
             NewLabel(
                 uuid=label.uuid,
@@ -604,21 +669,30 @@ class HubService:
                 created_at=label.created_at,
                 lease_id=label.lease_id,
                 review=label.review,
+                kiosk=one.kiosk_id,
             )
-            for label in good
+            for one in staged
+            for label in one.labels
         ]
         decide = self._vote_share if self.schema.kind == "single" else None
         with self.store.transaction():
-            outcome = self.store.add_labels(session.kiosk_id, rows, decide=decide)
-            acked = self._after_labels(good, outcome)
-        for label, status in zip(good, outcome.status, strict=True):
-            if status == UNKNOWN_CLIP:
-                replies.append(
-                    error(ErrorCode.NOT_FOUND, f"unknown clip {label.clip[:12]}", ref=label.uuid)
-                )
-        if acked:
-            replies.insert(0, m.Ack(uuids=acked))
-        return replies
+            outcome = self.store.add_labels(staged[0].kiosk_id, rows, decide=decide)
+            self._after_labels(good, outcome)
+        statuses = iter(outcome.status)
+        for one in staged:
+            acked: list[str] = []
+            for label in one.labels:
+                if next(statuses) == UNKNOWN_CLIP:
+                    one.replies.append(
+                        error(
+                            ErrorCode.NOT_FOUND, f"unknown clip {label.clip[:12]}", ref=label.uuid
+                        )
+                    )
+                else:
+                    acked.append(label.uuid)
+            if acked:
+                one.replies.insert(0, m.Ack(uuids=acked))
+            one.done = True
 
     def _after_labels(self, labels: list[m.Label], outcome: BatchOutcome) -> list[str]:
         """Operator statistics and training, label by label. Returns the acked uuids. (Adaptive

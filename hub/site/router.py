@@ -29,6 +29,7 @@ import functools
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 import zmq
@@ -40,7 +41,7 @@ from protocol.constants import HEARTBEAT_INTERVAL
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.messages import Error, Heartbeat, Hello, KioskToHub, Login
 
-from ..service import HubService
+from ..service import HubService, StagedLabels
 from ..store import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,9 @@ BACKLOG_BYTES = 8 * 1024 * 1024
 LATER_MAX_WAIT = 0.05
 #: Work in one transaction before it commits and its replies go out (bounds reply latency).
 TXN_SECONDS = 0.005
+#: Labels a slice stages to store together at its end: a slice ends after this many too
+#: (kiosks draining big outboxes: one store call and commit stays tens of milliseconds).
+SLICE_LABELS = 1000
 #: Frames above this are dropped by libzmq itself (memory guard); smaller oversize frames
 #: get a `too_large` error reply.
 HARD_MAX_FRAME = 16 * 1024 * 1024
@@ -257,27 +261,37 @@ class Router:
 
     def handle_some(self, backlog: Backlog) -> tuple[list[list[bytes]], list[list[zmq.Frame]]]:
         """Frames from the backlog in one transaction, until TXN_SECONDS of work; replies
-        after the commit. Returns (replies, the frames handled)."""
-        out: list[list[bytes]] = []
+        after the commit. The label batches of the slice are stored together at its end
+        (one store call: `HubService.flush_labels`). Returns (replies, the frames handled)."""
         handled: list[list[zmq.Frame]] = []
         frames = backlog.pop(transfer_first=True)
         if _is_login(frames):  # its PIN checked before the write lock is taken
             self._precheck_login(frames)
         deadline = None  # TXN_SECONDS from the end of the first frame: a slice that begins
         # with a long one still answers other kiosks' waiting frames
-        with self.service.store.transaction():
-            while True:
-                handled.append(frames)
-                self.frames_in += 1
-                ident = frames[0].bytes
-                for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
-                    out.append([ident, *codec.encode_frames(reply)])
-                if deadline is None:
-                    deadline = time.perf_counter() + TXN_SECONDS
-                if not backlog or time.perf_counter() >= deadline:
-                    break
-                frames = backlog.pop()
-        return out, handled
+        replies: list[tuple[bytes, Any]] = []
+        self.service.staging = []
+        try:
+            with self.service.store.transaction():
+                while True:
+                    handled.append(frames)
+                    self.frames_in += 1
+                    ident = frames[0].bytes
+                    for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
+                        replies.append((ident, reply))
+                    if deadline is None:
+                        deadline = time.perf_counter() + TXN_SECONDS
+                    if (
+                        not backlog
+                        or time.perf_counter() >= deadline
+                        or self.service.staged_labels() >= SLICE_LABELS
+                    ):
+                        break
+                    frames = backlog.pop()
+                self.service.flush_labels()
+        finally:
+            self.service.staging = None
+        return _encoded(replies), handled
 
     def _precheck_login(self, frames: list[zmq.Frame]) -> None:
         ident = frames[0].bytes
@@ -301,6 +315,8 @@ class Router:
         kiosk_id = self.peers.kiosk_for(ident, msg)
         if kiosk_id is None:
             return [Error(code=ErrorCode.NOT_HELLO.value, detail="send Hello first")]
+        if self.service.waits_for_labels(kiosk_id, msg):
+            self.service.flush_labels()  # this kiosk's earlier labels first (its own order)
         replies = self._handle(kiosk_id, msg, key, self.service.handle)
         session = self.service.sessions.get(kiosk_id)
         if session is not None and session.key == key:
@@ -331,14 +347,19 @@ class Router:
                 await self.pair_sock.send_multipart([ident, codec.encode(reply)])
 
     def handle_batch(self, batch: list[list[zmq.Frame]]) -> list[list[bytes]]:
-        out: list[list[bytes]] = []
-        with self.service.store.transaction():
-            for frames in batch:
-                self.frames_in += 1
-                ident = frames[0].bytes
-                for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
-                    out.append([ident, *codec.encode_frames(reply)])
-        return out
+        replies: list[tuple[bytes, Any]] = []
+        self.service.staging = []
+        try:
+            with self.service.store.transaction():
+                for frames in batch:
+                    self.frames_in += 1
+                    ident = frames[0].bytes
+                    for reply in self._kiosk_frame(ident, frames[1:], _user_id(frames[-1])):
+                        replies.append((ident, reply))
+                self.service.flush_labels()
+        finally:
+            self.service.staging = None
+        return _encoded(replies)
 
     def _decode(self, ident: bytes, parts: list[zmq.Frame]) -> msgspec.Struct:
         """The message in a frame, or the `Error` to answer it with."""
@@ -528,6 +549,16 @@ def transfers_last(batch: list[list[zmq.Frame]]) -> list[list[zmq.Frame]]:
     return [backlog.pop() for _ in batch]
 
 
+def _encoded(replies: list[tuple[bytes, Any]]) -> list[list[bytes]]:
+    """The frames to send for these (connection, reply) pairs, in order; a staged label
+    batch's replies (complete once the slice's labels are stored) in its place."""
+    out: list[list[bytes]] = []
+    for ident, reply in replies:
+        for one in reply.replies if isinstance(reply, StagedLabels) else (reply,):
+            out.append([ident, *codec.encode_frames(one)])
+    return out
+
+
 def _is_fetch(frames: list[zmq.Frame]) -> bool:
     """A peek at the first bytes, no decoding: only used to order work (a wrong guess changes
     the order of replies to different requests, never their content)."""
@@ -535,8 +566,14 @@ def _is_fetch(frames: list[zmq.Frame]) -> bool:
 
 
 def _is_beat(frames: list[zmq.Frame]) -> bool:
-    """A peek as `_is_fetch`'s, for a Heartbeat."""
-    return len(frames) > 1 and _BEAT_TAG in bytes(frames[1].buffer[:24])
+    """A Heartbeat: a peek as `_is_fetch`'s, then the (small) frame decoded, because a frame
+    that only looks like one (undecodable, its error reply due in its place) keeps its place."""
+    if len(frames) != 2 or _BEAT_TAG not in bytes(frames[1].buffer[:24]):
+        return False
+    try:
+        return isinstance(codec.decode(frames[1].bytes, KioskToHub), Heartbeat)
+    except Exception:  # noqa: BLE001 - answered with its error in its own turn
+        return False
 
 
 def _is_greeting(frames: list[zmq.Frame]) -> bool:

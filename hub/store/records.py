@@ -34,6 +34,8 @@ class NewLabel:
     created_at: float
     lease_id: str | None = None
     review: bool = False
+    #: the kiosk it came from, when a batch holds labels of several kiosks (else the batch's)
+    kiosk: str | None = None
 
 
 def label_row(x: NewLabel, kiosk: str, received_at: float) -> tuple[Any, ...]:
@@ -44,7 +46,7 @@ def label_row(x: NewLabel, kiosk: str, received_at: float) -> tuple[Any, ...]:
         x.uuid,
         x.operator,
         x.clip,
-        kiosk,
+        x.kiosk or kiosk,
         x.lease_id,
         x.schema_version,
         x.values,

@@ -202,3 +202,16 @@ def test_beats_go_first_unless_a_greeting_waits() -> None:
         "d:Heartbeat",
     ]
     assert not backlog and backlog.bytes == 0
+
+
+def test_a_frame_that_only_looks_like_a_beat_keeps_its_place() -> None:
+    """An undecodable frame whose first bytes are a Heartbeat's gets its error reply in its
+    own turn (a client may match error replies to its frames by order)."""
+    work = ONE_OF_EACH[4]
+    broken = codec.encode(m.Heartbeat(outbox=3))[:-3]
+    backlog = Backlog()
+    backlog.add(_frames(work, b"a"))
+    backlog.add([zmq.Frame(b"a"), zmq.Frame(broken)])
+    backlog.add(_frames(work, b"a"))
+    popped = [backlog.pop() for _ in range(3)]
+    assert [f[1].bytes for f in popped] == [codec.encode(work), broken, codec.encode(work)]
