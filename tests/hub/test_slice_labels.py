@@ -5,6 +5,7 @@ common call fail is refused alone. On both engines, through a real `Router`."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,7 @@ KIOSKS = ("k1", "k2", "k3")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Router, HubService]]:
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubService]:
     location: Any = tmp_path / "hub.db"
     if request.param == "postgresql":
         location = request.getfixturevalue("pg_url")
@@ -45,15 +46,26 @@ def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Router
         store.pair_kiosk(kiosk)
         service.handle(kiosk, m.Hello(kiosk_id=kiosk, version="t"))
         assert service.handle(kiosk, m.Login(operator=f"op{n}", pin="1234"))[0].ok
-    ctx = zmq.asyncio.Context()
-    router = Router(service, "tcp://127.0.0.1:0", zmq.curve_keypair(), ctx=ctx, pairing=False)
-    for kiosk in KIOSKS:  # each kiosk's connection, named after it (as the old kiosks do)
-        router.peers.bind(kiosk.encode(), kiosk)
-    try:
-        yield router, service
-    finally:
-        router.close()
-        ctx.term()
+    yield service
+
+
+def handle_batch(service: HubService, batch: list[list[zmq.Frame]]) -> list[list[bytes]]:
+    """`Router.handle_batch` of a real router (its sockets bound, its ZAP handler on a loop
+    of its own), each kiosk's connection named after it (as the old kiosks do)."""
+
+    async def run() -> list[list[bytes]]:
+        ctx = zmq.asyncio.Context()
+        router = Router(service, "tcp://127.0.0.1:0", zmq.curve_keypair(), ctx=ctx, pairing=False)
+        try:
+            for kiosk in KIOSKS:
+                router.peers.bind(kiosk.encode(), kiosk)
+            return router.handle_batch(batch)
+        finally:
+            router.close()
+            await asyncio.sleep(0)
+            ctx.term()
+
+    return asyncio.run(run())
 
 
 def frames(kiosk: str, msg: Any) -> list[zmq.Frame]:
@@ -90,9 +102,9 @@ def counting_calls(service: HubService) -> list[int]:
 
 
 def test_one_store_call_for_the_slice_each_label_keeps_its_kiosk(
-    hub: tuple[Router, HubService],
+    hub: HubService,
 ) -> None:
-    router, service = hub
+    service = hub
     assigns = {k: work(service, k, f"op{n}") for n, k in enumerate(KIOSKS, start=1)}
     calls = counting_calls(service)
     batch = [
@@ -101,7 +113,7 @@ def test_one_store_call_for_the_slice_each_label_keeps_its_kiosk(
         for n, (k, a) in enumerate(assigns.items(), start=1)
     ]  # fmt: skip
     batch.insert(1, frames("k1", m.Heartbeat(outbox=0)))
-    got = replies(router.handle_batch(batch))
+    got = replies(handle_batch(service, batch))
     assert calls == [6]
     acks = {k: msg.uuids for k, msg in got if isinstance(msg, m.Ack)}
     assert acks == {k: [f"{k}-0", f"{k}-1"] for k in KIOSKS}
@@ -110,8 +122,8 @@ def test_one_store_call_for_the_slice_each_label_keeps_its_kiosk(
     assert [tuple(r) for r in stored] == [(f"{k}-{i}", k) for k in KIOSKS for i in range(2)]
 
 
-def test_a_kiosks_later_message_sees_its_labels(hub: tuple[Router, HubService]) -> None:
-    router, service = hub
+def test_a_kiosks_later_message_sees_its_labels(hub: HubService) -> None:
+    service = hub
     a1, a2 = work(service, "k1", "op1"), work(service, "k2", "op2")
     calls = counting_calls(service)
     batch = [
@@ -119,7 +131,7 @@ def test_a_kiosks_later_message_sees_its_labels(hub: tuple[Router, HubService]) 
         frames("k2", m.LabelBatch(labels=[label("u2", "op2", a2.clips[0].sha256, a2.lease_id)])),
         frames("k1", m.Retract(uuid="u1", operator="op1")),  # stored before this is handled
     ]
-    got = replies(router.handle_batch(batch))
+    got = replies(handle_batch(service, batch))
     assert calls == [2]  # everything staged is stored before k1's Retract is handled
     assert [(k, msg.uuids) for k, msg in got if isinstance(msg, m.Ack)] == [
         ("k1", ["u1"]),
@@ -133,9 +145,9 @@ def test_a_kiosks_later_message_sees_its_labels(hub: tuple[Router, HubService]) 
 
 
 def test_a_batch_that_fails_the_common_call_is_refused_alone(
-    hub: tuple[Router, HubService],
+    hub: HubService,
 ) -> None:
-    router, service = hub
+    service = hub
     assigns = {k: work(service, k, f"op{n}") for n, k in enumerate(KIOSKS, start=1)}
     store_add = service.store.add_labels
 
@@ -149,7 +161,7 @@ def test_a_batch_that_fails_the_common_call_is_refused_alone(
         frames(k, m.LabelBatch(labels=[label(f"{k}-0", f"op{n}", a.clips[0].sha256, a.lease_id)]))
         for n, (k, a) in enumerate(assigns.items(), start=1)
     ]
-    got = replies(router.handle_batch(batch))
+    got = replies(handle_batch(service, batch))
     assert [(k, type(msg).__name__) for k, msg in got] == [
         ("k1", "Ack"),
         ("k2", "Error"),
