@@ -18,7 +18,13 @@ import numpy as np
 
 from protocol import messages as m
 from protocol.codec import ChunkFrames
-from protocol.constants import CAP_KIOSK_VERIFIER, CHUNK_SIZE, MAX_CHUNK, MIN_CHUNK
+from protocol.constants import (
+    CAP_KIOSK_VERIFIER,
+    CAP_RESUME,
+    CHUNK_SIZE,
+    MAX_CHUNK,
+    MIN_CHUNK,
+)
 from protocol.errors import ErrorCode
 from protocol.pins import kiosk_verifier, verify_login_proof, verify_pin
 from protocol.version import package_version
@@ -58,6 +64,10 @@ KIOSK_LOCK_SECONDS = 30.0
 #: breaks from that kiosk for this long (a shift, and an outage overnight); after it the
 #: operator logs in again, online or offline (the proof travels in the outbox).
 LOGIN_COVERS_SECONDS = 24 * 3600.0
+#: A kiosk that reconnects (to this or another process of the site) carries on an operator's
+#: session without a PIN (`Resume`) within this long of the login the hub saw (a shift); after
+#: it, the kiosk logs the operator in with the PIN again. A resume never extends the session.
+RESUME_WITHIN_SECONDS = 12 * 3600.0
 
 
 @dataclass
@@ -119,6 +129,9 @@ class HubService:
         self._expired_at = 0.0
         #: called with the seconds each request for work took (the server's metrics)
         self.on_assign: Callable[[float], None] = lambda seconds: None
+        #: sessions carried on without a PIN check (`Resume`), and resumes refused
+        self.resumed = 0
+        self.resume_refused = 0
 
     @property
     def retractions(self) -> int:
@@ -170,6 +183,8 @@ class HubService:
                 return [m.Heartbeat()]
             case m.Login():
                 return self._login(session, msg)
+            case m.Resume():
+                return self._resume(session, msg)
             case m.Logout():
                 if msg.operator in session.operators:
                     session.operators.discard(msg.operator)
@@ -319,6 +334,8 @@ class HubService:
             project=self.schema,
             roster=self.roster(kiosk_id, capabilities),
             server_time=time.time(),
+            # only to a kiosk that reads the field (kiosks of the previous release refuse it)
+            capabilities=[CAP_RESUME] if CAP_RESUME in capabilities else [],
         )
 
     def _hello(self, kiosk_id: str, msg: m.Hello, key: str) -> list[msgspec.Struct]:
@@ -385,23 +402,55 @@ class HubService:
                     operator=msg.operator, ok=False, reason="locked" if locked else "bad_pin"
                 )
             ]
-        session.operators.add(msg.operator)
         self._note_login(session.kiosk_id, msg.operator)
-        # from the store again: the operator may have worked at another process of the site
-        self._stats.pop(msg.operator, None)
-        training = self.in_training(msg.operator)
         self.store.log_session(msg.operator, session.kiosk_id, "login")
-        self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)
+        return [self._logged_in(session, msg.operator, op["name"])]
+
+    def _logged_in(self, session: KioskSession, operator: str, name: str) -> m.LoginResult:
+        """The answer to a login or a resume the hub accepted: the operator works at this
+        kiosk from now on (asks for work here)."""
+        session.operators.add(operator)
+        # from the store again: the operator may have worked at another process of the site
+        self._stats.pop(operator, None)
+        training = self.in_training(operator)
+        self.store.kiosk_seen(session.kiosk_id, operator=operator)
         midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
-        return [
-            m.LoginResult(
-                operator=msg.operator,
-                ok=True,
-                name=op["name"],
-                training=training,
-                exposure_min=round(self.store.exposure_minutes(msg.operator, midnight), 2),
-            )
-        ]
+        return m.LoginResult(
+            operator=operator,
+            ok=True,
+            name=name,
+            training=training,
+            exposure_min=round(self.store.exposure_minutes(operator, midnight), 2),
+        )
+
+    def _resume(self, session: KioskSession, msg: m.Resume) -> list[msgspec.Struct]:
+        """Carry on a session after a reconnect, without a PIN check (no scrypt: the kiosks
+        of a process that died all come back at once). What proves it: the kiosk is the one
+        its paired CURVE key says (`handle` checked the key against the session's, the
+        session's against the store at Hello), and the store has this operator's login at
+        this very kiosk, recent (RESUME_WITHIN_SECONDS), and still open: not ended by a
+        logout, another operator's login here, or this operator's login at another kiosk.
+        The operator must be active and not locked out, the kiosk not locked out. Anything
+        else is refused with a `LoginResult` that is not ok: the kiosk then logs the
+        operator in with the PIN, as it does at a hub without resumes."""
+        kiosk_id, operator, now = session.kiosk_id, msg.operator, time.time()
+        op = self.store.operator(operator)
+        began = None
+        if kiosk_locked_until(self.store, kiosk_id) > now or (op and op["locked_until"] > now):
+            why = "locked"
+        elif op is None or not op["active"]:
+            why = "no_session"
+        else:
+            began = self.store.open_session(kiosk_id, operator)
+            why = "no_session" if began is None or now - began > RESUME_WITHIN_SECONDS else ""
+        if why or op is None or began is None:
+            self.resume_refused += 1
+            log.info("resume of %r at kiosk %s refused (%s)", operator, kiosk_id, why)
+            return [m.LoginResult(operator=operator, ok=False, reason=why)]
+        self._logins[(kiosk_id, operator)] = max(self._logins.get((kiosk_id, operator), 0.0), began)
+        self.resumed += 1
+        log.info("operator %r resumed at kiosk %s without a PIN check", operator, kiosk_id)
+        return [self._logged_in(session, operator, op["name"])]
 
     def operator_stats(self, operator: str) -> OperatorStats:
         stats = self._stats.get(operator)

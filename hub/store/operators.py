@@ -100,6 +100,25 @@ class Operators(StoreBase):
                 (operator_id, kiosk, kind, time.time()),
             )
 
+    def open_session(self, kiosk_id: str, operator_id: str) -> float | None:
+        """When the hub saw `operator_id` log in at `kiosk_id`, if that session is still open:
+        the latest session event of this kiosk and of this operator is this operator's login
+        at this kiosk (no logout since, no other operator's login at this kiosk, no login of
+        this operator at another kiosk). None when it is not. The earlier of the two records
+        of that login (the session log's and `kiosk_logins`', which keeps an offline login's
+        own time)."""
+        row = self.conn.execute(
+            "SELECT kiosk, operator, kind, at FROM sessions_log "
+            "WHERE kiosk = ? OR operator = ? ORDER BY id DESC LIMIT 1",
+            (kiosk_id, operator_id),
+        ).fetchone()
+        if row is None or (row[0], row[1], row[2]) != (kiosk_id, operator_id, "login"):
+            return None
+        seen = self._one(
+            "SELECT at FROM kiosk_logins WHERE kiosk = ? AND operator = ?", [kiosk_id, operator_id]
+        )
+        return float(row[3]) if seen is None else min(float(row[3]), float(seen))
+
     def known_operators(self, operator_ids: Iterable[str]) -> set[str]:
         """Which of these operator ids exist (active or not)."""
         found: set[str] = set()
