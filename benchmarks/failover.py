@@ -17,6 +17,10 @@ the moved kiosks' PINs meanwhile, one scrypt each on its router thread, unless i
 their sessions), and how the moved kiosks got back in: resumed or with the PIN.
 
     python -m benchmarks.failover [--kiosks 100] [--after 12] [--base REV --rounds 2] [--db pg]
+        [--pin-logins]
+
+`--pin-logins`: the kiosks do not offer resumes (as kiosks of the previous release): every
+moved kiosk logs in again with its PIN, one scrypt each at the survivor.
 
 With `--base`, the hub processes of every other run come from git revision REV (the clients
 are the same), alternating before/after.
@@ -65,7 +69,12 @@ class Kiosk:
 
 
 async def run_kiosk(
-    k: Kiosk, ctx: zmq.asyncio.Context, site: list[HubAddress], server_key: str, stop: asyncio.Event
+    k: Kiosk,
+    ctx: zmq.asyncio.Context,
+    site: list[HubAddress],
+    server_key: str,
+    stop: asyncio.Event,
+    caps: list[str],
 ) -> None:
     failed: set[str] = set()
     while not stop.is_set():
@@ -77,7 +86,7 @@ async def run_kiosk(
         sock.connect(target.endpoint)
         k.connects += 1
         k.target = target.endpoint
-        hello = m.Hello(kiosk_id=k.kiosk_id, version="bench", capabilities=[c.CAP_RESUME])
+        hello = m.Hello(kiosk_id=k.kiosk_id, version="bench", capabilities=caps)
         await sock.send(codec.encode(hello))
         liveness, next_beat, pending = c.HEARTBEAT_LIVENESS, time.monotonic() + 1.0, {}
         seq = 0
@@ -126,16 +135,28 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def bench(
-    n: int, warm: float, after: float, tree: Path | None = None, db: str = "sqlite"
+    n: int,
+    warm: float,
+    after: float,
+    tree: Path | None = None,
+    db: str = "sqlite",
+    pin_logins: bool = False,
 ) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="failover-"))
     with database(db, tmp / "hub") as (db_url, db_text):
         print(db_text)
-        await _bench(tmp, n, warm, after, tree, db_url)
+        caps = [] if pin_logins else [c.CAP_RESUME]
+        await _bench(tmp, n, warm, after, tree, db_url, caps)
 
 
 async def _bench(
-    tmp: Path, n: int, warm: float, after: float, tree: Path | None, db_url: str | None
+    tmp: Path,
+    n: int,
+    warm: float,
+    after: float,
+    tree: Path | None,
+    db_url: str | None,
+    caps: list[str],
 ) -> None:
     first = make_hub(tmp, operators=n, db_url=db_url)
     first.extra = ["--open-pairing", "--no-zeroconf"]
@@ -153,7 +174,9 @@ async def _bench(
     kiosks = [Kiosk(f"k{i}", f"op{i}", zmq.curve_keypair()) for i in range(1, n + 1)]
     ctx = zmq.asyncio.Context()
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(run_kiosk(k, ctx, site, first.public_key, stop)) for k in kiosks]
+    tasks = [
+        asyncio.create_task(run_kiosk(k, ctx, site, first.public_key, stop, caps)) for k in kiosks
+    ]
     try:
         await asyncio.sleep(warm)
         not_in = [k.kiosk_id for k in kiosks if not k.logged_in_at]
@@ -221,9 +244,16 @@ def main() -> None:
         help="the hub processes' store: sqlite (default), pg (a throwaway PostgreSQL server "
         "per run) or a postgresql:// URL (a fresh database on it per run)",
     )
+    p.add_argument(
+        "--pin-logins",
+        action="store_true",
+        help="kiosks that do not offer resumes: every moved kiosk logs in with its PIN",
+    )
     args = p.parse_args()
     print(machine())
-    run = functools.partial(bench, args.kiosks, args.warm, args.after, db=args.db)
+    run = functools.partial(
+        bench, args.kiosks, args.warm, args.after, db=args.db, pin_logins=args.pin_logins
+    )
     with source_tree(args.base) if args.base else contextlib.nullcontext() as base:
         for _ in range(args.rounds):
             if base is not None:

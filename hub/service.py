@@ -357,19 +357,36 @@ class HubService:
         of ~36 ms): inside the router's write transaction it would keep the database's write
         lock from the site's other processes that long, and the kiosks of a process that died
         all log in again at once. Only for a kiosk's own session, not locked out; the Login's
-        turn takes the answer if the PIN hash is still the one checked against."""
+        turn takes the answer if the PIN hash is still the one checked against. The router
+        runs the scrypt in a thread instead (`pin_to_check`, `check_pin`, `pin_checked`), so
+        its event loop keeps beating meanwhile."""
+        stored = self.pin_to_check(kiosk_id, msg, key)
+        if stored is not None:
+            self.pin_checked(msg, stored, self.check_pin(msg.pin, stored))
+
+    def pin_to_check(self, kiosk_id: str, msg: m.Login, key: str) -> str | None:
+        """The PIN hash to check a Login's PIN against ahead of its turn; None: none (not the
+        kiosk's own session, kiosk or operator locked out, no such operator)."""
         session = self.sessions.get(kiosk_id)
         if session is None or session.key != key:
-            return
+            return None
         if kiosk_locked_until(self.store, kiosk_id) > time.time():
-            return
+            return None
         op = self.store.operator(msg.operator)
         if op is None or not op["active"] or op["locked_until"] > time.time():
-            return
+            return None
+        return str(op["pin_hash"])
+
+    @staticmethod
+    def check_pin(pin: str, stored: str) -> bool:
+        """One scrypt: no state, no store (the router calls it in a worker thread)."""
+        return verify_pin(pin, stored)
+
+    def pin_checked(self, msg: m.Login, stored: str, ok: bool) -> None:
+        """Keep the answer of a PIN checked ahead, for its Login's turn."""
         if len(self._pin_checks) >= 256:  # Logins that never got their turn
             self._pin_checks.clear()
-        ok = verify_pin(msg.pin, op["pin_hash"])
-        self._pin_checks[(msg.operator, msg.pin)] = (op["pin_hash"], ok)
+        self._pin_checks[(msg.operator, msg.pin)] = (stored, ok)
 
     def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
         # wrong PINs at a kiosk are counted in the store: every process of the site sees them
