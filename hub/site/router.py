@@ -157,6 +157,8 @@ class Router:
             self.pair_port = _bind(self.pair_sock, pair_bind)
         self.frames_in = 0
         self.peers = Peers()
+        #: a Login popped from the backlog that ends a slice: the next slice begins with it
+        self._deferred: list[zmq.Frame] | None = None
         #: connection (routing id) -> monotonic time of the last frame sent on it
         self._sent_at: dict[bytes, float] = {}
         #: called after each transaction slice with (began, committed, sent, frames handled)
@@ -214,7 +216,7 @@ class Router:
         raw = zmq.Socket.shadow(sock.underlying)  # same socket, no asyncio future per frame
         backlog = Backlog()
         while True:
-            if not backlog:
+            if not backlog and self._deferred is None:
                 backlog.add(await sock.recv_multipart(copy=False))
             # Read what has come in since the last slice before choosing the next one, so a
             # kiosk that asks for work or sends labels now waits for one slice at most, not
@@ -225,7 +227,10 @@ class Router:
                 except zmq.Again:
                     break
             began = time.monotonic()
-            first = backlog.pop(transfer_first=True)
+            # a Login that ended the last slice goes first (nothing was popped after it)
+            first, self._deferred = self._deferred, None
+            if first is None:
+                first = backlog.pop(transfer_first=True)
             if _is_login(first):  # its PIN checked in a thread: the loop beats meanwhile
                 await self._precheck_login_off_loop(first)
             try:
@@ -233,7 +238,7 @@ class Router:
             except DatabaseUnavailable as e:
                 # nothing of this slice was committed: no replies, the kiosks send again
                 await self._database_lost(str(e))
-                backlog = Backlog()
+                backlog, self._deferred = Backlog(), None
                 continue
             now = time.monotonic()
             for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
@@ -263,7 +268,9 @@ class Router:
     ) -> tuple[list[list[bytes]], list[list[zmq.Frame]]]:
         """`first` (else the backlog's first, a Login's PIN checked here) and more frames from
         the backlog in one transaction, until TXN_SECONDS of work; replies after the commit.
-        Returns (replies, the frames handled)."""
+        Returns (replies, the frames handled). With `first` given (the router's loop), a
+        Login popped later ends the slice unhandled (`_deferred`): the next slice begins with
+        it, its PIN checked off the loop first."""
         out: list[list[bytes]] = []
         handled: list[list[zmq.Frame]] = []
         frames = first
@@ -285,6 +292,9 @@ class Router:
                 if not backlog or time.perf_counter() >= deadline:
                     break
                 frames = backlog.pop()
+                if first is not None and _is_login(frames):
+                    self._deferred = frames
+                    break
         return out, handled
 
     def _login_of(self, frames: list[zmq.Frame]) -> tuple[str, Login] | None:
