@@ -458,7 +458,7 @@ class HubService:
         elif op is None or not op["active"]:
             why = "no_session"
         else:
-            began = self.store.open_session(kiosk_id, operator)
+            began = self.store.open_session(kiosk_id, operator, now - RESUME_WITHIN_SECONDS)
             why = "no_session" if began is None or now - began > RESUME_WITHIN_SECONDS else ""
         if why or op is None or began is None:
             self.resume_refused += 1

@@ -67,5 +67,9 @@ def test_open_session_is_the_latest_event_of_both_the_kiosk_and_the_operator(
     assert store.open_session("k1", "op2") is not None
     store.log_session("op2", "k2", "login")
     assert store.open_session("k1", "op2") is None  # the operator logged in elsewhere since
-    store.log_session("op1", "k3", "login")  # no kiosk_logins row: the session log's time
-    assert store.open_session("k3", "op1") is not None
+    store.log_session("op1", "k3", "login")  # not in kiosk_logins: not a login the hub saw
+    assert store.open_session("k3", "op1") is None
+    store.note_kiosk_login("k3", "op1", at=2000.0)
+    assert store.open_session("k3", "op1") == 2000.0
+    assert store.open_session("k3", "op1", since=2000.0) == 2000.0
+    assert store.open_session("k3", "op1", since=2000.5) is None  # older than asked for
