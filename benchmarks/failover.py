@@ -1,19 +1,26 @@
 """Kill -9 of one of a site's two hub processes: what it costs the kiosks.
 
-Two `straat-hub serve` processes on one data folder (one SQLite database in WAL mode, one key
-pair), N simulated kiosks (real CurveZMQ DEALER sockets in this process, named by libzmq as
+Two `straat-hub serve` processes on one data folder (one SQLite database in WAL mode, or one
+PostgreSQL database with `--db pg`; one key pair), N simulated kiosks (real CurveZMQ DEALER sockets in this process, named by libzmq as
 kiosks of this release are), spread over the two by `kiosk.discovery.spread`. Each kiosk says
 Hello, logs its operator in (a real PIN check at the hub), and beats every second both ways
 as `kiosk.link` does; a kiosk that hears nothing for 3 beats moves to the other process
-(failed address last) and logs in again. After a warm-up one process is killed with SIGKILL.
+(failed address last) and carries its operator's session on there: a `Resume` where the hub
+lists CAP_RESUME in Welcome (no PIN check), else (a hub without it, or a refused resume) a
+Login with the PIN, as `kiosk.engine` does. After a warm-up one process is killed with SIGKILL.
 
 Printed: for the kiosks of the killed process, how long until each is logged in at the other
 (from the kill; it includes the 3 s of silence that tell a kiosk its hub is gone); for all,
 the reconnects per kiosk (the target: one at most for the moved kiosks, none for the others)
 and the heartbeat round trips of the others in the 10 s after the kill (the survivor checks
-the moved kiosks' PINs meanwhile, one scrypt each on its router thread).
+the moved kiosks' PINs meanwhile, one scrypt each on its router thread, unless it resumes
+their sessions), and how the moved kiosks got back in: resumed or with the PIN.
 
-    python -m benchmarks.failover [--kiosks 100] [--after 12] [--base REV --rounds 2]
+    python -m benchmarks.failover [--kiosks 100] [--after 12] [--base REV --rounds 2] [--db pg]
+        [--pin-logins]
+
+`--pin-logins`: the kiosks do not offer resumes (as kiosks of the previous release): every
+moved kiosk logs in again with its PIN, one scrypt each at the survivor.
 
 With `--base`, the hub processes of every other run come from git revision REV (the clients
 are the same), alternating before/after.
@@ -23,6 +30,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import signal
 import statistics
 import tempfile
@@ -40,6 +49,8 @@ from protocol import constants as c
 from protocol import messages as m
 from tests.conftest import PIN, HubProc, make_hub
 
+from .load_pg import database
+
 
 @dataclass
 class Kiosk:
@@ -53,10 +64,17 @@ class Kiosk:
     last: list[str] = field(default_factory=list)  # the last messages heard (for the report)
     target: str = ""  # the address of its current connection
     connects_at_kill: int = 0
+    resumed: list[float] = field(default_factory=list)  # when a Resume was answered ok
+    resume_sent: bool = False
 
 
 async def run_kiosk(
-    k: Kiosk, ctx: zmq.asyncio.Context, site: list[HubAddress], server_key: str, stop: asyncio.Event
+    k: Kiosk,
+    ctx: zmq.asyncio.Context,
+    site: list[HubAddress],
+    server_key: str,
+    stop: asyncio.Event,
+    caps: list[str],
 ) -> None:
     failed: set[str] = set()
     while not stop.is_set():
@@ -68,7 +86,8 @@ async def run_kiosk(
         sock.connect(target.endpoint)
         k.connects += 1
         k.target = target.endpoint
-        await sock.send(codec.encode(m.Hello(kiosk_id=k.kiosk_id, version="bench")))
+        hello = m.Hello(kiosk_id=k.kiosk_id, version="bench", capabilities=caps)
+        await sock.send(codec.encode(hello))
         liveness, next_beat, pending = c.HEARTBEAT_LIVENESS, time.monotonic() + 1.0, {}
         seq = 0
         while not stop.is_set() and liveness > 0:
@@ -80,9 +99,19 @@ async def run_kiosk(
                     if not isinstance(msg, m.Heartbeat):
                         k.last = [*k.last[-3:], f"{time.monotonic():.2f} {msg!r:.80}"]
                     if isinstance(msg, m.Welcome):
-                        await sock.send(codec.encode(m.Login(operator=k.operator, pin=PIN)))
+                        k.resume_sent = bool(k.logged_in_at) and c.CAP_RESUME in msg.capabilities
+                        again = m.Resume(operator=k.operator) if k.resume_sent else None
+                        await sock.send(
+                            codec.encode(again or m.Login(operator=k.operator, pin=PIN))
+                        )
                     elif isinstance(msg, m.LoginResult) and msg.ok:
                         k.logged_in_at.append(time.monotonic())
+                        if k.resume_sent:
+                            k.resumed.append(time.monotonic())
+                        k.resume_sent = False
+                    elif isinstance(msg, m.LoginResult) and k.resume_sent:  # refused: the PIN
+                        k.resume_sent = False
+                        await sock.send(codec.encode(m.Login(operator=k.operator, pin=PIN)))
                     elif isinstance(msg, m.Heartbeat) and not msg.own and pending:
                         sent = pending.pop(min(pending))
                         k.rtts.append((sent, time.monotonic() - sent))
@@ -105,14 +134,38 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-async def bench(n: int, warm: float, after: float, tree: Path | None = None) -> None:
+async def bench(
+    n: int,
+    warm: float,
+    after: float,
+    tree: Path | None = None,
+    db: str = "sqlite",
+    pin_logins: bool = False,
+) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="failover-"))
-    first = make_hub(tmp, operators=n)
+    with database(db, tmp / "hub") as (db_url, db_text):
+        print(db_text)
+        caps = [] if pin_logins else [c.CAP_RESUME]
+        await _bench(tmp, n, warm, after, tree, db_url, caps)
+
+
+async def _bench(
+    tmp: Path,
+    n: int,
+    warm: float,
+    after: float,
+    tree: Path | None,
+    db_url: str | None,
+    caps: list[str],
+) -> None:
+    first = make_hub(tmp, operators=n, db_url=db_url)
     first.extra = ["--open-pairing", "--no-zeroconf"]
     if tree is not None:
         first.tree = tree
     first.start()
-    second = HubProc(data=first.data, project=first.project, extra=first.extra, tree=first.tree)
+    second = HubProc(
+        data=first.data, project=first.project, extra=first.extra, tree=first.tree, db_url=db_url
+    )
     second.start()
     hubs = [first, second]
     site = [
@@ -121,7 +174,9 @@ async def bench(n: int, warm: float, after: float, tree: Path | None = None) -> 
     kiosks = [Kiosk(f"k{i}", f"op{i}", zmq.curve_keypair()) for i in range(1, n + 1)]
     ctx = zmq.asyncio.Context()
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(run_kiosk(k, ctx, site, first.public_key, stop)) for k in kiosks]
+    tasks = [
+        asyncio.create_task(run_kiosk(k, ctx, site, first.public_key, stop, caps)) for k in kiosks
+    ]
     try:
         await asyncio.sleep(warm)
         not_in = [k.kiosk_id for k in kiosks if not k.logged_in_at]
@@ -163,6 +218,8 @@ async def bench(n: int, warm: float, after: float, tree: Path | None = None) -> 
         f"{statistics.median(back):.2f}  max {max(back):.2f}  (never: "
         f"{sum(b == float('inf') for b in back)})"
     )
+    resumed = sum(any(t > killed_at for t in k.resumed) for k in moved)
+    print(f"moved kiosks back by a resume (no PIN check): {resumed} of {len(moved)}")
     print(
         f"reconnects per kiosk after the kill: moved max "
         f"{max(k.connects - k.connects_at_kill for k in moved)}, others max "
@@ -181,16 +238,27 @@ def main() -> None:
     p.add_argument("--after", type=float, default=12.0, help="seconds measured after it")
     p.add_argument("--base", default=None, help="git revision of the 'before' hub")
     p.add_argument("--rounds", type=int, default=1)
+    p.add_argument(
+        "--db",
+        default="sqlite",
+        help="the hub processes' store: sqlite (default), pg (a throwaway PostgreSQL server "
+        "per run) or a postgresql:// URL (a fresh database on it per run)",
+    )
+    p.add_argument(
+        "--pin-logins",
+        action="store_true",
+        help="kiosks that do not offer resumes: every moved kiosk logs in with its PIN",
+    )
     args = p.parse_args()
     print(machine())
-    if args.base is None:
+    run = functools.partial(
+        bench, args.kiosks, args.warm, args.after, db=args.db, pin_logins=args.pin_logins
+    )
+    with source_tree(args.base) if args.base else contextlib.nullcontext() as base:
         for _ in range(args.rounds):
-            asyncio.run(bench(args.kiosks, args.warm, args.after))
-        return
-    with source_tree(args.base) as base:
-        for _ in range(args.rounds):
-            asyncio.run(bench(args.kiosks, args.warm, args.after, tree=base))
-            asyncio.run(bench(args.kiosks, args.warm, args.after))
+            if base is not None:
+                asyncio.run(run(tree=base))
+            asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -18,7 +18,13 @@ import numpy as np
 
 from protocol import messages as m
 from protocol.codec import ChunkFrames
-from protocol.constants import CAP_KIOSK_VERIFIER, CHUNK_SIZE, MAX_CHUNK, MIN_CHUNK
+from protocol.constants import (
+    CAP_KIOSK_VERIFIER,
+    CAP_RESUME,
+    CHUNK_SIZE,
+    MAX_CHUNK,
+    MIN_CHUNK,
+)
 from protocol.errors import ErrorCode
 from protocol.pins import kiosk_verifier, verify_login_proof, verify_pin
 from protocol.version import package_version
@@ -64,6 +70,10 @@ KIOSK_LOCK_SECONDS = 30.0
 #: breaks from that kiosk for this long (a shift, and an outage overnight); after it the
 #: operator logs in again, online or offline (the proof travels in the outbox).
 LOGIN_COVERS_SECONDS = 24 * 3600.0
+#: A kiosk that reconnects (to this or another process of the site) carries on an operator's
+#: session without a PIN (`Resume`) within this long of the login the hub saw (a shift); after
+#: it, the kiosk logs the operator in with the PIN again. A resume never extends the session.
+RESUME_WITHIN_SECONDS = 12 * 3600.0
 
 
 @dataclass
@@ -141,6 +151,9 @@ class HubService:
         self.staging: list[StagedLabels] | None = None
         #: called with the seconds each request for work took (the server's metrics)
         self.on_assign: Callable[[float], None] = lambda seconds: None
+        #: sessions carried on without a PIN check (`Resume`), and resumes refused
+        self.resumed = 0
+        self.resume_refused = 0
 
     @property
     def retractions(self) -> int:
@@ -192,6 +205,8 @@ class HubService:
                 return [m.Heartbeat()]
             case m.Login():
                 return self._login(session, msg)
+            case m.Resume():
+                return self._resume(session, msg)
             case m.Logout():
                 if msg.operator in session.operators:
                     session.operators.discard(msg.operator)
@@ -341,6 +356,8 @@ class HubService:
             project=self.schema,
             roster=self.roster(kiosk_id, capabilities),
             server_time=time.time(),
+            # only to a kiosk that reads the field (kiosks of the previous release refuse it)
+            capabilities=[CAP_RESUME] if CAP_RESUME in capabilities else [],
         )
 
     def _hello(self, kiosk_id: str, msg: m.Hello, key: str) -> list[msgspec.Struct]:
@@ -362,19 +379,36 @@ class HubService:
         of ~36 ms): inside the router's write transaction it would keep the database's write
         lock from the site's other processes that long, and the kiosks of a process that died
         all log in again at once. Only for a kiosk's own session, not locked out; the Login's
-        turn takes the answer if the PIN hash is still the one checked against."""
+        turn takes the answer if the PIN hash is still the one checked against. The router
+        runs the scrypt in a thread instead (`pin_to_check`, `check_pin`, `pin_checked`), so
+        its event loop keeps beating meanwhile."""
+        stored = self.pin_to_check(kiosk_id, msg, key)
+        if stored is not None:
+            self.pin_checked(msg, stored, self.check_pin(msg.pin, stored))
+
+    def pin_to_check(self, kiosk_id: str, msg: m.Login, key: str) -> str | None:
+        """The PIN hash to check a Login's PIN against ahead of its turn; None: none (not the
+        kiosk's own session, kiosk or operator locked out, no such operator)."""
         session = self.sessions.get(kiosk_id)
         if session is None or session.key != key:
-            return
+            return None
         if kiosk_locked_until(self.store, kiosk_id) > time.time():
-            return
+            return None
         op = self.store.operator(msg.operator)
         if op is None or not op["active"] or op["locked_until"] > time.time():
-            return
+            return None
+        return str(op["pin_hash"])
+
+    @staticmethod
+    def check_pin(pin: str, stored: str) -> bool:
+        """One scrypt: no state, no store (the router calls it in a worker thread)."""
+        return verify_pin(pin, stored)
+
+    def pin_checked(self, msg: m.Login, stored: str, ok: bool) -> None:
+        """Keep the answer of a PIN checked ahead, for its Login's turn."""
         if len(self._pin_checks) >= 256:  # Logins that never got their turn
             self._pin_checks.clear()
-        ok = verify_pin(msg.pin, op["pin_hash"])
-        self._pin_checks[(msg.operator, msg.pin)] = (op["pin_hash"], ok)
+        self._pin_checks[(msg.operator, msg.pin)] = (stored, ok)
 
     def _login(self, session: KioskSession, msg: m.Login) -> list[msgspec.Struct]:
         # wrong PINs at a kiosk are counted in the store: every process of the site sees them
@@ -407,23 +441,55 @@ class HubService:
                     operator=msg.operator, ok=False, reason="locked" if locked else "bad_pin"
                 )
             ]
-        session.operators.add(msg.operator)
         self._note_login(session.kiosk_id, msg.operator)
-        # from the store again: the operator may have worked at another process of the site
-        self._stats.pop(msg.operator, None)
-        training = self.in_training(msg.operator)
         self.store.log_session(msg.operator, session.kiosk_id, "login")
-        self.store.kiosk_seen(session.kiosk_id, operator=msg.operator)
+        return [self._logged_in(session, msg.operator, op["name"])]
+
+    def _logged_in(self, session: KioskSession, operator: str, name: str) -> m.LoginResult:
+        """The answer to a login or a resume the hub accepted: the operator works at this
+        kiosk from now on (asks for work here)."""
+        session.operators.add(operator)
+        # from the store again: the operator may have worked at another process of the site
+        self._stats.pop(operator, None)
+        training = self.in_training(operator)
+        self.store.kiosk_seen(session.kiosk_id, operator=operator)
         midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
-        return [
-            m.LoginResult(
-                operator=msg.operator,
-                ok=True,
-                name=op["name"],
-                training=training,
-                exposure_min=round(self.store.exposure_minutes(msg.operator, midnight), 2),
-            )
-        ]
+        return m.LoginResult(
+            operator=operator,
+            ok=True,
+            name=name,
+            training=training,
+            exposure_min=round(self.store.exposure_minutes(operator, midnight), 2),
+        )
+
+    def _resume(self, session: KioskSession, msg: m.Resume) -> list[msgspec.Struct]:
+        """Carry on a session after a reconnect, without a PIN check (no scrypt: the kiosks
+        of a process that died all come back at once). What proves it: the kiosk is the one
+        its paired CURVE key says (`handle` checked the key against the session's, the
+        session's against the store at Hello), and the store has this operator's login at
+        this very kiosk, recent (RESUME_WITHIN_SECONDS), and still open: not ended by a
+        logout, another operator's login here, or this operator's login at another kiosk.
+        The operator must be active and not locked out, the kiosk not locked out. Anything
+        else is refused with a `LoginResult` that is not ok: the kiosk then logs the
+        operator in with the PIN, as it does at a hub without resumes."""
+        kiosk_id, operator, now = session.kiosk_id, msg.operator, time.time()
+        op = self.store.operator(operator)
+        began = None
+        if kiosk_locked_until(self.store, kiosk_id) > now or (op and op["locked_until"] > now):
+            why = "locked"
+        elif op is None or not op["active"]:
+            why = "no_session"
+        else:
+            began = self.store.open_session(kiosk_id, operator, now - RESUME_WITHIN_SECONDS)
+            why = "no_session" if began is None or now - began > RESUME_WITHIN_SECONDS else ""
+        if why or op is None or began is None:
+            self.resume_refused += 1
+            log.info("resume of %r at kiosk %s refused (%s)", operator, kiosk_id, why)
+            return [m.LoginResult(operator=operator, ok=False, reason=why)]
+        self._logins[(kiosk_id, operator)] = max(self._logins.get((kiosk_id, operator), 0.0), began)
+        self.resumed += 1
+        log.info("operator %r resumed at kiosk %s without a PIN check", operator, kiosk_id)
+        return [self._logged_in(session, operator, op["name"])]
 
     def operator_stats(self, operator: str) -> OperatorStats:
         stats = self._stats.get(operator)

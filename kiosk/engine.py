@@ -18,7 +18,13 @@ from typing import Any, Protocol
 import msgspec
 
 from protocol import messages as m
-from protocol.constants import CAP_KIOSK_VERIFIER, DEFAULT_CREDIT, MAX_CHUNK, MIN_CHUNK
+from protocol.constants import (
+    CAP_KIOSK_VERIFIER,
+    CAP_RESUME,
+    DEFAULT_CREDIT,
+    MAX_CHUNK,
+    MIN_CHUNK,
+)
 from protocol.pins import VERIFIER_SCHEME, check_verifier, login_proof, verify_pin
 from protocol.version import package_version
 
@@ -122,6 +128,8 @@ class KioskEngine:
         self.operator_name = ""
         self._pin: str | None = None  # in memory only, to log in again after a reconnect
         self._hub_logged_in = False
+        #: the operator whose session this kiosk asked the hub to carry on (`Resume`)
+        self._resuming: str | None = None
         self._login_wait: asyncio.Future[m.LoginResult] | None = None
         self._work_requested_at = 0.0
         self._labels_first_since: float | None = None
@@ -151,7 +159,7 @@ class KioskEngine:
         return m.Hello(
             kiosk_id=self.kiosk_id,
             version=self.version,
-            capabilities=["labels", "fetch", CAP_KIOSK_VERIFIER],
+            capabilities=["labels", "fetch", CAP_KIOSK_VERIFIER, CAP_RESUME],
             pair_code=self.pair_code,
         )
 
@@ -206,9 +214,19 @@ class KioskEngine:
                 self.hub_error = ""
                 self.emit(ev.Welcomed(hub_id=msg.hub_id))
                 if self.operator and self._pin:
-                    self._send(m.Login(operator=self.operator, pin=self._pin))
+                    self._log_in_again(self.operator, self._pin, CAP_RESUME in msg.capabilities)
                 self._go_back()  # a new connection: what was in flight on the last one is not
                 self.sync()
+            case m.LoginResult() if self._resuming is not None and msg.operator == self._resuming:
+                self._resuming = None
+                if msg.ok and msg.operator == self.operator:
+                    log.info("hub carried on the session of %s without a PIN", msg.operator)
+                    self._hub_logged_in = True
+                    self._release_held()
+                    self.pump()
+                elif self.operator == msg.operator and self._pin:  # the PIN, as ever
+                    log.info("hub did not carry on the session (%s): logging in", msg.reason)
+                    self._send(m.Login(operator=msg.operator, pin=self._pin))
             case m.LoginResult():
                 if self._login_wait is not None and not self._login_wait.done():
                     self._login_wait.set_result(msg)
@@ -284,6 +302,18 @@ class KioskEngine:
     def _send(self, msg: msgspec.Struct) -> bool:
         return bool(self.link and self.link.send(msg))
 
+    def _log_in_again(self, operator: str, pin: str, resume: bool) -> None:
+        """After a (re)connect, the logged-in operator's session at the hub: carried on without
+        a PIN check where the hub takes `Resume` (no scrypt for each kiosk of a hub process
+        that died, at the process they move to), else, or when the hub refuses the resume, a
+        Login with the PIN kept in memory."""
+        if resume:
+            self._resuming = operator
+            self._send(m.Resume(operator=operator))
+        else:
+            self._resuming = None
+            self._send(m.Login(operator=operator, pin=pin))
+
     # ---- login -------------------------------------------------------------------------
 
     async def login(self, operator: str, pin: str) -> tuple[bool, str]:
@@ -344,7 +374,7 @@ class KioskEngine:
     def logout(self) -> None:
         if self.operator:
             self._send(m.Logout(operator=self.operator))
-        self.operator = self._pin = None
+        self.operator = self._pin = self._resuming = None
         self._hub_logged_in = False
         self.emit(ev.LoggedOut())
 

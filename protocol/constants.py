@@ -26,6 +26,10 @@ RECONNECT_MAX = 8.0
 #: per-kiosk verifiers (protocol.pins.kiosk_verifier) and sends `OfflineLogin` proofs; the
 #: hub sends other kiosks no roster.
 CAP_KIOSK_VERIFIER = "kiosk_verifier"
+#: A kiosk that lists CAP_RESUME in Hello understands `Welcome.capabilities`; a hub that lists
+#: it there takes `Resume`: an operator whose login at this kiosk the site's hub has seen (at
+#: any process of the site) carries on without a new PIN check after the kiosk reconnected.
+CAP_RESUME = "resume"
 
 #: Zeroconf service type and TXT keys.
 SERVICE_TYPE = "_annotatiestraat._tcp.local."

@@ -118,6 +118,17 @@ class Logout(_Msg, tag="logout", kw_only=True):
     operator: str
 
 
+class Resume(_Msg, tag="resume", kw_only=True):
+    """After a reconnect: carry on the session of `operator`, who logged in at this kiosk
+    before (at any process of the site), without a PIN. Sent only to a hub that lists
+    CAP_RESUME in `Welcome.capabilities`. The hub answers with a `LoginResult`: ok, or not ok
+    (the kiosk then logs the operator in with the PIN as before). The kiosk is known by its
+    paired CURVE key; what it may resume is what the hub's store says: this operator's login
+    at this kiosk, recent, not ended by a logout or another operator's login since."""
+
+    operator: str
+
+
 class RequestWork(_Msg, tag="request_work", kw_only=True):
     operator: str
     count: Count = 1
@@ -197,11 +208,15 @@ class BreakTaken(_Msg, tag="break", kw_only=True):
 # ---- hub → kiosk --------------------------------------------------------------------------
 
 
-class Welcome(_Msg, tag="welcome", kw_only=True):
+class Welcome(_Msg, tag="welcome", kw_only=True, omit_defaults=True):
     hub_id: str
     project: ProjectSchema
     roster: list[RosterEntry] = []
     server_time: float = 0.0
+    #: what this hub takes beyond the previous release (e.g. CAP_RESUME), listed only to a
+    #: kiosk that named the same in its Hello; empty, the field is not sent at all (kiosks of
+    #: the previous release refuse unknown fields)
+    capabilities: list[str] = []
 
 
 class LoginResult(_Msg, tag="login_result", kw_only=True):
@@ -246,6 +261,7 @@ KioskToHub = (
     | Heartbeat
     | Login
     | Logout
+    | Resume
     | RequestWork
     | Fetch
     | Label

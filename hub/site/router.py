@@ -161,6 +161,8 @@ class Router:
             self.pair_port = _bind(self.pair_sock, pair_bind)
         self.frames_in = 0
         self.peers = Peers()
+        #: a Login popped from the backlog that ends a slice: the next slice begins with it
+        self._deferred: list[zmq.Frame] | None = None
         #: connection (routing id) -> monotonic time of the last frame sent on it
         self._sent_at: dict[bytes, float] = {}
         #: called after each transaction slice with (began, committed, sent, frames handled)
@@ -218,7 +220,7 @@ class Router:
         raw = zmq.Socket.shadow(sock.underlying)  # same socket, no asyncio future per frame
         backlog = Backlog()
         while True:
-            if not backlog:
+            if not backlog and self._deferred is None:
                 backlog.add(await sock.recv_multipart(copy=False))
             # Read what has come in since the last slice before choosing the next one, so a
             # kiosk that asks for work or sends labels now waits for one slice at most, not
@@ -229,12 +231,18 @@ class Router:
                 except zmq.Again:
                     break
             began = time.monotonic()
+            # a Login that ended the last slice goes first (nothing was popped after it)
+            first, self._deferred = self._deferred, None
+            if first is None:
+                first = backlog.pop(transfer_first=True)
+            if _is_login(first):  # its PIN checked in a thread: the loop beats meanwhile
+                await self._precheck_login_off_loop(first)
             try:
-                replies, handled = self.handle_some(backlog)
+                replies, handled = self.handle_some(backlog, first)
             except DatabaseUnavailable as e:
                 # nothing of this slice was committed: no replies, the kiosks send again
                 await self._database_lost(str(e))
-                backlog = Backlog()
+                backlog, self._deferred = Backlog(), None
                 continue
             now = time.monotonic()
             for frames in replies:  # a ROUTER drops (never blocks) at its high-water mark
@@ -259,14 +267,21 @@ class Router:
                     break
             await asyncio.sleep(DB_RETRY_SECONDS)
 
-    def handle_some(self, backlog: Backlog) -> tuple[list[list[bytes]], list[list[zmq.Frame]]]:
-        """Frames from the backlog in one transaction, until TXN_SECONDS of work; replies
-        after the commit. The label batches of the slice are stored together at its end
-        (one store call: `HubService.flush_labels`). Returns (replies, the frames handled)."""
+    def handle_some(
+        self, backlog: Backlog, first: list[zmq.Frame] | None = None
+    ) -> tuple[list[list[bytes]], list[list[zmq.Frame]]]:
+        """`first` (else the backlog's first, a Login's PIN checked here) and more frames from
+        the backlog in one transaction, until TXN_SECONDS of work; replies after the commit.
+        The label batches of the slice are stored together at its end (one store call:
+        `HubService.flush_labels`). Returns (replies, the frames handled). With `first` given
+        (the router's loop), a Login popped later ends the slice unhandled (`_deferred`): the
+        next slice begins with it, its PIN checked off the loop first."""
         handled: list[list[zmq.Frame]] = []
-        frames = backlog.pop(transfer_first=True)
-        if _is_login(frames):  # its PIN checked before the write lock is taken
-            self._precheck_login(frames)
+        frames = first
+        if frames is None:
+            frames = backlog.pop(transfer_first=True)
+            if _is_login(frames):  # its PIN checked before the write lock is taken
+                self._precheck_login(frames)
         deadline = None  # TXN_SECONDS from the end of the first frame: a slice that begins
         # with a long one still answers other kiosks' waiting frames
         replies: list[tuple[bytes, Any]] = []
@@ -288,21 +303,48 @@ class Router:
                     ):
                         break
                     frames = backlog.pop()
+                    if first is not None and _is_login(frames):
+                        self._deferred = frames
+                        break
                 self.service.flush_labels()
         finally:
             self.service.staging = None
         return _encoded(replies), handled
 
-    def _precheck_login(self, frames: list[zmq.Frame]) -> None:
+    def _login_of(self, frames: list[zmq.Frame]) -> tuple[str, Login] | None:
+        """(kiosk, Login) of a frame that holds a Login; None for anything else."""
         ident = frames[0].bytes
         msg = self._decode(ident, frames[1:])
         if not isinstance(msg, Login):
-            return
+            return None
         kiosk_id = self.peers.kiosk_for(ident, msg)
-        if kiosk_id is None:
+        return None if kiosk_id is None else (kiosk_id, msg)
+
+    def _precheck_login(self, frames: list[zmq.Frame]) -> None:
+        login = self._login_of(frames)
+        if login is None:
             return
         try:
-            self.service.precheck_login(kiosk_id, msg, _user_id(frames[-1]))
+            self.service.precheck_login(login[0], login[1], _user_id(frames[-1]))
+        except Exception:  # the Login's own turn checks the PIN then
+            log.exception("checking a PIN ahead for %s", login[0])
+
+    async def _precheck_login_off_loop(self, frames: list[zmq.Frame]) -> None:
+        """`_precheck_login` with its scrypt (~36 ms of CPU, on purpose) in a worker thread
+        (hashlib releases the GIL for it): while the kiosks of a process that died log in
+        again at once, the router's own beats (`_beat`) still go out and the kiosks waiting
+        do not take this hub for gone. The frame's turn comes after the check, as before:
+        no other frame is handled meanwhile, so every kiosk's order is kept."""
+        login = self._login_of(frames)
+        if login is None:
+            return
+        kiosk_id, msg = login
+        try:
+            stored = self.service.pin_to_check(kiosk_id, msg, _user_id(frames[-1]))
+            if stored is None:
+                return
+            ok = await asyncio.to_thread(self.service.check_pin, msg.pin, stored)
+            self.service.pin_checked(msg, stored, ok)
         except Exception:  # the Login's own turn checks the PIN then
             log.exception("checking a PIN ahead for %s", kiosk_id)
 

@@ -240,6 +240,10 @@ class OperatorStore(Protocol):
 
     def log_session(self, operator_id: str, kiosk: str, kind: str) -> None: ...
 
+    def open_session(self, kiosk_id: str, operator_id: str, since: float = 0.0) -> float | None:
+        """When the still open session of this operator at this kiosk began, if not before
+        `since` (None: none)."""
+
     def operator_history(self, operator_id: str) -> tuple[int, int, list[bool], bool]: ...
 
     def set_passed_training(self, operator_id: str, at: float | None = None) -> None: ...

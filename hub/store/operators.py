@@ -100,6 +100,32 @@ class Operators(StoreBase):
                 (operator_id, kiosk, kind, time.time()),
             )
 
+    def open_session(self, kiosk_id: str, operator_id: str, since: float = 0.0) -> float | None:
+        """When the hub saw `operator_id` log in at `kiosk_id`, if that session is still open
+        and that login is not older than `since`: the latest session event of this kiosk and
+        of this operator is this operator's login at this kiosk (no logout since, no other
+        operator's login at this kiosk, no login of this operator at another kiosk). None
+        when it is not. The earlier of the two records of that login (the session log's, and
+        `kiosk_logins`', which keeps an offline login's own time).
+
+        `kiosk_logins` (keyed by kiosk and operator) answers first: the session log, not
+        indexed by kiosk or operator, is read only for a recent login, newest event first,
+        and the read stops at that login at the latest (not the whole log for a pair that
+        never met)."""
+        seen = self._one(
+            "SELECT at FROM kiosk_logins WHERE kiosk = ? AND operator = ?", [kiosk_id, operator_id]
+        )
+        if seen is None or float(seen) < since:
+            return None
+        row = self.conn.execute(
+            "SELECT kiosk, operator, kind, at FROM sessions_log "
+            "WHERE kiosk = ? OR operator = ? ORDER BY id DESC LIMIT 1",
+            (kiosk_id, operator_id),
+        ).fetchone()
+        if row is None or (row[0], row[1], row[2]) != (kiosk_id, operator_id, "login"):
+            return None
+        return min(float(row[3]), float(seen))
+
     def known_operators(self, operator_ids: Iterable[str]) -> set[str]:
         """Which of these operator ids exist (active or not). Operators are never deleted, so
         an id found once is not looked up again by this handle."""

@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PIN, HubProc
-from tests.e2e.test_hub_workers import KIOSKS, _invariants, _kill_one_and_check, _site, kiosk_ids
+from tests.e2e.test_hub_workers import (
+    KIOSKS,
+    _invariants,
+    _kill_one_and_check,
+    _site,
+    kiosk_ids,
+    resumed_without_pin,
+)
 from tests.faults import KioskProc
 from tests.netns import Host, Lan, netns_available
 from tests.pg import running_server
@@ -123,4 +130,5 @@ def test_kiosks_move_to_the_other_machine_when_one_hub_is_killed(tmp_path: Path)
                     h.kill(signal.SIGTERM)
             first.db_url = url
             _invariants(first, kiosks)
+            resumed_without_pin(first, kiosks)
             assert len(kiosks) == KIOSKS

@@ -4,7 +4,9 @@ on after one reconnect at most, with nothing lost, nothing doubled and no clip g
 operators than it wants. Two set-ups: `straat-hub serve --workers 2` (the supervisor restarts
 the killed worker; its kiosks reconnect to whichever process answers first), and two separate
 `straat-hub serve` processes (nobody restarts the killed one: its kiosks move to the other).
-Real hub processes, real headless kiosk processes."""
+A moved kiosk carries its operator's session on where it lands, without a new PIN check
+(`Resume`): each operator logged in once in the store's session log. Real hub processes, real
+headless kiosk processes."""
 
 from __future__ import annotations
 
@@ -16,7 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from hub.store import Store
 from hub.store.audit import audit
+from hub.store.dashboard import statement
 from kiosk.discovery import HubAddress, spread
 from tests.conftest import PIN, HubProc, make_hub
 from tests.faults import KioskProc, check, seed_clips, write_project
@@ -124,6 +128,21 @@ def _invariants(hub: HubProc, kiosks: list[KioskProc]) -> None:
     assert found["over_assigned"] == 0 and found["repeated_for_operator"] == 0, found
 
 
+def resumed_without_pin(hub: HubProc, kiosks: list[KioskProc]) -> None:
+    """The moved kiosks' operators work on where their kiosks landed, and no operator logged
+    in again: each has one login in the store's session log (a Login with the PIN adds one,
+    a resumed session none)."""
+    store = Store(hub.location)
+    try:
+        logins = {
+            f"op{i}": statement(store, f"op{i}", 0.0, time.time() + 1).sessions
+            for i in range(1, len(kiosks) + 1)
+        }
+    finally:
+        store.close()
+    assert logins == {f"op{i}": 1 for i in range(1, len(kiosks) + 1)}, logins
+
+
 def _workers(hub: HubProc) -> dict[int, tuple[int, int]]:
     """index -> (pid, kiosk port) of each worker, from the supervisor's log (latest line)."""
     wait_until(lambda: any("2 workers ready" in line for line in hub.log), 60, "workers")
@@ -159,6 +178,7 @@ def kill_a_worker_and_check(tmp_path: Path, hub: HubProc) -> None:
         hub.kill(signal.SIGTERM)
     assert any("workers stopped" in line for line in hub.log[-20:]), hub.log[-20:]
     _invariants(hub, kiosks)
+    resumed_without_pin(hub, kiosks)
 
 
 def test_kiosks_carry_on_when_a_worker_is_killed(tmp_path: Path) -> None:
@@ -189,3 +209,6 @@ def test_kiosks_move_to_the_other_process_when_one_is_killed(tmp_path: Path) -> 
         for h in hubs.values():
             h.kill(signal.SIGTERM)
     _invariants(first, kiosks)
+    resumed_without_pin(first, kiosks)
+    resumes = [line for h in hubs.values() for line in h.log if "without a PIN check" in line]
+    assert len(resumes) == KIOSKS // 2, resumes  # the dead process's kiosks, at the other

@@ -12,7 +12,7 @@ import pytest
 
 from protocol import codec
 from protocol import messages as m
-from protocol.constants import CAP_KIOSK_VERIFIER, PROTOCOL_VERSION
+from protocol.constants import CAP_KIOSK_VERIFIER, CAP_RESUME, PROTOCOL_VERSION
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.pins import hash_pin, kiosk_verifier
 
@@ -83,8 +83,11 @@ def _hub_frames_to(capabilities: list[str]) -> list[bytes]:
     schema = m.ProjectSchema(
         name="p", version=1, labels=[m.LabelDef(value="a", nl="a", en="a", key="1")]
     )
+    caps = [CAP_RESUME] if CAP_RESUME in capabilities else []
     msgs = [
-        m.Welcome(hub_id="hub-1", project=schema, roster=roster, server_time=1.0),
+        m.Welcome(
+            hub_id="hub-1", project=schema, roster=roster, server_time=1.0, capabilities=caps
+        ),
         m.LoginResult(operator="op1", ok=False, reason="locked"),
         m.Assign(operator="op1", lease_id="l", expires_at=1.0, clips=[]),
         m.Ack(uuids=["u"]),
@@ -120,3 +123,19 @@ def test_a_hub_of_the_previous_release_decodes_what_this_kiosk_sends_it() -> Non
     offline = m.OfflineLogin(uuid="u", operator="op1", at=1.0, proof="00")
     with pytest.raises(msgspec.ValidationError):
         _old_decode(codec.encode(offline), old.KioskToHub)
+
+
+def test_resume_goes_only_between_peers_that_both_list_it() -> None:
+    """A hub of the previous release cannot read `Resume` (the kiosk sends it only after a
+    Welcome listing CAP_RESUME, which that hub never sends: its Welcome has no such field);
+    a kiosk of the previous release gets a Welcome without the field."""
+    with pytest.raises(msgspec.ValidationError):
+        _old_decode(codec.encode(m.Resume(operator="op1")), old.KioskToHub)
+    old_welcome = codec.decode((FRAMES / "welcome.msgpack").read_bytes(), m.HubToKiosk)
+    assert isinstance(old_welcome, m.Welcome) and CAP_RESUME not in old_welcome.capabilities
+    old_kiosk_caps = json.loads((FRAMES / "hello.json").read_text())["capabilities"]
+    assert CAP_RESUME not in old_kiosk_caps
+    (welcome, *_) = _hub_frames_to(old_kiosk_caps)
+    assert "capabilities" not in msgspec.msgpack.decode(welcome)[1]
+    (welcome, *_) = _hub_frames_to([CAP_RESUME])
+    assert codec.decode(welcome, m.HubToKiosk).capabilities == [CAP_RESUME]

@@ -44,3 +44,32 @@ def test_training_and_history(store: HubStore) -> None:
     store.set_passed_training("op1", at=5.0)
     assert store.operator_history("op1")[3] is True
     store.log_session("op1", "k", "login")  # recorded without error
+
+
+def test_open_session_is_the_latest_event_of_both_the_kiosk_and_the_operator(
+    store: HubStore,
+) -> None:
+    add_operators(store, 2)
+    assert store.open_session("k1", "op1") is None  # never logged in
+    store.note_kiosk_login("k1", "op1", at=1000.0)
+    store.log_session("op1", "k1", "login")
+    began = store.open_session("k1", "op1")
+    assert began == 1000.0  # the earlier record: the login's own time (offline logins)
+    assert store.open_session("k2", "op1") is None  # another kiosk
+    assert store.open_session("k1", "op2") is None  # another operator
+    store.log_session("op1", "k1", "logout")
+    assert store.open_session("k1", "op1") is None  # ended by a logout
+    store.log_session("op1", "k1", "login")
+    assert store.open_session("k1", "op1") == 1000.0
+    store.note_kiosk_login("k1", "op2")
+    store.log_session("op2", "k1", "login")
+    assert store.open_session("k1", "op1") is None  # another operator logged in here since
+    assert store.open_session("k1", "op2") is not None
+    store.log_session("op2", "k2", "login")
+    assert store.open_session("k1", "op2") is None  # the operator logged in elsewhere since
+    store.log_session("op1", "k3", "login")  # not in kiosk_logins: not a login the hub saw
+    assert store.open_session("k3", "op1") is None
+    store.note_kiosk_login("k3", "op1", at=2000.0)
+    assert store.open_session("k3", "op1") == 2000.0
+    assert store.open_session("k3", "op1", since=2000.0) == 2000.0
+    assert store.open_session("k3", "op1", since=2000.5) is None  # older than asked for
