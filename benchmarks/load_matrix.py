@@ -5,8 +5,9 @@ processes, all with the same load arguments.
     python -m benchmarks.load_matrix --rounds 3 --base db11533 --pg-base REV --hubs 1 2 4 -- \
         --kiosks 50 --rate 0 --batch 200 --duration 15 --clips 120000 --fetch-ratio 0
 
-Each round runs every set-up once, in an order that alternates from round to round (so that
-a change in the machine's load falls on all of them). The PostgreSQL set-ups share one
+The "before" trees run this tree's load generator (benchmarks/load.py, load_pg.py), so
+that only the hub differs. Each round runs every set-up once, in an order that alternates
+from round to round (so that a change in the machine's load falls on all of them). The PostgreSQL set-ups share one
 throwaway server started here with `fsync=on` (tests/pg.py; or `--db URL`), each run in a
 fresh database of its own. Printed per run: acked labels/s, ours/raw (and ours/COPY on
 PostgreSQL), assign p99, missed beats, hub and PostgreSQL CPU, client CPU, load average,
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +29,9 @@ from pathlib import Path
 from benchmarks.common import machine, median, source_tree
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The load generator's own files: a "before" tree runs with this tree's (same clients and
+#: options, e.g. `--outbox`), so that only the hub differs.
+CLIENT_FILES = ("load.py", "load_pg.py")
 
 FIGURES = {
     "labels/s": r"acked labels/s \(durable: acked after commit\): ([\d,]+) mean",
@@ -96,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         base = stack.enter_context(source_tree(args.base)) if args.base else None
         pg_base = stack.enter_context(source_tree(args.pg_base)) if args.pg_base else None
+        for tree in (base, pg_base):  # the hub from REV, measured by this tree's load generator
+            for name in CLIENT_FILES if tree is not None else ():
+                shutil.copy2(ROOT / "benchmarks" / name, tree / "benchmarks" / name)
         url = stack.enter_context(pg_url(args.db)) if args.hubs else None
         setups: list[tuple[str, Path, list[str]]] = []
         if base is not None:
