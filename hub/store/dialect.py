@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import psycopg
 
+    from .pg.pools import SharedPool
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -105,50 +107,91 @@ class PgConnection:
     """A psycopg connection with the sqlite3 calls the store makes. Autocommit: the store
     opens and ends its transactions itself with BEGIN/COMMIT/SAVEPOINT, as on SQLite.
 
-    A lost connection (the server restarted, the link dropped) raises `DatabaseUnavailable`
-    for the statement that found it out, and for every statement after it until the store's
-    transaction has ended (what it did is gone with the server's rollback: nothing of it may
-    be taken for done). The next statement outside a transaction connects again (`url`)."""
+    With a `pool` (`hub.store.pg.pools`, psycopg-pool), the handle takes one connection and
+    keeps it until it breaks (no round trip per transaction to check it); then it gives it
+    back, the pool discards it and hands out a fresh one, made with the pool's session
+    settings. A lost connection (the server restarted, the link dropped) raises
+    `DatabaseUnavailable` for the statement that found it out, and for every statement after
+    it until the store's transaction has ended (what it did is gone with the server's
+    rollback: nothing of it may be taken for done). Outside a transaction the next statement
+    takes a fresh connection from the pool. Without a pool (a connection a caller holds):
+    no new connection, the loss is final."""
 
     def __init__(
-        self, conn: psycopg.Connection, *, autocommit: bool = True, url: str | None = None
+        self,
+        conn: psycopg.Connection | None = None,
+        *,
+        autocommit: bool = True,
+        pool: SharedPool | None = None,
     ) -> None:
-        if autocommit:
+        self._pool = pool
+        if conn is None and pool is None:
+            raise ValueError("a PgConnection needs a connection or a pool")
+        if conn is not None and autocommit:
             conn.autocommit = True
-        self.raw = conn
-        self.url = url
+        self._raw: psycopg.Connection | None = conn
         self._in_txn = False  # a BEGIN of the store's own is open
-        #: session settings, applied again on a new connection
-        self.settings: list[str] = []
+
+    @classmethod
+    def pooled(cls, url: str) -> PgConnection:
+        """A handle on the process's pool for `url` (DatabaseUnavailable, in words and
+        without the password, when a new pool cannot reach the server); it takes its
+        connection at its first statement (a reader moves to its own pool before that)."""
+        from .pg.pools import acquire
+
+        return cls(pool=acquire(url))
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """The session settings every connection of this handle has."""
+        return self._pool.settings if self._pool is not None else ()
 
     def setting(self, sql: str) -> None:
-        """Run `sql` (a SET) now and on every connection made again later."""
-        self.execute(sql)
-        self.settings.append(sql)
+        """Run `sql` (a SET) now and on every connection this handle uses later: the handle
+        moves to the pool whose `configure` applies it (outside a transaction only)."""
+        if self._pool is None:
+            self.execute(sql)
+            return
+        if self.in_transaction:
+            raise RuntimeError("a session setting is changed outside a transaction only")
+        from .pg.pools import acquire, release
+
+        old = self._pool
+        new = acquire(old.url, (*old.settings, sql))
+        self._drop()  # the next statement takes a connection of the new pool
+        self._pool = new
+        release(old)
+
+    @property
+    def raw(self) -> psycopg.Connection:
+        """The psycopg connection for statements the store runs on it directly (a fresh one
+        from the pool outside a transaction when the held one broke)."""
+        return self._conn()
+
+    def _drop(self) -> None:
+        """Give the held connection back to the pool (a broken one: the pool replaces it)."""
+        conn, self._raw = self._raw, None
+        if conn is None:
+            return
+        if self._pool is None:
+            conn.close()
+        else:
+            self._pool.give_back(conn, broken=conn.closed)
 
     def _conn(self) -> psycopg.Connection:
-        if not self.raw.closed:
-            return self.raw
+        raw = self._raw
+        if raw is not None and not raw.closed:
+            return raw
         from .records import DatabaseUnavailable
 
-        if self._in_txn or self.url is None:
+        if self._in_txn or self._pool is None:
             raise DatabaseUnavailable("the database connection was lost; nothing uncommitted kept")
-        import psycopg
+        self._drop()
+        self._raw = self._pool.take()
+        return self._raw
 
-        from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, describe
-
-        try:
-            self.raw = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **LINK_SETTINGS
-            )
-            for sql in self.settings:
-                self.raw.execute(sql)
-        except psycopg.OperationalError as exc:
-            reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
-            raise DatabaseUnavailable(
-                f"cannot use the database {describe(self.url)}: {reason}"
-            ) from None
-        return self.raw
+    def _lost(self) -> bool:
+        return self._raw is None or self._raw.closed
 
     def _run(self, fn: Any, *args: Any) -> Any:
         import psycopg
@@ -158,7 +201,7 @@ class PgConnection:
         try:
             return fn(*args)
         except psycopg.OperationalError as exc:
-            if not self.raw.closed:
+            if not self._lost():
                 raise  # the statement failed, the connection is fine (e.g. a deadlock)
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
@@ -174,23 +217,25 @@ class PgConnection:
         word = sql[:11].upper()
         if word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK TO"):
             ending, self._in_txn = self._in_txn, False
-            if self.raw.closed and (ending or word.startswith("ROLLBACK")):
+            if self._lost() and (ending or word.startswith("ROLLBACK")):
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable(  # (a ROLLBACK: the server has rolled it back)
                     "the database connection was lost before the transaction ended"
                 )
+        conn = self._conn()  # (none to be had: DatabaseUnavailable, the reason in words)
         try:
             cursor = self._run(
-                functools.partial(self._conn().execute, prepare=prepare), to_psycopg(sql), params
+                functools.partial(conn.execute, prepare=prepare), to_psycopg(sql), params
             )
         except Exception as exc:
             from .records import DatabaseUnavailable
 
             # a connection that died while idle is only found out by the next statement: when
-            # that one changes nothing by itself (outside a transaction), connect again and
-            # run it once more, so that one outage is one loss, not one per connection
-            if not isinstance(exc, DatabaseUnavailable) or self._in_txn or self.url is None:
+            # that one changes nothing by itself (outside a transaction), run it once more on
+            # a fresh connection from the pool, so that one outage is one loss, not one per
+            # connection
+            if not isinstance(exc, DatabaseUnavailable) or self._in_txn or self._pool is None:
                 raise
             if not word.startswith(_HARMLESS):
                 raise
@@ -212,8 +257,16 @@ class PgConnection:
 
         if self._in_txn:
             return True
-        status = self.raw.info.transaction_status
+        if self._raw is None:
+            return False
+        status = self._raw.info.transaction_status
         return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
     def close(self) -> None:
-        self.raw.close()
+        """Give the connection back (or close it, without a pool); the pool is released."""
+        self._drop()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            from .pg.pools import release
+
+            release(pool)

@@ -1,14 +1,9 @@
-"""Connections to the hub's PostgreSQL database: a checked pool, and clear errors.
+"""Connecting to the hub's PostgreSQL database: the link settings, and clear errors.
 
-`open_pool` makes a psycopg-pool `ConnectionPool` that checks each connection as it is
-handed out (`ConnectionPool.check_connection`: one round trip), so that after the server
-restarted, or a link came back, the caller gets a fresh connection instead of a dead one.
-A transaction that was open when the server went away fails as a whole (its commit raises
-`psycopg.OperationalError`) and changed nothing: the caller retries the request.
-
-`open_pool` first tries one connection itself, with a short timeout, so that a wrong
+`check_reachable` tries one connection itself, with a short timeout, so that a wrong
 connection string or a server that is down is reported at once, in words, with the password
-left out, instead of as a pool timeout half a minute later.
+left out (`describe`), instead of as a pool timeout later. The store's connections come from
+psycopg-pool (`hub.store.pg.pools`), each made with `LINK_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -17,7 +12,6 @@ from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg_pool import ConnectionPool
 
 from ..records import DatabaseUnavailable
 
@@ -27,7 +21,6 @@ __all__ = [
     "DatabaseUnavailable",
     "check_reachable",
     "describe",
-    "open_pool",
 ]
 
 #: Seconds to wait for the first connection (a server on the LAN answers in milliseconds).
@@ -77,20 +70,3 @@ def check_reachable(url: str, timeout: int = CONNECT_TIMEOUT) -> None:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
         reason = "; ".join(lines) or type(exc).__name__
         raise DatabaseUnavailable(f"cannot use the database {describe(url)}: {reason}") from None
-
-
-def open_pool(url: str, min_size: int = 1, max_size: int = 4) -> ConnectionPool:
-    """A started pool of checked connections to `url` (DatabaseUnavailable if the server
-    cannot be reached now)."""
-    check_reachable(url)
-    pool = ConnectionPool(
-        url,
-        min_size=min_size,
-        max_size=max_size,
-        open=False,
-        check=ConnectionPool.check_connection,
-        kwargs={"connect_timeout": CONNECT_TIMEOUT},
-        name="hub-store",
-    )
-    pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
-    return pool

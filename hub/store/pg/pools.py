@@ -1,0 +1,148 @@
+"""The store's PostgreSQL connections come from psycopg-pool, one pool per database and set of
+session settings in a process, shared by all its `Store` handles.
+
+A handle (`hub.store.dialect.PgConnection`) takes one connection when it opens and keeps it
+(no round trip per transaction to check it); when that connection turns out broken, the
+handle gives it back, the pool discards it and makes a new one in its background (with
+backoff while the server stays away), and `check()` drops the other idle connections the same
+outage killed. Session settings (`SET …`, e.g. a reader's read-only default) belong to the
+pool: its `configure` applies them to every connection it makes, so a handle that wants a
+setting moves to the pool that has it (`acquire(url, settings)`).
+
+The first handle on a database makes its pool, after `check_reachable` (a wrong connection
+string or a server that is down: `DatabaseUnavailable` at once, in words, the password left
+out); the last handle closed closes it. `figures()` gives each pool's `get_stats()` for the
+hub's metrics.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from ..records import DatabaseUnavailable
+from .connect import CONNECT_TIMEOUT, LINK_SETTINGS, check_reachable, describe
+
+#: Connections a pool keeps open at least (a hub holds one for its writer all the time).
+MIN_SIZE = 1
+#: Connections a pool opens at most: a handle that finds them all taken waits for one.
+MAX_SIZE = 20
+#: Seconds a handle waits for a connection before it asks the server itself why none came
+#: (a server on the LAN answers in milliseconds; a server that is down should not cost every
+#: statement the pool's whole timeout).
+TAKE_SECONDS = 0.5
+#: Seconds the pool's background keeps trying (1 s, 2 s, 4 s … apart) to replace a lost
+#: connection before it gives up; a handle asking for one later starts it again at once. Short,
+#: so that a server back after a long outage is used within seconds, not after a long backoff.
+RECONNECT_SECONDS = 8.0
+#: Threads of a pool that connect in the background.
+WORKERS = 2
+
+
+class SharedPool:
+    """A started `ConnectionPool` on `url` whose connections all have `settings`, and the
+    number of handles using it."""
+
+    def __init__(self, url: str, settings: tuple[str, ...]) -> None:
+        self.url = url
+        self.settings = settings
+        self.where = describe(url)
+        self.users = 0
+        params = conninfo_to_dict(url)
+        #: what the hub's metrics name this pool by
+        self.database = "{}:{}/{}".format(
+            params.get("host") or "localhost", params.get("port") or 5432, params.get("dbname")
+        )
+        self.pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url,
+            min_size=MIN_SIZE,
+            max_size=MAX_SIZE,
+            open=False,
+            configure=self._configure,
+            # autocommit: the store opens and ends its transactions itself
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT, **LINK_SETTINGS},
+            reconnect_timeout=RECONNECT_SECONDS,
+            num_workers=WORKERS,
+            name=f"{self.database}" + (f" ({'; '.join(settings)})" if settings else ""),
+        )
+
+    def _configure(self, conn: psycopg.Connection[Any]) -> None:
+        for sql in self.settings:
+            conn.execute(sql)
+
+    def open(self) -> None:
+        check_reachable(self.url)  # the reason in words, not a pool timeout
+        try:
+            self.pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
+        except PoolTimeout:
+            self.pool.close(timeout=1.0)
+            check_reachable(self.url)
+            raise DatabaseUnavailable(
+                f"cannot use the database {self.where}: no connection within "
+                f"{CONNECT_TIMEOUT * 2} s"
+            ) from None
+
+    def take(self) -> psycopg.Connection[Any]:
+        """A connection of the pool (DatabaseUnavailable, with the reason, when none comes)."""
+        try:
+            return self.pool.getconn(timeout=TAKE_SECONDS)
+        except PoolTimeout:
+            pass
+        check_reachable(self.url)  # down or refused: say why, now
+        try:  # the server answers: the pool's next attempt, or a connection given back
+            return self.pool.getconn(timeout=CONNECT_TIMEOUT)
+        except PoolTimeout:
+            stats = self.pool.get_stats()
+            raise DatabaseUnavailable(
+                f"cannot use the database {self.where}: no connection from the pool within "
+                f"{CONNECT_TIMEOUT + TAKE_SECONDS:g} s ({stats.get('pool_size', 0)} of "
+                f"{MAX_SIZE} open, {stats.get('pool_available', 0)} free)"
+            ) from None
+
+    def give_back(self, conn: psycopg.Connection[Any], *, broken: bool = False) -> None:
+        """`conn` back to the pool (a broken one is discarded and replaced by the pool).
+        `broken`: the outage that broke it may have broken the idle ones too: the pool
+        checks them (one round trip each) and replaces the dead."""
+        self.pool.putconn(conn)
+        if broken:
+            self.pool.check()
+
+
+_POOLS: dict[tuple[str, tuple[str, ...]], SharedPool] = {}
+_LOCK = threading.Lock()
+
+
+def acquire(url: str, settings: tuple[str, ...] = ()) -> SharedPool:
+    """The process's pool for `url` with `settings` (made and opened if none is open), counted
+    as used by one more handle until `release`."""
+    key = (url, settings)
+    with _LOCK:
+        shared = _POOLS.get(key)
+        if shared is None:
+            shared = SharedPool(url, settings)
+            shared.open()
+            _POOLS[key] = shared
+        shared.users += 1
+        return shared
+
+
+def release(shared: SharedPool) -> None:
+    """One handle less on `shared`; the last one closes the pool."""
+    with _LOCK:
+        shared.users -= 1
+        if shared.users > 0:
+            return
+        if _POOLS.get((shared.url, shared.settings)) is shared:
+            del _POOLS[(shared.url, shared.settings)]
+    shared.pool.close(timeout=1.0)
+
+
+def figures() -> list[tuple[str, str, dict[str, int]]]:
+    """(database, settings, `get_stats()`) of each open pool of this process."""
+    with _LOCK:
+        pools = list(_POOLS.values())
+    return [(p.database, "; ".join(p.settings), p.pool.get_stats()) for p in pools]
