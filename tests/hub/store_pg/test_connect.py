@@ -181,3 +181,34 @@ def test_store_handles_share_the_pool_and_take_fresh_connections_from_it(
         for handle in (store, other, reader):
             handle.close()
     assert _pools_of(pg_url) == {}  # the last handle closed each pool
+
+
+def test_idle_connections_killed_by_a_restart_are_weeded_out_by_the_pool(
+    pg_server: PgServer, pg_url: str
+) -> None:
+    """Connections idle in the pool die with the server too; the first handle that finds one
+    dead has the pool check the others (`ConnectionPool.check`), so a handle opened after
+    the restart still loses nothing and no second statement fails on a dead connection."""
+    from hub.store import Store
+
+    store = Store(pg_url)
+    try:
+        others = [store.reopen() for _ in range(3)]
+        for other in others:
+            assert other.meta("x") is None  # each holds a connection of the pool
+        for other in others:
+            other.close()  # given back: three idle connections
+        assert _pools_of(pg_url)[""]["pool_available"] == 3
+        pg_server.restart()
+        assert store.meta("x") is None  # finds its own dead: the pool checks the idle ones
+        stats = _pools_of(pg_url)[""]
+        assert stats["connections_lost"] == 3  # the idle ones, found dead by the check
+        late = [store.reopen() for _ in range(3)]
+        try:
+            assert all(handle.meta("x") is None for handle in late)  # each on a live one
+        finally:
+            for handle in late:
+                handle.close()
+        assert _pools_of(pg_url)[""]["connections_lost"] == 3  # none handed out dead
+    finally:
+        store.close()
