@@ -118,16 +118,22 @@ _LOCK = threading.Lock()
 
 def acquire(url: str, settings: tuple[str, ...] = ()) -> SharedPool:
     """The process's pool for `url` with `settings` (made and opened if none is open), counted
-    as used by one more handle until `release`."""
+    as used by one more handle until `release`. A new pool connects outside the lock: other
+    threads' handles on open pools (and the metrics) never wait for it."""
     key = (url, settings)
     with _LOCK:
         shared = _POOLS.get(key)
-        if shared is None:
-            shared = SharedPool(url, settings)
-            shared.open()
-            _POOLS[key] = shared
+        if shared is not None:
+            shared.users += 1
+            return shared
+    made = SharedPool(url, settings)
+    made.open()
+    with _LOCK:
+        shared = _POOLS.setdefault(key, made)
         shared.users += 1
-        return shared
+    if shared is not made:  # another thread opened one meanwhile: use that one
+        made.pool.close(timeout=1.0)
+    return shared
 
 
 def release(shared: SharedPool) -> None:

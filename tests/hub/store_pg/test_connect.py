@@ -212,3 +212,26 @@ def test_idle_connections_killed_by_a_restart_are_weeded_out_by_the_pool(
         assert _pools_of(pg_url)[""]["connections_lost"] == 3  # none handed out dead
     finally:
         store.close()
+
+
+def test_handles_opened_at_once_by_threads_share_one_pool(pg_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hub.store import Store
+
+    Store(pg_url).close()  # the schema
+
+    def read(_: int) -> Store:
+        store = Store(pg_url, readonly=True)
+        assert store.meta("x") is None
+        return store
+
+    with ThreadPoolExecutor(8) as pool:
+        stores = list(pool.map(read, range(8)))
+    try:
+        pools = _pools_of(pg_url)
+        assert list(pools) == [""] and pools[""]["pool_size"] >= 8  # one pool, all of them
+    finally:
+        for store in stores:
+            store.close()
+    assert _pools_of(pg_url) == {}
