@@ -8,6 +8,7 @@ psycopg-pool (`hub.store.pg.pools`), each made with `LINK_SETTINGS`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
@@ -21,6 +22,7 @@ __all__ = [
     "DatabaseUnavailable",
     "check_reachable",
     "describe",
+    "masked",
 ]
 
 #: Seconds to wait for the first connection (a server on the LAN answers in milliseconds).
@@ -46,6 +48,20 @@ LINK_SETTINGS: dict[str, Any] = {
 }
 
 
+#: A password in a URI's user part, or as a `password=` parameter (keyword form or query).
+_PASSWORDS = (
+    (re.compile(r"(postgres(?:ql)?://[^:/@\s\"]*:)[^@\s\"]*@"), r"\1***@"),
+    (re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&\"]+)"), r"\1***"),
+)
+
+
+def masked(text: str) -> str:
+    """`text` (a libpq message, which may quote the connection string) without passwords."""
+    for pattern, replacement in _PASSWORDS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def describe(url: str) -> str:
     """`url` without its password, for messages and logs (`***` in its place)."""
     try:
@@ -62,11 +78,12 @@ def check_reachable(url: str, timeout: int = CONNECT_TIMEOUT) -> None:
     try:
         conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        raise DatabaseUnavailable(f"not a PostgreSQL connection string: {exc}") from None
+        reason = masked(str(exc).strip())
+        raise DatabaseUnavailable(f"not a PostgreSQL connection string: {reason}") from None
     try:
         with psycopg.connect(url, connect_timeout=timeout, **LINK_SETTINGS) as conn:
             conn.execute("SELECT 1")
     except psycopg.OperationalError as exc:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        reason = "; ".join(lines) or type(exc).__name__
+        reason = masked("; ".join(lines)) or type(exc).__name__
         raise DatabaseUnavailable(f"cannot use the database {describe(url)}: {reason}") from None

@@ -1,8 +1,8 @@
 """The store's PostgreSQL connections come from psycopg-pool, one pool per database and set of
 session settings in a process, shared by all its `Store` handles.
 
-A handle (`hub.store.dialect.PgConnection`) takes one connection when it opens and keeps it
-(no round trip per transaction to check it); when that connection turns out broken, the
+A handle (`hub.store.dialect.PgConnection`) takes one connection at its first statement and
+keeps it (no round trip per transaction to check it); when that connection turns out broken, the
 handle gives it back, the pool discards it and makes a new one in its background (with
 backoff while the server stays away), and `check()` drops the other idle connections the same
 outage killed. Session settings (`SET …`, e.g. a reader's read-only default) belong to the
@@ -75,7 +75,6 @@ class SharedPool:
             conn.execute(sql)
 
     def open(self) -> None:
-        check_reachable(self.url)  # the reason in words, not a pool timeout
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
         except PoolTimeout:
@@ -126,6 +125,7 @@ def acquire(url: str, settings: tuple[str, ...] = ()) -> SharedPool:
         if shared is not None:
             shared.users += 1
             return shared
+    check_reachable(url)  # a wrong URL or a server that is down: in words, not a pool timeout
     made = SharedPool(url, settings)
     made.open()
     with _LOCK:

@@ -57,6 +57,19 @@ def test_wrong_connection_string_and_server_down(tmp_path: Path, pg_server: PgSe
     assert "s3cret" not in describe(down)
 
 
+def test_an_unreadable_connection_string_is_refused_without_its_password() -> None:
+    """libpq quotes a URI it cannot read in its error: the password must not come along."""
+    for url in (
+        "postgresql://straat:s3cret@[::1:5432/x",  # an unclosed IPv6 bracket
+        "postgresql://straat:s3cret@host/x?bogus=1",
+        "host=x password=s3cret bogus",
+    ):
+        with pytest.raises(DatabaseUnavailable, match="not a PostgreSQL connection string") as err:
+            check_reachable(url)
+        assert "s3cret" not in str(err.value), str(err.value)
+        assert "s3cret" not in describe(url)
+
+
 def test_store_after_a_restart_loses_the_open_transaction_then_reconnects(
     pg_server: PgServer, pg_url: str
 ) -> None:
