@@ -31,14 +31,11 @@ from .connect import CONNECT_TIMEOUT, LINK_SETTINGS, check_reachable, describe
 MIN_SIZE = 1
 #: Connections a pool opens at most: a handle that finds them all taken waits for one.
 MAX_SIZE = 20
-#: Seconds a handle waits for a connection before it asks the server itself why none came
-#: (a server on the LAN answers in milliseconds; a server that is down should not cost every
-#: statement the pool's whole timeout).
-TAKE_SECONDS = 0.5
-#: Seconds the pool's background keeps trying (1 s, 2 s, 4 s … apart) to replace a lost
-#: connection before it gives up; a handle asking for one later starts it again at once. Short,
-#: so that a server back after a long outage is used within seconds, not after a long backoff.
-RECONNECT_SECONDS = 8.0
+#: Seconds the pool's background keeps trying (1 s, then 2 s later, …) to replace a lost
+#: connection before it gives up; a handle asking for one later starts it again at once.
+#: Short, so that a handle never waits long for the backoff's next try once the server is
+#: back (at most the gap between the tries at 1 s and 3 s), and a long outage costs nothing.
+RECONNECT_SECONDS = 4.0
 #: Threads of a pool that connect in the background.
 WORKERS = 2
 
@@ -86,20 +83,20 @@ class SharedPool:
             ) from None
 
     def take(self) -> psycopg.Connection[Any]:
-        """A connection of the pool (DatabaseUnavailable, with the reason, when none comes)."""
+        """A connection of the pool (DatabaseUnavailable, with the reason, when none comes).
+        With none idle the pool has to connect: whether the server is there is asked first,
+        so that a server that is down is said at once (and the pool's backoff is not started
+        by a handle waiting in vain), not after a wait for the pool."""
+        if not self.pool.get_stats().get("pool_available"):
+            check_reachable(self.url)
         try:
-            return self.pool.getconn(timeout=TAKE_SECONDS)
-        except PoolTimeout:
-            pass
-        check_reachable(self.url)  # down or refused: say why, now
-        try:  # the server answers: the pool's next attempt, or a connection given back
             return self.pool.getconn(timeout=CONNECT_TIMEOUT)
         except PoolTimeout:
             stats = self.pool.get_stats()
             raise DatabaseUnavailable(
                 f"cannot use the database {self.where}: no connection from the pool within "
-                f"{CONNECT_TIMEOUT + TAKE_SECONDS:g} s ({stats.get('pool_size', 0)} of "
-                f"{MAX_SIZE} open, {stats.get('pool_available', 0)} free)"
+                f"{CONNECT_TIMEOUT} s ({stats.get('pool_size', 0)} of {MAX_SIZE} open, "
+                f"{stats.get('pool_available', 0)} free)"
             ) from None
 
     def give_back(self, conn: psycopg.Connection[Any], *, broken: bool = False) -> None:
