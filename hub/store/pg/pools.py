@@ -4,7 +4,7 @@ session settings in a process, shared by all its `Store` handles.
 A handle (`hub.store.dialect.PgConnection`) takes one connection at its first statement and
 keeps it (no round trip per transaction to check it); when that connection turns out broken, the
 handle gives it back, the pool discards it and makes a new one in its background (with
-backoff while the server stays away), and `check()` drops the other idle connections the same
+backoff while the server stays away), and `drain()` replaces the other idle connections the same
 outage killed. Session settings (`SET …`, e.g. a reader's read-only default) belong to the
 pool: its `configure` applies them to every connection it makes, so a handle that wants a
 setting moves to the pool that has it (`acquire(url, settings)`).
@@ -101,11 +101,12 @@ class SharedPool:
 
     def give_back(self, conn: psycopg.Connection[Any], *, broken: bool = False) -> None:
         """`conn` back to the pool (a broken one is discarded and replaced by the pool).
-        `broken`: the outage that broke it may have broken the idle ones too: the pool
-        checks them (one round trip each) and replaces the dead."""
+        `broken`: the outage that broke it has likely broken the idle ones too: the pool
+        drops them and makes new ones in its background (`drain`). Not `check()`, which
+        would try each in this thread: over a cut link, seconds per connection."""
         self.pool.putconn(conn)
         if broken:
-            self.pool.check()
+            self.pool.drain()
 
 
 _POOLS: dict[tuple[str, tuple[str, ...]], SharedPool] = {}
