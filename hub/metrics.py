@@ -5,7 +5,8 @@ Read from the database at each scrape (on a read-only connection of the scraping
 labels received (a counter: `rate()` gives labels/s), the backlog, kiosks online and each
 kiosk's outbox depth (its last heartbeat's count of labels not yet acknowledged). Measured in
 the process: how long an assignment takes the router (a histogram), how long a consensus
-refresh takes, and the data folder's free disk space.
+refresh takes, the data folder's free disk space, and on PostgreSQL the connection pools'
+figures (connections, idle, waiting, reconnects, errors).
 """
 
 from __future__ import annotations
@@ -65,6 +66,44 @@ class StoreCollector(Collector):
         yield outbox
 
 
+#: psycopg-pool's figures: (`get_stats()` key, metric, help, gauge "g" or counter "c").
+POOL_FIGURES = (
+    ("pool_size", "straat_db_pool_connections", "Connections the pool holds (in use or idle)", "g"),
+    ("pool_available", "straat_db_pool_idle", "Idle connections in the pool", "g"),
+    ("requests_waiting", "straat_db_pool_waiting", "Handles waiting for a connection", "g"),
+    ("requests_num", "straat_db_pool_requests", "Connections asked of the pool", "c"),
+    ("requests_errors", "straat_db_pool_request_errors", "Asks that got no connection", "c"),
+    (
+        "connections_num",
+        "straat_db_pool_connects",
+        "Connections the pool made (reconnects too)",
+        "c",
+    ),
+    ("connections_errors", "straat_db_pool_connect_errors", "Failed connection attempts", "c"),
+    ("returns_bad", "straat_db_pool_broken", "Broken connections given back and replaced", "c"),
+    ("connections_lost", "straat_db_pool_lost", "Idle connections found broken and replaced", "c"),
+)
+
+
+class PoolCollector(Collector):
+    """The hub process's PostgreSQL connection pools (psycopg-pool's `get_stats()`), by
+    database and session settings."""
+
+    def collect(self) -> Iterator[Metric]:
+        from .store.pg.pools import figures
+
+        pools = figures()
+        for key, name, doc, kind in POOL_FIGURES:
+            family: GaugeMetricFamily | CounterMetricFamily
+            if kind == "g":
+                family = GaugeMetricFamily(name, doc, labels=["database", "settings"])
+            else:
+                family = CounterMetricFamily(name, doc, labels=["database", "settings"])
+            for database, settings, stats in pools:
+                family.add_metric([database, settings or "none"], stats.get(key, 0))
+            yield family
+
+
 class HubMetrics:
     """One hub's metrics in a registry of its own (several hubs may share a test process)."""
 
@@ -89,3 +128,5 @@ class HubMetrics:
         )
         disk.set_function(lambda: shutil.disk_usage(data).free)
         self.registry.register(StoreCollector(db))
+        if is_postgres(str(db)):
+            self.registry.register(PoolCollector())

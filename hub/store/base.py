@@ -80,19 +80,17 @@ def connect_sqlite(
     return conn
 
 
-def connect_postgres(url: str, *, link: bool = False) -> psycopg.Connection[Any]:
-    """An autocommit connection to the PostgreSQL database `url` (BEGIN and COMMIT are the
-    caller's); DatabaseUnavailable, in words and without the password, for a wrong
-    connection string or a server that cannot be reached. `link`: with the settings that
-    find a lost link in seconds (the hub's store; not a long copy, whose transaction may sit
-    idle while it checks what it read)."""
+def connect_postgres(url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection of its own to the PostgreSQL database `url` (BEGIN and COMMIT
+    are the caller's), outside the store's pool: a copy or a migration, whose long
+    transaction may sit idle while it checks what it read. DatabaseUnavailable, in words and
+    without the password, for a wrong connection string or a server that cannot be reached."""
     import psycopg
 
-    from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, check_reachable
+    from .pg.connect import CONNECT_TIMEOUT, check_reachable
 
     check_reachable(url)
-    extra = LINK_SETTINGS if link else {}
-    return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **extra)
+    return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
 
 
 def _migrated(conn: Any, where: str, bring: Callable[[Any], int]) -> None:
@@ -120,13 +118,15 @@ def _open_sqlite(path: Path, readonly: bool) -> sqlite3.Connection:
 
 
 def _open_postgres(url: str, readonly: bool) -> PgConnection:
+    """A handle on a connection from the process's pool for `url` (psycopg-pool), the schema
+    brought up to date first unless `readonly`."""
     from .pg.connect import describe
     from .pg.schema import apply_schema
 
-    raw = connect_postgres(url, link=True)
+    conn = PgConnection.pooled(url)
     if not readonly:
-        _migrated(raw, describe(url), apply_schema)
-    return PgConnection(raw, url=url)
+        _migrated(conn, describe(url), lambda c: apply_schema(c.raw))
+    return conn
 
 
 class StoreBase:

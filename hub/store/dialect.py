@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import psycopg
 
+    from .pg.pools import SharedPool
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -113,62 +115,99 @@ class PgConnection:
     back to it undoes the same statements. The statement's result, or its error, comes back
     as without the pipeline.
 
-    A lost connection (the server restarted, the link dropped) raises `DatabaseUnavailable`
-    for the statement that found it out, and for every statement after it until the store's
-    transaction has ended (what it did is gone with the server's rollback: nothing of it may
-    be taken for done). The next statement outside a transaction connects again (`url`)."""
+    Connections: with a `pool` (`hub.store.pg.pools`, psycopg-pool), the handle takes one
+    connection at its first statement and keeps it until it breaks (no round trip per
+    transaction to check it); then it gives it back, the pool discards it and hands out a
+    fresh one, made with the pool's session settings. A lost connection (the server
+    restarted, the link dropped) raises `DatabaseUnavailable` for the statement that found it
+    out, and for every statement after it until the store's transaction has ended (what it
+    did is gone with the server's rollback: nothing of it may be taken for done). Outside a
+    transaction the next statement takes a fresh connection from the pool. Without a pool (a
+    connection a caller holds): no new connection, the loss is final."""
 
     def __init__(
-        self, conn: psycopg.Connection, *, autocommit: bool = True, url: str | None = None
+        self,
+        conn: psycopg.Connection | None = None,
+        *,
+        autocommit: bool = True,
+        pool: SharedPool | None = None,
     ) -> None:
-        if autocommit:
+        if conn is None and pool is None:
+            raise ValueError("a PgConnection needs a connection or a pool")
+        if conn is not None and autocommit:
             conn.autocommit = True
-        self._raw = conn
-        self.url = url
+        self._pool = pool
+        self._raw: psycopg.Connection | None = conn
         self._in_txn = False  # a BEGIN of the store's own is open (or held)
         #: commands held for the next statement's round trip (see the class's docstring)
         self._held: list[tuple[str, Any]] = []
-        #: session settings, applied again on a new connection
-        self.settings: list[str] = []
         #: the connection for psycopg-format statements, held commands sent with them
         self.piped = Piped(self)
 
+    @classmethod
+    def pooled(cls, url: str) -> PgConnection:
+        """A handle on the process's pool for `url` (DatabaseUnavailable, in words and
+        without the password, when a new pool cannot reach the server); it takes its
+        connection at its first statement (a reader moves to its own pool before that)."""
+        from .pg.pools import acquire
+
+        return cls(pool=acquire(url))
+
     @property
     def raw(self) -> psycopg.Connection:
-        """The psycopg connection, every held command sent first (its own round trip)."""
+        """The psycopg connection, every held command sent first (its own round trip); a
+        fresh one from the pool outside a transaction when the held one broke."""
         if self._held:
             self._send("SELECT 1", ())
-        return self._raw
+        return self._conn()
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """The session settings every connection of this handle has."""
+        return self._pool.settings if self._pool is not None else ()
 
     def setting(self, sql: str) -> None:
-        """Run `sql` (a SET) now and on every connection made again later."""
-        self.execute(sql)
-        self.settings.append(sql)
+        """Run `sql` (a SET) now and on every connection this handle uses later: the handle
+        moves to the pool whose `configure` applies it (outside a transaction only)."""
+        if self._pool is None:
+            self.execute(sql)
+            return
+        if self.in_transaction:
+            raise RuntimeError("a session setting is changed outside a transaction only")
+        from .pg.pools import acquire, release
+
+        old = self._pool
+        new = acquire(old.url, (*old.settings, sql))
+        self._drop()  # the next statement takes a connection of the new pool
+        self._pool = new
+        release(old)
+
+    def _drop(self) -> None:
+        """Give the held connection back to the pool (a broken one: the pool replaces it)."""
+        conn, self._raw = self._raw, None
+        if conn is None:
+            return
+        if self._pool is None:
+            conn.close()
+        else:
+            self._pool.give_back(conn, broken=conn.closed)
+
+    def _lost(self) -> bool:
+        return self._raw is None or self._raw.closed
 
     def _conn(self, unsent: bool = False) -> psycopg.Connection:
-        """The live connection; a new one if it was lost outside a transaction, or inside one
-        of which nothing reached the server yet (`unsent`: its BEGIN is still held)."""
-        if not self._raw.closed:
-            return self._raw
+        """The live connection; a fresh one from the pool if it was lost outside a
+        transaction, or inside one of which nothing reached the server yet (`unsent`: its
+        BEGIN is still held). DatabaseUnavailable, the reason in words, when none comes."""
+        raw = self._raw
+        if raw is not None and not raw.closed:
+            return raw
         from .records import DatabaseUnavailable
 
-        if (self._in_txn and not unsent) or self.url is None:
+        if (self._in_txn and not unsent) or self._pool is None:
             raise DatabaseUnavailable("the database connection was lost; nothing uncommitted kept")
-        import psycopg
-
-        from .pg.connect import CONNECT_TIMEOUT, LINK_SETTINGS, describe
-
-        try:
-            self._raw = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT, **LINK_SETTINGS
-            )
-            for sql in self.settings:
-                self._raw.execute(sql)
-        except psycopg.OperationalError as exc:
-            reason = "; ".join(x.strip() for x in str(exc).splitlines() if x.strip())
-            raise DatabaseUnavailable(
-                f"cannot use the database {describe(self.url)}: {reason}"
-            ) from None
+        self._drop()
+        self._raw = self._pool.take()
         return self._raw
 
     def _run(self, fn: Any, *args: Any) -> Any:
@@ -179,7 +218,7 @@ class PgConnection:
         try:
             return fn(*args)
         except psycopg.OperationalError as exc:
-            if not self._raw.closed:
+            if not self._lost():
                 raise  # the statement failed, the connection is fine (e.g. a deadlock)
             raise DatabaseUnavailable(f"the database connection was lost: {exc}") from None
 
@@ -212,10 +251,11 @@ class PgConnection:
         from .records import DatabaseUnavailable
 
         held = list(self._held)
-        again = self.url is not None and (
+        again = self._pool is not None and (
             self._unsent()
             or (not self._in_txn and statements[0][0][:7].upper().startswith(_HARMLESS))
         )
+        self._conn(again)  # (none to be had from the pool: said now, not tried twice)
         try:
             return self._send_once(statements, many, again)
         except DatabaseUnavailable:
@@ -271,7 +311,7 @@ class PgConnection:
                 return None  # no statement ran: nothing to end
             if word.startswith("ROLLBACK"):
                 held = []  # undone anyway
-            if self._raw.closed and (ending or word.startswith("ROLLBACK")):
+            if self._lost() and (ending or word.startswith("ROLLBACK")):
                 from .records import DatabaseUnavailable
 
                 raise DatabaseUnavailable(  # (a ROLLBACK: the server has rolled it back)
@@ -330,12 +370,20 @@ class PgConnection:
 
         if self._in_txn:
             return True
+        if self._raw is None:
+            return False
         status = self._raw.info.transaction_status
         return status in (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
     def close(self) -> None:
+        """Give the connection back (or close it, without a pool); the pool is released."""
         self._held = []
-        self._raw.close()
+        self._drop()
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            from .pg.pools import release
+
+            release(pool)
 
 
 class Piped:

@@ -18,7 +18,10 @@ PostgreSQL does its own way, each part tested against a real throwaway server
 - `feed.labels_since`: new labels in commit order (by transaction id up to the oldest one
   still running), for incremental consensus with several writers.
 - `connect`: a clear `DatabaseUnavailable` (password left out) for a wrong connection
-  string or a server that is down; `open_pool` (psycopg-pool), not used by the hub yet.
+  string or a server that is down, and the settings that find a lost link in seconds.
+- `pools`: the store's connections from psycopg-pool, one pool per database and session
+  settings in a process: reconnecting (with backoff), discarding a broken connection and a
+  connection's lifetime are the pool's; `Store` handles hold one connection each.
 
 The package imports psycopg, which only the optional `postgres` extra installs.
 """

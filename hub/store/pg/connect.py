@@ -1,23 +1,18 @@
-"""Connections to the hub's PostgreSQL database: a checked pool, and clear errors.
+"""Connecting to the hub's PostgreSQL database: the link settings, and clear errors.
 
-`open_pool` makes a psycopg-pool `ConnectionPool` that checks each connection as it is
-handed out (`ConnectionPool.check_connection`: one round trip), so that after the server
-restarted, or a link came back, the caller gets a fresh connection instead of a dead one.
-A transaction that was open when the server went away fails as a whole (its commit raises
-`psycopg.OperationalError`) and changed nothing: the caller retries the request.
-
-`open_pool` first tries one connection itself, with a short timeout, so that a wrong
+`check_reachable` tries one connection itself, with a short timeout, so that a wrong
 connection string or a server that is down is reported at once, in words, with the password
-left out, instead of as a pool timeout half a minute later.
+left out (`describe`), instead of as a pool timeout later. The store's connections come from
+psycopg-pool (`hub.store.pg.pools`), each made with `LINK_SETTINGS`.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg_pool import ConnectionPool
 
 from ..records import DatabaseUnavailable
 
@@ -27,7 +22,7 @@ __all__ = [
     "DatabaseUnavailable",
     "check_reachable",
     "describe",
-    "open_pool",
+    "masked",
 ]
 
 #: Seconds to wait for the first connection (a server on the LAN answers in milliseconds).
@@ -53,6 +48,20 @@ LINK_SETTINGS: dict[str, Any] = {
 }
 
 
+#: A password in a URI's user part, or as a `password=` parameter (keyword form or query).
+_PASSWORDS = (
+    (re.compile(r"(postgres(?:ql)?://[^:/@\s\"]*:)[^@\s\"]*@"), r"\1***@"),
+    (re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&\"]+)"), r"\1***"),
+)
+
+
+def masked(text: str) -> str:
+    """`text` (a libpq message, which may quote the connection string) without passwords."""
+    for pattern, replacement in _PASSWORDS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def describe(url: str) -> str:
     """`url` without its password, for messages and logs (`***` in its place)."""
     try:
@@ -69,28 +78,12 @@ def check_reachable(url: str, timeout: int = CONNECT_TIMEOUT) -> None:
     try:
         conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        raise DatabaseUnavailable(f"not a PostgreSQL connection string: {exc}") from None
+        reason = masked(str(exc).strip())
+        raise DatabaseUnavailable(f"not a PostgreSQL connection string: {reason}") from None
     try:
         with psycopg.connect(url, connect_timeout=timeout, **LINK_SETTINGS) as conn:
             conn.execute("SELECT 1")
     except psycopg.OperationalError as exc:
         lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-        reason = "; ".join(lines) or type(exc).__name__
+        reason = masked("; ".join(lines)) or type(exc).__name__
         raise DatabaseUnavailable(f"cannot use the database {describe(url)}: {reason}") from None
-
-
-def open_pool(url: str, min_size: int = 1, max_size: int = 4) -> ConnectionPool:
-    """A started pool of checked connections to `url` (DatabaseUnavailable if the server
-    cannot be reached now)."""
-    check_reachable(url)
-    pool = ConnectionPool(
-        url,
-        min_size=min_size,
-        max_size=max_size,
-        open=False,
-        check=ConnectionPool.check_connection,
-        kwargs={"connect_timeout": CONNECT_TIMEOUT},
-        name="hub-store",
-    )
-    pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
-    return pool
