@@ -43,15 +43,15 @@ class Labels(Consensus):
             clips: dict[str, tuple[str | None, int]] = {}
             rowids: dict[str, int] = {}
             states: dict[tuple[str, str], str] | None = None
-            before: dict[str, dict[str, int]] | None = None  # votes before the batch
+            votes_before: dict[str, dict[str, int]] | None = None  # before the batch
             shas = list({x.clip for x in labels})
             if self.postgres:  # clips, insert and assignment states in one statement
                 from .pg.labels import store_batch
 
                 rows = [label_row(x, kiosk, at) for x, at in zip(labels, received, strict=True)]
-                before = {} if decide is not None else None
+                votes_before = {} if decide is not None else None
                 known, stored, states = store_batch(
-                    self.conn.piped, self.site, shas, rows, votes=before
+                    self.conn.piped, self.site, shas, rows, votes=votes_before
                 )
             else:
                 known = self._known_clips(shas)
@@ -99,10 +99,10 @@ class Labels(Consensus):
             decided: dict[str, tuple[str | None, float, int]] = {}
             if decide is not None:
                 touched = [clip for clip in d_labels if clips[clip][0] is None]
-                if before is None:
+                if votes_before is None:
                     after = self.clip_votes_many(touched)
                 else:  # the votes read ahead of the insert, and this batch's new labels
-                    after = {clip: dict(before.get(clip, {})) for clip in touched}
+                    after = {clip: dict(votes_before.get(clip, {})) for clip in touched}
                     for x in new:
                         if x.clip in after:
                             votes = after[x.clip]
