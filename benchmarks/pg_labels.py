@@ -24,13 +24,19 @@ import psycopg
 
 from benchmarks.common import machine, median
 from hub.store import NewLabel
-from hub.store.pg.labels import INSERT
 from hub.store.pg.schema import apply_schema
 from hub.store.records import label_row
 from tests.hub.store_pg.conftest import insert_labels
 from tests.pg import PgServer
 
-RAW_INSERT = INSERT.replace("ON CONFLICT (uuid) DO NOTHING\nRETURNING uuid\n", "")
+#: The label rows and nothing else: no uuid check, no clip or assignment rows moved.
+RAW_INSERT = """
+INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values",
+                    segments, telemetry, created_at, received_at, review, site)
+SELECT *, %s::text FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                     %s::integer[], %s::text[], %s::text[], %s::text[],
+                     %s::double precision[], %s::double precision[], %s::integer[])
+"""
 COLUMNS = (
     'uuid, operator, clip, kiosk, lease_id, schema_version, "values", segments, telemetry, '
     "created_at, received_at, review"

@@ -51,6 +51,15 @@ class Consensus(StoreBase):
             return position(self.conn.raw)
         return int(self._one("SELECT coalesce(max(rowid), 0) FROM labels"))
 
+    def labels_upto(self, upto: int | None, alias: str = "") -> str:
+        """A condition (` AND …`, or "" for all) that keeps the labels at or before position
+        `upto` (`last_label_rowid`); `alias`: the labels table's alias in the query."""
+        if upto is None:
+            return ""
+        if self.postgres:  # a position of hub.store.pg.feed: transactions before it
+            return f" AND {alias}txid < '{int(upto)}'::xid8"
+        return f" AND {alias}rowid <= {int(upto)}"
+
     def labels_since(self, rowid: int) -> tuple[int, list[str], list[str], list[str]]:
         """(position reached, clips, operators, values): one vote per value of each label
         stored after position `rowid` and not retracted, in the order they came."""

@@ -31,12 +31,7 @@ class ConsensusCodes(Consensus):
         """(clip seq, operator, value) per vote of every label that counts, in the order
         the labels were stored; `upto`: only labels up to that position
         (`last_label_rowid`)."""
-        if upto is None:
-            bound = ""
-        elif self.postgres:  # a position of hub.store.pg.feed: transactions before it
-            bound = f" AND l.txid < '{int(upto)}'::xid8"
-        else:
-            bound = f" AND l.rowid <= {int(upto)}"
+        bound = self.labels_upto(upto, "l.")
         order = "l.seq" if self.postgres else "l.rowid"
         return long_votes(self.conn.execute(f"{_VOTES}{bound} ORDER BY {order}"))
 

@@ -721,12 +721,7 @@ def votes(store: Store) -> list[tuple[str, str, list[str], float]]:
 def long_format(store: Store, upto: int | None = None) -> tuple[list[str], list[str], list[str]]:
     """(clip, operator, value) per vote, the consensus engine's input; a multi-choice label
     gives one vote per value. `upto`: only labels up to that row (`Store.last_label_rowid`)."""
-    if upto is None:
-        bound = ""
-    elif store.postgres:  # a position of hub.store.pg.feed: transactions before it
-        bound = f" AND txid < '{int(upto)}'::xid8"
-    else:
-        bound = f" AND rowid <= {int(upto)}"
+    bound = store.labels_upto(upto)
     return long_votes(
         store.conn.execute(
             f'SELECT clip, operator, "values" FROM labels WHERE retracted = 0{bound} '

@@ -403,9 +403,7 @@ class Piped:
     ) -> list[psycopg.Cursor]:
         """Run these statements in one round trip, in order: their cursors (the rows of
         each); the first error is raised."""
-        if not statements:
-            return []
-        return self._conn._send_all([(sql, params, prepare) for sql, params in statements])
+        return self.execute_each([(sql, params, prepare) for sql, params in statements])
 
     def execute_each(self, statements: list[tuple[str, Any, bool | None]]) -> list[psycopg.Cursor]:
         """`execute_all` of (sql, params, prepare) statements, each with its own `prepare`."""

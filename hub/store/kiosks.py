@@ -119,21 +119,7 @@ class Kiosks(StoreBase):
         outbox: int | None = None,
         cache_bytes: int | None = None,
     ) -> None:
-        if self.postgres and self._writing:
-            # noted now, written with the transaction's COMMIT (no round trip of its own)
-            report = self._seen.setdefault(kiosk_id, {})
-            report["last_seen"] = time.time()
-            for column, value in (
-                ("version", version),
-                ("operator", operator),
-                ("outbox", outbox),
-                ("cache_bytes", cache_bytes),
-            ):
-                if value is not None:
-                    report[column] = value
-            return
-        sets = ["last_seen = ?", "site = ?"]  # a kiosk may move to another site's hub
-        params: list[Any] = [time.time(), self.site]
+        report: dict[str, Any] = {"last_seen": time.time()}
         for column, value in (
             ("version", version),
             ("operator", operator),
@@ -141,11 +127,17 @@ class Kiosks(StoreBase):
             ("cache_bytes", cache_bytes),
         ):
             if value is not None:
-                sets.append(f"{column} = ?")
-                params.append(value)
-        params.append(kiosk_id)
+                report[column] = value
+        if self.postgres and self._writing:
+            # noted now, written with the transaction's COMMIT (no round trip of its own)
+            self._seen.setdefault(kiosk_id, {}).update(report)
+            return
+        report["site"] = self.site  # a kiosk may move to another site's hub
+        sets = ", ".join(f"{column} = ?" for column in report)
         with self.transaction():
-            self.conn.execute(f"UPDATE kiosks SET {', '.join(sets)} WHERE id = ?", params)
+            self.conn.execute(
+                f"UPDATE kiosks SET {sets} WHERE id = ?", [*report.values(), kiosk_id]
+            )
 
     def note_kiosk_login(self, kiosk_id: str, operator: str, at: float | None = None) -> float:
         """The hub has seen `operator` log in at `kiosk_id` (online, or a proven offline one).

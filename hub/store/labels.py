@@ -142,11 +142,8 @@ class Labels(Consensus):
         return BatchOutcome(status, received, clips)
 
     def _known_clips(self, shas: list[str]) -> list[tuple[str, str | None, int, int]]:
-        """(sha256, gold, n_labels, seq) of those of `shas` that are clips."""
-        if self.postgres:  # one statement, an array parameter
-            return self.conn.execute(
-                "SELECT sha256, gold, n_labels, seq FROM clips WHERE sha256 = ANY(?)", (shas,)
-            ).fetchall()
+        """(sha256, gold, n_labels, seq) of those of `shas` that are clips (SQLite; on
+        PostgreSQL `hub.store.pg.labels.STORE` reads them with the insert)."""
         found: list[tuple[str, str | None, int, int]] = []
         for part in chunks(shas):
             found += self.conn.execute(
@@ -192,18 +189,11 @@ class Labels(Consensus):
 
     def _insert_labels(self, kiosk: str, batch: list[tuple[NewLabel, float]]) -> set[str]:
         """Insert these labels (uuids distinct), skipping uuids already stored; returns the
-        uuids inserted."""
+        uuids inserted (SQLite, one writer; on PostgreSQL `hub.store.pg.labels.STORE`)."""
         if not batch:
             return set()
         rows = [label_row(x, kiosk, at) for x, at in batch]
         site = self.site
-        if self.postgres:
-            # one statement for the whole batch; a uuid stored meanwhile by another hub
-            # process is skipped by the server, not looked up first
-            from .pg.labels import INSERT
-
-            columns = [list(c) for c in zip(*rows, strict=True)]
-            return {u for (u,) in self.conn.piped.execute(INSERT, [site, *columns])}
         seen: set[str] = set()  # one writer: look up, then insert the rest
         for part in chunks([x.uuid for x, _ in batch]):
             seen.update(
@@ -223,13 +213,9 @@ class Labels(Consensus):
         return {r[0] for r in rows}
 
     def _assignment_states(self, new: list[NewLabel]) -> dict[tuple[str, str], str]:
-        """(operator, clip) -> assignment state, for the pairs of these labels; on
-        PostgreSQL the rows stay locked to the end of the transaction (a lease expiring in
-        another hub process at this moment cannot free the slot this label fills)."""
-        if self.postgres:
-            from .pg.labels import locked_states
-
-            return locked_states(self.conn.piped, sorted({(x.operator, x.clip) for x in new}))
+        """(operator, clip) -> assignment state, for the pairs of these labels (SQLite; on
+        PostgreSQL `hub.store.pg.labels.STORE` reads them with the insert, the rows locked to
+        the end of the transaction)."""
         wanted: dict[str, set[str]] = {}
         for x in new:
             wanted.setdefault(x.operator, set()).add(x.clip)

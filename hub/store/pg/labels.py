@@ -1,7 +1,7 @@
-"""A label batch in PostgreSQL: one INSERT of all its rows, idempotent by uuid.
+"""A label batch in PostgreSQL: one statement for all its rows, idempotent by uuid.
 
-`Store.add_labels` (hub/store/labels.py) inserts a batch on PostgreSQL with `INSERT`: one
-`INSERT … SELECT FROM unnest(arrays) ON CONFLICT (uuid) DO NOTHING RETURNING uuid`, one
+`Store.add_labels` (hub/store/labels.py) stores a batch on PostgreSQL with `STORE`: its
+`INSERT … SELECT FROM unnest(arrays) ON CONFLICT (uuid) DO NOTHING RETURNING` is one
 statement text whatever the batch's size (prepared once, no 65,535-parameter limit as with a
 VALUES list). A uuid already stored, by this batch or by another hub process at the same
 moment, is skipped by the server instead of looked up first; the uuids it returns are the
@@ -13,17 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dialect import Executes, Piped
-
-INSERT = """
-INSERT INTO labels (uuid, operator, clip, kiosk, lease_id, schema_version, "values",
-                    segments, telemetry, created_at, received_at, review, site)
-SELECT *, %s::text FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                     %s::integer[], %s::text[], %s::text[], %s::text[],
-                     %s::double precision[], %s::double precision[], %s::integer[])
-ON CONFLICT (uuid) DO NOTHING
-RETURNING uuid
-"""
+from ..dialect import Piped
 
 #: A batch in one statement: the known clips among the labels' (sha256, gold, n_labels,
 #: seq), the labels inserted (the first of each uuid among those on known clips; a uuid
@@ -71,14 +61,6 @@ CROSS JOIN LATERAL (SELECT l."values" FROM labels l
                     WHERE l.clip = k.clip AND l.retracted = 0) l,
 json_array_elements_text((l."values")::json) j
 GROUP BY k.clip, j.value
-"""
-
-STATES = """
-SELECT a.operator, a.clip, a.state FROM assignments a
-JOIN unnest(%s::text[], %s::text[]) AS k(operator, clip)
-  ON a.operator = k.operator AND a.clip = k.clip
-ORDER BY a.operator, a.clip
-FOR UPDATE OF a
 """
 
 COUNTERS = """
@@ -144,15 +126,8 @@ def store_batch(
     return clips, stored, states
 
 
-def locked_states(conn: Executes, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    """(operator, clip) -> assignment state, the rows locked to the end of the transaction
-    (in one order, against deadlocks)."""
-    ops, clips = _columns(pairs, 2)
-    return {(op, clip): state for op, clip, state in conn.execute(STATES, (ops, clips))}
-
-
 def move_counters(
-    conn: Executes,
+    conn: Piped,
     counters: list[tuple[int, int, int]],
     verdicts: list[tuple[Any, ...]],
     new_assignments: list[tuple[str, str, str, float]],
@@ -168,8 +143,4 @@ def move_counters(
     rows = new_assignments + [(op, clip, "", 0.0) for op, clip in labelled]
     if rows:
         statements.append((LABELLED, _columns(rows, 4)))
-    if isinstance(conn, Piped):
-        conn.execute_all(statements)
-    else:
-        for sql, params in statements:
-            conn.execute(sql, params)
+    conn.execute_all(statements)
