@@ -10,7 +10,7 @@ from datetime import datetime
 from ...render.html import DASH, Safe, fmt, join, megabytes, number, seen
 from ...store.dashboard import KioskState, PairCode, SiteRow
 from .context import Ctx
-from .layout import layout, path_segment, scroll_table
+from .layout import layout, path_segment, scroll_table, site_filter
 
 
 def kiosk_cells(ctx: Ctx, k: KioskState) -> dict[str, str]:
@@ -156,21 +156,8 @@ def sites_section(ctx: Ctx, sites: Sequence[SiteRow], site: str | None, own_site
         )
         for r in sites
     ]
-    links = [
-        fmt(
-            '<a href="{href}" class="{cls}" data-site-filter="{name}"{current}>{text}</a>',
-            href="/kiosks" if name is None else f"/kiosks?site={name}",
-            cls="button small" + (" primary" if name == site else ""),
-            name=name or "",
-            current=Safe(' aria-current="page"') if name == site else Safe(""),
-            text=ctx.t("all_sites") if name is None else name,
-        )
-        for name in [None, *(r.site for r in sites)]
-    ]
     return fmt(
-        '<section class="sites"><h2>{h}</h2>{table}'
-        '<nav class="site-filter" aria-label="{label}"><span>{label}:</span> {links}</nav>'
-        "</section>",
+        '<section class="sites"><h2>{h}</h2>{table}{nav}</section>',
         h=ctx.t("sites"),
         table=scroll_table(
             [
@@ -182,6 +169,5 @@ def sites_section(ctx: Ctx, sites: Sequence[SiteRow], site: str | None, own_site
             rows,
             cls="sites",
         ),
-        label=ctx.s("site_filter"),
-        links=join(links),
+        nav=site_filter(ctx, "/kiosks", [r.site for r in sites], site, ctx.s("site_filter")),
     )

@@ -165,6 +165,27 @@ def card(label: Safe | str, value: str, live_key: str = "") -> Safe:
     )
 
 
+def site_filter(ctx: Ctx, path: str, sites: Iterable[str], site: str | None, label: str) -> Safe:
+    """The per-site filter of a page at `path`: a link for all sites and one per site, the
+    one shown (`site`, None: all) marked current."""
+    links = [
+        fmt(
+            '<a href="{href}" class="{cls}" data-site-filter="{name}"{current}>{text}</a>',
+            href=path if name is None else f"{path}?site={name}",
+            cls="button small" + (" primary" if name == site else ""),
+            name=name or "",
+            current=Safe(' aria-current="page"') if name == site else Safe(""),
+            text=ctx.t("all_sites") if name is None else name,
+        )
+        for name in [None, *sites]
+    ]
+    return fmt(
+        '<nav class="site-filter" aria-label="{label}"><span>{label}:</span> {links}</nav>',
+        label=label,
+        links=join(links),
+    )
+
+
 def no_data(ctx: Ctx) -> Safe:
     return fmt('<p class="empty">{m}</p>', m=ctx.t("no_data"))
 

@@ -10,7 +10,7 @@ from ...render import svg
 from ...render.html import Safe, fmt, join, number, percent
 from ...store.dashboard import Counts
 from .context import Ctx
-from .layout import card, layout, no_data, scroll_table
+from .layout import card, layout, no_data, scroll_table, site_filter
 
 
 def progress_page(
@@ -39,23 +39,8 @@ def progress_page(
             ),
         ]
     )
-    links = [
-        fmt(
-            '<a href="{href}" class="{cls}" data-site-filter="{name}"{current}>{text}</a>',
-            href="/progress" if name is None else f"/progress?site={name}",
-            cls="button small" + (" primary" if name == site else ""),
-            name=name or "",
-            current=Safe(' aria-current="page"') if name == site else Safe(""),
-            text=ctx.t("all_sites") if name is None else name,
-        )
-        for name in [None, *sites]
-    ]
-    site_filter = (
-        fmt(
-            '<nav class="site-filter" aria-label="{label}"><span>{label}:</span> {links}</nav>',
-            label=ctx.s("site_filter_labels"),
-            links=join(links),
-        )
+    filter_nav = (
+        site_filter(ctx, "/progress", sites, site, ctx.s("site_filter_labels"))
         if len(sites) > 1
         else Safe("")
     )
@@ -84,7 +69,7 @@ def progress_page(
         "<section><h2>{at}</h2>{at_chart}</section></div>"
         '<section><h2>{dist}</h2><div class="grid2">{dist_table}{dist_chart}</div></section>',
         title=ctx.t("progress"),
-        site_filter=site_filter,
+        site_filter=filter_nav,
         cards=cards,
         tp=ctx.t("throughput"),
         tp_chart=svg.bar_chart(hours, ctx.s("throughput")),
