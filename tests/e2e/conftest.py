@@ -1,12 +1,18 @@
-"""Fixtures of the end-to-end tests: one private X server for the whole session."""
+"""Fixtures of the end-to-end tests: one private X server for the whole session, and a
+headless Chromium per test (screenshots go to ARTIFACTS)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+from playwright import async_api as playwright
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
 from tests.xserver import Xvfb, missing_tools
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +23,14 @@ def xserver() -> Iterator[Xvfb]:
     server = Xvfb(1280, 800)
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test`, which installs it")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with playwright.async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        await b.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,9 +24,9 @@ from kiosk.player import MpvPlayer
 from kiosk.runtime import build
 from kiosk.screens.label import LabelScreen
 
-from ..conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, HubProc, make_hub
+from ..conftest import HubProc, make_hub
+from .conftest import ARTIFACTS
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
 STAFF = ("sam", "staff-pass-1")
 LEAD = ("lea", "lead-pass-1")
 NAME = "<script>alert('x')</script> Yara"
@@ -55,17 +54,6 @@ def web_hub(tmp_path: Path, sample_clips: Path):
     hub.start(clips=sample_clips)
     yield hub
     hub.kill(signal.SIGTERM)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test`, which installs it")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with playwright.async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
 
 
 async def log_in(page, base: str, user: tuple[str, str]) -> None:

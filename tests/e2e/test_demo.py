@@ -15,7 +15,8 @@ import pytest
 from playwright import async_api as playwright
 
 from scripts.demo import DEMO_USERS
-from tests.e2e.test_dashboard_browser import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_dashboard_browser import log_in
 from tests.kiosk.test_tmux_kiosk import Tmux
 
 from ..conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, needs

@@ -19,7 +19,7 @@ from hub.store.accounts import add_user
 from protocol import codec
 from protocol import messages as m
 from tests.conftest import make_hub
-from tests.e2e.test_dashboard_browser import ARTIFACTS, STAFF, browser, shot  # noqa: F401
+from tests.e2e.test_dashboard_browser import STAFF, shot
 from tests.e2e.test_pairing_guard import _ask, _pair_socket
 from tests.faults import seed_clips
 

@@ -12,7 +12,7 @@ import signal
 import time
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +20,12 @@ from playwright import async_api as playwright
 
 from hub.store import Store
 from hub.store.accounts import add_user
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PROJECTS, ROOT, HubProc
+from tests.conftest import PROJECTS, HubProc
 from tests.labelling import add_label
 from tests.pg import PgServer, running_server
 
-ARTIFACTS = ROOT / "tests" / "artifacts"
+from .conftest import ARTIFACTS
+
 STAFF = ("sam", "staff-pass-1")
 
 pytestmark = pytest.mark.slow
@@ -72,17 +73,6 @@ def healthz(base: str) -> tuple[int, dict]:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test`, which installs it")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with playwright.async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        await b.close()
 
 
 async def test_every_site_on_the_dashboard_and_the_database_gone(
