@@ -33,6 +33,7 @@ from ..store.location import SQLITE_FILE
 from ..store.predictions import set_priorities
 from . import sdnotify
 from .discovery import Advertiser
+from .fit_process import FitProcess, FitProcessDied
 from .keys import load_or_create
 from .router import Router, watch_database
 
@@ -244,18 +245,16 @@ async def run_hub(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    def fit_consensus(
-        reader: Store, fitted_at: tuple[int, int]
-    ) -> tuple[tuple[int, int], list | None]:
-        # (the labels' mark now, the clips whose consensus changed), None when no label came
-        # in and none was taken back. The mark is the retractions taken and the newest label's
-        # row (labels are only appended): two lookups, where count(*) of the labels scanned
-        # them all every HOUSEKEEPING_SECONDS
-        mark = (service.retraction_mark(reader), reader.last_label_rowid())
-        return mark, None if mark == fitted_at else service.consensus_rows(reader)
+    def fit_mark(reader: Store) -> tuple[int, int]:
+        # what the labels look like now: the retractions taken and the newest label's row
+        # (labels are only appended); two lookups, where count(*) of the labels scanned them
+        # all every HOUSEKEEPING_SECONDS. A fit runs only when it moved
+        return service.retraction_mark(reader), reader.last_label_rowid()
 
     # one consensus fitter per site: another process (another machine) may hold the lock
     fitter = FitterLock(store.location) if config.consensus else None
+    # Dawid-Skene in a process of its own (started at the first fit), off the router's GIL
+    fits = FitProcess(store.reader_at(), service.schema, service.policy, nice=BACKGROUND_NICE)
 
     async def housekeeping() -> None:
         fitted_at = (-1, -1)
@@ -269,18 +268,22 @@ async def run_hub(
                     fitted_at = (-1, -1)  # another process fits; if it dies, start over
                     continue
                 started = time.perf_counter()
-                mark, rows = await in_background(own_connection, fit_consensus, fitted_at)
-                if rows is not None:  # Dawid-Skene in a thread, applied here in slices
-                    for i in range(0, len(rows), CONSENSUS_SLICE):  # the router runs between
-                        store.set_consensus(rows[i : i + CONSENSUS_SLICE])
-                        await asyncio.sleep(0)
-                    fitted_at = mark
-                    if metrics is not None:
-                        metrics.consensus_seconds.observe(time.perf_counter() - started)
-                    if priority.mode == "disagreement":  # model vs the new consensus
-                        set_priorities(store, await in_background(compute_order))
+                mark = await in_background(own_connection, fit_mark)
+                if mark == fitted_at:
+                    continue  # no label came in and none was taken back
+                rows = await in_background(fits.rows, mark[0])
+                for i in range(0, len(rows), CONSENSUS_SLICE):  # applied here in slices:
+                    store.set_consensus(rows[i : i + CONSENSUS_SLICE])  # the router runs
+                    await asyncio.sleep(0)  # between them
+                fitted_at = mark
+                if metrics is not None:
+                    metrics.consensus_seconds.observe(time.perf_counter() - started)
+                if priority.mode == "disagreement":  # model vs the new consensus
+                    set_priorities(store, await in_background(compute_order))
             except DatabaseUnavailable as e:
                 service.database.lost(str(e))  # logged once; the router sees it come back
+            except FitProcessDied as e:
+                log.warning("%s; the next round starts a new one", e)
             except Exception:  # housekeeping must not take the hub down
                 log.exception("housekeeping")
 
@@ -324,6 +327,7 @@ async def run_hub(
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        fits.close()  # before the threads: one may be waiting for a fit
         background.shutdown(wait=True, cancel_futures=True)
         if advertiser:
             await advertiser.stop()

@@ -15,7 +15,7 @@ outside hub/store touches `conn`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -48,6 +48,9 @@ class Transactions(Protocol):
 
     def reader(self, cache_mib: int = 64) -> HubStore:
         """A read-only handle, on the read replica when there is one."""
+
+    def reader_at(self, cache_mib: int = 64) -> Callable[[], HubStore]:
+        """How `reader()` opens its handle, picklable: another process opens its own."""
 
     def reads_only(self, cache_mib: int = 64) -> None:
         """This handle refuses writes from now on."""

@@ -4,6 +4,7 @@ module (meta, media, work, labels, consensus, operators, kiosks) over one connec
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from .base import IN_CHUNK, WAL_KEEP_BYTES, SchemaError, private_folder
@@ -54,6 +55,7 @@ __all__ = [
     "Store",
     "StoreError",
     "long_votes",
+    "ReaderAt",
     "open_store",
     "private_folder",
 ]
@@ -72,8 +74,25 @@ class Store(Meta, Media, Work, Labels, ConsensusCodes, Consensus, Operators, Kio
     def reader(self, cache_mib: int = 64) -> Store:
         """A handle for reads only, on the read replica when there is one (dashboard,
         background reads: a replica may be a moment behind)."""
-        store = Store(self.read_location, readonly=True, site=self._site)
-        store.reads_only(cache_mib)
+        return self.reader_at(cache_mib)()
+
+    def reader_at(self, cache_mib: int = 64) -> ReaderAt:
+        """How to open `reader()` again, as a value another process can be given."""
+        return ReaderAt(self.read_location, self._site, cache_mib)
+
+
+@dataclass(frozen=True)
+class ReaderAt:
+    """Where and how `Store.reader` opens its handle; calling it opens one. Picklable: a
+    process of its own (the consensus fit) opens its reader from it."""
+
+    location: str
+    site: str | None
+    cache_mib: int = 64
+
+    def __call__(self) -> Store:
+        store = Store(self.location, readonly=True, site=self.site)
+        store.reads_only(self.cache_mib)
         return store
 
 

@@ -23,7 +23,7 @@ def close_after_test(store: Store) -> Store:
     return store
 
 
-def open_store(path: Path, **kwargs: bool) -> Store:
+def open_store(path: Path | str, **kwargs: bool) -> Store:
     """`Store(path)`, closed when the running test ends."""
     return close_after_test(Store(path, **kwargs))
 

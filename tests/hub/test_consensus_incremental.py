@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hub import service as service_module
+from hub import consensus_fit as fit_module
 from hub.consensus import aggregate
 from hub.consensus import dawid_skene as dsm
 from hub.consensus.assignment import ClipState, votes_wanted
@@ -61,14 +61,14 @@ def test_new_labels_go_into_the_last_model_and_touch_only_their_clips(tmp_path: 
     service = make(tmp_path, clips=40)
     label_round(service, 6, "a")
     service.refresh_consensus()
-    first = service._fit.model
-    assert first is not None and service._fit.partial_fits == 0
+    first = service.fit.state.model
+    assert first is not None and service.fit.state.partial_fits == 0
     before = stored(service)
     label_round(service, 6, "b")
-    upto_before = service._fit.upto
+    upto_before = service.fit.state.upto
     written = service.consensus_rows(service.store)
-    assert service._fit.model is first and service._fit.partial_fits == 1  # incremental
-    assert service._fit.upto > upto_before
+    assert service.fit.state.model is first and service.fit.state.partial_fits == 1  # incremental
+    assert service.fit.state.upto > upto_before
     new_clips = {
         sha
         for (sha,) in service.store.conn.execute(
@@ -95,36 +95,36 @@ def test_a_retraction_or_a_changed_gold_answer_starts_a_full_fit(tmp_path: Path)
     service = make(tmp_path, clips=40)
     uuids = label_round(service, 6, "a")
     service.refresh_consensus()
-    model = service._fit.model
+    model = service.fit.state.model
     service.handle("k", m.Retract(uuid=uuids[0], operator="op1"))
     service.refresh_consensus()
-    assert service._fit.model is not model and service._fit.partial_fits == 0
+    assert service.fit.state.model is not model and service.fit.state.partial_fits == 0
     # the retracted label is gone from the fit: same as a full fit over what is left
     assert stored(service) == {c: v for c, v in full_fit(service).items() if c in stored(service)}
-    model = service._fit.model
+    model = service.fit.state.model
     label_round(service, 2, "b")
     service.refresh_consensus()
-    assert service._fit.model is model  # incremental again
+    assert service.fit.state.model is model  # incremental again
     clip = next(iter(stored(service)))
     service.store.set_gold(clip, N)  # a new gold answer: the model takes it as it is
     service.refresh_consensus()
-    assert service._fit.model is model and service._fit.gold.get(clip) == N
+    assert service.fit.state.model is model and service.fit.state.gold.get(clip) == N
     service.store.set_gold(clip, V)  # a gold answer changed: start over
     service.refresh_consensus()
-    assert service._fit.model is not model and service._fit.gold.get(clip) == V
+    assert service.fit.state.model is not model and service.fit.state.gold.get(clip) == V
 
 
 def test_every_so_many_fits_a_full_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service_module, "FULL_FIT_EVERY", 2)
-    monkeypatch.setattr(service_module, "FULL_FIT_SHARE", 1.0)  # due as soon as it ended
+    monkeypatch.setattr(fit_module, "FULL_FIT_EVERY", 2)
+    monkeypatch.setattr(fit_module, "FULL_FIT_SHARE", 1.0)  # due as soon as it ended
     service = make(tmp_path, clips=60)
     label_round(service, 3, "a")
     service.refresh_consensus()
-    models = [service._fit.model]
+    models = [service.fit.state.model]
     for tag in ("b", "c", "d"):
         label_round(service, 3, tag)
         service.refresh_consensus()
-        models.append(service._fit.model)
+        models.append(service.fit.state.model)
     assert models[0] is models[1] is models[2]  # two incremental fits
     assert models[3] is not models[2]  # then a full one
 
@@ -132,16 +132,16 @@ def test_every_so_many_fits_a_full_one(tmp_path: Path, monkeypatch: pytest.Monke
 def test_routine_full_fits_take_a_bounded_share_of_the_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(service_module, "FULL_FIT_EVERY", 1)
-    monkeypatch.setattr(service_module, "FULL_FIT_SHARE", 1e-6)  # as if a full fit took ages
+    monkeypatch.setattr(fit_module, "FULL_FIT_EVERY", 1)
+    monkeypatch.setattr(fit_module, "FULL_FIT_SHARE", 1e-6)  # as if a full fit took ages
     service = make(tmp_path, clips=60)
     label_round(service, 3, "a")
     service.refresh_consensus()
-    model = service._fit.model
+    model = service.fit.state.model
     for tag in ("b", "c", "d"):
         label_round(service, 3, tag)
         service.refresh_consensus()
-    assert service._fit.model is model and service._fit.partial_fits == 3
+    assert service.fit.state.model is model and service.fit.state.partial_fits == 3
 
 
 def test_clip_numbers_give_the_consensus_sha256s_gave(
@@ -166,14 +166,14 @@ def test_clip_numbers_give_the_consensus_sha256s_gave(
     gold_clip = tasks[0]
     store.set_gold(gold_clip, N)
     service.refresh_consensus()
-    assert service._fit.partial_fits == 1
+    assert service.fit.state.partial_fits == 1
     _, tasks, workers, values = store.labels_since(upto)
     twin.partial_fit(tasks, workers, values, gold={gold_clip: N})
     check_against(service, twin, set(tasks))
 
     store.set_gold(gold_clip, V)  # a changed gold answer: a full fit, from the last model
     service.refresh_consensus()
-    assert service._fit.partial_fits == 0
+    assert service.fit.state.partial_fits == 0
     tasks, workers, values = long_format(store)
     gold = gold_answers(store)
     twin = aggregate(tasks, workers, values, classes, gold, method="ds", init=twin).model

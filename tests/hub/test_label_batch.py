@@ -18,10 +18,12 @@ from .conftest import make_service, open_store
 V, N = "gewelddadig", "niet_gewelddadig"
 
 
-def make(path: Path, clips: int = 6, gold: int = 0) -> HubService:
+def make(path: Path, clips: int = 6, gold: int = 0, db: str | None = None) -> HubService:
+    """A service with `clips` clips (and `gold` gold ones), three operators logged in at
+    kiosk "k"; its store in `path` (SQLite) or the PostgreSQL database `db`."""
     path.mkdir(parents=True, exist_ok=True)
     project, _ = load_project(PROJECTS / "geweld.toml")
-    store = open_store(path / "hub.db")
+    store = open_store(db or path / "hub.db")
     for i in range(clips + gold):
         sha = hashlib.sha256(f"clip{i}".encode()).hexdigest()
         store.add_clip(sha, 10, 1.0, f"c{i}", want=project.redundancy)
