@@ -71,10 +71,9 @@ def pg_url(given: str | None) -> Iterator[str]:
     if given:
         yield given
         return
-    from tests.pg import PgServer
+    from benchmarks.load_pg import throwaway_server
 
-    # the same settings as `benchmarks.load --db pg` (see benchmarks/load_pg.py)
-    server = PgServer.create(fsync=True, autovacuum_naptime="1")
+    server = throwaway_server()  # the same settings as `benchmarks.load --db pg`
     try:
         yield server.url()
     finally:

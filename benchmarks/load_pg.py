@@ -27,7 +27,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from tests.pg import PgServer
 
 #: The label columns the hub writes (the rest are defaults).
 COLUMNS = (
@@ -52,6 +56,22 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def throwaway_server() -> PgServer:
+    """A PostgreSQL server of the benchmark's own (tests/pg.py), `fsync` on. Autovacuum looks
+    every second instead of every minute: the labels table grows from nothing during a run,
+    and a site's server in steady state has statistics (without them the per-batch vote
+    count scans labels instead of probing its index). pg_stat_statements for
+    `StatementStats`."""
+    from tests.pg import PgServer
+
+    return PgServer.create(
+        fsync=True,
+        autovacuum_naptime="1",
+        shared_preload_libraries="pg_stat_statements",
+        **{"pg_stat_statements.track_planning": "on"},
+    )
+
+
 @contextlib.contextmanager
 def database(db: str, data: Path) -> Iterator[tuple[str | None, str]]:
     """(PostgreSQL URL or None for SQLite, a line that says what it is) for one run."""
@@ -62,17 +82,7 @@ def database(db: str, data: Path) -> Iterator[tuple[str | None, str]]:
 
     server = None
     if db == "pg":
-        from tests.pg import PgServer
-
-        # autovacuum looks every second instead of every minute: the labels table grows
-        # from nothing during a run, and a site's server in steady state has statistics
-        # (without them the per-batch vote count scans labels instead of probing its index)
-        server = PgServer.create(
-            fsync=True,
-            autovacuum_naptime="1",
-            shared_preload_libraries="pg_stat_statements",  # `StatementStats`
-            **{"pg_stat_statements.track_planning": "on"},
-        )
+        server = throwaway_server()
         admin = server.url()
     elif db.startswith(("postgresql://", "postgres://")):
         admin = db
@@ -111,6 +121,7 @@ class StatementStats:
         try:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                conn.execute("SELECT pg_stat_statements_reset()")  # fails unless preloaded
             self.ok = True
         except psycopg.Error:
             pass
