@@ -90,6 +90,12 @@ class FitProcess:
             raise DatabaseUnavailable(value)
         raise RuntimeError(f"the consensus fit failed in its process:\n{value}")
 
+    def start(self) -> None:
+        """Start the process now (it imports for about half a second of CPU) rather than at
+        the first fit, when kiosks are labelling."""
+        with self._lock:
+            self._running()
+
     def close(self) -> None:
         """End the process (a fit under way is abandoned: nothing of it was written; the
         thread waiting for it gets FitProcessDied)."""

@@ -253,11 +253,16 @@ async def run_hub(
 
     # one consensus fitter per site: another process (another machine) may hold the lock
     fitter = FitterLock(store.location) if config.consensus else None
-    # Dawid-Skene in a process of its own (started at the first fit), off the router's GIL
+    # Dawid-Skene in a process of its own, off the router's GIL
     fits = FitProcess(store.reader_at(), service.schema, service.policy, nice=BACKGROUND_NICE)
 
     async def housekeeping() -> None:
         fitted_at = (-1, -1)
+        try:  # the fitter's process: ready before kiosks label (else at the first fit)
+            if fitter is not None and await in_background(fitter.held):
+                await in_background(fits.start)
+        except Exception:
+            log.exception("consensus fit process")
         while True:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
             if service.database.down:
