@@ -30,6 +30,7 @@ from typing import Any
 def install(out: str) -> None:
     from hub.service import HubService
     from hub.site import router as router_mod
+    from hub.site.fit_process import FitProcess
     from hub.site import server as server_mod
     from hub.store import Store
 
@@ -37,6 +38,7 @@ def install(out: str) -> None:
         "slices": [],
         "lag": [],
         "fit": [],
+        "write": [],
         "checkpoint": [],
         "cpu": [],
         "handle": [],
@@ -125,7 +127,9 @@ def install(out: str) -> None:
     router_mod.Router.handle_some = traced_handle_some  # type: ignore[method-assign]
     HubService.handle = traced_handle  # type: ignore[method-assign]
     router_mod.Router.__init__ = traced_init  # type: ignore[method-assign]
-    HubService.consensus_rows = timed("fit", HubService.consensus_rows)  # type: ignore[method-assign]
+    # the fit (in its own process: the span the hub waits for it) and the writing of its rows
+    FitProcess.rows = timed("fit", FitProcess.rows)  # type: ignore[method-assign]
+    Store.set_consensus = timed("write", Store.set_consensus)  # type: ignore[method-assign]
     Store.checkpoint = timed("checkpoint", Store.checkpoint)  # type: ignore[method-assign]
     del server_mod
 

@@ -105,8 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"loop lag events > 2 ms: {len(lag)}; max {max((x[1] for x in lag), default=0) * 1000:.1f} ms"
     )
-    for name in ("fit", "checkpoint"):
-        spans = hub[name]
+    for name in ("fit", "write", "checkpoint"):
+        spans = hub.get(name, [])
         d = [(b - a) * 1000 for a, b, *_ in spans]
         if d:
             cpu = sum(x[2] for x in spans if len(x) > 2) * 1000
@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         kinds = collections.Counter(t for x in near for _, t, _ in x[3])
         overl = [
             name
-            for name in ("fit", "checkpoint", "gc")
-            for a, b, *_ in hub[name]
+            for name in ("fit", "write", "checkpoint", "gc")
+            for a, b, *_ in hub.get(name, [])
             if a <= r["sent"] + r["total"] / 1000 and b >= r["sent"]
         ]
         lags = [

@@ -78,8 +78,16 @@ class Consensus(StoreBase):
         return last, tasks, workers, values
 
     def set_consensus(self, rows: Iterable[tuple[str | None, float, int, str]]) -> None:
-        """(consensus, confidence, want, clip) per clip."""
+        """(consensus, confidence, want, clip) per clip (PostgreSQL: in one statement)."""
+        rows = list(rows)
+        if not rows:
+            return
         with self.transaction():
+            if self.postgres:
+                from .pg.consensus import set_consensus
+
+                set_consensus(self.conn.piped, rows)
+                return
             self.conn.executemany(
                 "UPDATE clips SET consensus = ?, confidence = ?, want = ? WHERE sha256 = ?", rows
             )

@@ -152,3 +152,20 @@ def test_exposure_alerts_breaks(store: HubStore) -> None:
     store.add_alert("a1", "op1", clips[0], "k", 1.0)  # resent: no error
     assert store.add_break("b1", "op1", "k", 10.0, 300.0, True, "rest")
     assert not store.add_break("b1", "op1", "k", 10.0, 300.0, True, "rest")
+
+
+def test_set_consensus_writes_each_row_and_only_those(store: HubStore) -> None:
+    """A slice of the fit's rows is written as given (a consensus may be None); a clip the
+    store does not hold is left out, the others untouched, and nothing is a no-op."""
+    clips = add_clips(store, 4, want=3)
+    store.set_consensus([])
+    before = store.consensus_state(clips=clips)
+    rows = [(V, 0.75, 4, clips[0]), (None, 0.5, 5, clips[1]), (N, 0.99, 3, sha(99))]
+    rows += [(V, 0.6, 6, clips[3])]
+    store.set_consensus(iter(rows))  # any iterable, read once
+    after = store.consensus_state(clips=clips)
+    assert after[clips[0]][1:] == (V, 0.75, 4)
+    assert after[clips[1]][1:] == (None, 0.5, 5)
+    assert after[clips[2]] == before[clips[2]]
+    assert after[clips[3]][1:] == (V, 0.6, 6)
+    assert store.clip(sha(99)) is None
