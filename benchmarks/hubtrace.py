@@ -30,8 +30,8 @@ from typing import Any
 def install(out: str) -> None:
     from hub.service import HubService
     from hub.site import router as router_mod
-    from hub.site.fit_process import FitProcess
     from hub.site import server as server_mod
+    from hub.site.fit_process import FitProcess
     from hub.store import Store
 
     data: dict[str, Any] = {

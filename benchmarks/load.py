@@ -680,6 +680,11 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
             for w in workers:
                 pin(w.pid, set(cpus[1:]))  # type: ignore[arg-type]
             say(f"hub pinned to CPU {cpus[0]}, client processes to {cpus[1:]}")
+        if args.client_nice:  # kiosks are other machines: their simulation yields the CPU
+            for w in workers:  # (their own delays still count in the latencies they measure)
+                for task in os.listdir(f"/proc/{w.pid}/task"):
+                    os.setpriority(os.PRIO_PROCESS, int(task), args.client_nice)
+            say(f"client processes at nice {args.client_nice}")
         say(f"{args.kiosks} kiosks logged in; running {args.duration:g} s")
         start_at.value = time.time() + 0.5
         go.set()
@@ -819,6 +824,7 @@ def run_on(args: argparse.Namespace, workdir: Path, db_url: str | None, db_text:
         f"{rate_text}; LabelBatch of ≤ {args.batch}; window {args.window}; RequestWork of "
         f"{args.request}; {args.duration:g} s"
         + ("; hub pinned to its own CPU, kiosks on the other(s)" if args.pin else "")
+        + (f"; kiosk processes at nice {args.client_nice}" if args.client_nice else "")
         + f"; shifts start over {args.ramp:g} s"
         + (f"; label intervals 1/rate × (1 ± {args.jitter:g})" if args.jitter else "")
         + (
@@ -940,6 +946,13 @@ def main(argv: list[str] | None = None) -> int:
         help="> 0: each kiosk has this many labels in its outbox when the window opens (its "
         "clips assigned and labelled before, as after an outage) and only drains it in the "
         "window, `--window` unacked at most; no RequestWork or Fetch in the window",
+    )
+    p.add_argument(
+        "--client-nice",
+        type=int,
+        default=0,
+        help="the simulated kiosks' processes at this nice value (the hub's and the server's "
+        "stay): on a site kiosks are other machines",
     )
     p.add_argument(
         "--pin",
