@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import logging
 import os
 import signal
 import socket
@@ -30,8 +29,6 @@ from protocol import messages as m
 from ..consensus.assignment import Policy
 from ..consensus_fit import ConsensusFit
 from ..store import DatabaseUnavailable, Store
-
-log = logging.getLogger(__name__)
 
 #: The process's name in `ps -o comm`, `top` and the journal (15 bytes at most).
 PROCESS_NAME = b"straat-hub-fit"

@@ -149,6 +149,24 @@ def test_an_unreachable_database_is_reported_as_such(tmp_path: Path) -> None:
         fits.close()
 
 
+def test_a_failing_fit_is_reported_with_its_traceback(tmp_path: Path) -> None:
+    """A fit that fails in the process (here: its reader opens a file that is not a
+    database) is raised in the hub's process with the process's traceback; the process
+    lives on and tries again at the next fit."""
+    service = make(tmp_path, clips=4)
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database " * 100)
+    fits = FitProcess(ReaderAt(str(garbage), None), service.schema, service.policy)
+    try:
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="file is not a database") as failed:
+                fits.rows(0)
+            assert "Traceback" in str(failed.value)
+        assert fits.started == 1 and fits.pid is not None
+    finally:
+        fits.close()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal")
 @pytest.mark.parametrize("busy", [False, True], ids=["waiting", "busy"])
 def test_no_fit_process_outlives_a_killed_hub_process(tmp_path: Path, busy: bool) -> None:
@@ -216,7 +234,8 @@ def test_a_running_hub_fits_consensus_in_its_fit_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str, request: pytest.FixtureRequest
 ) -> None:
     """A real hub (its router, housekeeping and store) writes the consensus its fit process
-    sent; the process runs while the hub does and ends with it."""
+    sent; the process runs while the hub does and ends with it. Killed with SIGKILL, it is
+    replaced and the labels since get their consensus all the same."""
     import asyncio
     import dataclasses
     import uuid
@@ -231,48 +250,63 @@ def test_a_running_hub_fits_consensus_in_its_fit_process(
     if engine == "postgres":
         config = dataclasses.replace(config, db=request.getfixturevalue("pg_url"))
 
-    async def probe() -> tuple[list[int], dict[str, tuple]]:
+    def label_clips(db: Store, first: int) -> list[str]:
+        clips = [f"{i:02x}" * 32 for i in range(first, first + 4)]
+        for n, sha in enumerate(clips):
+            db.add_clip(sha, 10, 1.0, f"{sha[:4]}.mp4", want=3)
+            for op in ("op1", "op2", "op3"):
+                value = "niet_gewelddadig" if (op == "op3" and n % 2) else "gewelddadig"
+                add_label(
+                    db,
+                    uuid=str(uuid.uuid4()),
+                    operator=op,
+                    clip=sha,
+                    kiosk="k1",
+                    schema_version=1,
+                    values=[value],
+                    segments=[],
+                    telemetry={},
+                    created_at=time.time(),
+                )
+        return clips
+
+    async def consensus_of(db: Store, clips: list[str]) -> dict[str, tuple]:
+        """The clips' stored consensus once all of them have one (or after 20 s)."""
+        deadline = time.monotonic() + 20
+        found: dict[str, tuple] = {}
+        while time.monotonic() < deadline:
+            found = {
+                sha: (label, conf)
+                for sha, label, conf in db.conn.execute(
+                    "SELECT sha256, consensus, confidence FROM clips"
+                )
+                if label is not None and sha in clips
+            }
+            if len(found) == len(clips):
+                break
+            await asyncio.sleep(0.1)
+        return found
+
+    async def probe() -> tuple[list[int], list[int], dict[str, tuple]]:
         db = Store(config.db or config.data / "hub.db")
         try:
-            clips = [f"{i:02x}" * 32 for i in range(4)]
-            for sha in clips:
-                db.add_clip(sha, 10, 1.0, f"{sha[:4]}.mp4", want=3)
             for op in ("op1", "op2", "op3"):
                 db.add_operator(op, op, "x")
-            for n, sha in enumerate(clips):
-                for op in ("op1", "op2", "op3"):
-                    value = "niet_gewelddadig" if (op == "op3" and n % 2) else "gewelddadig"
-                    add_label(
-                        db,
-                        uuid=str(uuid.uuid4()),
-                        operator=op,
-                        clip=sha,
-                        kiosk="k1",
-                        schema_version=1,
-                        values=[value],
-                        segments=[],
-                        telemetry={},
-                        created_at=time.time(),
-                    )
-            deadline = time.monotonic() + 20
-            consensus: dict[str, tuple] = {}
-            while time.monotonic() < deadline:
-                consensus = {
-                    sha: (label, conf)
-                    for sha, label, conf in db.conn.execute(
-                        "SELECT sha256, consensus, confidence FROM clips"
-                    )
-                    if label is not None
-                }
-                if len(consensus) == len(clips):
-                    break
-                await asyncio.sleep(0.1)
-            return fit_children(), consensus
+            first = label_clips(db, 0)
+            await consensus_of(db, first)
+            before = fit_children()
+            for pid in before:
+                os.kill(pid, signal.SIGKILL)
+            second = label_clips(db, 4)
+            consensus = await consensus_of(db, first + second)
+            return before, fit_children(), consensus
         finally:
             db.close()
 
-    children, consensus = while_running(config, probe)
-    assert len(children) == 1, f"fit processes while the hub ran: {children}"
+    before, after, consensus = while_running(config, probe)
+    assert len(before) == 1, f"fit processes while the hub ran: {before}"
+    assert len(after) == 1 and after != before, "no new fit process after the kill"
+    assert len(consensus) == 8, f"{8 - len(consensus)} clips without consensus"
     assert {label for label, _ in consensus.values()} == {"gewelddadig"}
-    assert len(consensus) == 4 and all(0.5 < conf <= 1 for _, conf in consensus.values())
-    assert gone(children[0]), "the fit process outlived the hub"
+    assert all(0.5 < conf <= 1 for _, conf in consensus.values())
+    assert gone(after[0]), "the fit process outlived the hub"
