@@ -19,6 +19,7 @@ from protocol import messages as m
 from protocol.codec import ChunkFrames
 from protocol.constants import (
     CAP_KIOSK_VERIFIER,
+    CAP_LOGOUT_AT,
     CAP_RESUME,
     CHUNK_SIZE,
     MAX_CHUNK,
@@ -208,6 +209,8 @@ class HubService:
                 return self._login(session, msg)
             case m.Resume():
                 return self._resume(session, msg)
+            case m.Logout() if msg.uuid:
+                return self._logout_at(session, msg)
             case m.Logout():
                 if msg.operator in session.operators:
                     session.operators.discard(msg.operator)
@@ -296,6 +299,17 @@ class HubService:
         self.store.refuse(kiosk_id, ErrorCode.NOT_LOGGED_IN.value, detail)
         return error(ErrorCode.NOT_LOGGED_IN, detail, ref=ref)
 
+    def _logout_at(self, session: KioskSession, msg: m.Logout) -> list[msgspec.Struct]:
+        """A logout from the kiosk's outbox, with its own time (`CAP_LOGOUT_AT`): made offline,
+        or sent again after a lost acknowledgement. It ends this operator's session at this
+        kiosk if that session is still open, as of `msg.at` (`Store.end_session`: not before
+        the login, not after now), so that hours stop where the operator stopped, not when
+        the link came back. Acknowledged either way: sent again, it changes nothing."""
+        session.operators.discard(msg.operator)
+        if self.store.end_session(session.kiosk_id, msg.operator, msg.at) is None:
+            log.info("logout of %r at kiosk %s: no open session", msg.operator, session.kiosk_id)
+        return [m.Ack(uuids=[msg.uuid])]
+
     def _offline_login(self, kiosk_id: str, msg: m.OfflineLogin) -> list[msgspec.Struct]:
         op = self.store.operator(msg.operator)
         if (
@@ -357,8 +371,9 @@ class HubService:
             project=self.schema,
             roster=self.roster(kiosk_id, capabilities),
             server_time=time.time(),
-            # only to a kiosk that reads the field (kiosks of the previous release refuse it)
-            capabilities=[CAP_RESUME] if CAP_RESUME in capabilities else [],
+            # what the kiosk named of this hub's (kiosks of the previous release name none and
+            # refuse the field: it is left out when empty)
+            capabilities=[c for c in (CAP_RESUME, CAP_LOGOUT_AT) if c in capabilities],
         )
 
     def _hello(self, kiosk_id: str, msg: m.Hello, key: str) -> list[msgspec.Struct]:

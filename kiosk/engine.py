@@ -20,6 +20,7 @@ import msgspec
 from protocol import messages as m
 from protocol.constants import (
     CAP_KIOSK_VERIFIER,
+    CAP_LOGOUT_AT,
     CAP_RESUME,
     DEFAULT_CREDIT,
     MAX_CHUNK,
@@ -159,7 +160,7 @@ class KioskEngine:
         return m.Hello(
             kiosk_id=self.kiosk_id,
             version=self.version,
-            capabilities=["labels", "fetch", CAP_KIOSK_VERIFIER, CAP_RESUME],
+            capabilities=["labels", "fetch", CAP_KIOSK_VERIFIER, CAP_RESUME, CAP_LOGOUT_AT],
             pair_code=self.pair_code,
         )
 
@@ -372,11 +373,22 @@ class KioskEngine:
         return True
 
     def logout(self) -> None:
-        if self.operator:
-            self._send(m.Logout(operator=self.operator))
+        """End the operator's session. To a hub that takes `Logout` with its time (its last
+        Welcome listed CAP_LOGOUT_AT) the logout goes through the outbox like a label: made
+        offline, it reaches the hub later with the time it was made, so the operator's hours
+        stop here, not when the link comes back. Otherwise it is sent once, if online."""
+        operator = self.operator
+        if operator and CAP_LOGOUT_AT in self.store.hub_capabilities():
+            uuid = str(uuidlib.uuid4())
+            logout = m.Logout(operator=operator, uuid=uuid, at=time.time())
+            self.store.record_message(uuid, "logout", logout)
+        elif operator:
+            self._send(m.Logout(operator=operator))
         self.operator = self._pin = self._resuming = None
         self._hub_logged_in = False
         self.emit(ev.LoggedOut())
+        if operator:
+            self.sync()
 
     # ---- work --------------------------------------------------------------------------
 
@@ -622,6 +634,7 @@ class KioskEngine:
             self._go_back()
         room = self._upload.room()
         sent = 0
+        capabilities = self.store.hub_capabilities()
         batch: list[m.Label] = []
         batch_bytes = 0
 
@@ -649,6 +662,12 @@ class KioskEngine:
                     batch_bytes += nbytes
                     if len(batch) >= SYNC_BATCH:
                         flush()
+                elif isinstance(item, m.Logout) and CAP_LOGOUT_AT not in capabilities:
+                    # a hub that does not take its time (nor acknowledge it): the plain
+                    # logout, once, as such a hub always had it
+                    flush()
+                    if self._send(m.Logout(operator=item.operator)):
+                        self.store.acked([uuid])
                 else:
                     flush()
                     if self._send(item):

@@ -9,6 +9,7 @@ plugins into the kiosk process (≈ 2.5 MiB RSS on a machine where every MiB cou
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -45,7 +46,7 @@ MIGRATIONS = [
 ]
 
 _label_decoder = msgspec.msgpack.Decoder(
-    m.Label | m.Retract | m.Alert | m.BreakTaken | m.OfflineLogin
+    m.Label | m.Retract | m.Alert | m.BreakTaken | m.OfflineLogin | m.Logout
 )
 _encoder = msgspec.msgpack.Encoder()
 
@@ -97,6 +98,11 @@ class KioskStore:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else row[0]
 
+    def hub_capabilities(self) -> list[str]:
+        """What the hub listed in its last Welcome (kept across restarts, for what is done
+        offline until the next one)."""
+        return json.loads(self.get_meta("hub_capabilities") or "[]")
+
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self.conn.execute(
@@ -107,6 +113,7 @@ class KioskStore:
     def save_welcome(self, welcome: m.Welcome) -> None:
         with self.transaction():
             self.set_meta("hub_id", welcome.hub_id)
+            self.set_meta("hub_capabilities", json.dumps(welcome.capabilities))
             self.set_meta("schema", msgspec.json.encode(welcome.project).decode())
             self.conn.execute("DELETE FROM roster")
             self.conn.executemany(

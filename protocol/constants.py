@@ -30,6 +30,10 @@ CAP_KIOSK_VERIFIER = "kiosk_verifier"
 #: it there takes `Resume`: an operator whose login at this kiosk the site's hub has seen (at
 #: any process of the site) carries on without a new PIN check after the kiosk reconnected.
 CAP_RESUME = "resume"
+#: A hub that lists CAP_LOGOUT_AT in `Welcome.capabilities` takes `Logout` with `uuid` and
+#: `at` from the kiosk's outbox (a logout made offline arrives with its own time) and
+#: acknowledges it; to other hubs the kiosk sends the plain `Logout` once.
+CAP_LOGOUT_AT = "logout_at"
 
 #: Zeroconf service type and TXT keys.
 SERVICE_TYPE = "_annotatiestraat._tcp.local."

@@ -114,8 +114,16 @@ class Login(_Msg, tag="login", kw_only=True):
     pin: str
 
 
-class Logout(_Msg, tag="logout", kw_only=True):
+class Logout(_Msg, tag="logout", kw_only=True, omit_defaults=True):
+    """The operator logged out at this kiosk. With `uuid` and `at` (only to a hub that lists
+    CAP_LOGOUT_AT; kiosks of the previous release and hubs that do not list it leave both
+    out): sent from the kiosk's outbox, also after being made offline, and acknowledged by
+    the hub (`Ack` of the uuid); `at` is when it happened, on the kiosk's clock. Without
+    them it takes effect when the hub hears it and is not acknowledged."""
+
     operator: str
+    uuid: str = ""
+    at: float = 0.0
 
 
 class Resume(_Msg, tag="resume", kw_only=True):

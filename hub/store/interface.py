@@ -243,6 +243,10 @@ class OperatorStore(Protocol):
 
     def log_session(self, operator_id: str, kiosk: str, kind: str) -> None: ...
 
+    def end_session(self, kiosk_id: str, operator_id: str, at: float) -> float | None:
+        """Log the logout of this open session at `at` (not before its login, not after
+        now); None when no such session is open."""
+
     def open_session(self, kiosk_id: str, operator_id: str, since: float = 0.0) -> float | None:
         """When the still open session of this operator at this kiosk began, if not before
         `since` (None: none)."""

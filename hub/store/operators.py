@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -99,6 +100,29 @@ class Operators(StoreBase):
                 "INSERT INTO sessions_log (operator, kiosk, kind, at) VALUES (?, ?, ?, ?)",
                 (operator_id, kiosk, kind, time.time()),
             )
+
+    def end_session(self, kiosk_id: str, operator_id: str, at: float) -> float | None:
+        """A logout of `operator_id` at `kiosk_id` at `at` (the kiosk's time), if that session
+        is still open (`open_session`'s rule: the latest session event of this kiosk and of
+        this operator is that login). The logout is logged at `at`, but not before the login
+        as the session log has it (hours pair them in time order) and not after now. Returns
+        the time logged; None, and nothing logged, when no such session is open (a logout
+        sent again, or a session another login ended already)."""
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT kiosk, operator, kind, at FROM sessions_log "
+                "WHERE kiosk = ? OR operator = ? ORDER BY id DESC LIMIT 1",
+                (kiosk_id, operator_id),
+            ).fetchone()
+            if row is None or (row[0], row[1], row[2]) != (kiosk_id, operator_id, "login"):
+                return None
+            now = time.time()
+            when = min(max(float(at), float(row[3])), now) if math.isfinite(at) else now
+            self.conn.execute(
+                "INSERT INTO sessions_log (operator, kiosk, kind, at) VALUES (?, ?, ?, ?)",
+                (operator_id, kiosk_id, "logout", when),
+            )
+            return when
 
     def open_session(self, kiosk_id: str, operator_id: str, since: float = 0.0) -> float | None:
         """When the hub saw `operator_id` log in at `kiosk_id`, if that session is still open

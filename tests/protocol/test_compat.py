@@ -12,7 +12,7 @@ import pytest
 
 from protocol import codec
 from protocol import messages as m
-from protocol.constants import CAP_KIOSK_VERIFIER, CAP_RESUME, PROTOCOL_VERSION
+from protocol.constants import CAP_KIOSK_VERIFIER, CAP_LOGOUT_AT, CAP_RESUME, PROTOCOL_VERSION
 from protocol.errors import ErrorCode, ProtocolError
 from protocol.pins import hash_pin, kiosk_verifier
 
@@ -83,7 +83,7 @@ def _hub_frames_to(capabilities: list[str]) -> list[bytes]:
     schema = m.ProjectSchema(
         name="p", version=1, labels=[m.LabelDef(value="a", nl="a", en="a", key="1")]
     )
-    caps = [CAP_RESUME] if CAP_RESUME in capabilities else []
+    caps = [c for c in (CAP_RESUME, CAP_LOGOUT_AT) if c in capabilities]
     msgs = [
         m.Welcome(
             hub_id="hub-1", project=schema, roster=roster, server_time=1.0, capabilities=caps
@@ -139,3 +139,23 @@ def test_resume_goes_only_between_peers_that_both_list_it() -> None:
     assert "capabilities" not in msgspec.msgpack.decode(welcome)[1]
     (welcome, *_) = _hub_frames_to([CAP_RESUME])
     assert codec.decode(welcome, m.HubToKiosk).capabilities == [CAP_RESUME]
+
+
+def test_a_logout_with_its_time_goes_only_to_a_hub_that_lists_it() -> None:
+    """The plain Logout (what this kiosk sends a hub that does not list CAP_LOGOUT_AT, and
+    what a kiosk of the previous release sends) decodes at a hub of the previous release
+    and here; the one with `uuid` and `at` does not decode there (it forbade unknown
+    fields): the kiosk sends it only after a Welcome that lists CAP_LOGOUT_AT, which this
+    hub sends only to a kiosk that named it."""
+    plain = codec.encode(m.Logout(operator="op1"))
+    assert isinstance(_old_decode(plain, old.KioskToHub), old.Logout)
+    old_frame = (FRAMES / "logout.msgpack").read_bytes()
+    assert codec.decode(old_frame, m.KioskToHub) == m.Logout(operator="op1")
+    timed = codec.encode(m.Logout(operator="op1", uuid="u", at=1.0))
+    with pytest.raises(msgspec.ValidationError):
+        _old_decode(timed, old.KioskToHub)
+    assert codec.decode(timed, m.KioskToHub) == m.Logout(operator="op1", uuid="u", at=1.0)
+    (welcome, *_) = _hub_frames_to([CAP_RESUME])
+    assert codec.decode(welcome, m.HubToKiosk).capabilities == [CAP_RESUME]
+    (welcome, *_) = _hub_frames_to([CAP_RESUME, CAP_LOGOUT_AT])
+    assert codec.decode(welcome, m.HubToKiosk).capabilities == [CAP_RESUME, CAP_LOGOUT_AT]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hub.store.interface import HubStore
 from hub.store.store import LOCKOUT_AFTER, LOCKOUT_BASE_SECONDS
 
@@ -73,3 +75,35 @@ def test_open_session_is_the_latest_event_of_both_the_kiosk_and_the_operator(
     assert store.open_session("k3", "op1") == 2000.0
     assert store.open_session("k3", "op1", since=2000.0) == 2000.0
     assert store.open_session("k3", "op1", since=2000.5) is None  # older than asked for
+
+
+def test_end_session_logs_the_logout_at_its_own_time_once(store: HubStore) -> None:
+    """A logout from a kiosk's outbox ends the open session at the kiosk's time: not before
+    the login (the hours pair them in time order), not after now, NaN taken as now; with no
+    such session open (sent again, or another login ended it) nothing is logged."""
+    import math
+    import time
+
+    from hub.store.dashboard import work_intervals
+
+    add_operators(store, 2)
+    assert store.end_session("k1", "op1", 5.0) is None  # never logged in
+    store.log_session("op1", "k1", "login")
+    login = time.time()
+    assert store.end_session("k2", "op1", login) is None  # not open at that kiosk
+    ended = store.end_session("k1", "op1", login + 0.5)
+    assert ended is not None and ended <= time.time()
+    assert store.open_session("k1", "op1") is None
+    assert store.end_session("k1", "op1", login + 0.5) is None  # sent again: nothing
+    (span,) = work_intervals(store, login - 60, login + 60, now=login + 3600, operator="op1")["op1"]
+    assert span[1] == pytest.approx(ended)  # the hours stop at the logout, not at `now`
+    store.log_session("op1", "k1", "login")
+    again = store.end_session("k1", "op1", 1.0)  # made before the login: at the login
+    assert again is not None and abs(again - time.time()) < 60
+    store.log_session("op1", "k1", "login")
+    assert store.end_session("k1", "op1", time.time() + 86400) <= time.time()  # type: ignore[operator]
+    store.log_session("op1", "k1", "login")
+    assert abs(store.end_session("k1", "op1", math.nan) - time.time()) < 60  # type: ignore[operator]
+    store.log_session("op1", "k1", "login")
+    store.log_session("op2", "k1", "login")
+    assert store.end_session("k1", "op1", time.time()) is None  # op2's login ended it
