@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import PIN, make_hub
 from tests.faults import KioskProc, check, kiosk_labels, seed_clips
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -142,10 +143,13 @@ def test_a_kiosk_pairs_with_the_hub_that_knows_its_code(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert any(e.get("code") == "unpaired" for e in k.events), k.tail()  # the first: no
         right.start()
-        k.wait_event("labelled", 2, timeout=90)
+        k.wait_event("labelled", 2, timeout=90)  # made at the kiosk; at the hub once acked
         store = right.store()
-        assert [x["id"] for x in store.kiosks()] == ["k1"] and store.count_labels() >= 2
-        store.close()
+        try:
+            wait_until(lambda: store.count_labels() >= 2, 30, "two labels at the right hub")
+            assert [x["id"] for x in store.kiosks()] == ["k1"]
+        finally:
+            store.close()
         store = wrong.store()
         assert store.kiosks() == [] and store.count_labels() == 0
         store.close()
