@@ -50,6 +50,7 @@ def main() -> int:
         print(f"making {args.clips} sample clips with ffmpeg in {clips} …", flush=True)
         make_sample_clips(clips, count=args.clips, seconds=6.0)
 
+    from hub.site.parent import die_with_parent
     from hub.store import Store
     from hub.store.accounts import add_user
     from kiosk.logs import setup_logging
@@ -91,6 +92,7 @@ def main() -> int:
         cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         start_new_session=True,
+        preexec_fn=die_with_parent,  # a closed terminal or a killed demo takes its hub along
     )
     hint = ""
     try:

@@ -12,7 +12,6 @@ when it dies the next round starts a new one (its first fit is a full one)."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import socket
@@ -29,12 +28,10 @@ from protocol import messages as m
 from ..consensus.assignment import Policy
 from ..consensus_fit import ConsensusFit
 from ..store import DatabaseUnavailable, Store
+from .parent import die_with_parent, name_process
 
 #: The process's name in `ps -o comm`, `top` and the journal (15 bytes at most).
 PROCESS_NAME = b"straat-hub-fit"
-#: Linux's prctl options: the signal sent when the parent dies; the thread's name.
-_PR_SET_PDEATHSIG = 1
-_PR_SET_NAME = 15
 
 Rows = list[tuple[str, float, int, str]]
 
@@ -176,10 +173,8 @@ def _bound_to_parent(parent: int) -> None:
     """Linux: this process is killed when the hub process dies (even by SIGKILL, even in the
     middle of a fit), and is named in `ps`; if the hub already died before this ran, end
     now. (It has nothing to clean up: it only reads.)"""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        libc.prctl(_PR_SET_NAME, PROCESS_NAME, 0, 0, 0)
+    die_with_parent(signal.SIGKILL)
+    name_process(PROCESS_NAME)
     if os.getppid() != parent:
         os._exit(0)
 

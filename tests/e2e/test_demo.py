@@ -26,17 +26,23 @@ pytestmark = [pytest.mark.slow, needs("tmux")]
 URL = re.compile(r"dashboard (http://127\.0\.0\.1:\d+/)")
 
 
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[Tmux]:
+def start_demo(data: Path) -> Tmux:
+    """`python -m scripts.demo` in a terminal of its own (a private tmux server)."""
     pane = Tmux(f"straat-demo-test-{os.getpid()}")
     # the test process may hold COLUMNS/LINES (80x24) from a library: the demo sizes itself
     # to the terminal, as it does for a person
     command = (
         f"cd {shlex.quote(str(ROOT))} && exec env -u COLUMNS -u LINES "
         f"{shlex.quote(sys.executable)} -m scripts.demo "
-        f"--data {shlex.quote(str(tmp_path / 'demo'))} --clips 2 --lang en --web-port 0"
+        f"--data {shlex.quote(str(data))} --clips 2 --lang en --web-port 0"
     )
     pane.start(command, width=120, height=48)
+    return pane
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Tmux]:
+    pane = start_demo(tmp_path / "demo")
     yield pane
     pane.keys("C-q")
     end = time.monotonic() + 20  # the demo stops its hub on the way out
@@ -86,3 +92,37 @@ async def test_demo_shows_working_dashboard_accounts(demo: Tmux) -> None:
                 await context.close()
         finally:
             await browser.close()
+
+
+def _processes_with(needle: str) -> list[int]:
+    """Live processes (not zombies) whose command line holds `needle`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in cmdline and state not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
+def test_closing_the_demos_terminal_stops_its_hub(tmp_path: Path) -> None:
+    """The terminal of a running demo is closed (its tmux server killed: SIGHUP, no clean-up
+    in the demo): the demo's hub, and its consensus fit process, end too instead of staying
+    on zeroconf and their ports."""
+    data = tmp_path / "demo"
+    pane = start_demo(data)
+    try:
+        kiosk_screen_with(pane, "PIN 1234")
+        hub = _processes_with(f"--data {data / 'hub'}")
+        assert hub, "the demo's hub is not running"
+    finally:
+        pane.kill()
+    end = time.monotonic() + 20
+    while time.monotonic() < end and _processes_with(f"--data {data / 'hub'}"):
+        time.sleep(0.1)
+    assert _processes_with(f"--data {data / 'hub'}") == [], "the demo's hub outlived it"
