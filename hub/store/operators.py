@@ -96,32 +96,27 @@ class Operators(StoreBase):
 
     def log_session(self, operator_id: str, kiosk: str, kind: str) -> None:
         with self.transaction():
-            self.conn.execute(
-                "INSERT INTO sessions_log (operator, kiosk, kind, at) VALUES (?, ?, ?, ?)",
-                (operator_id, kiosk, kind, time.time()),
-            )
+            self._log_event(operator_id, kiosk, kind, time.time())
+
+    def _log_event(self, operator_id: str, kiosk: str, kind: str, at: float) -> None:
+        self.conn.execute(
+            "INSERT INTO sessions_log (operator, kiosk, kind, at) VALUES (?, ?, ?, ?)",
+            (operator_id, kiosk, kind, at),
+        )
 
     def end_session(self, kiosk_id: str, operator_id: str, at: float) -> float | None:
         """A logout of `operator_id` at `kiosk_id` at `at` (the kiosk's time), if that session
-        is still open (`open_session`'s rule: the latest session event of this kiosk and of
-        this operator is that login). The logout is logged at `at`, but not before the login
-        as the session log has it (hours pair them in time order) and not after now. Returns
-        the time logged; None, and nothing logged, when no such session is open (a logout
-        sent again, or a session another login ended already)."""
+        is still open (`open_session`'s rule). The logout is logged at `at`, but not before
+        the login as the session log has it (hours pair them in time order) and not after
+        now. Returns the time logged; None, and nothing logged, when no such session is open
+        (a logout sent again, or a session another login ended already)."""
         with self.transaction():
-            row = self.conn.execute(
-                "SELECT kiosk, operator, kind, at FROM sessions_log "
-                "WHERE kiosk = ? OR operator = ? ORDER BY id DESC LIMIT 1",
-                (kiosk_id, operator_id),
-            ).fetchone()
-            if row is None or (row[0], row[1], row[2]) != (kiosk_id, operator_id, "login"):
+            login = self._open_login(kiosk_id, operator_id)
+            if login is None:
                 return None
             now = time.time()
-            when = min(max(float(at), float(row[3])), now) if math.isfinite(at) else now
-            self.conn.execute(
-                "INSERT INTO sessions_log (operator, kiosk, kind, at) VALUES (?, ?, ?, ?)",
-                (operator_id, kiosk_id, "logout", when),
-            )
+            when = min(max(float(at), login[0]), now) if math.isfinite(at) else now
+            self._log_event(operator_id, kiosk_id, "logout", when)
             return when
 
     def open_session(self, kiosk_id: str, operator_id: str, since: float = 0.0) -> float | None:
@@ -130,7 +125,15 @@ class Operators(StoreBase):
         of this operator is this operator's login at this kiosk (no logout since, no other
         operator's login at this kiosk, no login of this operator at another kiosk). None
         when it is not. The earlier of the two records of that login (the session log's, and
-        `kiosk_logins`', which keeps an offline login's own time).
+        `kiosk_logins`', which keeps an offline login's own time)."""
+        login = self._open_login(kiosk_id, operator_id, since)
+        return None if login is None else min(login)
+
+    def _open_login(
+        self, kiosk_id: str, operator_id: str, since: float = 0.0
+    ) -> tuple[float, float] | None:
+        """(the session log's time, `kiosk_logins`' time) of this operator's still open login
+        at this kiosk (`open_session`'s rule), if `kiosk_logins`' is not older than `since`.
 
         `kiosk_logins` (keyed by kiosk and operator) answers first: the session log, not
         indexed by kiosk or operator, is read only for a recent login, newest event first,
@@ -148,7 +151,7 @@ class Operators(StoreBase):
         ).fetchone()
         if row is None or (row[0], row[1], row[2]) != (kiosk_id, operator_id, "login"):
             return None
-        return min(float(row[3]), float(seen))
+        return float(row[3]), float(seen)
 
     def known_operators(self, operator_ids: Iterable[str]) -> set[str]:
         """Which of these operator ids exist (active or not). Operators are never deleted, so

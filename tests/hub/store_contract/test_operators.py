@@ -78,9 +78,10 @@ def test_open_session_is_the_latest_event_of_both_the_kiosk_and_the_operator(
 
 
 def test_end_session_logs_the_logout_at_its_own_time_once(store: HubStore) -> None:
-    """A logout from a kiosk's outbox ends the open session at the kiosk's time: not before
-    the login (the hours pair them in time order), not after now, NaN taken as now; with no
-    such session open (sent again, or another login ended it) nothing is logged."""
+    """A logout from a kiosk's outbox ends the open session (`open_session`'s rule) at the
+    kiosk's time: not before the login (the hours pair them in time order), not after now,
+    NaN taken as now; with no such session open (sent again, or another login ended it)
+    nothing is logged."""
     import math
     import time
 
@@ -88,6 +89,9 @@ def test_end_session_logs_the_logout_at_its_own_time_once(store: HubStore) -> No
 
     add_operators(store, 2)
     assert store.end_session("k1", "op1", 5.0) is None  # never logged in
+    store.log_session("op1", "k1", "login")  # not in kiosk_logins: not a login the hub saw
+    assert store.end_session("k1", "op1", time.time()) is None
+    store.note_kiosk_login("k1", "op1")
     store.log_session("op1", "k1", "login")
     login = time.time()
     assert store.end_session("k2", "op1", login) is None  # not open at that kiosk
