@@ -47,9 +47,10 @@ HOUSEKEEPING_SECONDS = 10.0
 CONSENSUS_SLICE = 500
 #: Seconds between WAL checkpoints (in a thread, so that commits never run one).
 CHECKPOINT_SECONDS = 1.0
-#: Nice value (added to the hub's) of the threads that run the consensus fit, priority
-#: refreshes and checkpoints: when they and the router's thread both want a CPU, the router
-#: gets it (a pinned 200-kiosk run: the router's run-queue wait doubled while they ran).
+#: Nice value (added to the hub's) of the threads that run priority refreshes, checkpoints
+#: and the hub's side of the consensus fit, and of the fit's own process: when they and the
+#: router's thread both want a CPU, the router gets it (a pinned 200-kiosk run: the router's
+#: run-queue wait doubled while they ran).
 BACKGROUND_NICE = 10
 
 

@@ -5,10 +5,8 @@ is sent again) and the operator's hours stop at the logout, not at the reconnect
 
 from __future__ import annotations
 
-import signal
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import zmq
@@ -16,24 +14,15 @@ import zmq
 from hub.store.dashboard import work_intervals
 from protocol import messages as m
 from protocol.constants import CAP_LOGOUT_AT, CAP_RESUME
-from tests.conftest import PIN, HubProc, make_hub
+from tests.conftest import PIN, HubProc
 from tests.e2e.test_resume_wire import OLD_CAPS, Kiosk
 
 NEW_CAPS = [*OLD_CAPS, CAP_RESUME, CAP_LOGOUT_AT]
 
 
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProc]:
-    proc = make_hub(tmp_path_factory.mktemp("logout"))
-    proc.extra = ["--open-pairing", "--no-zeroconf"]
-    proc.start()
-    yield proc
-    proc.kill(signal.SIGTERM)
-
-
-def test_an_offline_logout_ends_the_hours_at_its_own_time(hub: HubProc) -> None:
+def test_an_offline_logout_ends_the_hours_at_its_own_time(wire_hub: HubProc) -> None:
     keys = zmq.curve_keypair()
-    kiosk = Kiosk(hub, "k-away", keys)
+    kiosk = Kiosk(wire_hub, "k-away", keys)
     welcome = kiosk.answer(m.Hello(kiosk_id="k-away", version="t", capabilities=NEW_CAPS))
     assert isinstance(welcome, m.Welcome)
     assert welcome.capabilities == [CAP_RESUME, CAP_LOGOUT_AT]
@@ -44,14 +33,14 @@ def test_an_offline_logout_ends_the_hours_at_its_own_time(hub: HubProc) -> None:
     logged_out = time.time()
     time.sleep(1.5)  # offline a while longer
 
-    kiosk = Kiosk(hub, "k-away", keys)  # the link is back: the outbox goes out
+    kiosk = Kiosk(wire_hub, "k-away", keys)  # the link is back: the outbox goes out
     kiosk.answer(m.Hello(kiosk_id="k-away", version="t", capabilities=NEW_CAPS))
     logout = m.Logout(operator="op1", uuid=str(uuid.uuid4()), at=logged_out)
     for _ in range(2):  # the second time as after a lost acknowledgement: the same answer
         assert kiosk.answer(logout) == m.Ack(uuids=[logout.uuid])
     kiosk.close()
 
-    store = hub.store()
+    store = wire_hub.store()
     try:
         assert store.open_session("k-away", "op1") is None
         hours = work_intervals(store, logged_in - 60, time.time() + 60, time.time(), "op1")

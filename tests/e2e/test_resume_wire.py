@@ -7,33 +7,21 @@ kiosk's id with another key, cannot carry on someone else's session."""
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
-import pytest
 import zmq
 
 from protocol import codec
 from protocol import messages as m
 from protocol.constants import CAP_RESUME
-from tests.conftest import PIN, HubProc, make_hub
+from tests.conftest import PIN, HubProc
 from tests.protocol import previous_v1 as old
 from tests.waiting import wait_until
 
 FRAMES = Path(__file__).parent.parent / "protocol" / "frames_v1"
 OLD_CAPS = json.loads((FRAMES / "hello.json").read_text())["capabilities"]
 NEW_CAPS = [*OLD_CAPS, CAP_RESUME]
-
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProc]:
-    proc = make_hub(tmp_path_factory.mktemp("resume"))
-    proc.extra = ["--open-pairing", "--no-zeroconf"]
-    proc.start()
-    yield proc
-    proc.kill(signal.SIGTERM)
 
 
 class Kiosk:
@@ -72,10 +60,10 @@ def _old_decode(frame: bytes) -> object:
     return msgspec.msgpack.decode(raw, type=old.HubToKiosk)
 
 
-def test_a_kiosk_of_the_previous_release_logs_in_as_before(hub: HubProc) -> None:
+def test_a_kiosk_of_the_previous_release_logs_in_as_before(wire_hub: HubProc) -> None:
     keys = zmq.curve_keypair()
     for _ in range(2):  # and again after a reconnect: the PIN, as it always did
-        kiosk = Kiosk(hub, "old-k", keys)
+        kiosk = Kiosk(wire_hub, "old-k", keys)
         welcome = _old_decode(kiosk.hello(OLD_CAPS))  # its Structs refuse unknown fields
         assert isinstance(welcome, old.Welcome)
         result = _old_decode(kiosk.ask(m.Login(operator="op1", pin=PIN)))
@@ -83,16 +71,16 @@ def test_a_kiosk_of_the_previous_release_logs_in_as_before(hub: HubProc) -> None
         kiosk.close()
 
 
-def test_a_moved_kiosk_resumes_and_nobody_else_can(hub: HubProc) -> None:
+def test_a_moved_kiosk_resumes_and_nobody_else_can(wire_hub: HubProc) -> None:
     keys, other_keys = zmq.curve_keypair(), zmq.curve_keypair()
-    kiosk = Kiosk(hub, "new-k", keys)
+    kiosk = Kiosk(wire_hub, "new-k", keys)
     welcome = codec.decode(kiosk.hello(NEW_CAPS), m.HubToKiosk)
     assert isinstance(welcome, m.Welcome) and welcome.capabilities == [CAP_RESUME]
     assert kiosk.answer(m.Login(operator="op2", pin=PIN)).ok
     kiosk.close()
 
     # another paired kiosk names op2: refused, no work for op2 there
-    other = Kiosk(hub, "other-k", other_keys)
+    other = Kiosk(wire_hub, "other-k", other_keys)
     other.hello(NEW_CAPS)
     result = other.answer(m.Resume(operator="op2"))
     assert isinstance(result, m.LoginResult) and not result.ok
@@ -101,7 +89,7 @@ def test_a_moved_kiosk_resumes_and_nobody_else_can(hub: HubProc) -> None:
     other.close()
 
     # new-k's id with another key (a copy of its id on another machine): not heard at all
-    thief = Kiosk(hub, "new-k", other_keys)
+    thief = Kiosk(wire_hub, "new-k", other_keys)
     reply = codec.decode(thief.hello(NEW_CAPS), m.HubToKiosk)
     assert isinstance(reply, m.Error) and reply.code == "unpaired"
     reply = thief.answer(m.Resume(operator="op2"))
@@ -109,7 +97,7 @@ def test_a_moved_kiosk_resumes_and_nobody_else_can(hub: HubProc) -> None:
     thief.close()
 
     # the kiosk itself, on a new connection: carried on, no PIN, work for op2
-    kiosk = Kiosk(hub, "new-k", keys)
+    kiosk = Kiosk(wire_hub, "new-k", keys)
     kiosk.hello(NEW_CAPS)
     result = kiosk.answer(m.Resume(operator="op2"))
     assert isinstance(result, m.LoginResult) and result.ok
@@ -119,5 +107,7 @@ def test_a_moved_kiosk_resumes_and_nobody_else_can(hub: HubProc) -> None:
     assert not kiosk.answer(m.Resume(operator="op2")).ok
     kiosk.close()
     wait_until(  # the hub's log says so (read by a thread of the test: wait for it)
-        lambda: sum("without a PIN check" in line for line in hub.log) == 1, 10, "resume logged"
+        lambda: sum("without a PIN check" in line for line in wire_hub.log) == 1,
+        10,
+        "resume logged",
     )

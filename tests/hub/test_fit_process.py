@@ -238,36 +238,24 @@ def test_a_running_hub_fits_consensus_in_its_fit_process(
     replaced and the labels since get their consensus all the same."""
     import asyncio
     import dataclasses
-    import uuid
 
     import hub.site.server as server
     from hub.store import Store
     from tests.hub.in_process_hub import loopback_config, while_running
-    from tests.labelling import add_label
+    from tests.hub.store_contract.helpers import N, V, label
 
     monkeypatch.setattr(server, "HOUSEKEEPING_SECONDS", 0.05)
     config = loopback_config(tmp_path)
     if engine == "postgres":
         config = dataclasses.replace(config, db=request.getfixturevalue("pg_url"))
+    operators = ("op1", "op2", "op3")
 
     def label_clips(db: Store, first: int) -> list[str]:
         clips = [f"{i:02x}" * 32 for i in range(first, first + 4)]
         for n, sha in enumerate(clips):
             db.add_clip(sha, 10, 1.0, f"{sha[:4]}.mp4", want=3)
-            for op in ("op1", "op2", "op3"):
-                value = "niet_gewelddadig" if (op == "op3" and n % 2) else "gewelddadig"
-                add_label(
-                    db,
-                    uuid=str(uuid.uuid4()),
-                    operator=op,
-                    clip=sha,
-                    kiosk="k1",
-                    schema_version=1,
-                    values=[value],
-                    segments=[],
-                    telemetry={},
-                    created_at=time.time(),
-                )
+            votes = [label(op, sha, N if (op == "op3" and n % 2) else V) for op in operators]
+            db.add_labels("k1", votes)
         return clips
 
     async def consensus_of(db: Store, clips: list[str]) -> dict[str, tuple]:
@@ -276,11 +264,11 @@ def test_a_running_hub_fits_consensus_in_its_fit_process(
         found: dict[str, tuple] = {}
         while time.monotonic() < deadline:
             found = {
-                sha: (label, conf)
-                for sha, label, conf in db.conn.execute(
+                sha: (value, conf)
+                for sha, value, conf in db.conn.execute(
                     "SELECT sha256, consensus, confidence FROM clips"
                 )
-                if label is not None and sha in clips
+                if value is not None and sha in clips
             }
             if len(found) == len(clips):
                 break
@@ -290,7 +278,7 @@ def test_a_running_hub_fits_consensus_in_its_fit_process(
     async def probe() -> tuple[list[int], list[int], dict[str, tuple]]:
         db = Store(config.db or config.data / "hub.db")
         try:
-            for op in ("op1", "op2", "op3"):
+            for op in operators:
                 db.add_operator(op, op, "x")
             first = label_clips(db, 0)
             await consensus_of(db, first)
@@ -307,6 +295,6 @@ def test_a_running_hub_fits_consensus_in_its_fit_process(
     assert len(before) == 1, f"fit processes while the hub ran: {before}"
     assert len(after) == 1 and after != before, "no new fit process after the kill"
     assert len(consensus) == 8, f"{8 - len(consensus)} clips without consensus"
-    assert {label for label, _ in consensus.values()} == {"gewelddadig"}
+    assert {value for value, _ in consensus.values()} == {"gewelddadig"}
     assert all(0.5 < conf <= 1 for _, conf in consensus.values())
     assert gone(after[0]), "the fit process outlived the hub"

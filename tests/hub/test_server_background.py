@@ -1,6 +1,7 @@
-"""The hub's background work (consensus fit, priority refresh, WAL checkpoints) runs on
-threads with a lower CPU priority than the router's: when both want the CPU, kiosks' requests
-go first (Linux keeps a nice value per thread)."""
+"""The hub's background work (priority refresh, WAL checkpoints, and the hub's side of the
+consensus fit, whose maths runs in a process of its own) runs on threads with a lower CPU
+priority than the router's: when both want the CPU, kiosks' requests go first (Linux keeps a
+nice value per thread)."""
 
 from __future__ import annotations
 

@@ -26,12 +26,22 @@ def logouts(sent: list) -> list[m.Logout]:
     return [x for x in sent if isinstance(x, m.Logout)]
 
 
-async def welcomed(tmp_path: Path, caps: list[str]) -> tuple[KioskEngine, FakeLink]:
-    """A kiosk that met a hub listing `caps`, now offline with op1 logged in."""
-    engine, link = make_engine(tmp_path)
+def waiting(engine: KioskEngine) -> list[m.Logout]:
+    """The logouts in the kiosk's outbox."""
+    return logouts(engine.store.outbox())
+
+
+def back_online(engine: KioskEngine, link: FakeLink, caps: list[str] | None = None) -> None:
+    """The link comes up and the hub's Welcome lists `caps`."""
     link.online = True
     engine.on_state("online")
     engine.on_message(welcome(caps))
+
+
+async def welcomed(tmp_path: Path, caps: list[str]) -> tuple[KioskEngine, FakeLink]:
+    """A kiosk that met a hub listing `caps`, now offline with op1 logged in."""
+    engine, link = make_engine(tmp_path)
+    back_online(engine, link, caps)
     link.online = False
     engine.on_state("offline")
     assert await engine.login("op1", PIN) == (True, "")  # offline: the cached verifier
@@ -50,32 +60,28 @@ async def test_an_offline_logout_waits_in_the_outbox_with_its_time(tmp_path: Pat
     engine.logout()
     after = time.time()
     assert engine.operator is None and logouts(link.take()) == []  # offline: nothing sent
-    (kept,) = [x for x in engine.store.outbox() if isinstance(x, m.Logout)]
+    (kept,) = waiting(engine)
     assert kept.operator == "op1" and kept.uuid and before <= kept.at <= after
 
     # the kiosk restarts (a new engine on the same store), then the link comes back
     engine.store.close()
     engine, link = make_engine(tmp_path)
-    link.online = True
-    engine.on_state("online")
-    engine.on_message(welcome([CAP_LOGOUT_AT]))
+    back_online(engine, link, [CAP_LOGOUT_AT])
     assert kept in logouts(link.take())
     engine.on_message(m.Ack(uuids=[kept.uuid]))
-    assert not [x for x in engine.store.outbox() if isinstance(x, m.Logout)]
+    assert not waiting(engine)
 
 
 async def test_an_online_logout_is_sent_at_once_and_kept_until_acked(tmp_path: Path) -> None:
     engine, link = await welcomed(tmp_path, [CAP_LOGOUT_AT])
-    link.online = True
-    engine.on_state("online")
-    engine.on_message(welcome([CAP_LOGOUT_AT]))
+    back_online(engine, link, [CAP_LOGOUT_AT])
     link.take()
     engine.logout()
     (sent,) = logouts(link.take())
     assert sent.uuid and sent.at > 0
     assert engine.store.outbox_count() >= 1  # until the hub acknowledges it
     engine.on_message(m.Ack(uuids=[sent.uuid]))
-    assert not [x for x in engine.store.outbox() if isinstance(x, m.Logout)]
+    assert not waiting(engine)
 
 
 async def test_a_hub_that_does_not_take_the_time_gets_the_plain_logout_once(
@@ -85,24 +91,18 @@ async def test_a_hub_that_does_not_take_the_time_gets_the_plain_logout_once(
     # does not (its Welcome lists nothing): the plain Logout, once, and the outbox is clear
     engine, link = await welcomed(tmp_path, [CAP_LOGOUT_AT])
     engine.logout()
-    link.online = True
-    engine.on_state("online")
-    engine.on_message(welcome())
+    back_online(engine, link)
     assert logouts(link.take()) == [m.Logout(operator="op1")]
-    assert not [x for x in engine.store.outbox() if isinstance(x, m.Logout)]
+    assert not waiting(engine)
     engine.on_state("offline")
-    link.online = True
-    engine.on_state("online")
-    engine.on_message(welcome())
+    back_online(engine, link)
     assert logouts(link.take()) == []
 
 
 async def test_a_kiosk_that_never_met_such_a_hub_logs_out_as_before(tmp_path: Path) -> None:
     engine, link = await welcomed(tmp_path, [CAP_RESUME])
-    link.online = True
-    engine.on_state("online")
-    engine.on_message(welcome([CAP_RESUME]))
+    back_online(engine, link, [CAP_RESUME])
     link.take()
     engine.logout()
     assert logouts(link.take()) == [m.Logout(operator="op1")]
-    assert not [x for x in engine.store.outbox() if isinstance(x, m.Logout)]
+    assert not waiting(engine)
